@@ -1,0 +1,65 @@
+"""The pipeline: load -> overrides -> validate -> resolve -> render -> format.
+
+:func:`compile_specs` runs every stage for every spec and collects all diagnostics; it either
+returns every output or raises :class:`SpecError` with every problem of every spec, so that
+nothing is written when anything is wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .diagnostics import Diagnostic, Location, SpecError
+from .loader import LoadedSpec, load_spec
+from .overrides import apply_overrides
+from .plan import Plan
+from .render import generate
+from .resolve import Tree, resolve
+from .schema import Spec
+from .validate import validate
+
+
+@dataclass(frozen=True)
+class Compiled:
+    spec_path: str
+    filename: str  # <name>.py
+    source: str  # the generated script
+    plan: Plan
+    tree: Tree
+
+
+def front_end(path: str, overrides: list[str]) -> tuple[LoadedSpec, Spec, Tree, Plan]:
+    """Load, override, validate and resolve one spec (everything short of rendering)."""
+    loaded = load_spec(path)
+    diags = apply_overrides(loaded, overrides)
+    try:
+        spec = validate(loaded)
+    except SpecError as exc:
+        raise SpecError(diags + exc.diagnostics) from None
+    if diags:
+        raise SpecError(diags)
+    tree, plan = resolve(spec, loaded, tuple(overrides))
+    return loaded, spec, tree, plan
+
+
+def compile_one(path: str, overrides: list[str]) -> Compiled:
+    _, _, tree, plan = front_end(path, overrides)
+    return Compiled(path, f"{plan.name}.py", generate(plan), plan, tree)
+
+
+def compile_specs(paths: list[str], overrides: list[str]) -> list[Compiled]:
+    out: list[Compiled] = []
+    diags: list[Diagnostic] = []
+    for path in paths:
+        try:
+            out.append(compile_one(path, overrides))
+        except SpecError as exc:
+            diags.extend(exc.diagnostics)
+    seen: dict[str, str] = {}
+    for c in out:
+        if c.filename in seen:
+            diags.append(Diagnostic(Location(c.spec_path), f"writes {c.filename}, as {seen[c.filename]} does: give one of them another name", "name"))
+        seen.setdefault(c.filename, c.spec_path)
+    if diags:
+        raise SpecError(diags)
+    return out

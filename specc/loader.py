@@ -1,0 +1,245 @@
+"""Stage 1: load a spec file into plain Python data plus a map of source positions.
+
+We compose the YAML (ruamel.yaml, round-trip resolver, YAML 1.2) into nodes ourselves instead
+of constructing it directly, so that we can (a) report *every* duplicate key with both of its
+positions instead of stopping at the first, and (b) keep a position for every key and value.
+The data handed on is plain dicts, lists, str, int, float, bool and None: nothing downstream
+ever sees a ruamel type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .diagnostics import Diagnostic, Location, SpecError
+
+Path_ = tuple  # a key path: ("train", "total_steps") or ("networks", "critic", "sparsity", "dense_layers", 0)
+
+_SCALAR_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+}
+
+
+@dataclass(frozen=True)
+class Span:
+    line: int  # 1-based
+    col: int  # 1-based
+    width: int = 1
+
+
+@dataclass
+class SourceMap:
+    """Positions of the keys and values of one spec, plus where overrides put values."""
+
+    source: str
+    lines: list[str]
+    keys: dict[Path_, Span] = field(default_factory=dict)
+    values: dict[Path_, Span] = field(default_factory=dict)
+    overrides: dict[Path_, "Override"] = field(default_factory=dict)
+
+    def _line_text(self, line: int) -> str | None:
+        if 1 <= line <= len(self.lines):
+            return self.lines[line - 1]
+        return None
+
+    def location(self, path: Path_, *, at: str = "value") -> Location:
+        """The best location for ``path``: the override that set it, else its value or key
+        in the file, else the nearest ancestor that exists."""
+        for i in range(len(path), -1, -1):
+            p = tuple(path[:i])
+            if p in self.overrides:
+                return self.overrides[p].location(at=at if i == len(path) else "key")
+            table = self.values if (at == "value" and i == len(path)) else self.keys
+            span = table.get(p) or self.keys.get(p)
+            if span is not None:
+                return Location(self.source, span.line, span.col, span.width, self._line_text(span.line))
+        return Location(self.source, 1, 1, 1, self._line_text(1))
+
+
+@dataclass(frozen=True)
+class Override:
+    text: str  # the override as given: "train.total_steps=5"
+    key: str
+    path: Path_
+    value: Any
+
+    def location(self, at: str = "value") -> Location:
+        label = f"override {self.text!r}"
+        shown = show_text(self.text)
+        if at == "key":
+            return Location(label, 0, 1, max(len(self.key), 1), shown, is_override=True)
+        start = len(self.key) + 2
+        return Location(label, 0, start, max(len(shown) - start + 1, 1), shown, is_override=True)
+
+
+def show_text(text: str) -> str:
+    """Text for a one-line snippet: control characters shown as escapes."""
+    return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+
+
+@dataclass
+class LoadedSpec:
+    path: str  # as the user named it
+    raw: bytes
+    data: dict[str, Any]
+    smap: SourceMap
+
+
+def _yaml() -> YAML:
+    y = YAML(typ="rt")
+    y.version = (1, 2)
+    return y
+
+
+def _span(node: Node) -> Span:
+    start, end = node.start_mark, node.end_mark
+    width = end.column - start.column if end.line == start.line else 1
+    return Span(start.line + 1, start.column + 1, max(width, 1))
+
+
+class _Builder:
+    def __init__(self, source: str, smap: SourceMap, yaml: YAML):
+        self.source = source
+        self.smap = smap
+        self.yaml = yaml
+        self.diags: list[Diagnostic] = []
+
+    def error(self, span: Span, message: str, key: str = "") -> None:
+        loc = Location(self.source, span.line, span.col, span.width, self.smap._line_text(span.line))
+        self.diags.append(Diagnostic(loc, message, key))
+
+    def build(self, node: Node, path: Path_) -> Any:
+        self.smap.values[path] = _span(node)
+        expected = "tag:yaml.org,2002:map" if isinstance(node, MappingNode) else "tag:yaml.org,2002:seq"
+        if isinstance(node, (MappingNode, SequenceNode)) and node.tag != expected:
+            self.error(_span(node), f"YAML tag {node.tag!r} is not allowed in a spec", _dotted(path))
+            return None
+        if isinstance(node, MappingNode):
+            out: dict[str, Any] = {}
+            first_seen: dict[str, Span] = {}
+            for knode, vnode in node.value:
+                kspan = _span(knode)
+                if not isinstance(knode, ScalarNode):
+                    self.error(kspan, "keys must be plain strings", _dotted(path))
+                    continue
+                key = self.scalar(knode, path)
+                if key is _BAD:
+                    continue
+                if not isinstance(key, str):
+                    key = str(key) if not isinstance(key, bool) else str(key).lower()
+                if key in first_seen:
+                    prev = first_seen[key]
+                    self.error(
+                        kspan,
+                        f"duplicate key (first defined at {self.source}:{prev.line}:{prev.col})",
+                        _dotted(path + (key,)),
+                    )
+                    continue
+                first_seen[key] = kspan
+                self.smap.keys[path + (key,)] = kspan
+                out[key] = self.build(vnode, path + (key,))
+            return out
+        if isinstance(node, SequenceNode):
+            items = []
+            for i, item in enumerate(node.value):
+                self.smap.keys[path + (i,)] = _span(item)
+                items.append(self.build(item, path + (i,)))
+            return items
+        value = self.scalar(node, path)
+        return None if value is _BAD else value
+
+    def scalar(self, node: ScalarNode, path: Path_) -> Any:
+        if node.tag not in _SCALAR_TAGS:
+            self.error(_span(node), f"YAML tag {node.tag!r} is not allowed in a spec", _dotted(path))
+            return _BAD
+        value = self.yaml.constructor.construct_object(node, deep=True)
+        return plain(value)
+
+
+_BAD = object()
+
+
+def plain(value: Any) -> Any:
+    """ruamel scalar subclasses -> plain Python scalars."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def _dotted(path: Path_) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+dotted = _dotted
+
+
+def parse_yaml_text(text: str, source: str, lines: list[str] | None = None) -> tuple[Any, SourceMap, list[Diagnostic]]:
+    """Compose and build ``text``; returns (data, source map, diagnostics)."""
+    lines = lines if lines is not None else text.splitlines()
+    smap = SourceMap(source, lines)
+    yaml = _yaml()
+    try:
+        node = yaml.compose(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        line = (mark.line + 1) if mark else 1
+        col = (mark.column + 1) if mark else 1
+        if line > len(lines) and lines:  # an error at the end of the input: show the last line
+            line, col = len(lines), len(lines[-1]) + 1
+        text_line = lines[line - 1] if 1 <= line <= len(lines) else None
+        return None, smap, [Diagnostic(Location(source, line, col, 1, text_line), f"invalid YAML: {problem}")]
+    except YAMLError as exc:  # pragma: no cover - ruamel always marks its errors
+        return None, smap, [Diagnostic(Location(source), f"invalid YAML: {exc}")]
+    if node is None:
+        return None, smap, []
+    builder = _Builder(source, smap, yaml)
+    data = builder.build(node, ())
+    return data, smap, builder.diags
+
+
+def load_spec(path: str) -> LoadedSpec:
+    """Read and compose one spec file. Raises :class:`SpecError` on any problem."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise SpecError([Diagnostic(Location(path), "no such file")]) from None
+    except IsADirectoryError:
+        raise SpecError([Diagnostic(Location(path), "is a directory, expected a YAML spec file")]) from None
+    except OSError as exc:
+        raise SpecError([Diagnostic(Location(path), f"cannot read: {exc.strerror}")]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError([Diagnostic(Location(path), f"not UTF-8 text (byte {exc.start})")]) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    data, smap, diags = parse_yaml_text(text, path)
+    if diags:
+        raise SpecError(diags)
+    if data is None:
+        raise SpecError([Diagnostic(Location(path, 1, 1, 1, smap._line_text(1)), "the spec is empty; expected a mapping with at least 'specc', 'name', 'algorithm' and 'env'")])
+    if not isinstance(data, dict):
+        span = smap.values[()]
+        raise SpecError([Diagnostic(Location(path, span.line, span.col, span.width, smap._line_text(span.line)), f"the spec must be a mapping of keys to values, not a {type(data).__name__}")])
+    return LoadedSpec(path=path, raw=raw, data=data, smap=smap)

@@ -1,0 +1,108 @@
+"""The plan: a typed, fully defaulted description of one generated script.
+
+This is the only thing templates see. Everything here is resolved: no ``None`` that means
+"use the default", no preset names to look up, no raw YAML. Collections are tuples in a fixed
+order so that rendering is deterministic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ConfigField:
+    """One field of the generated ``Config`` dataclass, hence one command-line flag."""
+
+    name: str  # python identifier; the flag is --name-with-dashes
+    type: str  # "int" | "float" | "str" | "bool"
+    value: Any
+    help: str
+    source: str  # spec | override | preset NAME | default | derived
+
+
+@dataclass(frozen=True)
+class ConfigGroup:
+    title: str  # a comment line above the group
+    fields: tuple[ConfigField, ...]
+    note: str = ""  # e.g. where the preset's values come from
+
+
+@dataclass(frozen=True)
+class SparsityPlan:
+    regime: str  # dense (sparse regimes arrive with their templates)
+    level: float
+
+
+@dataclass(frozen=True)
+class NetworkPlan:
+    module: str  # actor | critic | encoder
+    arch: str  # mlp | block | simba
+    template: str  # the network template that defines this module's trunk
+    width: int
+    depth: int
+    activation: str
+    activation_fn: str  # the torch function, chosen by the compiler: "F.relu" | "F.elu"
+    layer_norm: bool
+    ensemble: int  # members evaluated in one batched forward (2 for twin critics)
+    sparsity: SparsityPlan
+
+
+@dataclass(frozen=True)
+class AlgoPlan:
+    name: str  # sac | td3 | ddpg
+    template: str  # algorithms/<name>.py.jinja
+    preset: str
+    preset_source: str
+    optimizer: str  # adam | adamw
+    weight_decay: bool  # emit a weight_decay field and pass it to the optimizers
+    grad_clip: bool  # emit gradient-norm clipping
+    gamma_auto: bool  # discount from the SimBa/TD-MPC2 heuristic at run time
+    learned_alpha: bool  # sac: learned temperature
+    target_entropy: str  # sac: "per_dim" (a multiple of |A|) | "fixed" | ""
+
+
+@dataclass(frozen=True)
+class EnvPlan:
+    id: str
+    suite: str
+    action_repeat: int
+
+
+@dataclass(frozen=True)
+class RuntimePlan:
+    tensorboard: str  # "off" | "auto" | "on"
+    metrics: tuple[str, ...]  # metrics.csv columns, in order
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str
+    description: str
+    algorithm: str
+    compiler_version: str
+    spec_file: str  # file name only, never a machine path
+    spec_sha256: str
+    overrides: tuple[str, ...]
+    resolved_yaml: str  # the resolved spec, embedded verbatim in the docstring
+    env: EnvPlan
+    algo: AlgoPlan
+    networks: tuple[NetworkPlan, ...]
+    config: tuple[ConfigGroup, ...]
+    runtime: RuntimePlan
+
+    def network(self, module: str) -> NetworkPlan:
+        for n in self.networks:
+            if n.module == module:
+                return n
+        raise KeyError(module)
+
+    @property
+    def network_templates(self) -> tuple[str, ...]:
+        """Each network template once, in module order."""
+        seen: list[str] = []
+        for n in self.networks:
+            if n.template not in seen:
+                seen.append(n.template)
+        return tuple(seen)

@@ -1,0 +1,118 @@
+"""Stage 5: render a plan with Jinja, format it with black, and check that it compiles.
+
+The environment is strict (``StrictUndefined``): a template that asks the plan for something
+it does not have is a compiler bug and fails loudly, never renders as an empty string. Spec
+strings reach the generated code only through the ``py`` filter (a Python literal via
+``repr``) or the ``docstring`` filter (escaped for a triple-quoted docstring).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.resources
+from pathlib import Path
+from typing import Any
+
+import black
+import jinja2
+
+from .plan import Plan
+
+BLACK_MODE = black.Mode(target_versions={black.TargetVersion.PY310}, line_length=100)
+
+
+class TemplateBug(Exception):
+    """The templates produced something invalid: a bug in specc, not in the spec."""
+
+
+def templates_dir() -> Path:
+    try:
+        root = importlib.resources.files("specc.templates")
+        path = Path(str(root))
+        if (path / "script.py.jinja").is_file():
+            return path
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parent.parent / "templates"  # a source checkout
+
+
+def py_literal(value: Any) -> str:
+    """A Python literal for a plain value (str, int, float, bool, None, list, tuple, dict)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10_000:
+        return f"{value:_}"  # 1_000_000 reads better than 1000000
+    if isinstance(value, (str, bool, int)) or value is None:
+        return repr(value)
+    if isinstance(value, float):
+        text = repr(value)
+        return text if text not in ("inf", "-inf", "nan") else f"float({text!r})"
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(py_literal(v) for v in value)
+        if isinstance(value, tuple):
+            return f"({inner},)" if len(value) == 1 else f"({inner})"
+        return f"[{inner}]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{py_literal(k)}: {py_literal(v)}" for k, v in value.items()) + "}"
+    raise TemplateBug(f"no Python literal for {type(value).__name__}")
+
+
+def docstring_text(text: str) -> str:
+    """Escape text for the inside of a triple-double-quoted docstring."""
+    return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').replace("\r", "\\r")
+
+
+def flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def comment_text(text: str, width: int = 0, indent: int = 0) -> str:
+    """Text for a ``#`` comment: one line, or with ``width`` wrapped onto ``# `` lines."""
+    flat = " ".join(str(text).split())
+    if not width:
+        return flat
+    import textwrap
+
+    pad = " " * indent
+    return f"\n{pad}# ".join(textwrap.wrap(flat, width))
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["py"] = py_literal
+    env.filters["docstring"] = docstring_text
+    env.filters["flag"] = flag
+    env.filters["comment"] = comment_text
+    return env
+
+
+def render_plan(plan: Plan) -> str:
+    env = environment()
+    try:
+        text = env.get_template("script.py.jinja").render(plan=plan)
+    except jinja2.TemplateError as exc:
+        where = f"{getattr(exc, 'filename', None) or '?'}:{getattr(exc, 'lineno', None) or '?'}"
+        raise TemplateBug(f"template error at {where}: {exc}") from exc
+    return text
+
+
+def format_python(text: str, name: str) -> str:
+    try:
+        out = black.format_str(text, mode=BLACK_MODE)
+    except black.InvalidInput as exc:
+        raise TemplateBug(f"the templates produced invalid Python for {name}: {exc}") from exc
+    try:
+        compile(out, name, "exec", dont_inherit=True)
+        ast.parse(out)
+    except SyntaxError as exc:  # pragma: no cover - black parses first
+        raise TemplateBug(f"the generated {name} does not compile: {exc}") from exc
+    return out
+
+
+def generate(plan: Plan) -> str:
+    return format_python(render_plan(plan), f"{plan.name}.py")

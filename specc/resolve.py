@@ -1,0 +1,393 @@
+"""Stage 4: resolve a validated spec into a fully defaulted tree and a typed :class:`Plan`.
+
+Each value of the resolved tree records where it came from: ``spec`` (the file),
+``override`` (``-s``), ``preset NAME`` or ``default`` (specc's own default). ``specc explain``
+prints that tree; the generated script embeds it verbatim.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any
+
+from . import __version__
+from .catalog import (
+    ARCH_KEYS,
+    DEFAULT_PRESET,
+    DEFAULTS,
+    LEARNED_ALPHA_KEYS,
+    MODULES,
+    NETWORK_DEFAULTS,
+    PRESETS,
+    TRAIN_KEYS,
+)
+from .diagnostics import Diagnostic, SpecError
+from .loader import LoadedSpec, dotted
+from .plan import AlgoPlan, ConfigField, ConfigGroup, EnvPlan, NetworkPlan, Plan, RuntimePlan, SparsityPlan
+from .schema import Spec
+
+# What this version of the compiler can generate. Everything else in the spec language
+# validates, then is reported here, at the key that asks for it.
+SUPPORTED = {
+    "algorithm": ("sac",),
+    "arch": ("mlp",),
+    "regime": ("dense",),
+    "suite": ("gymnasium",),
+}
+
+
+ACTIVATION_FN = {"relu": "F.relu", "elu": "F.elu"}
+
+
+@dataclass(frozen=True)
+class Value:
+    value: Any
+    source: str
+
+
+Tree = dict[str, Any]  # nested dicts whose leaves are Value
+
+
+def _source(smap, path: tuple) -> str:
+    for i in range(len(path), 0, -1):
+        if tuple(path[:i]) in smap.overrides:
+            return "override"
+    return "spec"
+
+
+def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
+    """The resolved spec: every key that applies, with its value and source."""
+    smap = loaded.smap
+    algo = spec.algorithm
+    preset_name = spec.preset or DEFAULT_PRESET[algo]
+    preset = PRESETS[preset_name]
+
+    def given(path: tuple, value: Any) -> Value:
+        return Value(value, _source(smap, path))
+
+    def pick(path: tuple, value: Any, *fallbacks: tuple[Any, str]) -> Value | None:
+        if value is not None:
+            return given(path, value)
+        for fb, src in fallbacks:
+            if fb is not None:
+                return Value(fb, src)
+        return None
+
+    psrc = f"preset {preset_name}"
+    tree: Tree = {
+        "specc": given(("specc",), spec.specc),
+        "name": given(("name",), spec.name),
+    }
+    if spec.description is not None:
+        tree["description"] = given(("description",), spec.description)
+    tree["algorithm"] = given(("algorithm",), spec.algorithm)
+    tree["preset"] = given(("preset",), spec.preset) if spec.preset else Value(preset_name, "default")
+    tree["seed"] = pick(("seed",), spec.seed, (DEFAULTS["seed"], "default"))
+    tree["env"] = {
+        "id": given(("env", "id"), spec.env.id),
+        "suite": pick(("env", "suite"), spec.env.suite, (DEFAULTS["env.suite"], "default")),
+        "action_repeat": pick(("env", "action_repeat"), spec.env.action_repeat, (DEFAULTS["env.action_repeat"], "default")),
+    }
+
+    train_spec = spec.train
+    ptrain = preset.train.get(algo, {})
+    train: Tree = {}
+    fixed_alpha = algo == "sac" and (
+        (train_spec is not None and train_spec.alpha not in (None, "auto")) or (
+            (train_spec is None or train_spec.alpha is None) and ptrain.get("alpha", "auto") != "auto")
+    )
+    for key in TRAIN_KEYS[algo]:
+        if fixed_alpha and key in LEARNED_ALPHA_KEYS:
+            continue
+        v = pick(("train", key), getattr(train_spec, key) if train_spec else None, (ptrain.get(key), psrc))
+        if v is not None:
+            train[key] = v
+    tree["train"] = train
+
+    def runtime(section: str, key: str, spec_section: Any) -> Value:
+        dk = f"{section}.{key}"
+        return pick((section, key), getattr(spec_section, key) if spec_section else None, (preset.runtime.get(dk), psrc), (DEFAULTS.get(dk), "default"))
+
+    tree["eval"] = {"every": runtime("eval", "every", spec.eval), "episodes": runtime("eval", "episodes", spec.eval)}
+    tree["checkpoint"] = {"every": runtime("checkpoint", "every", spec.checkpoint)}
+
+    networks: Tree = {}
+    for module in MODULES[algo]:
+        net = getattr(spec.networks, module)
+        pnet = preset.networks.get(algo, {}).get(module, {})
+        base = ("networks", module)
+        arch = pick(base + ("arch",), net.arch if net else None, (pnet.get("arch"), psrc), (NETWORK_DEFAULTS["arch"], "default"))
+        entry: Tree = {"arch": arch}
+        for key in ARCH_KEYS[arch.value]:
+            if key == "type":
+                if net is not None and net.type is not None:
+                    entry["type"] = given(base + ("type",), net.type)
+                continue
+            implied = None
+            if arch.value == "block" and net is not None and net.type is not None and key in ("activation", "layer_norm", "residual"):
+                from .catalog import BLOCK_TYPES
+
+                act, ln, res = BLOCK_TYPES[net.type]
+                implied = {"activation": act, "layer_norm": ln, "residual": res}[key]
+            entry[key] = pick(
+                base + (key,),
+                getattr(net, key) if net else None,
+                (implied, "derived from type"),
+                (pnet.get(key), psrc),
+                (NETWORK_DEFAULTS.get(key), "default"),
+            )
+        sp = net.sparsity if net else None
+        if sp is None:
+            entry["sparsity"] = {"regime": Value("dense", "default")}
+        else:
+            sbase = base + ("sparsity",)
+            sentry: Tree = {}
+            for key in type(sp).model_fields:
+                val = getattr(sp, key)
+                if val is None:
+                    continue
+                if hasattr(val, "model_fields"):
+                    sentry[key] = {k: given(sbase + (key, k), getattr(val, k)) for k in type(val).model_fields if getattr(val, k) is not None}
+                else:
+                    sentry[key] = given(sbase + (key,), list(val) if isinstance(val, list) else val)
+            entry["sparsity"] = sentry
+        networks[module] = entry
+    tree["networks"] = networks
+
+    tree["logging"] = {
+        "tensorboard": runtime("logging", "tensorboard", spec.logging),
+        "every": runtime("logging", "every", spec.logging),
+    }
+    return tree
+
+
+def _v(tree: Tree, dotted_key: str) -> Any:
+    node: Any = tree
+    for part in dotted_key.split("."):
+        node = node[part]
+    return node.value
+
+
+def _check_supported(spec: Spec, tree: Tree, loaded: LoadedSpec) -> list[Diagnostic]:
+    smap = loaded.smap
+    diags: list[Diagnostic] = []
+
+    def unsupported(path: tuple, what: str) -> None:
+        diags.append(Diagnostic(smap.location(path), f"{what} is not implemented in specc {__version__} yet", dotted(path)))
+
+    if spec.algorithm not in SUPPORTED["algorithm"]:
+        unsupported(("algorithm",), f"algorithm {spec.algorithm!r}")
+        return diags
+    if _v(tree, "env.suite") not in SUPPORTED["suite"]:
+        unsupported(("env", "suite"), f"suite {_v(tree, 'env.suite')!r}")
+    if _v(tree, "env.action_repeat") != 1:
+        unsupported(("env", "action_repeat"), "action_repeat other than 1")
+    for module, entry in tree["networks"].items():
+        if entry["arch"].value not in SUPPORTED["arch"]:
+            unsupported(("networks", module, "arch"), f"arch {entry['arch'].value!r}")
+        regime = entry["sparsity"]["regime"].value
+        if regime not in SUPPORTED["regime"]:
+            unsupported(("networks", module, "sparsity", "regime"), f"sparsity regime {regime!r}")
+    if spec.diagnostics is not None:
+        unsupported(("diagnostics",), "diagnostics")
+    if spec.reset is not None:
+        unsupported(("reset",), "reset")
+    return diags
+
+
+# --------------------------------------------------------------------------- the plan
+_HELP = {
+    "env_id": "Gymnasium environment id",
+    "seed": "seed of python, numpy, torch and the environments",
+    "total_steps": "environment steps of the whole run",
+    "learning_starts": "environment steps of uniform random actions before updates start",
+    "batch_size": "transitions per gradient step",
+    "buffer_size": "replay buffer capacity (transitions)",
+    "gamma": "discount factor",
+    "tau": "Polyak coefficient of the target networks",
+    "update_every": "environment steps between update phases",
+    "updates_per_step": "gradient steps per environment step (replay ratio)",
+    "actor_lr": "actor learning rate",
+    "critic_lr": "critic learning rate",
+    "weight_decay": "decoupled weight decay of the optimizers",
+    "grad_clip": "max global gradient norm per module",
+    "alpha": "entropy temperature (fixed)",
+    "alpha_init": "initial entropy temperature (learned)",
+    "alpha_lr": "temperature learning rate",
+    "target_entropy": "target entropy of the learned temperature",
+    "target_entropy_per_dim": "target entropy per action dimension (target = this * |A|)",
+    "policy_delay": "critic updates between actor phases (each runs policy_delay actor updates, as CleanRL)",
+    "eval_every": "environment steps between evaluations (0: never)",
+    "eval_episodes": "episodes per evaluation (deterministic policy)",
+    "checkpoint_every": "environment steps between checkpoints (0: only model.pt at the end)",
+    "log_every": "environment steps between progress lines and training-metric rows",
+    "tensorboard": "also write TensorBoard events (when the tensorboard package is installed)",
+}
+
+
+def _type_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    return "str"
+
+
+def build_plan(spec: Spec, loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
+    algo = spec.algorithm
+    preset = PRESETS[_v(tree, "preset")]
+    train = tree["train"]
+
+    def field(name: str, value: Value, *, cast: type | None = None) -> ConfigField:
+        v = value.value
+        if cast is float:
+            v = float(v)
+        return ConfigField(name, _type_of(v), v, _HELP[name], value.source)
+
+    run_fields = [field("env_id", tree["env"]["id"]), field("seed", tree["seed"])]
+    train_fields: list[ConfigField] = []
+    float_keys = {"gamma", "tau", "actor_lr", "critic_lr", "weight_decay", "grad_clip", "alpha", "alpha_init", "alpha_lr", "target_entropy", "exploration_noise", "policy_noise", "noise_clip"}
+    gamma_auto = train["gamma"].value == "auto"
+    learned_alpha = algo == "sac" and train.get("alpha", Value("auto", "")).value == "auto"
+    target_entropy_mode = ""
+    for key, val in train.items():
+        if key in ("optimizer",):
+            continue
+        if key == "gamma" and gamma_auto:
+            continue  # computed at run time from the episode length
+        if key == "weight_decay" and train["optimizer"].value == "adam" and val.value == 0:
+            continue
+        if key == "grad_clip" and val.value == 0:
+            continue
+        if key == "alpha" and val.value == "auto":
+            continue
+        if key == "target_entropy":
+            if val.value in ("auto", "half"):
+                target_entropy_mode = "per_dim"
+                per_dim = -1.0 if val.value == "auto" else -0.5
+                train_fields.append(ConfigField("target_entropy_per_dim", "float", per_dim, _HELP["target_entropy_per_dim"], val.source))
+                continue
+            target_entropy_mode = "fixed"
+        train_fields.append(field(key, val, cast=float if key in float_keys else None))
+
+    net_fields: list[ConfigField] = []
+    networks: list[NetworkPlan] = []
+    for module, entry in tree["networks"].items():
+        for key in ("width", "depth"):
+            name = f"{module}_{key}"
+            net_fields.append(ConfigField(name, "int", entry[key].value, f"{module} hidden {'width' if key == 'width' else 'layers'}", entry[key].source))
+        arch = entry["arch"].value
+        networks.append(
+            NetworkPlan(
+                module=module,
+                arch=arch,
+                template=f"networks/{arch}.py.jinja",
+                width=entry["width"].value,
+                depth=entry["depth"].value,
+                activation=entry["activation"].value,
+                activation_fn=ACTIVATION_FN[entry["activation"].value],
+                layer_norm=entry["layer_norm"].value,
+                ensemble=2 if (module == "critic" and algo in ("sac", "td3")) else 1,
+                sparsity=SparsityPlan(regime="dense", level=0.0),
+            )
+        )
+
+    tb = _v(tree, "logging.tensorboard")
+    tb_mode = "auto" if tb == "auto" else ("on" if tb else "off")
+    loop_fields = [
+        field("eval_every", tree["eval"]["every"]),
+        field("eval_episodes", tree["eval"]["episodes"]),
+        field("checkpoint_every", tree["checkpoint"]["every"]),
+        field("log_every", tree["logging"]["every"]),
+    ]
+    if tb_mode != "off":
+        loop_fields.append(ConfigField("tensorboard", "bool", True, _HELP["tensorboard"], tree["logging"]["tensorboard"].source))
+
+    groups = (
+        ConfigGroup("experiment", tuple(run_fields)),
+        ConfigGroup(f"{algo.upper()} hyperparameters", tuple(train_fields), note=f"preset {preset.name}: {preset.source}"),
+        ConfigGroup("networks", tuple(net_fields)),
+        ConfigGroup("evaluation, checkpoints and logging", tuple(loop_fields)),
+    )
+    names = [f.name for g in groups for f in g.fields]
+    assert len(names) == len(set(names)), names
+
+    metrics = ("step", "time", "episode_return", "eval_return", "sps", "critic_loss", "actor_loss") + (("alpha",) if algo == "sac" else ())
+    raw = loaded.raw
+    return Plan(
+        name=spec.name,
+        description=spec.description or "",
+        algorithm=algo,
+        compiler_version=__version__,
+        spec_file=PurePath(loaded.path).name,
+        spec_sha256=hashlib.sha256(raw).hexdigest(),
+        overrides=overrides,
+        resolved_yaml=tree_to_yaml(tree, with_sources=False),
+        env=EnvPlan(id=_v(tree, "env.id"), suite=_v(tree, "env.suite"), action_repeat=_v(tree, "env.action_repeat")),
+        algo=AlgoPlan(
+            name=algo,
+            template=f"algorithms/{algo}.py.jinja",
+            preset=preset.name,
+            preset_source=preset.source,
+            optimizer=train["optimizer"].value,
+            weight_decay=any(f.name == "weight_decay" for f in train_fields),
+            grad_clip=any(f.name == "grad_clip" for f in train_fields),
+            gamma_auto=gamma_auto,
+            learned_alpha=learned_alpha,
+            target_entropy=target_entropy_mode,
+        ),
+        networks=tuple(networks),
+        config=groups,
+        runtime=RuntimePlan(tensorboard=tb_mode, metrics=metrics),
+    )
+
+
+def resolve(spec: Spec, loaded: LoadedSpec, overrides: tuple[str, ...] = ()) -> tuple[Tree, Plan]:
+    tree = resolve_tree(spec, loaded)
+    diags = _check_supported(spec, tree, loaded)
+    if diags:
+        raise SpecError(diags)
+    return tree, build_plan(spec, loaded, tree, overrides)
+
+
+# --------------------------------------------------------------------------- YAML out
+def _scalar(v: Any) -> str:
+    import json
+    import re
+
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(_scalar(x) for x in v) + "]"
+    s = str(v)
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_./-]*", s) and s not in ("true", "false", "null", "yes", "no", "on", "off"):
+        return s
+    return json.dumps(s, ensure_ascii=False)
+
+
+def tree_to_yaml(tree: Tree, *, with_sources: bool) -> str:
+    """Deterministic YAML for a resolved tree; with_sources adds '# source' to each value."""
+    lines: list[str] = []
+
+    def walk(node: Tree, indent: int) -> None:
+        for key, val in node.items():
+            pad = "  " * indent
+            if isinstance(val, dict):
+                lines.append(f"{pad}{key}:")
+                walk(val, indent + 1)
+            else:
+                text = f"{pad}{key}: {_scalar(val.value)}"
+                if with_sources:
+                    text = f"{text}  # {val.source}"
+                lines.append(text)
+
+    walk(tree, 0)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,28 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = sorted((ROOT / "specs").glob("*.yaml"))
+GENERATED = ROOT / "generated"
+UPDATE = os.environ.get("SPECC_UPDATE_GOLDENS") == "1"
+
+
+def run_specc(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the real command line in a subprocess (exit codes, stdout and stderr as users see them)."""
+    return subprocess.run(
+        [sys.executable, "-m", "specc", *args],
+        cwd=cwd or ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def specc_cli():
+    return run_specc

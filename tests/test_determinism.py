@@ -1,0 +1,46 @@
+"""Same spec + same compiler version -> byte-identical output (runs, processes, hash seeds)."""
+
+import hashlib
+import re
+
+from conftest import ROOT, SPECS, run_specc
+
+from specc.compiler import compile_specs
+
+
+def test_same_process_twice_is_identical():
+    a = compile_specs([str(s) for s in SPECS], [])
+    b = compile_specs([str(s) for s in SPECS], [])
+    assert [c.source for c in a] == [c.source for c in b]
+
+
+def test_across_hash_seeds_and_processes(tmp_path):
+    digests = []
+    for seed in ("0", "1", "12345"):
+        out = tmp_path / seed
+        r = run_specc("compile", *map(str, SPECS), "-o", str(out), env={"PYTHONHASHSEED": seed})
+        assert r.returncode == 0, r.stderr
+        digests.append({p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in out.iterdir()})
+    assert digests[0] == digests[1] == digests[2]
+
+
+def test_no_timestamps_or_machine_paths(tmp_path):
+    for c in compile_specs([str(s) for s in SPECS], []):
+        text = c.source
+        assert str(ROOT) not in text and str(tmp_path) not in text
+        assert not re.search(r"(/home/|/root/|/tmp/|/Users/|[A-Z]:\\\\)", text), c.filename
+        assert not re.search(r"\b20\d\d-\d\d-\d\d\b", text), "no dates in generated files"
+        assert not re.search(r"\b\d\d:\d\d:\d\d\b", text), "no times in generated files"
+
+
+def test_output_does_not_depend_on_how_the_spec_path_is_written(tmp_path):
+    import os
+
+    a = compile_specs([str(SPECS[0])], [])[0].source
+    cwd = os.getcwd()
+    try:
+        os.chdir(SPECS[0].parent)
+        b = compile_specs([SPECS[0].name], [])[0].source
+    finally:
+        os.chdir(cwd)
+    assert a == b
