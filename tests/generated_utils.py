@@ -1,0 +1,25 @@
+"""Helpers to import and run generated scripts as a user would (without specc)."""
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+# Runs a generated script with `specc` made unimportable: a generated script must never need it.
+_RUNNER = "import runpy, sys; sys.modules['specc'] = None; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+
+
+def run_script(path: Path, *args: str, cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
+    return subprocess.run([sys.executable, "-c", _RUNNER, str(path), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def import_script(path: Path):
+    """Import a generated script as a module (its main() is not run)."""
+    name = f"generated_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
