@@ -127,7 +127,7 @@ class TrainSpec(_Model):
     alpha_init: Optional[number_in(gt=0.0)] = Field(None, description="sac with alpha auto: initial temperature")
     alpha_lr: Optional[number_in(gt=0.0)] = None
     target_entropy: Optional[number_or("auto", "half")] = Field(None, description="a number, auto = -|A|, half = -|A|/2")
-    policy_delay: Optional[PosInt] = Field(None, description="env steps between actor updates")
+    policy_delay: Optional[PosInt] = Field(None, description="critic updates between actor phases (each runs policy_delay actor updates)")
     # td3
     policy_noise: Optional[number_in(ge=0.0)] = Field(None, description="td3: std of the target policy smoothing noise")
     noise_clip: Optional[number_in(ge=0.0)] = Field(None, description="td3: clip of the target policy smoothing noise")
