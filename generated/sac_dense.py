@@ -253,7 +253,7 @@ class Actor(nn.Module):
 
 
 class Critic(nn.Module):
-    """Twin Q-networks Q(s, a), both evaluated in one batched forward: output (2, B)."""
+    """2 Q-networks Q(s, a) evaluated in one batched forward: output (2, B)."""
 
     def __init__(self, obs_dim, act_dim, width, depth):
         super().__init__()

@@ -31,7 +31,7 @@ from .schema import Spec
 # What this version of the compiler can generate. Everything else in the spec language
 # validates, then is reported here, at the key that asks for it.
 SUPPORTED = {
-    "algorithm": ("sac",),
+    "algorithm": ("sac", "td3", "ddpg"),
     "arch": ("mlp",),
     "regime": ("dense",),
     "suite": ("gymnasium",),
@@ -219,11 +219,21 @@ _HELP = {
     "target_entropy": "target entropy of the learned temperature",
     "target_entropy_per_dim": "target entropy per action dimension (target = this * |A|)",
     "policy_delay": "critic updates between actor phases (each runs policy_delay actor updates, as CleanRL)",
+    "exploration_noise": "std of the Gaussian exploration noise, in units of the action scale",
+    "policy_noise": "std of the target policy smoothing noise, in units of the action scale",
+    "noise_clip": "clip of the target policy smoothing noise",
     "eval_every": "environment steps between evaluations (0: never)",
     "eval_episodes": "episodes per evaluation (deterministic policy)",
     "checkpoint_every": "environment steps between checkpoints (0: only model.pt at the end)",
     "log_every": "environment steps between progress lines and training-metric rows",
     "tensorboard": "also write TensorBoard events (when the tensorboard package is installed)",
+}
+
+
+# Help texts that differ by algorithm.
+_HELP_BY_ALGO = {
+    ("td3", "policy_delay"): "critic updates between actor updates (targets move with the actor)",
+    ("ddpg", "policy_delay"): "critic updates between actor updates (targets move with the actor)",
 }
 
 
@@ -246,7 +256,7 @@ def build_plan(spec: Spec, loaded: LoadedSpec, tree: Tree, overrides: tuple[str,
         v = value.value
         if cast is float:
             v = float(v)
-        return ConfigField(name, _type_of(v), v, _HELP[name], value.source)
+        return ConfigField(name, _type_of(v), v, _HELP_BY_ALGO.get((algo, name), _HELP[name]), value.source)
 
     run_fields = [field("env_id", tree["env"]["id"]), field("seed", tree["seed"])]
     train_fields: list[ConfigField] = []
