@@ -1,0 +1,79 @@
+"""generated/td3_dense.py and ddpg_dense.py against the TD3 / DDPG formulas (CleanRL)."""
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from conftest import GENERATED
+from generated_utils import import_script
+
+TD3 = import_script(GENERATED / "td3_dense.py")
+DDPG = import_script(GENERATED / "ddpg_dense.py")
+
+
+def _actor(mod, noise=0.1):
+    torch.manual_seed(0)
+    return mod.Actor(3, 2, 16, 2, torch.tensor([-2.0, -1.0]), torch.tensor([2.0, 3.0]), noise)
+
+
+@pytest.mark.parametrize("mod", [TD3, DDPG], ids=["td3", "ddpg"])
+def test_actor_is_scaled_tanh_and_exploration_stays_in_bounds(mod):
+    actor = _actor(mod, noise=5.0)  # huge noise: clipping must keep actions in bounds
+    obs = torch.randn(256, 3)
+    mu = actor(obs)
+    torch.testing.assert_close(mu, torch.tanh(actor.mu(obs)) * actor.action_scale + actor.action_bias)
+    torch.testing.assert_close(actor.act(obs, deterministic=True), mu)
+    a = actor.act(obs)
+    assert (a >= actor.action_low).all() and (a <= actor.action_high).all()
+    assert not torch.allclose(a, mu)
+
+
+def test_exploration_noise_std_is_in_units_of_the_action_scale():
+    actor = _actor(TD3, noise=0.1)
+    with torch.no_grad():
+        for p in actor.mu.parameters():
+            p.zero_()  # mu(s) = bias = (0, 1): far from the bounds
+    torch.manual_seed(0)
+    a = actor.act(torch.zeros(20000, 3))
+    std = (a - actor(torch.zeros(1, 3))).std(0)
+    torch.testing.assert_close(std, actor.action_scale * 0.1, rtol=0.05, atol=0.0)
+
+
+def test_td3_target_uses_clipped_smoothing_noise_and_the_min_of_twin_targets():
+    torch.manual_seed(0)
+    actor_t, critic, critic_t = _actor(TD3), TD3.Critic(3, 2, 16, 2), TD3.Critic(3, 2, 16, 2)
+    opt = torch.optim.SGD(critic.parameters(), lr=0.0)
+    batch = [torch.randn(64, 3), torch.rand(64, 2), torch.randn(64), torch.randn(64, 3), (torch.rand(64) < 0.5).float()]
+    torch.manual_seed(3)
+    loss = TD3.critic_update(batch, actor_t, critic, critic_t, opt, 0.99, 0.2, 0.5)
+    torch.manual_seed(3)
+    with torch.no_grad():
+        a2 = actor_t(batch[3])
+        noise = (torch.randn_like(a2) * 0.2).clamp(-0.5, 0.5) * actor_t.action_scale
+        a2 = torch.max(torch.min(a2 + noise, actor_t.action_high), actor_t.action_low)
+        y = batch[2] + 0.99 * (1 - batch[4]) * torch.min(*critic_t(batch[3], a2))
+        q1, q2 = critic(batch[0], batch[1])
+        expected = (((q1 - y) ** 2).mean() + ((q2 - y) ** 2).mean()) / 2
+    torch.testing.assert_close(loss, expected)
+
+
+def test_td3_actor_loss_is_minus_q1():
+    actor, critic = _actor(TD3), TD3.Critic(3, 2, 16, 2)
+    opt = torch.optim.SGD(actor.parameters(), lr=0.0)
+    obs = torch.randn(32, 3)
+    loss = TD3.actor_update(obs, actor, critic, opt)
+    torch.testing.assert_close(loss, -critic(obs, actor(obs))[0].mean().detach())
+    assert all(p.grad is None for p in critic.parameters()), "the actor step leaves critic grads alone"
+
+
+def test_ddpg_single_critic_target():
+    torch.manual_seed(0)
+    actor_t, critic, critic_t = _actor(DDPG), DDPG.Critic(3, 2, 16, 2), DDPG.Critic(3, 2, 16, 2)
+    opt = torch.optim.SGD(critic.parameters(), lr=0.0)
+    batch = [torch.randn(16, 3), torch.rand(16, 2), torch.randn(16), torch.randn(16, 3), (torch.rand(16) < 0.5).float()]
+    loss = DDPG.critic_update(batch, actor_t, critic, critic_t, opt, 0.9)
+    with torch.no_grad():
+        y = batch[2] + 0.9 * (1 - batch[4]) * critic_t(batch[3], actor_t(batch[3]))
+        expected = ((critic(batch[0], batch[1]) - y) ** 2).mean()
+    assert critic(batch[0], batch[1]).shape == (16,)
+    torch.testing.assert_close(loss, expected)
