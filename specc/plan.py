@@ -40,11 +40,13 @@ class NetworkPlan:
     module: str  # actor | critic | encoder
     arch: str  # mlp | block | simba
     template: str  # the network template that defines this module's trunk
+    trunk_class: str  # the class that template defines: MLP | BlockMLP
     width: int
     depth: int
     activation: str
     activation_fn: str  # the torch function, chosen by the compiler: "F.relu" | "F.elu"
     layer_norm: bool
+    residual: bool  # block only
     ensemble: int  # members evaluated in one batched forward (2 for twin critics)
     sparsity: SparsityPlan
 
@@ -101,7 +103,7 @@ class Plan:
     @property
     def network_templates(self) -> tuple[str, ...]:
         """Each network template once, in module order."""
-        seen: list[str] = []
+        seen: list[str] = ["networks/ensemble.py.jinja"] if any(n.ensemble > 1 for n in self.networks) else []
         for n in self.networks:
             if n.template not in seen:
                 seen.append(n.template)

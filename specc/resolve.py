@@ -32,13 +32,14 @@ from .schema import Spec
 # validates, then is reported here, at the key that asks for it.
 SUPPORTED = {
     "algorithm": ("sac", "td3", "ddpg"),
-    "arch": ("mlp",),
+    "arch": ("mlp", "block"),
     "regime": ("dense",),
     "suite": ("gymnasium",),
 }
 
 
 ACTIVATION_FN = {"relu": "F.relu", "elu": "F.elu"}
+TRUNK_CLASS = {"mlp": "MLP", "block": "BlockMLP", "simba": "SimbaEncoder"}
 
 
 @dataclass(frozen=True)
@@ -296,11 +297,13 @@ def build_plan(spec: Spec, loaded: LoadedSpec, tree: Tree, overrides: tuple[str,
                 module=module,
                 arch=arch,
                 template=f"networks/{arch}.py.jinja",
+                trunk_class=TRUNK_CLASS[arch],
                 width=entry["width"].value,
                 depth=entry["depth"].value,
                 activation=entry["activation"].value,
                 activation_fn=ACTIVATION_FN[entry["activation"].value],
                 layer_norm=entry["layer_norm"].value,
+                residual=entry["residual"].value if "residual" in entry else False,
                 ensemble=2 if (module == "critic" and algo in ("sac", "td3")) else 1,
                 sparsity=SparsityPlan(regime="dense", level=0.0),
             )
