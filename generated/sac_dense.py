@@ -211,7 +211,7 @@ LOG_STD_MIN, LOG_STD_MAX = -5.0, 2.0  # CleanRL (spinning-up uses -20)
 
 
 class Actor(nn.Module):
-    """Tanh-squashed Gaussian policy: an MLP trunk, then mean and log-std heads."""
+    """Tanh-squashed Gaussian policy: a mlp trunk, then mean and log-std heads."""
 
     def __init__(self, obs_dim, act_dim, width, depth, action_low, action_high):
         super().__init__()
@@ -612,6 +612,7 @@ def main():
     if cfg.dry_run:
         print_plan(nets, cfg.json)
         return
+    stateful = {**nets, **targets}  # modules whose state a checkpoint holds
     rb = ReplayBuffer(cfg.buffer_size, obs_dim, act_dim, device)
 
     # counters and the state of the current episode
@@ -625,7 +626,7 @@ def main():
         os.makedirs(run_dir, exist_ok=True)
         obs, _ = env.reset(seed=cfg.seed)
     else:
-        for name, module in {**nets, **targets}.items():
+        for name, module in stateful.items():
             module.load_state_dict(checkpoint[name])
         for name, opt in optimizers.items():
             opt.load_state_dict(checkpoint[name])
@@ -678,9 +679,7 @@ def main():
             "rng": rng_state(env, device),
             "buffer": rb.state_dict() if cfg.save_buffer else None,
         }
-        state.update(
-            {name: m.state_dict() for name, m in {**nets, **targets, **optimizers}.items()}
-        )
+        state.update({name: m.state_dict() for name, m in {**stateful, **optimizers}.items()})
         state.update({name: t.detach().cpu() for name, t in tensors.items()})
         save_atomic(state, ckpt_path)
 

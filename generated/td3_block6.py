@@ -249,7 +249,7 @@ class BlockMLP(nn.Module):
 
 
 class Actor(nn.Module):
-    """Deterministic policy mu(s): an MLP with a tanh output, rescaled to the env's bounds."""
+    """Deterministic policy mu(s): a block network with a tanh output, rescaled to the env's bounds."""
 
     def __init__(self, obs_dim, act_dim, width, depth, action_low, action_high, exploration_noise):
         super().__init__()
@@ -633,6 +633,7 @@ def main():
     if cfg.dry_run:
         print_plan(nets, cfg.json)
         return
+    stateful = {**nets, **targets}  # modules whose state a checkpoint holds
     rb = ReplayBuffer(cfg.buffer_size, obs_dim, act_dim, device)
 
     # counters and the state of the current episode
@@ -646,7 +647,7 @@ def main():
         os.makedirs(run_dir, exist_ok=True)
         obs, _ = env.reset(seed=cfg.seed)
     else:
-        for name, module in {**nets, **targets}.items():
+        for name, module in stateful.items():
             module.load_state_dict(checkpoint[name])
         for name, opt in optimizers.items():
             opt.load_state_dict(checkpoint[name])
@@ -699,9 +700,7 @@ def main():
             "rng": rng_state(env, device),
             "buffer": rb.state_dict() if cfg.save_buffer else None,
         }
-        state.update(
-            {name: m.state_dict() for name, m in {**nets, **targets, **optimizers}.items()}
-        )
+        state.update({name: m.state_dict() for name, m in {**stateful, **optimizers}.items()})
         state.update({name: t.detach().cpu() for name, t in tensors.items()})
         save_atomic(state, ckpt_path)
 

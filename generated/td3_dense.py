@@ -208,7 +208,7 @@ class MLP(nn.Module):
 
 
 class Actor(nn.Module):
-    """Deterministic policy mu(s): an MLP with a tanh output, rescaled to the env's bounds."""
+    """Deterministic policy mu(s): a mlp network with a tanh output, rescaled to the env's bounds."""
 
     def __init__(self, obs_dim, act_dim, width, depth, action_low, action_high, exploration_noise):
         super().__init__()
@@ -581,6 +581,7 @@ def main():
     if cfg.dry_run:
         print_plan(nets, cfg.json)
         return
+    stateful = {**nets, **targets}  # modules whose state a checkpoint holds
     rb = ReplayBuffer(cfg.buffer_size, obs_dim, act_dim, device)
 
     # counters and the state of the current episode
@@ -594,7 +595,7 @@ def main():
         os.makedirs(run_dir, exist_ok=True)
         obs, _ = env.reset(seed=cfg.seed)
     else:
-        for name, module in {**nets, **targets}.items():
+        for name, module in stateful.items():
             module.load_state_dict(checkpoint[name])
         for name, opt in optimizers.items():
             opt.load_state_dict(checkpoint[name])
@@ -647,9 +648,7 @@ def main():
             "rng": rng_state(env, device),
             "buffer": rb.state_dict() if cfg.save_buffer else None,
         }
-        state.update(
-            {name: m.state_dict() for name, m in {**nets, **targets, **optimizers}.items()}
-        )
+        state.update({name: m.state_dict() for name, m in {**stateful, **optimizers}.items()})
         state.update({name: t.detach().cpu() for name, t in tensors.items()})
         save_atomic(state, ckpt_path)
 

@@ -8,7 +8,7 @@ generated config (one comment per preset group) and by ``specc explain``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 COMMON_TRAIN_KEYS = (
@@ -58,6 +58,7 @@ class Preset:
     train: dict[str, dict[str, Any]]  # algorithm -> key -> value
     networks: dict[str, dict[str, dict[str, Any]]]  # algorithm -> module -> key -> value
     runtime: dict[str, Any]  # dotted key -> value (eval.every, ...)
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)  # algorithm -> structural choices
 
 
 _CLEANRL_MLP = {"arch": "mlp", "width": 256, "depth": 2, "activation": "relu", "layer_norm": False}
@@ -200,6 +201,8 @@ PRESETS: dict[str, Preset] = {
             for a in ("sac", "ddpg")
         },
         runtime={"eval.every": 5000},
+        # SimBa's SAC update order: actor, temperature, critic, target (scale_rl sac_update.py)
+        options={"sac": {"actor_first": True}},
     ),
     "mrq": Preset(name="mrq", source="MR.Q (Fujimoto et al. 2025), MRQ/MRQ.py Hyperparameters", train={}, networks={}, runtime={}),
 }

@@ -63,6 +63,8 @@ class AlgoPlan:
     gamma_auto: bool  # discount from the SimBa/TD-MPC2 heuristic at run time
     learned_alpha: bool  # sac: learned temperature
     target_entropy: str  # sac: "per_dim" (a multiple of |A|) | "fixed" | ""
+    actor_first: bool  # update order: actor (and temperature) before the critic (SimBa) or after (CleanRL)
+    log_std_min: float  # sac: lower bound of the policy's log std (CleanRL -5, SimBa -10)
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class EnvPlan:
 @dataclass(frozen=True)
 class RuntimePlan:
     tensorboard: str  # "off" | "auto" | "on"
+    obs_norm: bool  # SimBa's running observation normalisation (when a module is a simba network)
     metrics: tuple[str, ...]  # metrics.csv columns, in order
 
 

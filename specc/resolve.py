@@ -32,7 +32,7 @@ from .schema import Spec
 # validates, then is reported here, at the key that asks for it.
 SUPPORTED = {
     "algorithm": ("sac", "td3", "ddpg"),
-    "arch": ("mlp", "block"),
+    "arch": ("mlp", "block", "simba"),
     "regime": ("dense",),
     "suite": ("gymnasium",),
 }
@@ -300,9 +300,9 @@ def build_plan(spec: Spec, loaded: LoadedSpec, tree: Tree, overrides: tuple[str,
                 trunk_class=TRUNK_CLASS[arch],
                 width=entry["width"].value,
                 depth=entry["depth"].value,
-                activation=entry["activation"].value,
-                activation_fn=ACTIVATION_FN[entry["activation"].value],
-                layer_norm=entry["layer_norm"].value,
+                activation=entry["activation"].value if "activation" in entry else "relu",
+                activation_fn=ACTIVATION_FN[entry["activation"].value if "activation" in entry else "relu"],
+                layer_norm=entry["layer_norm"].value if "layer_norm" in entry else True,
                 residual=entry["residual"].value if "residual" in entry else False,
                 ensemble=2 if (module == "critic" and algo in ("sac", "td3")) else 1,
                 sparsity=SparsityPlan(regime="dense", level=0.0),
@@ -352,10 +352,12 @@ def build_plan(spec: Spec, loaded: LoadedSpec, tree: Tree, overrides: tuple[str,
             gamma_auto=gamma_auto,
             learned_alpha=learned_alpha,
             target_entropy=target_entropy_mode,
+            actor_first=preset.options.get(algo, {}).get("actor_first", False),
+            log_std_min=-10.0 if tree["networks"]["actor"]["arch"].value == "simba" else -5.0,
         ),
         networks=tuple(networks),
         config=groups,
-        runtime=RuntimePlan(tensorboard=tb_mode, metrics=metrics),
+        runtime=RuntimePlan(tensorboard=tb_mode, obs_norm=any(n.arch == "simba" for n in networks), metrics=metrics),
     )
 
 

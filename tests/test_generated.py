@@ -71,12 +71,18 @@ def test_dry_run_json_contract(path, tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name != "MUJOCO_LOG.TXT"], "--dry-run writes nothing"
 
 
+def small(path):
+    """Widths small enough for a CI smoke run (SimBa's 512-wide critics hold 8M weights)."""
+    config = import_script(path).Config()
+    return [] if config.critic_width <= 256 else ["--critic-width", "64", "--actor-width", "32"]
+
+
 @pytest.mark.parametrize("path", SCRIPTS, ids=[p.stem for p in SCRIPTS])
 def test_short_run_writes_its_run_directory(path, tmp_path):
     run_dir = tmp_path / "run"
     r = run_script(
         path, "--total-steps", "300", "--learning-starts", "100", "--eval-every", "300", "--eval-episodes", "1",
-        "--log-every", "100", "--checkpoint-every", "150", "--run-dir", str(run_dir), "--device", "cpu", cwd=tmp_path,
+        "--log-every", "100", "--checkpoint-every", "150", "--run-dir", str(run_dir), "--device", "cpu", *small(path), cwd=tmp_path,
     )
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-4000:]
     assert {"config.json", "metrics.csv", "checkpoint.pt", "model.pt"} <= {p.name for p in run_dir.iterdir()}
@@ -99,7 +105,7 @@ def _metrics(run_dir):
 
 @pytest.mark.parametrize("path", SCRIPTS, ids=[p.stem for p in SCRIPTS])
 def test_resume_reproduces_an_uninterrupted_run(path, tmp_path):
-    common = ["--learning-starts", "100", "--eval-every", "200", "--eval-episodes", "1", "--log-every", "50", "--device", "cpu", "--threads", "1", "--env-id", "Pendulum-v1"]
+    common = [*small(path), "--learning-starts", "100", "--eval-every", "200", "--eval-episodes", "1", "--log-every", "50", "--device", "cpu", "--threads", "1", "--env-id", "Pendulum-v1"]
     full, part = tmp_path / "full", tmp_path / "part"
     r = run_script(path, "--total-steps", "400", "--run-dir", str(full), *common, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
