@@ -1,0 +1,62 @@
+"""Training-phase steps/s of generated scripts (warm-up excluded), as a table.
+
+    python benchmarks/bench_sps.py generated/sac_dense.py generated/td3_dense.py \
+        [--env-id HalfCheetah-v5] [--warmup 1000] [--steps 3000] [--repeats 3] [-- extra flags]
+
+Each run trains for --warmup random steps plus --steps training steps (no evaluation, no
+checkpoint); the script measures its own training-phase rate from the first update on and
+writes it in metrics.csv (column sps, cumulative over the training phase); we report the
+median over --repeats runs. Runs are sequential: on a small machine parallel runs distort
+each other (OpenMP threads spin on busy cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+
+def measure(script: Path, env_id: str, warmup: int, steps: int, extra: list[str]) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        run_dir = Path(tmp) / "run"
+        cmd = [
+            sys.executable, str(script), "--env-id", env_id, "--total-steps", str(warmup + steps),
+            "--learning-starts", str(warmup), "--log-every", str(steps // 4 or 1), "--eval-every", "0",
+            "--checkpoint-every", "0", "--no-save-buffer", "--run-dir", str(run_dir), *extra,
+        ]
+        r = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        if r.returncode != 0:
+            raise SystemExit(f"{script} failed:\n{r.stderr[-3000:]}")
+        with open(run_dir / "metrics.csv", newline="") as f:
+            rows = [row for row in csv.DictReader(f) if row["sps"]]
+        return float(rows[-1]["sps"])
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("scripts", nargs="+", type=Path)
+    p.add_argument("--env-id", default="HalfCheetah-v5")
+    p.add_argument("--warmup", type=int, default=1000)
+    p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--repeats", type=int, default=3)
+    args, extra = p.parse_known_args()
+    extra = [a for a in extra if a != "--"]
+    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}")
+    print(f"# {args.env_id}, {args.warmup} warm-up + {args.steps} training steps, median of {args.repeats} {' '.join(extra)}")
+    print("| script | training-phase steps/s (median) | runs |")
+    print("|---|---|---|")
+    for script in args.scripts:
+        runs = [measure(script, args.env_id, args.warmup, args.steps, extra) for _ in range(args.repeats)]
+        print(f"| {script.name} | {statistics.median(runs):.1f} | {', '.join(f'{r:.1f}' for r in runs)} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
