@@ -394,7 +394,16 @@ def make_optimizer(param_groups, cfg):
     return torch.optim.AdamW(param_groups, weight_decay=cfg.weight_decay, fused=True)
 
 
-def critic_update(batch, actor, critic, critic_target, critic_opt, log_alpha, gamma):
+def optimizer_step(optimizer, loss):
+    """Backward only to this optimizer's parameters (inputs=): an actor step skips the critic's
+    weight gradients, which it never uses."""
+    groups = optimizer.param_groups
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward(inputs=[p for group in groups for p in group["params"]])
+    optimizer.step()
+
+
+def critic_loss_fn(batch, actor, critic, critic_target, log_alpha, gamma):
     obs, actions, rewards, next_obs, terminations = batch
     with torch.no_grad():
         next_actions, next_log_pi = actor.sample(next_obs)
@@ -403,28 +412,19 @@ def critic_update(batch, actor, critic, critic_target, critic_opt, log_alpha, ga
         next_v = next_q - log_alpha.exp() * next_log_pi
         target = rewards + gamma * (1.0 - terminations) * next_v
     q = critic(obs, actions)
-    loss = (q - target).pow(2).mean(1).sum()  # qf1_loss + qf2_loss (CleanRL)
-    critic_opt.zero_grad(set_to_none=True)
-    loss.backward()
-    critic_opt.step()
-    return loss.detach() / 2  # CleanRL logs qf_loss / 2
+    return (q - target).pow(2).mean(1).sum()  # qf1_loss + qf2_loss (CleanRL)
 
 
-def actor_update(obs, actor, critic, actor_opt, log_alpha, target_entropy):
+def actor_loss_fn(obs, actor, critic, log_alpha, target_entropy):
+    """The actor loss plus the temperature loss: they touch disjoint parameters, so one
+    backward of the sum gives both gradients. Returns (sum, actor loss for logging)."""
     actions, log_pi = actor.sample(obs)
     q = critic(obs, actions).min(0).values
     actor_loss = (log_alpha.exp().detach() * log_pi - q).mean()
     # temperature loss alpha * (-log pi - target entropy) with alpha = exp(log_alpha) (CleanRL
     # PR #414). It reuses this forward's log pi; CleanRL draws a fresh one after the actor step.
     alpha_loss = -(log_alpha.exp() * (log_pi.detach() + target_entropy)).mean()
-    actor_opt.zero_grad(set_to_none=True)
-    # the two losses touch disjoint parameters, so one backward of their sum gives both
-    # gradients; inputs= skips the critic's weight gradients, which this step never uses
-    (actor_loss + alpha_loss).backward(
-        inputs=[p for g in actor_opt.param_groups for p in g["params"]]
-    )
-    actor_opt.step()
-    return actor_loss.detach()
+    return actor_loss + alpha_loss, actor_loss.detach()
 
 
 @torch.no_grad()
@@ -689,9 +689,9 @@ def main():
     targets = {"critic_target": critic_target}
     optimizers = {"actor_opt": actor_opt, "critic_opt": critic_opt}
     tensors = {"log_alpha": log_alpha}
-    update_critic, update_actor = critic_update, actor_update
+    critic_loss, actor_loss = critic_loss_fn, actor_loss_fn
     if cfg.compile:
-        update_critic, update_actor = torch.compile(critic_update), torch.compile(actor_update)
+        critic_loss, actor_loss = torch.compile(critic_loss_fn), torch.compile(actor_loss_fn)
 
     if cfg.dry_run:
         print_plan(nets, cfg.json)
@@ -807,12 +807,13 @@ def main():
                 num_updates += 1
                 if num_updates % cfg.policy_delay == 0:
                     for _ in range(cfg.policy_delay):
-                        losses["actor_loss"] = update_actor(
-                            batch[0], actor, critic, actor_opt, log_alpha, target_entropy
+                        loss, losses["actor_loss"] = actor_loss(
+                            batch[0], actor, critic, log_alpha, target_entropy
                         )
-                losses["critic_loss"] = update_critic(
-                    batch, actor, critic, critic_target, critic_opt, log_alpha, gamma
-                )
+                        optimizer_step(actor_opt, loss)
+                loss = critic_loss(batch, actor, critic, critic_target, log_alpha, gamma)
+                optimizer_step(critic_opt, loss)
+                losses["critic_loss"] = loss.detach() / 2  # CleanRL logs qf_loss / 2
                 polyak_update(target_params, critic_params, cfg.tau)
 
             if sps_t0 is None:

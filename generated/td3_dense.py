@@ -301,9 +301,16 @@ def make_optimizer(param_groups, cfg):
     return torch.optim.Adam(param_groups, fused=True)
 
 
-def critic_update(
-    batch, actor_target, critic, critic_target, critic_opt, gamma, policy_noise, noise_clip
-):
+def optimizer_step(optimizer, loss):
+    """Backward only to this optimizer's parameters (inputs=): an actor step skips the critic's
+    weight gradients, which it never uses."""
+    groups = optimizer.param_groups
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward(inputs=[p for group in groups for p in group["params"]])
+    optimizer.step()
+
+
+def critic_loss_fn(batch, actor_target, critic, critic_target, gamma, policy_noise, noise_clip):
     obs, actions, rewards, next_obs, terminations = batch
     with torch.no_grad():
         # target policy smoothing: clipped Gaussian noise in units of the action scale (CleanRL);
@@ -319,22 +326,11 @@ def critic_update(
         next_q = critic_target(next_obs, next_actions).min(0).values
         target = rewards + gamma * (1.0 - terminations) * next_q
     q = critic(obs, actions)
-    loss = (q - target).pow(2).mean(1).sum()  # qf1_loss + qf2_loss (CleanRL)
-    critic_opt.zero_grad(set_to_none=True)
-    loss.backward()
-
-    critic_opt.step()
-    return loss.detach() / 2  # CleanRL logs qf_loss / 2
+    return (q - target).pow(2).mean(1).sum()  # qf1_loss + qf2_loss (CleanRL)
 
 
-def actor_update(obs, actor, critic, actor_opt):
-    actor_loss = -critic(obs, actor(obs))[0].mean()  # -Q1(s, mu(s))
-    actor_opt.zero_grad(set_to_none=True)
-    # inputs= skips the critic's weight gradients, which this step never uses
-    actor_loss.backward(inputs=[p for g in actor_opt.param_groups for p in g["params"]])
-
-    actor_opt.step()
-    return actor_loss.detach()
+def actor_loss_fn(obs, actor, critic):
+    return -critic(obs, actor(obs))[0].mean()  # -Q1(s, mu(s))
 
 
 @torch.no_grad()
@@ -574,9 +570,9 @@ def main():
     targets = {"actor_target": actor_target, "critic_target": critic_target}
     optimizers = {"actor_opt": actor_opt, "critic_opt": critic_opt}
     tensors = {}
-    update_critic, update_actor = critic_update, actor_update
+    critic_loss, actor_loss = critic_loss_fn, actor_loss_fn
     if cfg.compile:
-        update_critic, update_actor = torch.compile(critic_update), torch.compile(actor_update)
+        critic_loss, actor_loss = torch.compile(critic_loss_fn), torch.compile(actor_loss_fn)
 
     if cfg.dry_run:
         print_plan(nets, cfg.json)
@@ -683,19 +679,22 @@ def main():
             # update and the Polyak step of both targets (TD3's delayed policy updates, CleanRL)
             for _ in range(cfg.update_every * cfg.updates_per_step):
                 batch = rb.sample(cfg.batch_size)
-                losses["critic_loss"] = update_critic(
+                loss = critic_loss(
                     batch,
                     actor_target,
                     critic,
                     critic_target,
-                    critic_opt,
                     gamma,
                     cfg.policy_noise,
                     cfg.noise_clip,
                 )
+                optimizer_step(critic_opt, loss)
+                losses["critic_loss"] = loss.detach() / 2  # CleanRL logs qf_loss / 2
                 num_updates += 1
                 if num_updates % cfg.policy_delay == 0:
-                    losses["actor_loss"] = update_actor(batch[0], actor, critic, actor_opt)
+                    loss = actor_loss(batch[0], actor, critic)
+                    optimizer_step(actor_opt, loss)
+                    losses["actor_loss"] = loss.detach()
                     polyak_update(target_params, online_params, cfg.tau)
 
             if sps_t0 is None:

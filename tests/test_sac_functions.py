@@ -90,19 +90,18 @@ def test_critic_loss_is_the_soft_bellman_error_without_bootstrap_at_termination(
     torch.manual_seed(0)
     actor, critic = _actor(), SAC.Critic(3, 2, 16, 2)
     target = SAC.Critic(3, 2, 16, 2)
-    opt = torch.optim.SGD(critic.parameters(), lr=0.0)
     log_alpha = torch.tensor(math.log(0.3))
     batch = [torch.randn(8, 3), torch.rand(8, 2), torch.randn(8), torch.randn(8, 3), torch.tensor([0.0, 1.0] * 4)]
     torch.manual_seed(5)
-    loss = SAC.critic_update(batch, actor, critic, target, opt, log_alpha, 0.9)
+    loss = SAC.critic_loss_fn(batch, actor, critic, target, log_alpha, 0.9)
     torch.manual_seed(5)
     with torch.no_grad():
         a2, logp2 = actor.sample(batch[3])
         v2 = target(batch[3], a2).min(0).values - 0.3 * logp2
         y = batch[2] + 0.9 * (1 - batch[4]) * v2
         q = critic(batch[0], batch[1])
-        expected = ((q[0] - y) ** 2).mean() / 2 + ((q[1] - y) ** 2).mean() / 2
-    torch.testing.assert_close(loss, expected)
+        expected = ((q[0] - y) ** 2).mean() + ((q[1] - y) ** 2).mean()
+    torch.testing.assert_close(loss.detach(), expected)
 
 
 def test_temperature_rises_when_entropy_is_below_target():
@@ -112,8 +111,10 @@ def test_temperature_rises_when_entropy_is_below_target():
         actor.fc_logstd.bias.fill_(-50.0)  # nearly deterministic: entropy far below -|A|
     log_alpha = torch.tensor(0.0, requires_grad=True)
     opt = torch.optim.SGD([{"params": list(actor.parameters()), "lr": 0.0}, {"params": [log_alpha], "lr": 0.1}])
-    SAC.actor_update(torch.randn(32, 3), actor, critic, opt, log_alpha, -2.0)
+    loss, actor_loss = SAC.actor_loss_fn(torch.randn(32, 3), actor, critic, log_alpha, -2.0)
+    SAC.optimizer_step(opt, loss)
     assert log_alpha.item() > 0.0
+    assert all(p.grad is None for p in critic.parameters()), "the actor step leaves critic grads alone"
 
 
 def test_replay_buffer_round_trip():

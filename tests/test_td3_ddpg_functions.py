@@ -42,10 +42,9 @@ def test_exploration_noise_std_is_in_units_of_the_action_scale():
 def test_td3_target_uses_clipped_smoothing_noise_and_the_min_of_twin_targets():
     torch.manual_seed(0)
     actor_t, critic, critic_t = _actor(TD3), TD3.Critic(3, 2, 16, 2), TD3.Critic(3, 2, 16, 2)
-    opt = torch.optim.SGD(critic.parameters(), lr=0.0)
     batch = [torch.randn(64, 3), torch.rand(64, 2), torch.randn(64), torch.randn(64, 3), (torch.rand(64) < 0.5).float()]
     torch.manual_seed(3)
-    loss = TD3.critic_update(batch, actor_t, critic, critic_t, opt, 0.99, 0.2, 0.5)
+    loss = TD3.critic_loss_fn(batch, actor_t, critic, critic_t, 0.99, 0.2, 0.5)
     torch.manual_seed(3)
     with torch.no_grad():
         a2 = actor_t(batch[3])
@@ -53,27 +52,27 @@ def test_td3_target_uses_clipped_smoothing_noise_and_the_min_of_twin_targets():
         a2 = torch.max(torch.min(a2 + noise, actor_t.action_high), actor_t.action_low)
         y = batch[2] + 0.99 * (1 - batch[4]) * torch.min(*critic_t(batch[3], a2))
         q1, q2 = critic(batch[0], batch[1])
-        expected = (((q1 - y) ** 2).mean() + ((q2 - y) ** 2).mean()) / 2
-    torch.testing.assert_close(loss, expected)
+        expected = ((q1 - y) ** 2).mean() + ((q2 - y) ** 2).mean()
+    torch.testing.assert_close(loss.detach(), expected)
 
 
 def test_td3_actor_loss_is_minus_q1():
     actor, critic = _actor(TD3), TD3.Critic(3, 2, 16, 2)
     opt = torch.optim.SGD(actor.parameters(), lr=0.0)
     obs = torch.randn(32, 3)
-    loss = TD3.actor_update(obs, actor, critic, opt)
-    torch.testing.assert_close(loss, -critic(obs, actor(obs))[0].mean().detach())
+    loss = TD3.actor_loss_fn(obs, actor, critic)
+    torch.testing.assert_close(loss, -critic(obs, actor(obs))[0].mean())
+    TD3.optimizer_step(opt, loss)
     assert all(p.grad is None for p in critic.parameters()), "the actor step leaves critic grads alone"
 
 
 def test_ddpg_single_critic_target():
     torch.manual_seed(0)
     actor_t, critic, critic_t = _actor(DDPG), DDPG.Critic(3, 2, 16, 2), DDPG.Critic(3, 2, 16, 2)
-    opt = torch.optim.SGD(critic.parameters(), lr=0.0)
     batch = [torch.randn(16, 3), torch.rand(16, 2), torch.randn(16), torch.randn(16, 3), (torch.rand(16) < 0.5).float()]
-    loss = DDPG.critic_update(batch, actor_t, critic, critic_t, opt, 0.9)
+    loss = DDPG.critic_loss_fn(batch, actor_t, critic, critic_t, 0.9)
     with torch.no_grad():
         y = batch[2] + 0.9 * (1 - batch[4]) * critic_t(batch[3], actor_t(batch[3]))
         expected = ((critic(batch[0], batch[1]) - y) ** 2).mean()
     assert critic(batch[0], batch[1]).shape == (16,)
-    torch.testing.assert_close(loss, expected)
+    torch.testing.assert_close(loss.detach(), expected)
