@@ -30,9 +30,8 @@ def main() -> int:
     p.add_argument("--eval-episodes", type=int, default=5)
     p.add_argument("--threshold", type=float, default=None)
     p.add_argument("--out", type=Path, default=Path("runs/learn"))
-    p.add_argument("extra", nargs=argparse.REMAINDER, help="flags passed to the script after --")
-    args = p.parse_args()
-    extra = [a for a in args.extra if a != "--"]
+    args, extra = p.parse_known_args()  # unknown flags (after --) go to the script
+    extra = [a for a in extra if a != "--"]
     rows = []
     for seed in args.seeds:
         run_dir = args.out / f"{args.script.stem}__{args.env_id}__{seed}"
