@@ -15,6 +15,7 @@ from typing import Any
 from . import __version__
 from .catalog import (
     ARCH_KEYS,
+    BLOCK_TYPES,
     DEFAULT_PRESET,
     DEFAULTS,
     LEARNED_ALPHA_KEYS,
@@ -95,10 +96,9 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
     train_spec = spec.train
     ptrain = preset.train.get(algo, {})
     train: Tree = {}
-    fixed_alpha = algo == "sac" and (
-        (train_spec is not None and train_spec.alpha not in (None, "auto")) or (
-            (train_spec is None or train_spec.alpha is None) and ptrain.get("alpha", "auto") != "auto")
-    )
+    given_alpha = train_spec.alpha if train_spec is not None else None
+    alpha = given_alpha if given_alpha is not None else ptrain.get("alpha", "auto")
+    fixed_alpha = algo == "sac" and alpha != "auto"  # then the learned-temperature keys do not apply
     for key in TRAIN_KEYS[algo]:
         if fixed_alpha and key in LEARNED_ALPHA_KEYS:
             continue
@@ -128,8 +128,6 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
                 continue
             implied = None
             if arch.value == "block" and net is not None and net.type is not None and key in ("activation", "layer_norm", "residual"):
-                from .catalog import BLOCK_TYPES
-
                 act, ln, res = BLOCK_TYPES[net.type]
                 implied = {"activation": act, "layer_norm": ln, "residual": res}[key]
             entry[key] = pick(
