@@ -11,7 +11,7 @@ _RUNNER = "import runpy, sys; sys.modules['specc'] = None; sys.argv = sys.argv[1
 
 
 def run_script(path: Path, *args: str, cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": "1"}  # one thread: robust to a busy machine
     return subprocess.run([sys.executable, "-c", _RUNNER, str(path), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
 
 

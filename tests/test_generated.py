@@ -103,7 +103,12 @@ def _metrics(run_dir):
         return [{k: v for k, v in row.items() if k not in ("time", "sps")} for row in csv.DictReader(f)]
 
 
-@pytest.mark.parametrize("path", SCRIPTS, ids=[p.stem for p in SCRIPTS])
+# The resume code is shared runtime; what differs between scripts is the state each algorithm
+# registers (targets, temperature, observation statistics): one script per such variant.
+RESUME_SCRIPTS = [p for p in SCRIPTS if p.stem in ("sac_dense", "td3_dense", "ddpg_dense", "sac_simba")]
+
+
+@pytest.mark.parametrize("path", RESUME_SCRIPTS, ids=[p.stem for p in RESUME_SCRIPTS])
 def test_resume_reproduces_an_uninterrupted_run(path, tmp_path):
     common = [*small(path), "--learning-starts", "100", "--eval-every", "200", "--eval-episodes", "1", "--log-every", "50", "--device", "cpu", "--threads", "1", "--env-id", "Pendulum-v1"]
     full, part = tmp_path / "full", tmp_path / "part"
