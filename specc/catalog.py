@@ -242,3 +242,39 @@ NETWORK_DEFAULTS: dict[str, Any] = {"arch": "mlp", "width": 256, "depth": 2, "ac
 
 def presets_for(algorithm: str) -> list[str]:
     return sorted(n for n, p in PRESETS.items() if algorithm in p.train)
+
+
+# specc's defaults for the sparsity keys a regime uses but a spec leaves out. `er`: the
+# sparsity-scaling and MST papers' random ER allocation (for Linear layers ER and ERK coincide).
+SPARSITY_DEFAULTS: dict[str, Any] = {
+    "distribution": "er",
+    "criterion": "random",
+    "prune_at": 0,
+    "dense_layers": [],
+    "revival.method": "none",
+}
+
+# Where each module's layers live in the generated classes (templates/algorithms): the attribute
+# holding the trunk, and the module's output layers (module-relative names). `dense_layers`
+# roles resolve to these names: `input` is the trunk's first Linear, `output` the heads.
+MODULE_LAYOUT: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
+    ("sac", "actor"): ("trunk", ("fc_mean", "fc_logstd")),
+    ("sac", "critic"): ("q", ("q.out",)),
+    ("td3", "actor"): ("mu", ("mu.out",)),
+    ("td3", "critic"): ("q", ("q.out",)),
+    ("ddpg", "actor"): ("mu", ("mu.out",)),
+    ("ddpg", "critic"): ("q", ("q.out",)),
+}
+
+# Target networks by algorithm: module -> the variable holding its target (templates/algorithms).
+TARGETS: dict[str, dict[str, str]] = {
+    "sac": {"critic": "critic_target"},
+    "td3": {"actor": "actor_target", "critic": "critic_target"},
+    "ddpg": {"actor": "actor_target", "critic": "critic_target"},
+}
+
+# What a module's forward takes (SynFlow scores it on all-ones inputs of these sizes).
+MODULE_INPUTS: dict[str, tuple[str, ...]] = {"actor": ("obs_dim",), "critic": ("obs_dim", "act_dim")}
+
+# The first Linear of each trunk class (templates/networks).
+TRUNK_INPUT_LAYER: dict[str, str] = {"mlp": "hidden.0", "block": "projection", "simba": "embedding"}

@@ -31,8 +31,20 @@ class ConfigGroup:
 
 @dataclass(frozen=True)
 class SparsityPlan:
-    regime: str  # dense (sparse regimes arrive with their templates)
-    level: float
+    regime: str  # dense | sst (dst, d2s, s2d arrive with their templates)
+    level: float = 0.0
+    distribution: str = ""  # uniform | er | erk | global
+    criterion: str = ""  # random | magnitude | synflow | snip
+    prune_at: int = 0
+    dense_layers: tuple[str, ...] = ()  # layer names (module-relative) kept dense
+    output_layers: tuple[str, ...] = ()  # the module's output layers (SynFlow's R sums their outputs)
+    inputs: tuple[str, ...] = ()  # what the module's forward takes: "obs_dim" | "act_dim" (SynFlow's all-ones input)
+    revival: str = "none"  # none | uniform | tar
+    revival_ratio: float = 0.0
+
+    @property
+    def sparse(self) -> bool:
+        return self.regime != "dense"
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,7 @@ class AlgoPlan:
     target_entropy: str  # sac: "per_dim" (a multiple of |A|) | "fixed" | ""
     actor_first: bool  # update order: actor (and temperature) before the critic (SimBa) or after (CleanRL)
     log_std_min: float  # sac: lower bound of the policy's log std (CleanRL -5, SimBa -10)
+    targets: dict[str, str]  # module -> the variable holding its target network (a mask applies to both)
 
 
 @dataclass(frozen=True)
@@ -102,6 +115,26 @@ class Plan:
             if n.module == module:
                 return n
         raise KeyError(module)
+
+    @property
+    def sparse_networks(self) -> tuple[NetworkPlan, ...]:
+        return tuple(n for n in self.networks if n.sparsity.sparse)
+
+    @property
+    def sparse_regimes(self) -> dict[str, str]:
+        return {n.module: n.sparsity.regime for n in self.sparse_networks}
+
+    @property
+    def norm_classes(self) -> tuple[str, ...]:
+        """The normalization module classes the script's networks use."""
+        classes = []
+        if any(n.arch == "simba" or (n.arch == "mlp" and n.layer_norm) for n in self.networks):
+            classes.append("nn.LayerNorm")
+        if any(n.ensemble > 1 and n.arch == "mlp" and n.layer_norm for n in self.networks):
+            classes.append("EnsembleLayerNorm")
+        if any(n.ensemble > 1 and n.arch == "simba" for n in self.networks):
+            classes.append("EnsembleAffineLayerNorm")
+        return tuple(classes)
 
     @property
     def network_templates(self) -> tuple[str, ...]:

@@ -19,13 +19,19 @@ from .catalog import (
     DEFAULT_PRESET,
     DEFAULTS,
     LEARNED_ALPHA_KEYS,
+    MODULE_INPUTS,
+    MODULE_LAYOUT,
     MODULES,
     NETWORK_DEFAULTS,
     PRESETS,
+    SPARSITY_DEFAULTS,
+    TARGETS,
     TRAIN_KEYS,
+    TRUNK_INPUT_LAYER,
 )
 from .diagnostics import Diagnostic, SpecError
 from .loader import LoadedSpec, dotted
+from .rules import REGIME_KEYS
 from .plan import AlgoPlan, ConfigField, ConfigGroup, EnvPlan, NetworkPlan, Plan, RuntimePlan, SparsityPlan
 from .schema import Spec
 
@@ -34,7 +40,7 @@ from .schema import Spec
 SUPPORTED = {
     "algorithm": ("sac", "td3", "ddpg"),
     "arch": ("mlp", "block", "simba"),
-    "regime": ("dense",),
+    "regime": ("dense", "sst"),
     "suite": ("gymnasium",),
 }
 
@@ -137,21 +143,7 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
                 (pnet.get(key), psrc),
                 (NETWORK_DEFAULTS.get(key), "default"),
             )
-        sp = net.sparsity if net else None
-        if sp is None:
-            entry["sparsity"] = {"regime": Value("dense", "default")}
-        else:
-            sbase = base + ("sparsity",)
-            sentry: Tree = {}
-            for key in type(sp).model_fields:
-                val = getattr(sp, key)
-                if val is None:
-                    continue
-                if hasattr(val, "model_fields"):
-                    sentry[key] = {k: given(sbase + (key, k), getattr(val, k)) for k in type(val).model_fields if getattr(val, k) is not None}
-                else:
-                    sentry[key] = given(sbase + (key,), list(val) if isinstance(val, list) else val)
-            entry["sparsity"] = sentry
+        entry["sparsity"] = _resolve_sparsity(net.sparsity if net else None, base + ("sparsity",), given)
         networks[module] = entry
     tree["networks"] = networks
 
@@ -160,6 +152,30 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
         "every": runtime("logging", "every", spec.logging),
     }
     return tree
+
+
+def _resolve_sparsity(sp: Any, base: tuple, given: Any) -> Tree:
+    """The sparsity entry of one module: the keys its regime uses, specc's defaults filled in."""
+    if sp is None:
+        return {"regime": Value("dense", "default")}
+    keys = REGIME_KEYS[sp.regime]
+    entry: Tree = {"regime": given(base + ("regime",), sp.regime)}
+    for key in keys[1:]:
+        val = getattr(sp, key)
+        if key == "revival":
+            rv = val
+            method = rv.method if rv is not None else None
+            sub: Tree = {"method": given(base + ("revival", "method"), method) if method else Value(SPARSITY_DEFAULTS["revival.method"], "default")}
+            if rv is not None and rv.ratio is not None:
+                sub["ratio"] = given(base + ("revival", "ratio"), rv.ratio)
+            entry[key] = sub
+        elif hasattr(val, "model_fields"):
+            entry[key] = {k: given(base + (key, k), getattr(val, k)) for k in type(val).model_fields if getattr(val, k) is not None}
+        elif val is not None:
+            entry[key] = given(base + (key,), list(val) if isinstance(val, list) else val)
+        elif key in SPARSITY_DEFAULTS:
+            entry[key] = Value(SPARSITY_DEFAULTS[key], "default")
+    return entry
 
 
 def _v(tree: Tree, dotted_key: str) -> Any:
@@ -189,10 +205,34 @@ def _check_supported(spec: Spec, tree: Tree, loaded: LoadedSpec) -> list[Diagnos
         regime = entry["sparsity"]["regime"].value
         if regime not in SUPPORTED["regime"]:
             unsupported(("networks", module, "sparsity", "regime"), f"sparsity regime {regime!r}")
+        else:
+            diags.extend(_check_prune_at(module, entry["sparsity"], tree, smap))
     if spec.diagnostics is not None:
         unsupported(("diagnostics",), "diagnostics")
     if spec.reset is not None:
         unsupported(("reset",), "reset")
+    return diags
+
+
+def _check_prune_at(module: str, sp: Tree, tree: Tree, smap: Any) -> list[Diagnostic]:
+    """prune_at against the resolved training budget (values may come from a preset)."""
+    if "prune_at" not in sp:
+        return []
+    path = ("networks", module, "sparsity", "prune_at")
+    prune_at, train = sp["prune_at"].value, tree["train"]
+    given = sp["prune_at"].source != "default"
+    at = path if given else path[:-1]
+    where = smap.location(at, at="value" if given else "key")
+    diags = []
+    total, starts = train["total_steps"].value, train["learning_starts"].value
+    if prune_at >= total:
+        diags.append(Diagnostic(where, f"prune_at {prune_at} is not before the end of training (total_steps {total}): the mask would never be taken", dotted(at)))
+    if sp.get("criterion") and sp["criterion"].value == "snip" and prune_at < max(starts, 1):
+        diags.append(Diagnostic(
+            where,
+            f"criterion 'snip' scores a batch of the module's loss from the replay buffer, so it needs prune_at >= learning_starts ({starts}) and > 0; prune_at is {prune_at}",
+            dotted(at),
+        ))
     return diags
 
 
@@ -246,6 +286,41 @@ def _type_of(value: Any) -> str:
     return "str"
 
 
+def _sparsity_plan(algo: str, module: str, arch: str, sp: Tree) -> SparsityPlan:
+    if sp["regime"].value == "dense":
+        return SparsityPlan(regime="dense")
+    trunk, outputs = MODULE_LAYOUT[(algo, module)]
+    roles = {"input": (f"{trunk}.{TRUNK_INPUT_LAYER[arch]}",), "output": outputs}
+    revival = sp.get("revival", {})
+    return SparsityPlan(
+        regime=sp["regime"].value,
+        level=float(sp["level"].value),
+        distribution=sp["distribution"].value,
+        criterion=sp["criterion"].value,
+        prune_at=sp["prune_at"].value,
+        dense_layers=tuple(name for role in sp["dense_layers"].value for name in roles[role]),
+        output_layers=outputs,
+        inputs=MODULE_INPUTS[module],
+        revival=revival["method"].value if revival else "none",
+        revival_ratio=float(revival["ratio"].value) if "ratio" in revival else 0.0,
+    )
+
+
+def _sparsity_fields(module: str, sp: Tree) -> list[ConfigField]:
+    """The tunable numbers of a sparse module; structural choices (distribution, criterion,
+    revival method) decide which code the script contains, so they are not flags."""
+    if sp["regime"].value == "dense":
+        return []
+    fields = [
+        ConfigField(f"{module}_sparsity_level", "float", float(sp["level"].value), f"{module}: fraction of its Linear weights pruned", sp["level"].source),
+        ConfigField(f"{module}_prune_at", "int", sp["prune_at"].value, f"{module}: env step at which its mask is taken (0: at initialization)", sp["prune_at"].source),
+    ]
+    revival = sp.get("revival", {})
+    if "ratio" in revival:
+        fields.append(ConfigField(f"{module}_revival_ratio", "float", float(revival["ratio"].value), f"{module}: revival ratio rr (TAR paper)", revival["ratio"].source))
+    return fields
+
+
 def build_plan(spec: Spec, loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
     algo = spec.algorithm
     preset = PRESETS[_v(tree, "preset")]
@@ -284,6 +359,7 @@ def build_plan(spec: Spec, loaded: LoadedSpec, tree: Tree, overrides: tuple[str,
         train_fields.append(field(key, val, cast=float if key in float_keys else None))
 
     net_fields: list[ConfigField] = []
+    sparsity_fields: list[ConfigField] = []
     networks: list[NetworkPlan] = []
     for module, entry in tree["networks"].items():
         for key in ("width", "depth"):
@@ -303,9 +379,10 @@ def build_plan(spec: Spec, loaded: LoadedSpec, tree: Tree, overrides: tuple[str,
                 layer_norm=entry["layer_norm"].value if "layer_norm" in entry else True,
                 residual=entry["residual"].value if "residual" in entry else False,
                 ensemble=2 if (module == "critic" and algo in ("sac", "td3")) else 1,
-                sparsity=SparsityPlan(regime="dense", level=0.0),
+                sparsity=_sparsity_plan(algo, module, arch, entry["sparsity"]),
             )
         )
+        sparsity_fields.extend(_sparsity_fields(module, entry["sparsity"]))
 
     tb = _v(tree, "logging.tensorboard")
     tb_mode = "auto" if tb == "auto" else ("on" if tb else "off")
@@ -322,12 +399,14 @@ def build_plan(spec: Spec, loaded: LoadedSpec, tree: Tree, overrides: tuple[str,
         ConfigGroup("experiment", tuple(run_fields)),
         ConfigGroup(f"{algo.upper()} hyperparameters", tuple(train_fields), note=f"preset {preset.name}: {preset.source}"),
         ConfigGroup("networks", tuple(net_fields)),
+        *((ConfigGroup("sparsity (masks of the Linear weight matrices)", tuple(sparsity_fields)),) if sparsity_fields else ()),
         ConfigGroup("evaluation, checkpoints and logging", tuple(loop_fields)),
     )
     names = [f.name for g in groups for f in g.fields]
     assert len(names) == len(set(names)), names
 
     metrics = ("step", "time", "episode_return", "eval_return", "sps", "critic_loss", "actor_loss") + (("alpha",) if algo == "sac" else ())
+    metrics += tuple(f"{n.module}_sparsity" for n in networks if n.sparsity.sparse)
     raw = loaded.raw
     return Plan(
         name=spec.name,
@@ -352,6 +431,7 @@ def build_plan(spec: Spec, loaded: LoadedSpec, tree: Tree, overrides: tuple[str,
             target_entropy=target_entropy_mode,
             actor_first=preset.options.get(algo, {}).get("actor_first", False),
             log_std_min=-10.0 if tree["networks"]["actor"]["arch"].value == "simba" else -5.0,
+            targets=TARGETS[algo],
         ),
         networks=tuple(networks),
         config=groups,
