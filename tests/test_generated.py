@@ -105,12 +105,14 @@ def _metrics(run_dir):
 
 # The resume code is shared runtime; what differs between scripts is the state each algorithm
 # registers (targets, temperature, observation statistics): one script per such variant.
-RESUME_SCRIPTS = [p for p in SCRIPTS if p.stem in ("sac_dense", "td3_dense", "ddpg_dense", "sac_simba")]
+# tar_sac_erk: masks restored (critic, pruned at initialization) and taken after the resume point (actor).
+RESUME_SCRIPTS = [p for p in SCRIPTS if p.stem in ("sac_dense", "td3_dense", "ddpg_dense", "sac_simba", "tar_sac_erk")]
 
 
 @pytest.mark.parametrize("path", RESUME_SCRIPTS, ids=[p.stem for p in RESUME_SCRIPTS])
 def test_resume_reproduces_an_uninterrupted_run(path, tmp_path):
-    common = [*small(path), "--learning-starts", "100", "--eval-every", "200", "--eval-episodes", "1", "--log-every", "50", "--device", "cpu", "--threads", "1", "--env-id", "Pendulum-v1"]
+    sparse = ["--actor-prune-at", "300"] if path.stem == "tar_sac_erk" else []
+    common = [*small(path), *sparse, "--learning-starts", "100", "--eval-every", "200", "--eval-episodes", "1", "--log-every", "50", "--device", "cpu", "--threads", "1", "--env-id", "Pendulum-v1"]
     full, part = tmp_path / "full", tmp_path / "part"
     r = run_script(path, "--total-steps", "400", "--run-dir", str(full), *common, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
