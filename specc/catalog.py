@@ -252,6 +252,16 @@ SPARSITY_DEFAULTS: dict[str, Any] = {
     "prune_at": 0,
     "dense_layers": [],
     "revival.method": "none",
+    # RigL's defaults (update every 1000 gradient steps as Graesser et al.'s SAC; drop 0.3,
+    # cosine decay, frozen after 75% of training)
+    "topology.every": 1000,
+    "topology.drop_fraction": 0.3,
+    "topology.decay": "cosine",
+    "topology.end": 0.75,
+    # Zhu & Gupta's GMP schedule as in Obando-Ceron et al. (20%-80% of training, cubic)
+    "schedule.start": 0.2,
+    "schedule.end": 0.8,
+    "schedule.power": 3,
 }
 
 # Where each module's layers live in the generated classes (templates/algorithms): the attribute

@@ -41,10 +41,22 @@ class SparsityPlan:
     inputs: tuple[str, ...] = ()  # what the module's forward takes: "obs_dim" | "act_dim" (SynFlow's all-ones input)
     revival: str = "none"  # none | uniform | tar
     revival_ratio: float = 0.0
+    growth: str = ""  # dynamic regimes: set | rigl | importance; "" = no drop-and-grow (d2s without topology.method)
+    topology_every: int = 0
+    drop_fraction: float = 0.0
+    decay: str = ""  # cosine | constant | linear
+    topology_end: float = 0.0
+    schedule_start: float = 0.0  # d2s/s2d
+    schedule_end: float = 0.0
+    schedule_power: float = 0.0
 
     @property
     def sparse(self) -> bool:
         return self.regime != "dense"
+
+    @property
+    def dynamic(self) -> bool:
+        return self.regime in ("dst", "d2s", "s2d")
 
 
 @dataclass(frozen=True)
@@ -119,6 +131,10 @@ class Plan:
     @property
     def sparse_networks(self) -> tuple[NetworkPlan, ...]:
         return tuple(n for n in self.networks if n.sparsity.sparse)
+
+    @property
+    def dynamic_networks(self) -> tuple[NetworkPlan, ...]:
+        return tuple(n for n in self.networks if n.sparsity.dynamic)
 
     @property
     def sparse_regimes(self) -> dict[str, str]:

@@ -40,7 +40,8 @@ from .schema import Spec
 SUPPORTED = {
     "algorithm": ("sac", "td3", "ddpg"),
     "arch": ("mlp", "block", "simba"),
-    "regime": ("dense", "sst"),
+    "regime": ("dense", "sst", "dst", "d2s", "s2d"),
+    "topology": ("set", "rigl"),
     "suite": ("gymnasium",),
 }
 
@@ -169,6 +170,18 @@ def _resolve_sparsity(sp: Any, base: tuple, given: Any) -> Tree:
             if rv is not None and rv.ratio is not None:
                 sub["ratio"] = given(base + ("revival", "ratio"), rv.ratio)
             entry[key] = sub
+        elif key in ("topology", "schedule"):
+            sub = {}
+            for k in (type(val).model_fields if val is not None else ()) if key == "topology" else ("start", "end", "power"):
+                if k == "method":
+                    if val is not None and val.method is not None:
+                        sub[k] = given(base + (key, k), val.method)
+                    continue
+                v = getattr(val, k) if val is not None else None
+                sub[k] = given(base + (key, k), v) if v is not None else Value(SPARSITY_DEFAULTS[f"{key}.{k}"], "default")
+            if key == "topology" and val is None:
+                sub = {k: Value(SPARSITY_DEFAULTS[f"topology.{k}"], "default") for k in ("every", "drop_fraction", "decay", "end")}
+            entry[key] = sub
         elif hasattr(val, "model_fields"):
             entry[key] = {k: given(base + (key, k), getattr(val, k)) for k in type(val).model_fields if getattr(val, k) is not None}
         elif val is not None:
@@ -207,6 +220,9 @@ def _check_supported(spec: Spec, tree: Tree, loaded: LoadedSpec) -> list[Diagnos
             unsupported(("networks", module, "sparsity", "regime"), f"sparsity regime {regime!r}")
         else:
             diags.extend(_check_prune_at(module, entry["sparsity"], tree, smap))
+            method = entry["sparsity"].get("topology", {}).get("method")
+            if method is not None and method.value not in SUPPORTED["topology"]:
+                unsupported(("networks", module, "sparsity", "topology", "method"), f"topology method {method.value!r}")
     if spec.diagnostics is not None:
         unsupported(("diagnostics",), "diagnostics")
     if spec.reset is not None:
@@ -292,12 +308,23 @@ def _sparsity_plan(algo: str, module: str, arch: str, sp: Tree) -> SparsityPlan:
     trunk, outputs = MODULE_LAYOUT[(algo, module)]
     roles = {"input": (f"{trunk}.{TRUNK_INPUT_LAYER[arch]}",), "output": outputs}
     revival = sp.get("revival", {})
+    regime = sp["regime"].value
+    topo, sched = sp.get("topology", {}), sp.get("schedule", {})
+    growth = topo["method"].value if "method" in topo else ("rigl" if regime == "s2d" else "")
     return SparsityPlan(
-        regime=sp["regime"].value,
+        regime=regime,
         level=float(sp["level"].value),
         distribution=sp["distribution"].value,
-        criterion=sp["criterion"].value,
-        prune_at=sp["prune_at"].value,
+        criterion=sp["criterion"].value if "criterion" in sp else "random",
+        prune_at=sp["prune_at"].value if "prune_at" in sp else 0,
+        growth=growth,
+        topology_every=topo["every"].value if topo else 0,
+        drop_fraction=float(topo["drop_fraction"].value) if topo else 0.0,
+        decay=topo["decay"].value if topo else "",
+        topology_end=float(topo["end"].value) if topo else 0.0,
+        schedule_start=float(sched["start"].value) if sched else 0.0,
+        schedule_end=float(sched["end"].value) if sched else 0.0,
+        schedule_power=float(sched["power"].value) if sched else 0.0,
         dense_layers=tuple(name for role in sp["dense_layers"].value for name in roles[role]),
         output_layers=outputs,
         inputs=MODULE_INPUTS[module],
@@ -311,10 +338,24 @@ def _sparsity_fields(module: str, sp: Tree) -> list[ConfigField]:
     revival method) decide which code the script contains, so they are not flags."""
     if sp["regime"].value == "dense":
         return []
-    fields = [
-        ConfigField(f"{module}_sparsity_level", "float", float(sp["level"].value), f"{module}: fraction of its Linear weights pruned", sp["level"].source),
-        ConfigField(f"{module}_prune_at", "int", sp["prune_at"].value, f"{module}: env step at which its mask is taken (0: at initialization)", sp["prune_at"].source),
-    ]
+    regime = sp["regime"].value
+    level_help = {"sst": "fraction of its Linear weights pruned", "dst": "fraction of its Linear weights pruned", "d2s": "sparsity reached at the schedule's end (starts dense)", "s2d": "sparsity at the start (ends dense)"}[regime]
+    fields = [ConfigField(f"{module}_sparsity_level", "float", float(sp["level"].value), f"{module}: {level_help}", sp["level"].source)]
+    if "prune_at" in sp:
+        fields.append(ConfigField(f"{module}_prune_at", "int", sp["prune_at"].value, f"{module}: env step at which its mask is taken (0: at initialization)", sp["prune_at"].source))
+    topo, sched = sp.get("topology", {}), sp.get("schedule", {})
+    if topo:
+        fields += [
+            ConfigField(f"{module}_topology_every", "int", topo["every"].value, f"{module}: gradient steps between mask updates", topo["every"].source),
+            ConfigField(f"{module}_drop_fraction", "float", float(topo["drop_fraction"].value), f"{module}: initial fraction of active weights replaced per update", topo["drop_fraction"].source),
+            ConfigField(f"{module}_topology_end", "float", float(topo["end"].value), f"{module}: fraction of its gradient steps after which the topology is frozen", topo["end"].source),
+        ]
+    if sched:
+        fields += [
+            ConfigField(f"{module}_schedule_start", "float", float(sched["start"].value), f"{module}: sparsity schedule start (fraction of its gradient steps)", sched["start"].source),
+            ConfigField(f"{module}_schedule_end", "float", float(sched["end"].value), f"{module}: sparsity schedule end (fraction of its gradient steps)", sched["end"].source),
+            ConfigField(f"{module}_schedule_power", "float", float(sched["power"].value), f"{module}: exponent of the sparsity schedule", sched["power"].source),
+        ]
     revival = sp.get("revival", {})
     if "ratio" in revival:
         fields.append(ConfigField(f"{module}_revival_ratio", "float", float(revival["ratio"].value), f"{module}: revival ratio rr (TAR paper)", revival["ratio"].source))
@@ -407,6 +448,7 @@ def build_plan(spec: Spec, loaded: LoadedSpec, tree: Tree, overrides: tuple[str,
 
     metrics = ("step", "time", "episode_return", "eval_return", "sps", "critic_loss", "actor_loss") + (("alpha",) if algo == "sac" else ())
     metrics += tuple(f"{n.module}_sparsity" for n in networks if n.sparsity.sparse)
+    metrics += tuple(f"{n.module}_topology_changed" for n in networks if n.sparsity.dynamic)
     raw = loaded.raw
     return Plan(
         name=spec.name,
