@@ -41,7 +41,7 @@ SUPPORTED = {
     "algorithm": ("sac", "td3", "ddpg"),
     "arch": ("mlp", "block", "simba"),
     "regime": ("dense", "sst", "dst", "d2s", "s2d"),
-    "topology": ("set", "rigl"),
+    "topology": ("set", "rigl", "importance"),
     "suite": ("gymnasium",),
 }
 

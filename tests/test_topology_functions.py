@@ -232,3 +232,28 @@ def test_mst_sac_critic_topology_changes_and_actor_mask_does_not(tmp_path):
     assert all(float(r["critic_sparsity"]) == pytest.approx(0.6, abs=1e-3) for r in rows)
     assert sum(float(r["critic_topology_changed"]) > 0 for r in rows) >= 3
     assert "actor_topology_changed" not in rows[0]
+
+
+def test_importance_scores_follow_eqs_4_to_8(tmp_path):
+    m = import_script(_compile(tmp_path, "dst_importance_td3", [], "importance_module"))
+    net = nn.Sequential(nn.Linear(2, 3, bias=False), nn.ReLU(), nn.Linear(3, 1, bias=False))
+    w1 = torch.tensor([[1.0, -2.0], [0.5, 0.0], [-3.0, 1.0]])
+    w2 = torch.tensor([[2.0, -1.0, 0.5]])
+    with torch.no_grad():
+        net[0].weight.copy_(w1)
+        net[2].weight.copy_(w2)
+    opt = torch.optim.Adam(net.parameters())
+    masks = m.DynamicMasks(net, opt, growth="importance", every=1, drop_fraction=0.1, end_step=10)
+    masks.td_term = lambda: torch.tensor(1.0)
+    masks.accumulate_importance()
+    s_in = 0.5 * (1.0 + w1.abs().sum(0))  # input neurons: outgoing connections (Eq. 5)
+    s_hidden = 0.5 * (1.0 + w1.abs().sum(1))  # hidden neurons: incoming connections (Eq. 6)
+    s_out = 0.5 * (1.0 + w2.abs().sum(1))  # output neuron (Eq. 4)
+    assert torch.allclose(masks.importance_in[0], s_in) and torch.allclose(masks.importance_out[0], s_hidden)
+    assert torch.allclose(masks.importance_out[1], s_out)
+    drop = masks.importance_drop_scores()  # Eq. 7
+    assert torch.allclose(drop[0], w1.abs() * s_in[None, :]) and torch.allclose(drop[1], w2.abs() * s_out[:, None])
+    grow = masks.importance_grow_scores()  # Eq. 8
+    assert torch.allclose(grow[0], s_hidden[:, None] + s_in[None, :]) and torch.allclose(grow[1], s_out[:, None] + s_hidden[None, :])
+    masks.accumulate_importance()  # accumulates over updates
+    assert torch.allclose(masks.importance_out[1], 2 * s_out)
