@@ -482,12 +482,8 @@ class DynamicMasks(Masks):
     ):
         super().__init__(net, dense_layers)
         self.optimizer, self.targets = optimizer, tuple(targets)
-        self.growth, self.every, self.drop_fraction, self.end_step = (
-            growth,
-            every,
-            drop_fraction,
-            end_step,
-        )
+        self.growth, self.every = growth, every  # growth None: no drop-and-grow (d2s prunes only)
+        self.drop_fraction, self.end_step = drop_fraction, end_step
         self.step, self.updates, self.changed = 0, 0, 0.0
 
     def topology_due(self):
@@ -1020,9 +1016,10 @@ def main():
         critic_loss, actor_loss = torch.compile(critic_loss_fn), torch.compile(actor_loss_fn)
 
     # sparsity: masks per sparse module, each taken once at its prune_at
+    # the actor's gradient steps in the run: the time axis of its topology schedule
     actor_steps = (
         (cfg.total_steps - cfg.learning_starts + 1) * cfg.updates_per_step // cfg.policy_delay
-    )  # the actor's gradient steps in the run
+    )
     actor_masks = DynamicMasks(
         actor,
         actor_opt,
@@ -1041,9 +1038,8 @@ def main():
         actor_masks.apply(actor_target)  # targets share the online masks
         actor_masks.mask_optimizer_state(actor_opt)
 
-    critic_steps = (
-        cfg.total_steps - cfg.learning_starts + 1
-    ) * cfg.updates_per_step  # the critic's gradient steps in the run
+    # the critic's gradient steps in the run: the time axis of its topology schedule
+    critic_steps = (cfg.total_steps - cfg.learning_starts + 1) * cfg.updates_per_step
     critic_masks = DynamicMasks(
         critic,
         critic_opt,
@@ -1089,11 +1085,8 @@ def main():
 
         print_plan(nets, masks, cfg, cfg.json)
         return
-    stateful = {
-        **nets,
-        **targets,
-        **{f"{name}_masks": m for name, m in masks.items()},
-    }  # what a checkpoint holds
+    # what a checkpoint holds: networks, targets and masks
+    stateful = {**nets, **targets, **{f"{name}_masks": m for name, m in masks.items()}}
     rb = ReplayBuffer(cfg.buffer_size, obs_dim, act_dim, device)
 
     # counters and the state of the current episode

@@ -929,11 +929,8 @@ def main():
 
         print_plan(nets, masks, cfg, cfg.json)
         return
-    stateful = {
-        **nets,
-        **targets,
-        **{f"{name}_masks": m for name, m in masks.items()},
-    }  # what a checkpoint holds
+    # what a checkpoint holds: networks, targets and masks
+    stateful = {**nets, **targets, **{f"{name}_masks": m for name, m in masks.items()}}
     obs_norm = RunningObsNorm(obs_dim).to(device)
     stateful["obs_norm"] = obs_norm
     rb = ReplayBuffer(cfg.buffer_size, obs_dim, act_dim, device, obs_norm)

@@ -870,11 +870,8 @@ def main():
 
         print_plan(nets, masks, cfg, cfg.json)
         return
-    stateful = {
-        **nets,
-        **targets,
-        **{f"{name}_masks": m for name, m in masks.items()},
-    }  # what a checkpoint holds
+    # what a checkpoint holds: networks, targets and masks
+    stateful = {**nets, **targets, **{f"{name}_masks": m for name, m in masks.items()}}
     rb = ReplayBuffer(cfg.buffer_size, obs_dim, act_dim, device)
 
     # counters and the state of the current episode
