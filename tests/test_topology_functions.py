@@ -257,3 +257,14 @@ def test_importance_scores_follow_eqs_4_to_8(tmp_path):
     assert torch.allclose(grow[0], s_hidden[:, None] + s_in[None, :]) and torch.allclose(grow[1], s_out[:, None] + s_hidden[None, :])
     masks.accumulate_importance()  # accumulates over updates
     assert torch.allclose(masks.importance_out[1], 2 * s_out)
+
+
+def test_td_error_term_is_the_per_member_sum_of_dl_dq(tmp_path):
+    m = import_script(_compile(tmp_path, "dst_importance_td3", [], "importance_td"))
+    torch.manual_seed(0)
+    critic = m.Critic(3, 1, 16, 2)
+    obs, act, y = torch.randn(32, 3), torch.randn(32, 1), torch.randn(32)
+    term = m.td_error_term(critic, "q.out", lambda: (critic(obs, act) - y).pow(2).mean(1).sum())
+    with torch.no_grad():
+        expected = (2 * (critic(obs, act) - y).abs() / 32).sum(1)
+    assert term.shape == (2,) and torch.allclose(term, expected)
