@@ -9,6 +9,7 @@ strings reach the generated code only through the ``py`` filter (a Python litera
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.resources
 from pathlib import Path
 from typing import Any
@@ -75,7 +76,9 @@ def comment_text(text: str, width: int = 0, indent: int = 0) -> str:
     return f"\n{pad}# ".join(textwrap.wrap(flat, width))
 
 
+@functools.lru_cache(maxsize=None)
 def environment() -> jinja2.Environment:
+    """One environment per process: Jinja compiles each template once and caches it."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         undefined=jinja2.StrictUndefined,
