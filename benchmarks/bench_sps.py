@@ -6,8 +6,9 @@
 Each run trains for --warmup random steps plus --steps training steps (no evaluation, no
 checkpoint); the script measures its own training-phase rate from the first update on and
 writes it in metrics.csv (column sps, cumulative over the training phase); we report the
-median over --repeats runs. Runs are sequential: on a small machine parallel runs distort
-each other (OpenMP threads spin on busy cores).
+median over --repeats runs, taken in rounds (one run of each script per round). Runs are
+sequential: on a small machine parallel runs distort each other (OpenMP threads spin on busy
+cores).
 """
 
 from __future__ import annotations
@@ -52,9 +53,13 @@ def main() -> int:
     print(f"# {args.env_id}, {args.warmup} warm-up + {args.steps} training steps, median of {args.repeats} {' '.join(extra)}")
     print("| script | training-phase steps/s (median) | runs |")
     print("|---|---|---|")
-    for script in args.scripts:
-        runs = [measure(script, args.env_id, args.warmup, args.steps, extra) for _ in range(args.repeats)]
-        print(f"| {script.name} | {statistics.median(runs):.1f} | {', '.join(f'{r:.1f}' for r in runs)} |", flush=True)
+    # rounds of one run per script, so that a drift in the machine's load hits every script alike
+    runs: dict[Path, list[float]] = {script: [] for script in args.scripts}
+    for _ in range(args.repeats):
+        for script in args.scripts:
+            runs[script].append(measure(script, args.env_id, args.warmup, args.steps, extra))
+    for script, rates in runs.items():
+        print(f"| {script.name} | {statistics.median(rates):.1f} | {', '.join(f'{r:.1f}' for r in rates)} |", flush=True)
     return 0
 
 

@@ -1,7 +1,8 @@
 """The ``specc`` command line. Thin: it parses arguments, calls the pipeline, prints.
 
 Exit codes: 0 success; 1 ``compile --check`` found generated files that differ; 2 any error
-in a spec, an override or the command line (nothing is written); 3 an internal error.
+in a spec, an override, a run directory or the command line, or ``plot`` without matplotlib
+(nothing is written); 3 an internal error.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from . import __version__
 from .compiler import compile_specs, front_end
 from .diagnostics import SpecError, format_diagnostics
+from .plot import MissingDependency, plot
 from .render import TemplateBug
 from .resolve import tree_to_yaml
 from .schema import json_schema
@@ -44,6 +46,15 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("-s", "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
 
     sub.add_parser("schema", help="print the JSON Schema of the spec language (for YAML editors)")
+
+    pl = sub.add_parser(
+        "plot",
+        help="draw learning curves of runs: one curve per spec, mean and a band over seeds",
+        description="Draw eval and episode return (and each --metric) against steps; runs of one spec (RUN_DIR named <name>__<seed>) are one curve: the mean over seeds and a band of one standard deviation. Needs matplotlib: pip install 'specc[plot]'.",
+    )
+    pl.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    pl.add_argument("-o", "--out", required=True, metavar="FILE.png", help="the PNG to write")
+    pl.add_argument("--metric", dest="metrics", action="append", default=[], metavar="NAME", help="also plot this metrics.csv column (repeatable), e.g. --metric critic_loss")
     return p
 
 
@@ -93,6 +104,12 @@ def _explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _plot(args: argparse.Namespace) -> int:
+    plot(args.run_dirs, args.out, args.metrics)
+    print(f"wrote {args.out}")
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -105,8 +122,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "schema":
             print(json.dumps(json_schema(), indent=2, sort_keys=True))
             return EXIT_OK
+        if args.command == "plot":
+            return _plot(args)
     except SpecError as exc:
         print(format_diagnostics(exc.diagnostics), file=sys.stderr)
+        return EXIT_ERROR
+    except MissingDependency as exc:
+        print(f"specc: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except TemplateBug as exc:
         print(f"specc: internal error (a bug in specc, please report it): {exc}", file=sys.stderr)
