@@ -554,10 +554,9 @@ class DynamicMasks(Masks):
     def chain(self):
         """Per layer, the index of the layer feeding it (the previous Linear of the same member
         with matching width), or None for a first layer."""
-        previous, last = [], {}
+        previous, last, shapes = [], {}, self.shapes()
         for i, (_, _, member) in enumerate(self.layers):
             j = last.get(member)
-            shapes = self.shapes()
             previous.append(j if j is not None and shapes[j][0] == shapes[i][1] else None)
             last[member] = i
         return previous
