@@ -535,6 +535,10 @@ class DynamicMasks(Masks):
         """Per layer, where to grow (higher first)."""
         return self.per_layer([w.grad.abs() for w in self.weights])  # RigL: |dense gradient|
 
+    def set_reference(self, level, keep):
+        """The allocation the schedule scales: `keep` active weights per layer at `level`."""
+        self.reference = (level, [1.0 - k / (o * i) for k, (o, i) in zip(keep, self.shapes())])
+
     def scheduled_counts(self):
         """Per-layer active counts at this step: the module's scheduled level, spread over the
         layers in proportion to the reference allocation's per-layer sparsities."""
@@ -988,10 +992,7 @@ def main():
         """The critic's initial mask: random scores, ER allocation at level cfg.critic_sparsity_level."""
         keep = er_counts(critic_masks.shapes(), cfg.critic_sparsity_level, critic_masks.dense)
         critic_masks.prune(random_scores(critic_masks), keep)
-        critic_masks.reference = (
-            cfg.critic_sparsity_level,
-            [1.0 - k / (o * i) for k, (o, i) in zip(keep, critic_masks.shapes())],
-        )
+        critic_masks.set_reference(cfg.critic_sparsity_level, keep)
         critic_masks.apply()
         critic_masks.apply(critic_target)  # targets share the online masks
         critic_masks.mask_optimizer_state(critic_opt)

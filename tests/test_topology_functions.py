@@ -143,7 +143,7 @@ def test_d2s_masks_only_tighten_and_end_at_the_target(sched):
     def setup(net, opt):
         masks = sched.DynamicMasks(net, opt, growth=None, every=10, drop_fraction=0.0, end_step=80)
         keep = sched.er_counts(masks.shapes(), 0.6, masks.dense)
-        masks.reference = (0.6, [1 - k / (o * i) for k, (o, i) in zip(keep, masks.shapes())])
+        masks.set_reference(0.6, keep)
         masks.schedule = (0.0, 0.6, 20, 80, 2.0)
         return masks, keep
 
@@ -167,7 +167,7 @@ def test_s2d_grows_monotonically_to_dense(s2d):
     keep = s2d.er_counts(masks.shapes(), 0.6, masks.dense)
     masks.prune(s2d.random_scores(masks), keep)
     masks.apply()
-    masks.reference = (0.6, [1 - k / (o * i) for k, (o, i) in zip(keep, masks.shapes())])
+    masks.set_reference(0.6, keep)
     masks.schedule = (0.6, 0.0, 20, 80, 2.0)
     history = _train_steps(net, opt, masks, s2d, 100)
     totals = [sum(int(m.sum()) for m in h) for h in history]
