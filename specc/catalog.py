@@ -217,6 +217,18 @@ DEFAULTS: dict[str, Any] = {
     "checkpoint.every": 100000,
     "logging.tensorboard": "auto",
     "logging.every": 1000,
+    # diagnostics: the sparsity-scaling paper's metrics (SPEC_LANGUAGE.md defaults); batch 256 as
+    # Ma et al.'s code (scale_rl/networks/metrics.py). k = 16 is specc's choice (the paper gives
+    # none): per-sample gradients hold k copies of the module's parameters.
+    "diagnostics.every": 10000,
+    "diagnostics.metrics": ["dormant_ratio", "srank", "grad_norm", "param_norm", "grad_interference"],
+    "diagnostics.dormant_tau": 0.1,
+    "diagnostics.srank_delta": 0.01,
+    "diagnostics.batch_size": 256,
+    "diagnostics.interference_samples": 16,
+    # reset: the whole agent (Nikishin et al. 2022 reset all of SAC's networks), masks kept
+    "reset.modules": ["actor", "critic"],
+    "reset.keep_mask": True,
 }
 
 # Network keys by architecture (which keys an arch uses).
@@ -285,6 +297,9 @@ TARGETS: dict[str, dict[str, str]] = {
 
 # What a module's forward takes (SynFlow scores it on all-ones inputs of these sizes).
 MODULE_INPUTS: dict[str, tuple[str, ...]] = {"actor": ("obs_dim",), "critic": ("obs_dim", "act_dim")}
+
+# What a module's forward takes from a replay batch (diagnostics run it on one).
+MODULE_BATCH_INPUTS: dict[str, tuple[str, ...]] = {"actor": ("obs",), "critic": ("obs", "actions")}
 
 # The first Linear of each trunk class (templates/networks).
 TRUNK_INPUT_LAYER: dict[str, str] = {"mlp": "hidden.0", "block": "projection", "simba": "embedding"}

@@ -107,6 +107,26 @@ class RuntimePlan:
 
 
 @dataclass(frozen=True)
+class DiagnosticsPlan:
+    """Network-health metrics of every module, computed every `diagnostics_every` env steps."""
+
+    metrics: tuple[str, ...]  # dormant_ratio | srank | grad_norm | param_norm | grad_interference, spec order
+    modules: tuple[str, ...]  # the modules measured (all of the agent's), in module order
+    inputs: dict[str, tuple[str, ...]]  # module -> what its activations() takes from a batch: "obs" | "actions"
+
+    def columns(self) -> tuple[str, ...]:
+        return tuple(f"{m}_{metric}" for m in self.modules for metric in self.metrics)
+
+
+@dataclass(frozen=True)
+class ResetPlan:
+    """Periodic re-initialisation of modules (Nikishin et al. 2022), every `reset_every` env steps."""
+
+    modules: tuple[str, ...]  # in module order
+    keep_mask: bool  # sparse modules keep their masks (else the initial mask is drawn again)
+
+
+@dataclass(frozen=True)
 class Plan:
     name: str
     description: str
@@ -121,12 +141,20 @@ class Plan:
     networks: tuple[NetworkPlan, ...]
     config: tuple[ConfigGroup, ...]
     runtime: RuntimePlan
+    diagnostics: DiagnosticsPlan | None = None
+    reset: ResetPlan | None = None
 
     def network(self, module: str) -> NetworkPlan:
         for n in self.networks:
             if n.module == module:
                 return n
         raise KeyError(module)
+
+    @property
+    def probes_activations(self) -> bool:
+        """Diagnostics read hidden activations (dormant_ratio, srank): the network classes get
+        an activations() method."""
+        return self.diagnostics is not None and bool({"dormant_ratio", "srank"} & set(self.diagnostics.metrics))
 
     @property
     def sparse_networks(self) -> tuple[NetworkPlan, ...]:

@@ -19,6 +19,7 @@ from .catalog import (
     DEFAULT_PRESET,
     DEFAULTS,
     LEARNED_ALPHA_KEYS,
+    MODULE_BATCH_INPUTS,
     MODULE_INPUTS,
     MODULE_LAYOUT,
     MODULES,
@@ -32,7 +33,7 @@ from .catalog import (
 from .diagnostics import Diagnostic, SpecError
 from .loader import LoadedSpec, dotted
 from .rules import REGIME_KEYS
-from .plan import AlgoPlan, ConfigField, ConfigGroup, EnvPlan, NetworkPlan, Plan, RuntimePlan, SparsityPlan
+from .plan import AlgoPlan, ConfigField, ConfigGroup, DiagnosticsPlan, EnvPlan, NetworkPlan, Plan, ResetPlan, RuntimePlan, SparsityPlan
 from .schema import Spec
 
 # What this version of the compiler can generate. Everything else in the spec language
@@ -152,6 +153,11 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
         "tensorboard": runtime("logging", "tensorboard", spec.logging),
         "every": runtime("logging", "every", spec.logging),
     }
+    if spec.diagnostics is not None:
+        keys = ("every", "metrics", "dormant_tau", "srank_delta", "batch_size", "interference_samples")
+        tree["diagnostics"] = {k: runtime("diagnostics", k, spec.diagnostics) for k in keys}
+    if spec.reset is not None:
+        tree["reset"] = {k: runtime("reset", k, spec.reset) for k in ("every", "modules", "keep_mask")}
     return tree
 
 
@@ -223,10 +229,35 @@ def _check_supported(spec: Spec, tree: Tree, loaded: LoadedSpec) -> list[Diagnos
             method = entry["sparsity"].get("topology", {}).get("method")
             if method is not None and method.value not in SUPPORTED["topology"]:
                 unsupported(("networks", module, "sparsity", "topology", "method"), f"topology method {method.value!r}")
-    if spec.diagnostics is not None:
-        unsupported(("diagnostics",), "diagnostics")
-    if spec.reset is not None:
-        unsupported(("reset",), "reset")
+    diags.extend(_check_diagnostics_reset(tree, smap))
+    return diags
+
+
+def _check_diagnostics_reset(tree: Tree, smap: Any) -> list[Diagnostic]:
+    """diagnostics and reset against resolved values (defaults included)."""
+    diags: list[Diagnostic] = []
+    diag = tree.get("diagnostics")
+    if diag is not None:
+        if not diag["metrics"].value:
+            diags.append(Diagnostic(smap.location(("diagnostics", "metrics"), at="value"), "lists no metric: name at least one, or remove 'diagnostics'", "diagnostics.metrics"))
+        k, batch = diag["interference_samples"].value, diag["batch_size"].value
+        if "grad_interference" in diag["metrics"].value and not 2 <= k <= batch:
+            where = ("diagnostics", "interference_samples") if diag["interference_samples"].source != "default" else ("diagnostics", "batch_size")
+            diags.append(Diagnostic(
+                smap.location(where, at="value"),
+                f"grad_interference needs 2 <= interference_samples <= batch_size (the k samples are the first of the diagnostics batch); got k = {k}, batch_size = {batch}",
+                dotted(where),
+            ))
+    reset = tree.get("reset")
+    if reset is not None and not reset["keep_mask"].value:
+        for module in reset["modules"].value:
+            regime = tree["networks"][module]["sparsity"]["regime"].value
+            if regime in ("d2s", "s2d"):
+                diags.append(Diagnostic(
+                    smap.location(("reset", "keep_mask"), at="value"),
+                    f"keep_mask: false draws the {module}'s initial mask again, but its {regime} schedule owns the mask; use keep_mask: true",
+                    "reset.keep_mask",
+                ))
     return diags
 
 
@@ -282,6 +313,12 @@ _HELP = {
     "checkpoint_every": "environment steps between checkpoints (0: only model.pt at the end)",
     "log_every": "environment steps between progress lines and training-metric rows",
     "tensorboard": "also write TensorBoard events (when the tensorboard package is installed)",
+    "diagnostics_every": "environment steps between network-health diagnostics (from learning_starts on)",
+    "diagnostics_batch_size": "replay transitions the diagnostics are computed on",
+    "dormant_tau": "a neuron is dormant when its activation score is <= tau (Sokar et al. 2023)",
+    "srank_delta": "srank: smallest k whose top-k singular values hold 1 - delta of their sum (Kumar et al. 2021)",
+    "interference_samples": "grad_interference: samples k (the first of the diagnostics batch) of the k x k gradient-cosine matrix",
+    "reset_every": "environment steps between resets of the reset modules (Nikishin et al. 2022)",
 }
 
 
@@ -436,11 +473,32 @@ def build_plan(spec: Spec, loaded: LoadedSpec, tree: Tree, overrides: tuple[str,
     if tb_mode != "off":
         loop_fields.append(ConfigField("tensorboard", "bool", True, _HELP["tensorboard"], tree["logging"]["tensorboard"].source))
 
+    diag_fields: list[ConfigField] = []
+    diagnostics = reset = None
+    modules = tuple(n.module for n in networks)
+    if "diagnostics" in tree:
+        d = tree["diagnostics"]
+        metric_names = tuple(d["metrics"].value)
+        diagnostics = DiagnosticsPlan(metrics=metric_names, modules=modules, inputs={m: MODULE_BATCH_INPUTS[m] for m in modules})
+        diag_fields += [field("diagnostics_every", d["every"]), field("diagnostics_batch_size", d["batch_size"])]
+        if "dormant_ratio" in metric_names:
+            diag_fields.append(field("dormant_tau", d["dormant_tau"], cast=float))
+        if "srank" in metric_names:
+            diag_fields.append(field("srank_delta", d["srank_delta"], cast=float))
+        if "grad_interference" in metric_names:
+            diag_fields.append(field("interference_samples", d["interference_samples"]))
+    if "reset" in tree:
+        r = tree["reset"]
+        chosen = set(r["modules"].value)
+        reset = ResetPlan(modules=tuple(m for m in modules if m in chosen), keep_mask=r["keep_mask"].value)
+        diag_fields.append(field("reset_every", r["every"]))
+
     groups = (
         ConfigGroup("experiment", tuple(run_fields)),
         ConfigGroup(f"{algo.upper()} hyperparameters", tuple(train_fields), note=f"preset {preset.name}: {preset.source}"),
         ConfigGroup("networks", tuple(net_fields)),
         *((ConfigGroup("sparsity (masks of the Linear weight matrices)", tuple(sparsity_fields)),) if sparsity_fields else ()),
+        *((ConfigGroup("diagnostics and reset", tuple(diag_fields)),) if diag_fields else ()),
         ConfigGroup("evaluation, checkpoints and logging", tuple(loop_fields)),
     )
     names = [f.name for g in groups for f in g.fields]
@@ -449,6 +507,8 @@ def build_plan(spec: Spec, loaded: LoadedSpec, tree: Tree, overrides: tuple[str,
     metrics = ("step", "time", "episode_return", "eval_return", "sps", "critic_loss", "actor_loss") + (("alpha",) if algo == "sac" else ())
     metrics += tuple(f"{n.module}_sparsity" for n in networks if n.sparsity.sparse)
     metrics += tuple(f"{n.module}_topology_changed" for n in networks if n.sparsity.dynamic)
+    if diagnostics is not None:
+        metrics += diagnostics.columns()
     raw = loaded.raw
     return Plan(
         name=spec.name,
@@ -478,6 +538,8 @@ def build_plan(spec: Spec, loaded: LoadedSpec, tree: Tree, overrides: tuple[str,
         networks=tuple(networks),
         config=groups,
         runtime=RuntimePlan(tensorboard=tb_mode, obs_norm=any(n.arch == "simba" for n in networks), metrics=metrics),
+        diagnostics=diagnostics,
+        reset=reset,
     )
 
 

@@ -197,10 +197,12 @@ ModuleName = choice("actor", "critic", "encoder")
 
 
 class DiagnosticsSpec(_Model):
-    every: Optional[PosInt] = None
+    every: Optional[PosInt] = Field(None, description="env steps between diagnostics")
     metrics: Optional[list[MetricName]] = None
     dormant_tau: Optional[number_in(gt=0.0, lt=1.0)] = None
     srank_delta: Optional[number_in(gt=0.0, lt=1.0)] = None
+    batch_size: Optional[PosInt] = Field(None, description="replay transitions the metrics are computed on")
+    interference_samples: Optional[PosInt] = Field(None, description="grad_interference: samples k of the k x k gradient-cosine matrix")
 
 
 class ResetSpec(_Model):
