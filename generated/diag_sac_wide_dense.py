@@ -414,8 +414,7 @@ def param_norm(net):
 
 @torch.no_grad()
 def grad_norm(net):
-    """L2 norm of the gradient of the module's last update (left in .grad by optimizer_step),
-    before clipping."""
+    """L2 norm of the gradient of the module's last update (left in .grad by optimizer_step)."""
     grads = [p.grad for p in net.parameters() if p.grad is not None]
     if not grads:
         return float("nan")  # no update yet

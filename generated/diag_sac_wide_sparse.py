@@ -586,8 +586,7 @@ def param_norm(net):
 @torch.no_grad()
 def grad_norm(net, masks=None):
     """L2 norm of the gradient of the module's last update (left in .grad by optimizer_step),
-    before clipping, over active
-    parameters: pruned weights count as 0 (a mask-update step leaves dense gradients)."""
+    over active parameters (pruned weights count as 0: a mask update leaves dense gradients)."""
     mask_of = {} if masks is None else {w: m for w, m in zip(masks.weights, masks.masks)}
     grads = [
         p.grad * mask_of[p] if p in mask_of else p.grad

@@ -32,7 +32,7 @@ from .catalog import (
 )
 from .diagnostics import Diagnostic, SpecError
 from .loader import LoadedSpec, dotted
-from .rules import REGIME_KEYS
+from .rules import DIAGNOSTICS_METRIC_KEYS, REGIME_KEYS
 from .plan import AlgoPlan, ConfigField, ConfigGroup, DiagnosticsPlan, EnvPlan, NetworkPlan, Plan, ResetPlan, RuntimePlan, SparsityPlan
 from .schema import Spec
 
@@ -154,8 +154,11 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
         "every": runtime("logging", "every", spec.logging),
     }
     if spec.diagnostics is not None:
+        # a key that only some metrics use, only with them (as the learned-temperature keys)
+        metrics = runtime("diagnostics", "metrics", spec.diagnostics)
         keys = ("every", "metrics", "dormant_tau", "srank_delta", "batch_size", "interference_samples")
-        tree["diagnostics"] = {k: runtime("diagnostics", k, spec.diagnostics) for k in keys}
+        keys = [k for k in keys if k not in DIAGNOSTICS_METRIC_KEYS or set(DIAGNOSTICS_METRIC_KEYS[k]) & set(metrics.value)]
+        tree["diagnostics"] = {k: metrics if k == "metrics" else runtime("diagnostics", k, spec.diagnostics) for k in keys}
     if spec.reset is not None:
         tree["reset"] = {k: runtime("reset", k, spec.reset) for k in ("every", "modules", "keep_mask")}
     return tree
@@ -240,8 +243,8 @@ def _check_diagnostics_reset(tree: Tree, smap: Any) -> list[Diagnostic]:
     if diag is not None:
         if not diag["metrics"].value:
             diags.append(Diagnostic(smap.location(("diagnostics", "metrics"), at="value"), "lists no metric: name at least one, or remove 'diagnostics'", "diagnostics.metrics"))
-        k, batch = diag["interference_samples"].value, diag["batch_size"].value
-        if "grad_interference" in diag["metrics"].value and not 2 <= k <= batch:
+        if "interference_samples" in diag and not 2 <= diag["interference_samples"].value <= diag["batch_size"].value:
+            k, batch = diag["interference_samples"].value, diag["batch_size"].value
             where = ("diagnostics", "interference_samples") if diag["interference_samples"].source != "default" else ("diagnostics", "batch_size")
             diags.append(Diagnostic(
                 smap.location(where, at="value"),
@@ -249,6 +252,8 @@ def _check_diagnostics_reset(tree: Tree, smap: Any) -> list[Diagnostic]:
                 dotted(where),
             ))
     reset = tree.get("reset")
+    if reset is not None and not reset["modules"].value:
+        diags.append(Diagnostic(smap.location(("reset", "modules"), at="value"), "lists no module: name at least one, or remove 'reset'", "reset.modules"))
     if reset is not None and not reset["keep_mask"].value:
         for module in reset["modules"].value:
             regime = tree["networks"][module]["sparsity"]["regime"].value
@@ -480,7 +485,9 @@ def build_plan(spec: Spec, loaded: LoadedSpec, tree: Tree, overrides: tuple[str,
         d = tree["diagnostics"]
         metric_names = tuple(d["metrics"].value)
         diagnostics = DiagnosticsPlan(metrics=metric_names, modules=modules, inputs={m: MODULE_BATCH_INPUTS[m] for m in modules})
-        diag_fields += [field("diagnostics_every", d["every"]), field("diagnostics_batch_size", d["batch_size"])]
+        diag_fields.append(field("diagnostics_every", d["every"]))
+        if "batch_size" in d:
+            diag_fields.append(field("diagnostics_batch_size", d["batch_size"]))
         if "dormant_ratio" in metric_names:
             diag_fields.append(field("dormant_tau", d["dormant_tau"], cast=float))
         if "srank" in metric_names:

@@ -24,6 +24,15 @@ REGIME_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Diagnostics keys that only some metrics use (grad_norm and param_norm need no replay batch).
+DIAGNOSTICS_METRIC_KEYS: dict[str, tuple[str, ...]] = {
+    "dormant_tau": ("dormant_ratio",),
+    "srank_delta": ("srank",),
+    "batch_size": ("dormant_ratio", "srank", "grad_interference"),
+    "interference_samples": ("grad_interference",),
+}
+
+
 def _set_keys(model: Any) -> list[str]:
     return [k for k in type(model).model_fields if getattr(model, k) is not None]
 
@@ -78,6 +87,11 @@ def check_rules(spec: Spec, loaded: LoadedSpec) -> list[Diagnostic]:
             if m in seen:
                 err(("diagnostics", "metrics", i), f"{m!r} is listed twice", at="value")
             seen.add(m)
+        # a key of metrics that the list leaves out
+        for key, users in DIAGNOSTICS_METRIC_KEYS.items():
+            if getattr(spec.diagnostics, key) is not None and not seen & set(users):
+                names = " or ".join(repr(m) for m in users)
+                err(("diagnostics", key), f"applies only when diagnostics.metrics lists {names}")
 
     if spec.env.suite == "dmc" and "-" not in spec.env.id:
         err(("env", "id"), f"a dmc id is 'domain-task' (e.g. 'dog-run'), got {spec.env.id!r}", at="value")

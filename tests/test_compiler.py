@@ -95,3 +95,93 @@ def test_docstring_escaping_round_trips():
     text = 'ends with a quote" and has """triple""" quotes and a \\ backslash\nand \\"""'
     module = ast.parse(f'"""{docstring_text(text)}"""')
     assert ast.get_docstring(module, clean=False) == text
+
+
+# --- diagnostics and reset -------------------------------------------------------------------
+
+
+def _fields(plan):
+    return [f.name for g in plan.config for f in g.fields]
+
+
+def test_diagnostics_plan_columns_and_fields_follow_the_metrics(tmp_path):
+    text = BASE + "diagnostics:\n  every: 500\n  metrics: [grad_norm, srank]\n"
+    _, _, tree, plan = front_end(write(tmp_path, text), [])
+    assert plan.diagnostics.metrics == ("grad_norm", "srank")  # spec order
+    assert plan.diagnostics.modules == ("actor", "critic")
+    assert plan.runtime.metrics[-4:] == ("actor_grad_norm", "actor_srank", "critic_grad_norm", "critic_srank")
+    names = _fields(plan)
+    assert {"diagnostics_every", "diagnostics_batch_size", "srank_delta"} <= set(names)
+    assert not {"dormant_tau", "interference_samples", "reset_every"} & set(names)
+    # the resolved tree (specc explain, the docstring) holds only keys that apply
+    assert set(tree["diagnostics"]) == {"every", "metrics", "srank_delta", "batch_size"}
+    assert (tree["diagnostics"]["every"].value, tree["diagnostics"]["every"].source) == (500, "spec")
+    assert (tree["diagnostics"]["srank_delta"].value, tree["diagnostics"]["srank_delta"].source) == (0.01, "default")
+    assert plan.probes_activations and plan.reset is None
+
+
+def test_diagnostics_defaults_every_metric(tmp_path):
+    _, _, tree, plan = front_end(write(tmp_path, BASE), ["diagnostics={}"])
+    metrics = ("dormant_ratio", "srank", "grad_norm", "param_norm", "grad_interference")
+    assert plan.diagnostics.metrics == metrics
+    assert plan.runtime.metrics[-10:] == tuple(f"{m}_{metric}" for m in ("actor", "critic") for metric in metrics)
+    fields = {f.name: f for g in plan.config for f in g.fields}
+    assert fields["diagnostics_every"].value == 10000 and fields["diagnostics_batch_size"].value == 256
+    assert fields["dormant_tau"].value == 0.1 and fields["srank_delta"].value == 0.01
+    assert fields["interference_samples"].value == 16
+
+
+def test_norm_metrics_need_no_batch_and_no_activations(tmp_path):
+    _, _, tree, plan = front_end(write(tmp_path, BASE), ["diagnostics={metrics: [param_norm, grad_norm]}"])
+    assert "batch_size" not in tree["diagnostics"] and "diagnostics_batch_size" not in _fields(plan)
+    assert not plan.probes_activations
+
+
+def test_without_diagnostics_or_reset_nothing_is_planned(tmp_path):
+    _, _, tree, plan = front_end(write(tmp_path, BASE), [])
+    assert plan.diagnostics is None and plan.reset is None and not plan.probes_activations
+    assert "diagnostics" not in tree and "reset" not in tree
+    assert not [n for n in _fields(plan) if "diagnostics" in n or n in ("dormant_tau", "srank_delta", "interference_samples", "reset_every")]
+    assert not [c for c in plan.runtime.metrics if c.endswith(("_srank", "_grad_norm", "_param_norm"))]
+
+
+def test_reset_plan(tmp_path):
+    _, _, tree, plan = front_end(write(tmp_path, BASE), ["reset={every: 1000, modules: [critic, actor]}"])
+    assert plan.reset.modules == ("actor", "critic") and plan.reset.keep_mask is True  # module order; default
+    assert "reset_every" in _fields(plan) and plan.diagnostics is None
+    _, _, tree, plan = front_end(write(tmp_path, BASE), ["reset={every: 1000}"])
+    assert plan.reset.modules == ("actor", "critic")  # default: the whole agent
+    assert tree["reset"]["modules"].source == "default"
+
+
+def _code(tmp_path, overrides, base=BASE):
+    from specc.compiler import compile_one
+
+    source = compile_one(write(tmp_path, base), overrides).source
+    return source[source.index('"""', 3) + 3 :]  # without the docstring (it embeds the spec)
+
+
+DIAGNOSTICS_NAMES = ("def dormant_ratio", "def srank", "def param_norm", "def grad_norm", "def grad_interference", "class LossProbe", "_sample_loss", "def activations", "def diagnose", "def reset_")
+
+
+def test_only_the_diagnostics_functions_a_spec_uses_are_emitted(tmp_path):
+    def present(code):
+        return {name for name in DIAGNOSTICS_NAMES if name in code}
+
+    assert present(_code(tmp_path, [])) == set()
+    assert present(_code(tmp_path, ["diagnostics={metrics: [srank]}"])) == {"def srank", "def activations", "def diagnose"}
+    code = _code(tmp_path, ["diagnostics={metrics: [grad_norm, param_norm]}"])
+    assert present(code) == {"def grad_norm", "def param_norm", "def diagnose"}
+    assert "rb.sample(cfg.diagnostics_batch_size)" not in code
+    code = _code(tmp_path, ["diagnostics={metrics: [grad_interference]}"])
+    assert present(code) == {"def grad_interference", "class LossProbe", "_sample_loss", "def diagnose"}
+    assert "activations(obs" not in code and "k_batch = " in code
+    code = _code(tmp_path, ["reset={every: 10, modules: [critic]}"])
+    assert present(code) == {"def reset_"} and "def reset_critic" in code and "def reset_actor" not in code
+    # masks reach the metrics only where a module is sparse
+    code = _code(tmp_path, ["diagnostics={}", "networks.actor.sparsity={regime: sst, level: 0.5}"])
+    assert "grad_norm(actor, actor_masks)" in code and "grad_norm(critic)" in code
+    flat = "".join(code.split())  # black may wrap the call
+    assert "grad_interference(actor,actor_sample_loss,k_batch,actor_masks)" in flat
+    assert "grad_interference(critic,critic_sample_loss,k_batch)" in flat
+    assert "def grad_norm(net):" in _code(tmp_path, ["diagnostics={}"])  # no masks argument in a dense script
