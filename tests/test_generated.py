@@ -72,9 +72,11 @@ def test_dry_run_json_contract(path, tmp_path):
 
 
 def small(path):
-    """Widths small enough for a CI smoke run (SimBa's 512-wide critics hold 8M weights)."""
+    """Widths small enough for a CI smoke run (SimBa's 512-wide critics hold 8M weights), and a
+    small buffer (allocating 1M transitions of Humanoid's 348-dim observations costs ~20 s)."""
     config = import_script(path).Config()
-    return [] if config.critic_width <= 256 else ["--critic-width", "64", "--actor-width", "32"]
+    widths = [] if config.critic_width <= 256 else ["--critic-width", "64", "--actor-width", "32"]
+    return [*widths, "--buffer-size", "10000"]
 
 
 @pytest.mark.parametrize("path", SCRIPTS, ids=[p.stem for p in SCRIPTS])
@@ -123,3 +125,109 @@ def test_resume_reproduces_an_uninterrupted_run(path, tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     assert "resuming" in r.stdout
     assert _metrics(part) == _metrics(full)
+
+
+# --- diagnostics and reset (issue 6) ---------------------------------------------------------
+# Humanoid scripts: small widths and a small buffer (a 1M-transition buffer of 348-dim
+# observations alone costs seconds of page faults).
+HUMANOID_SMALL = ["--critic-width", "64", "--actor-width", "32", "--buffer-size", "1000", "--eval-every", "0", "--log-every", "100", "--device", "cpu", "--threads", "1"]
+
+
+def _rows(run_dir):
+    with open(run_dir / "metrics.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_diagnostics_run_writes_every_metric_of_every_module(tmp_path):
+    """diag_sac_wide_sparse (every metric, sparse SimBa modules): a {module}_{metric} column
+    each, finite at every diagnostics step from learning_starts on and empty elsewhere. SimBa's
+    SAC updates the actor at every update (policy_delay 1), so grad_norm is finite from the
+    first diagnostics step on."""
+    path = GENERATED / "diag_sac_wide_sparse.py"
+    run_dir = tmp_path / "run"
+    r = run_script(path, *HUMANOID_SMALL, "--total-steps", "300", "--learning-starts", "100", "--diagnostics-every", "100", "--run-dir", str(run_dir), cwd=tmp_path)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-4000:]
+    mod = import_script(path)
+    metrics = ("dormant_ratio", "srank", "grad_norm", "param_norm", "grad_interference")
+    columns = [f"{m}_{metric}" for m in ("actor", "critic") for metric in metrics]
+    assert mod.METRICS[-len(columns):] == columns
+    rows = _rows(run_dir)
+    assert [int(row["step"]) for row in rows if row["critic_srank"]] == [100, 200, 300]
+    for row in rows:
+        if not row["critic_srank"]:
+            assert all(row[c] == "" for c in columns)
+            continue
+        values = {c: float(row[c]) for c in columns}
+        assert all(math.isfinite(v) for v in values.values()), values
+        for m, width in (("actor", 32), ("critic", 64)):
+            assert 0.0 <= values[f"{m}_dormant_ratio"] <= 1.0
+            assert 1.0 <= values[f"{m}_srank"] <= width  # features: width units, 256 rows
+            assert values[f"{m}_grad_norm"] > 0 and values[f"{m}_param_norm"] > 0
+            assert -1.0 <= values[f"{m}_grad_interference"] <= 1.0
+        assert f"step {row['step']}  actor_dormant_ratio " in r.stdout
+    # the last diagnostics ran on the networks the run ended with
+    import torch
+
+    final = torch.load(run_dir / "model.pt", weights_only=False)
+    for m in ("actor", "critic"):
+        params = [k for k in final[m] if not k.startswith("action_")]  # buffers are no parameters
+        norm = torch.cat([final[m][k].reshape(-1) for k in params]).norm().item()
+        assert float(rows[-1][f"{m}_param_norm"]) == pytest.approx(norm, rel=1e-5)
+
+
+def test_reset_reinitialises_weights_keeps_masks_and_drops_optimizer_state(tmp_path):
+    """reset_sac (sparse SimBa SAC, keep_mask): train to step 200, then resume with
+    learning_starts beyond the end, so that nothing updates after the reset at step 300 and
+    the final checkpoint holds the state the reset left."""
+    import torch
+
+    path = GENERATED / "reset_sac.py"
+    run_dir = tmp_path / "run"
+    r = run_script(path, *HUMANOID_SMALL, "--total-steps", "200", "--learning-starts", "100", "--reset-every", "100", "--run-dir", str(run_dir), cwd=tmp_path)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-4000:]
+    assert [l for l in r.stdout.splitlines() if "reset:" in l] == ["step 100  reset: actor, critic"]  # not at the last step
+    before = torch.load(run_dir / "checkpoint.pt", weights_only=False)
+    r = run_script(path, "--resume", "--run-dir", str(run_dir), "--total-steps", "400", "--learning-starts", "1000", "--reset-every", "300", "--checkpoint-every", "0", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-4000:]
+    assert [l for l in r.stdout.splitlines() if "reset:" in l] == ["step 300  reset: actor, critic"]
+    after = torch.load(run_dir / "checkpoint.pt", weights_only=False)
+    assert after["step"] == 400 and after["num_updates"] == before["num_updates"]  # no update since the reset
+
+    mod = import_script(path)
+    act_dim, obs_dim = before["actor"]["fc_mean.weight"].shape[0], before["actor"]["trunk.embedding.weight"].shape[1]
+    for m, make in (("actor", lambda: mod.Actor(obs_dim, act_dim, 32, 1, -torch.ones(act_dim), torch.ones(act_dim))), ("critic", lambda: mod.Critic(obs_dim, act_dim, 64, 2))):
+        # fresh weights: every tensor differs from the trained one; LayerNorms are back at (1, 0)
+        for k, v in after[m].items():
+            if not k.startswith("action_"):
+                assert not torch.equal(v, before[m][k]), k
+        norm = "trunk.final_norm" if m == "actor" else "q.final_norm"
+        assert (after[m][f"{norm}.weight"] == 1).all() and (after[m][f"{norm}.bias"] == 0).all()
+        # masks kept, pruned weights exactly zero, active ones alive
+        for a, b in zip(after[f"{m}_masks"]["masks"], before[f"{m}_masks"]["masks"]):
+            assert torch.equal(a, b)
+        online, saved = make(), after[f"{m}_masks"]
+        online.load_state_dict(after[m])
+        nets = [online]
+        if m == "critic":
+            target = make()
+            target.load_state_dict(after["critic_target"])
+            nets.append(target)
+        for net in nets:
+            weights, _ = mod.linear_weights(net)
+            assert len(weights) == len(saved["masks"])
+            for w, mask in zip(weights, saved["masks"]):
+                assert (w[mask == 0] == 0).all() and (w[mask == 1] != 0).all()
+            active = sum(float(mask.sum()) for mask in saved["masks"]) / sum(mask.numel() for mask in saved["masks"])
+            assert active == pytest.approx(0.2, abs=0.01)  # level 0.8
+    # the target is a copy of the fresh critic
+    assert after["critic_target"].keys() == after["critic"].keys()
+    assert all(torch.equal(after["critic_target"][k], v) for k, v in after["critic"].items())
+    # Adam starts over for the modules; the temperature (the actor optimizer's second group) keeps its state and value
+    assert before["critic_opt"]["state"] and not after["critic_opt"]["state"]
+    alpha_index = after["actor_opt"]["param_groups"][1]["params"]
+    assert set(after["actor_opt"]["state"]) == set(alpha_index) and len(before["actor_opt"]["state"]) > 1
+    for i in alpha_index:
+        assert all(torch.equal(after["actor_opt"]["state"][i][k], v) for k, v in before["actor_opt"]["state"][i].items())
+    assert torch.equal(after["log_alpha"], before["log_alpha"])
+    # the replay buffer stays
+    assert torch.equal(after["buffer"]["obs"][:200], before["buffer"]["obs"][:200])

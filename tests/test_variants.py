@@ -64,3 +64,70 @@ def test_only_what_the_spec_uses(tmp_path):
 def test_tensorboard_true_requires_the_package(tmp_path):
     path, _ = _compile(tmp_path, "td3_dense", ["logging.tensorboard=true"])
     assert "pip install tensorboard" in path.read_text()
+
+
+def _rows(run_dir):
+    import csv
+
+    with open(run_dir / "metrics.csv", newline="") as f:
+        return [{k: v for k, v in row.items() if k not in ("time", "sps")} for row in csv.DictReader(f)]
+
+
+def test_diagnostics_grad_norm_is_nan_before_a_modules_first_update_and_resume_is_exact(tmp_path):
+    """CleanRL's SAC (policy_delay 2, one update per step) updates its actor at every second
+    update: at step learning_starts only the critic has been updated, so actor_grad_norm is nan
+    (no gradient yet) and every other value is finite. Diagnostics draw from the same RNG as
+    training, and a resumed run reproduces them."""
+    import math
+
+    path, _ = _compile(tmp_path, "sac_dense", ["diagnostics={every: 50}"])
+    common = ["--critic-width", "32", "--actor-width", "32", "--learning-starts", "100", "--eval-every", "0", "--log-every", "50",
+              "--device", "cpu", "--threads", "1", "--env-id", "Pendulum-v1"]
+    full, part = tmp_path / "full", tmp_path / "part"
+    r = run_script(path, "--total-steps", "300", "--run-dir", str(full), *common, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    rows = [row for row in _rows(full) if row["critic_srank"]]
+    assert [int(row["step"]) for row in rows] == [100, 150, 200, 250, 300]
+    columns = [f"{m}_{metric}" for m in ("actor", "critic") for metric in ("dormant_ratio", "srank", "grad_norm", "param_norm", "grad_interference")]
+    assert list(rows[0])[-10:] == columns
+    for row in rows:
+        nan = [c for c in columns if math.isnan(float(row[c]))]
+        assert nan == (["actor_grad_norm"] if row["step"] == "100" else []), (row["step"], nan)
+    r = run_script(path, "--total-steps", "250", "--run-dir", str(part), *common, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    r = run_script(path, "--resume", "--total-steps", "300", "--run-dir", str(part), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert _rows(part) == _rows(full)
+
+
+def test_reset_without_keep_mask_draws_a_new_mask_and_leaves_other_modules_alone(tmp_path):
+    """DDPG, a sparse actor (random masks) reset with keep_mask: false, the critic not reset:
+    train to step 200, resume with learning_starts beyond the end so that the final checkpoint
+    holds what the reset at step 300 left."""
+    import torch
+
+    path, _ = _compile(tmp_path, "ddpg_dense", ["networks.actor.sparsity={regime: sst, level: 0.5}", "reset={every: 100, modules: [actor], keep_mask: false}"])
+    run_dir = tmp_path / "run"
+    common = ["--critic-width", "32", "--actor-width", "32", "--eval-every", "0", "--device", "cpu", "--threads", "1", "--env-id", "Pendulum-v1"]
+    r = run_script(path, *common, "--total-steps", "200", "--learning-starts", "100", "--reset-every", "1000", "--run-dir", str(run_dir), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "reset:" not in r.stdout
+    before = torch.load(run_dir / "checkpoint.pt", weights_only=False)
+    r = run_script(path, "--resume", "--run-dir", str(run_dir), "--total-steps", "400", "--learning-starts", "1000", "--reset-every", "300", "--checkpoint-every", "0", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert [l for l in r.stdout.splitlines() if "reset:" in l] == ["step 300  reset: actor"]
+    after = torch.load(run_dir / "checkpoint.pt", weights_only=False)
+    # a new mask at the same level, applied to the fresh actor and its target (equal)
+    new, old = after["actor_masks"]["masks"], before["actor_masks"]["masks"]
+    assert not all(torch.equal(a, b) for a, b in zip(new, old))
+    assert [float(a.sum()) for a in new] == [float(b.sum()) for b in old]
+    assert all(torch.equal(after["actor_target"][k], v) for k, v in after["actor"].items())
+    for i, layer in enumerate(("mu.hidden.0", "mu.hidden.1", "mu.out")):
+        w = after["actor"][f"{layer}.weight"]
+        assert (w[new[i] == 0] == 0).all() and (w[new[i] == 1] != 0).all()
+        assert not torch.equal(w, before["actor"][f"{layer}.weight"])
+    assert not after["actor_opt"]["state"] and before["actor_opt"]["state"]
+    # the critic is not reset
+    assert all(torch.equal(after["critic"][k], v) for k, v in before["critic"].items())
+    assert all(torch.equal(after["critic_target"][k], v) for k, v in before["critic_target"].items())
+    assert after["critic_opt"]["state"].keys() == before["critic_opt"]["state"].keys()
