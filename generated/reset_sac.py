@@ -1119,7 +1119,7 @@ def main():
 
     def reset_actor():
         """Reset (Nikishin et al. 2022) of the actor: fresh initial weights,
-        and Adam starts over for its parameters (their optimizer state is dropped).
+        and Adam starts over for its parameters (their optimizer state and gradients are dropped).
         The mask is kept: the fresh weights are masked with it.
         The temperature is not a module: it keeps its value and optimizer state.
         The replay buffer and the observation statistics stay."""
@@ -1134,11 +1134,12 @@ def main():
         actor.load_state_dict(fresh.state_dict())
         for p in actor.parameters():
             actor_opt.state.pop(p, None)
+            p.grad = None  # a fresh module has no last update yet
         actor_masks.apply()
 
     def reset_critic():
         """Reset (Nikishin et al. 2022) of the critic: fresh initial weights (its target copies them),
-        and Adam starts over for its parameters (their optimizer state is dropped).
+        and Adam starts over for its parameters (their optimizer state and gradients are dropped).
         The mask is kept: the fresh weights are masked with it.
         The replay buffer and the observation statistics stay."""
         fresh = Critic(obs_dim, act_dim, cfg.critic_width, cfg.critic_depth).to(device)
@@ -1146,6 +1147,7 @@ def main():
         critic_target.load_state_dict(fresh.state_dict())
         for p in critic.parameters():
             critic_opt.state.pop(p, None)
+            p.grad = None  # a fresh module has no last update yet
         critic_masks.apply()
         critic_masks.apply(critic_target)
 

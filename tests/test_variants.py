@@ -76,11 +76,12 @@ def _rows(run_dir):
 def test_diagnostics_grad_norm_is_nan_before_a_modules_first_update_and_resume_is_exact(tmp_path):
     """CleanRL's SAC (policy_delay 2, one update per step) updates its actor at every second
     update: at step learning_starts only the critic has been updated, so actor_grad_norm is nan
-    (no gradient yet) and every other value is finite. Diagnostics draw from the same RNG as
-    training, and a resumed run reproduces them."""
+    (no gradient yet) and every other value is finite; the same after a reset of the actor
+    until its next update. Diagnostics draw from the same RNG as training, and a resumed run
+    reproduces them."""
     import math
 
-    path, _ = _compile(tmp_path, "sac_dense", ["diagnostics={every: 50}"])
+    path, _ = _compile(tmp_path, "sac_dense", ["diagnostics={every: 50}", "reset={every: 150, modules: [actor]}"])
     common = ["--critic-width", "32", "--actor-width", "32", "--learning-starts", "100", "--eval-every", "0", "--log-every", "50",
               "--device", "cpu", "--threads", "1", "--env-id", "Pendulum-v1"]
     full, part = tmp_path / "full", tmp_path / "part"
@@ -92,7 +93,8 @@ def test_diagnostics_grad_norm_is_nan_before_a_modules_first_update_and_resume_i
     assert list(rows[0])[-10:] == columns
     for row in rows:
         nan = [c for c in columns if math.isnan(float(row[c]))]
-        assert nan == (["actor_grad_norm"] if row["step"] == "100" else []), (row["step"], nan)
+        # step 150: the actor was reset, and update 51 updates no actor: no gradient since the reset
+        assert nan == (["actor_grad_norm"] if row["step"] in ("100", "150") else []), (row["step"], nan)
     r = run_script(path, "--total-steps", "250", "--run-dir", str(part), *common, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     r = run_script(path, "--resume", "--total-steps", "300", "--run-dir", str(part), cwd=tmp_path)
