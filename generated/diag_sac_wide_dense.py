@@ -849,13 +849,15 @@ def main():
         obs, actions = batch[0], batch[1]
         k_batch = [t[: cfg.interference_samples] for t in batch]  # grad_interference's k samples
         values = {}
-        hidden, features = actor.activations(obs)
+        with torch.no_grad():
+            hidden, features = actor.activations(obs)
         values["actor_dormant_ratio"] = dormant_ratio(hidden, cfg.dormant_tau)
         values["actor_srank"] = srank(features, cfg.srank_delta)
         values["actor_grad_norm"] = grad_norm(actor)
         values["actor_param_norm"] = param_norm(actor)
         values["actor_grad_interference"] = grad_interference(actor, actor_sample_loss, k_batch)
-        hidden, features = critic.activations(obs, actions)
+        with torch.no_grad():
+            hidden, features = critic.activations(obs, actions)
         values["critic_dormant_ratio"] = dormant_ratio(hidden, cfg.dormant_tau)
         values["critic_srank"] = srank(features, cfg.srank_delta)
         values["critic_grad_norm"] = grad_norm(critic)
@@ -1002,7 +1004,10 @@ def main():
 
         t_pause = time.perf_counter()
         if step >= cfg.learning_starts and step % cfg.diagnostics_every == 0:
-            diagnostics = diagnose()
+            # on a forked RNG: the run's random stream, hence its training, is the same with or
+            # without diagnostics (diagnose() samples a batch and, in the losses, actions and noise)
+            with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+                diagnostics = diagnose()
             row.update(diagnostics)
             print(f"step {step}  " + "  ".join(f"{k} {v:.4g}" for k, v in diagnostics.items()))
         if cfg.eval_every and step % cfg.eval_every == 0:

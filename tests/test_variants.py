@@ -102,6 +102,22 @@ def test_diagnostics_grad_norm_is_nan_before_a_modules_first_update_and_resume_i
     assert _rows(part) == _rows(full)
 
 
+def test_diagnostics_do_not_change_training(tmp_path):
+    """diagnose() draws a batch and random actions on a forked RNG: a run with diagnostics every
+    50 steps trains exactly as one whose diagnostics never come (same losses, returns, alpha)."""
+    path, _ = _compile(tmp_path, "sac_dense", ["diagnostics={every: 50}"])
+    common = ["--critic-width", "32", "--actor-width", "32", "--learning-starts", "100", "--total-steps", "300", "--eval-every", "300",
+              "--eval-episodes", "1", "--log-every", "50", "--device", "cpu", "--threads", "1", "--env-id", "Pendulum-v1"]
+    runs = {}
+    for every in ("50", "1000"):
+        r = run_script(path, *common, "--diagnostics-every", every, "--run-dir", str(tmp_path / every), cwd=tmp_path)
+        assert r.returncode == 0, r.stderr[-3000:]
+        runs[every] = _rows(tmp_path / every)
+    training = ("step", "episode_return", "eval_return", "critic_loss", "actor_loss", "alpha")
+    assert any(row["critic_srank"] for row in runs["50"]) and not any(row["critic_srank"] for row in runs["1000"])
+    assert [{k: row[k] for k in training} for row in runs["50"]] == [{k: row[k] for k in training} for row in runs["1000"]]
+
+
 def test_reset_without_keep_mask_draws_a_new_mask_and_leaves_other_modules_alone(tmp_path):
     """DDPG, a sparse actor (random masks) reset with keep_mask: false, the critic not reset:
     train to step 200, resume with learning_starts beyond the end so that the final checkpoint
