@@ -485,15 +485,11 @@ def build_plan(spec: Spec, loaded: LoadedSpec, tree: Tree, overrides: tuple[str,
         d = tree["diagnostics"]
         metric_names = tuple(d["metrics"].value)
         diagnostics = DiagnosticsPlan(metrics=metric_names, modules=modules, inputs={m: MODULE_BATCH_INPUTS[m] for m in modules})
-        diag_fields.append(field("diagnostics_every", d["every"]))
-        if "batch_size" in d:
-            diag_fields.append(field("diagnostics_batch_size", d["batch_size"]))
-        if "dormant_ratio" in metric_names:
-            diag_fields.append(field("dormant_tau", d["dormant_tau"], cast=float))
-        if "srank" in metric_names:
-            diag_fields.append(field("srank_delta", d["srank_delta"], cast=float))
-        if "grad_interference" in metric_names:
-            diag_fields.append(field("interference_samples", d["interference_samples"]))
+        # the tree holds only the keys its metrics use (resolve_tree): one field each
+        names = {"every": "diagnostics_every", "batch_size": "diagnostics_batch_size", "dormant_tau": "dormant_tau", "srank_delta": "srank_delta", "interference_samples": "interference_samples"}
+        for key, name in names.items():
+            if key in d:
+                diag_fields.append(field(name, d[key], cast=float if key in ("dormant_tau", "srank_delta") else None))
     if "reset" in tree:
         r = tree["reset"]
         chosen = set(r["modules"].value)
