@@ -329,8 +329,6 @@ class Masks:
         self.weights, self.layers = linear_weights(net)
         self.masks = [torch.ones_like(w) for w in self.weights]
         self.dense = [name.split("[")[0] in dense_layers for name, _, _ in self.layers]
-        self.revived = [0] * len(self.layers)
-        self.budgets = [None] * len(self.layers)  # revival budget terms per layer
 
     def view(self, tensors, i):
         """Layer i's slice of a list of tensors shaped like the weights."""
@@ -350,20 +348,17 @@ class Masks:
             )  # (E, in, out)
         return shapes
 
-    @torch.no_grad()
-    def prune(self, scores, keep):
-        """New masks from per-layer scores (higher = kept): the keep[i] best of each layer
-        (a list: layer-wise allocation), or the `keep` best over all layers together (an int:
-        one global threshold). Layers kept dense get all ones. Weights are not touched."""
+    def select(self, scores, keep):
+        """0/1 choices from per-layer scores (higher = chosen) for the layers not kept dense
+        (None for those): the keep[i] best of each layer (a list: layer-wise allocation)."""
         sparse = [i for i, dense in enumerate(self.dense) if not dense]
-        for i, dense in enumerate(self.dense):
-            if dense:
-                self.view(self.masks, i).fill_(1.0)
+        chosen = [None] * len(self.layers)
         for i in sparse:
             flat = scores[i].reshape(-1)
-            chosen = torch.zeros_like(flat)
-            chosen[flat.topk(keep[i], sorted=False).indices] = 1.0
-            self.view(self.masks, i).copy_(chosen.view_as(scores[i]))
+            picked = torch.zeros_like(flat)
+            picked[flat.topk(keep[i], sorted=False).indices] = 1.0
+            chosen[i] = picked.view_as(scores[i])
+        return chosen
 
     @torch.no_grad()
     def apply(self, *nets):
@@ -379,32 +374,18 @@ class Masks:
     def mask_grads(self):
         torch._foreach_mul_([w.grad for w in self.weights], self.masks)
 
-    @torch.no_grad()
-    def mask_optimizer_state(self, optimizer):
-        """Zero Adam's moments of pruned weights (when the mask is taken after dense training)."""
-        for w, m in zip(self.weights, self.masks):
-            state = optimizer.state.get(w, {})
-            for key in ("exp_avg", "exp_avg_sq"):
-                if key in state:
-                    state[key].mul_(m)
-
     def sparsity(self):
         """Fraction of the masked weight matrices' entries that are pruned (a host sync)."""
         total = sum(m.numel() for m in self.masks)
         return 1.0 - sum(int(m.sum()) for m in self.masks) / total
 
     def state_dict(self):
-        return {
-            "masks": [m.cpu() for m in self.masks],
-            "revived": self.revived,
-            "budgets": self.budgets,
-        }
+        return {"masks": [m.cpu() for m in self.masks]}
 
     def load_state_dict(self, state):
         with torch.no_grad():
             for m, saved in zip(self.masks, state["masks"]):
                 m.copy_(saved)
-        self.revived, self.budgets = list(state["revived"]), list(state["budgets"])
 
 
 # --- layer-wise allocation: active weights per layer for a module-wide level -----------------
@@ -439,16 +420,18 @@ def er_counts(shapes, level, dense):
     ]
 
 
-# --- criteria: how the initial mask is chosen -----------------------------------------------
-def random_scores(masks):
-    """Uniform random scores: an exact count of uniformly placed weights per layer (RigL)."""
-    return masks.per_layer([torch.rand_like(w) for w in masks.weights])
-
-
-def drop_fraction_at(t, initial, end_step):
-    """The fraction of active weights replaced at gradient step t (RigL's drop-fraction schedule, cosine):
-    cosine initial / 2 * (1 + cos(pi * t / end_step))."""
+def cosine_drop_fraction(t, initial, end_step):
+    """RigL's drop fraction at gradient step t, cosine decay: initial / 2 * (1 + cos(pi * t / end_step))."""
     return initial / 2.0 * (1.0 + math.cos(math.pi * min(t, end_step) / end_step))
+
+
+def drop_counts(active, count, fraction):
+    """RigL's counts for one layer (or one global pool) with A active weights and a target
+    count C (C = A for dst; the schedule's count for d2s/s2d): n = floor(fraction * min(A, C));
+    keep the min(A, C) - n active weights of largest drop score, grow C - kept."""
+    n = min(active, count)
+    kept = n - math.floor(fraction * n)
+    return kept, count - kept
 
 
 def scheduled_sparsity(t, initial, final, start, end, power):
@@ -476,18 +459,21 @@ class DynamicMasks(Masks):
         targets=(),
         dense_layers=(),
         growth="rigl",
+        drop_schedule=cosine_drop_fraction,
         every=1000,
         drop_fraction=0.3,
         end_step=1,
     ):
         super().__init__(net, dense_layers)
         self.optimizer, self.targets = optimizer, tuple(targets)
-        self.growth, self.every = growth, every  # growth None: no drop-and-grow (d2s prunes only)
-        self.drop_fraction, self.end_step = drop_fraction, end_step
+        self.growth = growth  # rigl
+        # drop_schedule(t, drop_fraction, end_step): cosine decay
+        self.drop_schedule, self.drop_fraction = drop_schedule, drop_fraction
+        self.every, self.end_step = every, end_step
         self.step, self.updates, self.changed = 0, 0, 0.0
         self.schedule = None  # d2s/s2d: (initial, final, start, end, power) of the module's level
         self.reference = (
-            None  # d2s/s2d: (level, per-layer sparsities) of the allocation the schedule scales
+            None  # d2s/s2d, layer-wise: per-layer sparsities of the allocation the schedule scales
         )
 
     def topology_due(self):
@@ -500,25 +486,24 @@ class DynamicMasks(Masks):
         """One mask update from the gradients of this step's backward (dense: the forward uses
         the physically zeroed weights, not a masked copy)."""
         old = [m.clone() for m in self.masks]
-        fraction = (
-            drop_fraction_at(self.step, self.drop_fraction, self.end_step) if self.growth else 0.0
+        masks, weights = self.per_layer(self.masks), self.per_layer(self.weights)
+        active = [int(m.sum()) for m in masks]
+        counts = self.scheduled_counts() if self.schedule is not None else active
+        fraction = self.drop_schedule(self.step, self.drop_fraction, self.end_step)
+        n_kept, n_grown = zip(*(drop_counts(a, c, fraction) for a, c in zip(active, counts)))
+        drop_scores = [w.abs() for w in weights]
+        kept = self.select(
+            [torch.where(m > 0, s, -1.0) for m, s in zip(masks, drop_scores)], n_kept
         )
-        grow_scores = self.grow_scores() if self.growth else None
-        targets = self.scheduled_counts() if self.schedule is not None else None
-        for i in range(len(self.layers)):
-            if self.dense[i]:
-                continue
-            mask, w = self.view(self.masks, i).reshape(-1), self.view(self.weights, i).reshape(-1)
-            active = int(mask.sum())
-            count = active if targets is None else targets[i]
-            n_kept = min(active, count) - math.floor(fraction * min(active, count))
-            kept = torch.zeros_like(mask)
-            kept[torch.where(mask > 0, w.abs(), -1.0).topk(n_kept, sorted=False).indices] = 1.0
-            if count > n_kept:
-                score = grow_scores[i].reshape(-1).clone()
-                score[kept > 0] = -math.inf  # every position not kept is a candidate
-                kept[score.topk(count - n_kept, sorted=False).indices] = 1.0
-            mask.copy_(kept)
+        # every position not kept is a candidate, the ones just dropped included
+        candidates = [
+            s if k is None else torch.where(k > 0, -math.inf, s)
+            for k, s in zip(kept, self.grow_scores())
+        ]
+        kept = [k if k is None else k + g for k, g in zip(kept, self.select(candidates, n_grown))]
+        for mask, chosen in zip(masks, kept):
+            if chosen is not None:  # None: a layer kept dense
+                mask.copy_(chosen)
         for m, o, w in zip(self.masks, old, self.weights):
             grown = (m > 0) & (o == 0)
             w[grown] = 0.0  # new connections start at zero ...
@@ -529,8 +514,8 @@ class DynamicMasks(Masks):
         self.apply(*self.targets)  # the online weights were zeroed above; targets follow the mask
         self.apply()
         self.updates += 1
-        active = sum(float(o.sum()) for o in old)
-        self.changed = sum(float((m != o).sum()) for m, o in zip(self.masks, old)) / (2.0 * active)
+        n_old = sum(float(o.sum()) for o in old)
+        self.changed = sum(float((m != o).sum()) for m, o in zip(self.masks, old)) / (2.0 * n_old)
 
     def grow_scores(self):
         """Per layer, where to grow (higher first)."""
@@ -541,8 +526,8 @@ class DynamicMasks(Masks):
         self.reference = (level, [1.0 - k / (o * i) for k, (o, i) in zip(keep, self.shapes())])
 
     def scheduled_counts(self):
-        """Per-layer active counts at this step: the module's scheduled level, spread over the
-        layers in proportion to the reference allocation's per-layer sparsities."""
+        """Active counts at this step for the module's scheduled level: per layer, the level
+        spread over the layers in proportion to the reference allocation's per-layer sparsities."""
         initial, final, start, end, power = self.schedule
         level = scheduled_sparsity(self.step, initial, final, start, end, power)
         ref_level, ref_sparsity = self.reference
@@ -616,7 +601,7 @@ class ReplayBuffer:
 # ---------------------------------------------------------------------------
 # Updates (no .item() or other host-device synchronisation in here)
 # ---------------------------------------------------------------------------
-def make_optimizer(param_groups, cfg):
+def make_optimizer(param_groups):
     """Adam, fused into one kernel per step (CPU and CUDA)."""
     return torch.optim.Adam(param_groups, fused=True)
 
@@ -830,9 +815,9 @@ def print_plan(nets, masks, cfg, as_json):
                         "shape": shape,
                         "density": a / (shape[0] * shape[1]),
                         "active": a,
-                        "revived": r,
+                        "revived": 0,
                     }
-                    for (name, shape), a, r in zip(layers, active, m.revived)
+                    for (name, shape), a in zip(layers, active)
                 ],
             }
             continue
@@ -876,13 +861,12 @@ def print_plan(nets, masks, cfg, as_json):
         m = masks.get(module)
         if isinstance(m, DynamicMasks):
             points = [int(q * m.end_step) for q in (0.0, 0.25, 0.5, 0.75)]
-            fractions = (
-                ", ".join(f"{drop_fraction_at(t, m.drop_fraction, m.end_step):.4f}" for t in points)
-                if m.growth
-                else "-"
+            fractions = ", ".join(
+                f"{m.drop_schedule(t, m.drop_fraction, m.end_step):.4f}" for t in points
             )
+            method = m.growth
             print(
-                f"{module}: topology {m.growth or 'magnitude pruning only'} every {m.every} gradient steps up to step "
+                f"{module}: topology {method} every {m.every} gradient steps up to step "
                 f"{m.end_step} ({m.end_step // m.every} updates); drop fraction at 0/25/50/75% of it: {fractions}"
             )
             if m.schedule is not None:
@@ -948,14 +932,13 @@ def main():
     critic_target = copy.deepcopy(critic).requires_grad_(False)
     log_alpha = torch.tensor(math.log(cfg.alpha_init), device=device, requires_grad=True)
     target_entropy = cfg.target_entropy_per_dim * act_dim  # -|A| (CleanRL) or -|A|/2 (SimBa)
-    critic_opt = make_optimizer([{"params": list(critic.parameters()), "lr": cfg.critic_lr}], cfg)
+    critic_opt = make_optimizer([{"params": list(critic.parameters()), "lr": cfg.critic_lr}])
     # the actor and the temperature share one optimizer: two parameter groups with their own lr
     actor_opt = make_optimizer(
         [
             {"params": list(actor.parameters()), "lr": cfg.actor_lr},
             {"params": [log_alpha], "lr": cfg.alpha_lr},
         ],
-        cfg,
     )
     critic_params, target_params = list(critic.parameters()), list(critic_target.parameters())
     nets = {"actor": actor, "critic": critic}
@@ -974,6 +957,7 @@ def main():
         critic_opt,
         targets=(critic_target,),
         growth="rigl",
+        drop_schedule=cosine_drop_fraction,
         every=cfg.critic_topology_every,
         drop_fraction=cfg.critic_drop_fraction,
         end_step=int(max(cfg.critic_schedule_end, cfg.critic_topology_end) * critic_steps),

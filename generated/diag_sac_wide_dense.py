@@ -512,9 +512,9 @@ class ReplayBuffer:
 # ---------------------------------------------------------------------------
 # Updates (no .item() or other host-device synchronisation in here)
 # ---------------------------------------------------------------------------
-def make_optimizer(param_groups, cfg):
+def make_optimizer(param_groups, weight_decay):
     """AdamW (decoupled weight decay on every parameter, as SimBa), fused into one kernel per step."""
-    return torch.optim.AdamW(param_groups, weight_decay=cfg.weight_decay, fused=True)
+    return torch.optim.AdamW(param_groups, weight_decay=weight_decay, fused=True)
 
 
 def optimizer_step(optimizer, loss):
@@ -808,14 +808,16 @@ def main():
     critic_target = copy.deepcopy(critic).requires_grad_(False)
     log_alpha = torch.tensor(math.log(cfg.alpha_init), device=device, requires_grad=True)
     target_entropy = cfg.target_entropy_per_dim * act_dim  # -|A| (CleanRL) or -|A|/2 (SimBa)
-    critic_opt = make_optimizer([{"params": list(critic.parameters()), "lr": cfg.critic_lr}], cfg)
+    critic_opt = make_optimizer(
+        [{"params": list(critic.parameters()), "lr": cfg.critic_lr}], cfg.weight_decay
+    )
     # the actor and the temperature share one optimizer: two parameter groups with their own lr
     actor_opt = make_optimizer(
         [
             {"params": list(actor.parameters()), "lr": cfg.actor_lr},
             {"params": [log_alpha], "lr": cfg.alpha_lr, "weight_decay": 0.0},
         ],
-        cfg,
+        cfg.weight_decay,
     )
     critic_params, target_params = list(critic.parameters()), list(critic_target.parameters())
     nets = {"actor": actor, "critic": critic}

@@ -315,7 +315,7 @@ class ReplayBuffer:
 # ---------------------------------------------------------------------------
 # Updates (no .item() or other host-device synchronisation in here)
 # ---------------------------------------------------------------------------
-def make_optimizer(param_groups, cfg):
+def make_optimizer(param_groups):
     """Adam, fused into one kernel per step (CPU and CUDA)."""
     return torch.optim.Adam(param_groups, fused=True)
 
@@ -591,14 +591,13 @@ def main():
     critic_target = copy.deepcopy(critic).requires_grad_(False)
     log_alpha = torch.tensor(math.log(cfg.alpha_init), device=device, requires_grad=True)
     target_entropy = cfg.target_entropy_per_dim * act_dim  # -|A| (CleanRL) or -|A|/2 (SimBa)
-    critic_opt = make_optimizer([{"params": list(critic.parameters()), "lr": cfg.critic_lr}], cfg)
+    critic_opt = make_optimizer([{"params": list(critic.parameters()), "lr": cfg.critic_lr}])
     # the actor and the temperature share one optimizer: two parameter groups with their own lr
     actor_opt = make_optimizer(
         [
             {"params": list(actor.parameters()), "lr": cfg.actor_lr},
             {"params": [log_alpha], "lr": cfg.alpha_lr},
         ],
-        cfg,
     )
     critic_params, target_params = list(critic.parameters()), list(critic_target.parameters())
     nets = {"actor": actor, "critic": critic}

@@ -393,8 +393,6 @@ class Masks:
         self.weights, self.layers = linear_weights(net)
         self.masks = [torch.ones_like(w) for w in self.weights]
         self.dense = [name.split("[")[0] in dense_layers for name, _, _ in self.layers]
-        self.revived = [0] * len(self.layers)
-        self.budgets = [None] * len(self.layers)  # revival budget terms per layer
 
     def view(self, tensors, i):
         """Layer i's slice of a list of tensors shaped like the weights."""
@@ -414,20 +412,26 @@ class Masks:
             )  # (E, in, out)
         return shapes
 
-    @torch.no_grad()
-    def prune(self, scores, keep):
-        """New masks from per-layer scores (higher = kept): the keep[i] best of each layer
-        (a list: layer-wise allocation), or the `keep` best over all layers together (an int:
-        one global threshold). Layers kept dense get all ones. Weights are not touched."""
+    def select(self, scores, keep):
+        """0/1 choices from per-layer scores (higher = chosen) for the layers not kept dense
+        (None for those): the keep[i] best of each layer (a list: layer-wise allocation)."""
         sparse = [i for i, dense in enumerate(self.dense) if not dense]
-        for i, dense in enumerate(self.dense):
-            if dense:
-                self.view(self.masks, i).fill_(1.0)
+        chosen = [None] * len(self.layers)
         for i in sparse:
             flat = scores[i].reshape(-1)
-            chosen = torch.zeros_like(flat)
-            chosen[flat.topk(keep[i], sorted=False).indices] = 1.0
-            self.view(self.masks, i).copy_(chosen.view_as(scores[i]))
+            picked = torch.zeros_like(flat)
+            picked[flat.topk(keep[i], sorted=False).indices] = 1.0
+            chosen[i] = picked.view_as(scores[i])
+        return chosen
+
+    @torch.no_grad()
+    def prune(self, scores, keep):
+        """New masks from per-layer scores (see select); layers kept dense get all ones.
+        Weights are not touched."""
+        for i, chosen in enumerate(self.select(scores, keep)):
+            self.view(self.masks, i).copy_(
+                chosen if chosen is not None else torch.ones_like(scores[i])
+            )
 
     @torch.no_grad()
     def apply(self, *nets):
@@ -455,17 +459,12 @@ class Masks:
         return 1.0 - sum(int(m.sum()) for m in self.masks) / total
 
     def state_dict(self):
-        return {
-            "masks": [m.cpu() for m in self.masks],
-            "revived": self.revived,
-            "budgets": self.budgets,
-        }
+        return {"masks": [m.cpu() for m in self.masks]}
 
     def load_state_dict(self, state):
         with torch.no_grad():
             for m, saved in zip(self.masks, state["masks"]):
                 m.copy_(saved)
-        self.revived, self.budgets = list(state["revived"]), list(state["budgets"])
 
 
 # --- layer-wise allocation: active weights per layer for a module-wide level -----------------
@@ -559,9 +558,9 @@ class ReplayBuffer:
 # ---------------------------------------------------------------------------
 # Updates (no .item() or other host-device synchronisation in here)
 # ---------------------------------------------------------------------------
-def make_optimizer(param_groups, cfg):
+def make_optimizer(param_groups, weight_decay):
     """AdamW (decoupled weight decay on every parameter, as SimBa), fused into one kernel per step."""
-    return torch.optim.AdamW(param_groups, weight_decay=cfg.weight_decay, fused=True)
+    return torch.optim.AdamW(param_groups, weight_decay=weight_decay, fused=True)
 
 
 def optimizer_step(optimizer, loss, masks=None):
@@ -780,9 +779,9 @@ def print_plan(nets, masks, cfg, as_json):
                         "shape": shape,
                         "density": a / (shape[0] * shape[1]),
                         "active": a,
-                        "revived": r,
+                        "revived": 0,
                     }
-                    for (name, shape), a, r in zip(layers, active, m.revived)
+                    for (name, shape), a in zip(layers, active)
                 ],
             }
             continue
@@ -877,14 +876,16 @@ def main():
     critic_target = copy.deepcopy(critic).requires_grad_(False)
     log_alpha = torch.tensor(math.log(cfg.alpha_init), device=device, requires_grad=True)
     target_entropy = cfg.target_entropy_per_dim * act_dim  # -|A| (CleanRL) or -|A|/2 (SimBa)
-    critic_opt = make_optimizer([{"params": list(critic.parameters()), "lr": cfg.critic_lr}], cfg)
+    critic_opt = make_optimizer(
+        [{"params": list(critic.parameters()), "lr": cfg.critic_lr}], cfg.weight_decay
+    )
     # the actor and the temperature share one optimizer: two parameter groups with their own lr
     actor_opt = make_optimizer(
         [
             {"params": list(actor.parameters()), "lr": cfg.actor_lr},
             {"params": [log_alpha], "lr": cfg.alpha_lr, "weight_decay": 0.0},
         ],
-        cfg,
+        cfg.weight_decay,
     )
     critic_params, target_params = list(critic.parameters()), list(critic_target.parameters())
     nets = {"actor": actor, "critic": critic}

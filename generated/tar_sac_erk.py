@@ -341,20 +341,26 @@ class Masks:
             )  # (E, in, out)
         return shapes
 
-    @torch.no_grad()
-    def prune(self, scores, keep):
-        """New masks from per-layer scores (higher = kept): the keep[i] best of each layer
-        (a list: layer-wise allocation), or the `keep` best over all layers together (an int:
-        one global threshold). Layers kept dense get all ones. Weights are not touched."""
+    def select(self, scores, keep):
+        """0/1 choices from per-layer scores (higher = chosen) for the layers not kept dense
+        (None for those): the keep[i] best of each layer (a list: layer-wise allocation)."""
         sparse = [i for i, dense in enumerate(self.dense) if not dense]
-        for i, dense in enumerate(self.dense):
-            if dense:
-                self.view(self.masks, i).fill_(1.0)
+        chosen = [None] * len(self.layers)
         for i in sparse:
             flat = scores[i].reshape(-1)
-            chosen = torch.zeros_like(flat)
-            chosen[flat.topk(keep[i], sorted=False).indices] = 1.0
-            self.view(self.masks, i).copy_(chosen.view_as(scores[i]))
+            picked = torch.zeros_like(flat)
+            picked[flat.topk(keep[i], sorted=False).indices] = 1.0
+            chosen[i] = picked.view_as(scores[i])
+        return chosen
+
+    @torch.no_grad()
+    def prune(self, scores, keep):
+        """New masks from per-layer scores (see select); layers kept dense get all ones.
+        Weights are not touched."""
+        for i, chosen in enumerate(self.select(scores, keep)):
+            self.view(self.masks, i).copy_(
+                chosen if chosen is not None else torch.ones_like(scores[i])
+            )
 
     @torch.no_grad()
     def revive(self, ratio, budget):
@@ -510,7 +516,7 @@ class ReplayBuffer:
 # ---------------------------------------------------------------------------
 # Updates (no .item() or other host-device synchronisation in here)
 # ---------------------------------------------------------------------------
-def make_optimizer(param_groups, cfg):
+def make_optimizer(param_groups):
     """Adam, fused into one kernel per step (CPU and CUDA)."""
     return torch.optim.Adam(param_groups, fused=True)
 
@@ -823,8 +829,8 @@ def main():
     ).to(device)
     critic = Critic(obs_dim, act_dim, cfg.critic_width, cfg.critic_depth).to(device)
     critic_target = copy.deepcopy(critic).requires_grad_(False)
-    critic_opt = make_optimizer([{"params": list(critic.parameters()), "lr": cfg.critic_lr}], cfg)
-    actor_opt = make_optimizer([{"params": list(actor.parameters()), "lr": cfg.actor_lr}], cfg)
+    critic_opt = make_optimizer([{"params": list(critic.parameters()), "lr": cfg.critic_lr}])
+    actor_opt = make_optimizer([{"params": list(actor.parameters()), "lr": cfg.actor_lr}])
     critic_params, target_params = list(critic.parameters()), list(critic_target.parameters())
     nets = {"actor": actor, "critic": critic}
     targets = {"critic_target": critic_target}

@@ -296,7 +296,7 @@ class ReplayBuffer:
 # ---------------------------------------------------------------------------
 # Updates (no .item() or other host-device synchronisation in here)
 # ---------------------------------------------------------------------------
-def make_optimizer(param_groups, cfg):
+def make_optimizer(param_groups):
     """Adam, fused into one kernel per step (CPU and CUDA)."""
     return torch.optim.Adam(param_groups, fused=True)
 
@@ -562,8 +562,8 @@ def main():
     critic = Critic(obs_dim, act_dim, cfg.critic_width, cfg.critic_depth).to(device)
     actor_target = copy.deepcopy(actor).requires_grad_(False)
     critic_target = copy.deepcopy(critic).requires_grad_(False)
-    actor_opt = make_optimizer([{"params": list(actor.parameters()), "lr": cfg.actor_lr}], cfg)
-    critic_opt = make_optimizer([{"params": list(critic.parameters()), "lr": cfg.critic_lr}], cfg)
+    actor_opt = make_optimizer([{"params": list(actor.parameters()), "lr": cfg.actor_lr}])
+    critic_opt = make_optimizer([{"params": list(critic.parameters()), "lr": cfg.critic_lr}])
     online_params = list(actor.parameters()) + list(critic.parameters())
     target_params = list(actor_target.parameters()) + list(critic_target.parameters())
     nets = {"actor": actor, "critic": critic}

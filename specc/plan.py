@@ -34,7 +34,7 @@ class SparsityPlan:
     regime: str  # dense | sst (dst, d2s, s2d arrive with their templates)
     level: float = 0.0
     distribution: str = ""  # uniform | er | erk | global
-    criterion: str = ""  # random | magnitude | synflow | snip
+    criterion: str = ""  # random | magnitude | synflow | snip; "" for d2s (it starts dense, no initial mask)
     prune_at: int = 0
     dense_layers: tuple[str, ...] = ()  # layer names (module-relative) kept dense
     output_layers: tuple[str, ...] = ()  # the module's output layers (SynFlow's R sums their outputs)
@@ -55,8 +55,73 @@ class SparsityPlan:
         return self.regime != "dense"
 
     @property
+    def allocation(self) -> str:
+        """The generated function that allocates the module's active weights."""
+        return ALLOCATION_FUNCTIONS[self.distribution]
+
+    @property
     def dynamic(self) -> bool:
         return self.regime in ("dst", "d2s", "s2d")
+
+
+@dataclass(frozen=True)
+class SparsityCode:
+    """What sparsity code a script needs, derived once from all its sparse modules: the
+    templates select with these fields and never combine per-module facts themselves."""
+
+    allocations: tuple[str, ...]  # allocation functions: uniform_counts | er_counts | global_count
+    criteria: tuple[str, ...]  # initial-mask scores: random | magnitude | synflow | snip
+    revivals: tuple[str, ...]  # revival budgets: tar | uniform
+    scored: bool  # some module takes a mask from scores (Masks.prune); d2s alone starts dense
+    global_select: bool  # some module ranks all its weights together (one count, not one per layer)
+    ensembled: bool  # some sparse module holds ensemble layers (EnsembleLinear)
+    dynamic: bool  # some module's topology changes (dst, d2s, s2d): DynamicMasks
+    decays: tuple[str, ...]  # drop-fraction schedules of the modules that drop and grow
+    growth: tuple[str, ...]  # growth methods: set | rigl | importance
+    prune_only: bool  # a dynamic module without drop-and-grow (d2s without topology.method)
+    scheduled: bool  # some module's level follows a schedule (d2s, s2d)
+    scheduled_global: bool  # ... with one global count
+    scheduled_layerwise: bool  # ... with per-layer counts scaled from a reference allocation
+    snip_batch: bool  # a module scores a replay batch (SNIP): --dry-run builds a random one
+
+    @property
+    def growth_by_module(self) -> bool:
+        """The growth method is chosen at run time per module: several methods, or a module that
+        does not grow beside one that does."""
+        return len(self.growth) > 1 or (self.prune_only and bool(self.growth))
+
+
+ALLOCATION_FUNCTIONS = {"uniform": "uniform_counts", "er": "er_counts", "erk": "er_counts", "global": "global_count"}
+
+
+def _ordered(values) -> tuple[str, ...]:
+    """Each value once, in first-seen order (module order)."""
+    return tuple(dict.fromkeys(v for v in values if v))
+
+
+def sparsity_code(networks: tuple[NetworkPlan, ...]) -> SparsityCode | None:
+    """The script-level sparsity facts of a plan's networks; None when every module is dense."""
+    sparse = [n.sparsity for n in networks if n.sparsity.sparse]
+    if not sparse:
+        return None
+    dynamic = [s for s in sparse if s.dynamic]
+    scheduled = [s for s in dynamic if s.regime in ("d2s", "s2d")]
+    return SparsityCode(
+        allocations=_ordered(ALLOCATION_FUNCTIONS[s.distribution] for s in sparse),
+        criteria=_ordered(s.criterion for s in sparse),
+        revivals=_ordered(s.revival for s in sparse if s.revival != "none"),
+        scored=any(s.criterion for s in sparse),
+        global_select=any(s.distribution == "global" for s in sparse),
+        ensembled=any(n.ensemble > 1 for n in networks if n.sparsity.sparse),
+        dynamic=bool(dynamic),
+        decays=_ordered(s.decay for s in dynamic if s.growth),
+        growth=_ordered(s.growth for s in dynamic),
+        prune_only=any(not s.growth for s in dynamic),
+        scheduled=bool(scheduled),
+        scheduled_global=any(s.distribution == "global" for s in scheduled),
+        scheduled_layerwise=any(s.distribution != "global" for s in scheduled),
+        snip_batch=any(s.criterion == "snip" for s in sparse),
+    )
 
 
 @dataclass(frozen=True)
@@ -143,6 +208,7 @@ class Plan:
     runtime: RuntimePlan
     diagnostics: DiagnosticsPlan | None = None
     reset: ResetPlan | None = None
+    sparsity: SparsityCode | None = None  # None: every module dense
 
     def network(self, module: str) -> NetworkPlan:
         for n in self.networks:

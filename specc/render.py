@@ -104,6 +104,33 @@ def render_plan(plan: Plan) -> str:
     return text
 
 
+def drop_unused_imports(text: str) -> str:
+    """Remove the top-level imports that the module never uses.
+
+    `runtime/imports.py.jinja` lists what any script may import; which of those a script uses
+    follows from its code (``math`` only with a formula that needs it, ``copy`` only with target
+    networks or SynFlow), so the code itself is the one source of that fact. Only whole lines
+    are rewritten: ``import x`` and ``from m import a, b`` each on one line."""
+    tree = ast.parse(text)
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    lines = text.splitlines(keepends=True)
+    for node in reversed(tree.body):
+        if not isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        if node.lineno != node.end_lineno:
+            raise TemplateBug(f"an import spans several lines at line {node.lineno}: write one import per line")
+        keep = [a for a in node.names if (a.asname or a.name.split(".")[0]) in used]
+        if len(keep) == len(node.names):
+            continue
+        if not keep:
+            del lines[node.lineno - 1]
+            continue
+        names = ", ".join(a.name if a.asname is None else f"{a.name} as {a.asname}" for a in keep)
+        head = f"import {names}" if isinstance(node, ast.Import) else f"from {node.module} import {names}"
+        lines[node.lineno - 1] = " " * node.col_offset + head + "\n"
+    return "".join(lines)
+
+
 def format_python(text: str, name: str) -> str:
     try:
         out = black.format_str(text, mode=BLACK_MODE)
@@ -118,4 +145,9 @@ def format_python(text: str, name: str) -> str:
 
 
 def generate(plan: Plan) -> str:
-    return format_python(render_plan(plan), f"{plan.name}.py")
+    text = render_plan(plan)
+    try:
+        text = drop_unused_imports(text)
+    except SyntaxError as exc:
+        raise TemplateBug(f"the templates produced invalid Python for {plan.name}.py: {exc}") from exc
+    return format_python(text, f"{plan.name}.py")

@@ -33,7 +33,7 @@ from .catalog import (
 from .diagnostics import Diagnostic, SpecError
 from .loader import LoadedSpec, dotted
 from .rules import DIAGNOSTICS_METRIC_KEYS, REGIME_KEYS
-from .plan import AlgoPlan, ConfigField, ConfigGroup, DiagnosticsPlan, EnvPlan, NetworkPlan, Plan, ResetPlan, RuntimePlan, SparsityPlan
+from .plan import AlgoPlan, ConfigField, ConfigGroup, DiagnosticsPlan, EnvPlan, NetworkPlan, Plan, ResetPlan, RuntimePlan, SparsityPlan, sparsity_code
 from .schema import Spec
 
 # What this version of the compiler can generate. Everything else in the spec language
@@ -190,6 +190,8 @@ def _resolve_sparsity(sp: Any, base: tuple, given: Any) -> Tree:
                 sub[k] = given(base + (key, k), v) if v is not None else Value(SPARSITY_DEFAULTS[f"{key}.{k}"], "default")
             if key == "topology" and val is None:
                 sub = {k: Value(SPARSITY_DEFAULTS[f"topology.{k}"], "default") for k in ("every", "drop_fraction", "decay", "end")}
+            if key == "topology" and sp.regime == "d2s" and "method" not in sub:
+                sub = {"every": sub["every"]}  # prunes only: no drop-and-grow keys apply
             entry[key] = sub
         elif hasattr(val, "model_fields"):
             entry[key] = {k: given(base + (key, k), getattr(val, k)) for k in type(val).model_fields if getattr(val, k) is not None}
@@ -357,13 +359,14 @@ def _sparsity_plan(algo: str, module: str, arch: str, sp: Tree) -> SparsityPlan:
         regime=regime,
         level=float(sp["level"].value),
         distribution=sp["distribution"].value,
-        criterion=sp["criterion"].value if "criterion" in sp else "random",
+        # s2d's initial mask is random (no criterion key); d2s starts dense and has none
+        criterion=sp["criterion"].value if "criterion" in sp else ("" if regime == "d2s" else "random"),
         prune_at=sp["prune_at"].value if "prune_at" in sp else 0,
         growth=growth,
         topology_every=topo["every"].value if topo else 0,
-        drop_fraction=float(topo["drop_fraction"].value) if topo else 0.0,
-        decay=topo["decay"].value if topo else "",
-        topology_end=float(topo["end"].value) if topo else 0.0,
+        drop_fraction=float(topo["drop_fraction"].value) if "drop_fraction" in topo else 0.0,
+        decay=topo["decay"].value if "decay" in topo else "",
+        topology_end=float(topo["end"].value) if "end" in topo else 0.0,
         schedule_start=float(sched["start"].value) if sched else 0.0,
         schedule_end=float(sched["end"].value) if sched else 0.0,
         schedule_power=float(sched["power"].value) if sched else 0.0,
@@ -387,8 +390,9 @@ def _sparsity_fields(module: str, sp: Tree) -> list[ConfigField]:
         fields.append(ConfigField(f"{module}_prune_at", "int", sp["prune_at"].value, f"{module}: env step at which its mask is taken (0: at initialization)", sp["prune_at"].source))
     topo, sched = sp.get("topology", {}), sp.get("schedule", {})
     if topo:
+        fields.append(ConfigField(f"{module}_topology_every", "int", topo["every"].value, f"{module}: gradient steps between mask updates", topo["every"].source))
+    if "drop_fraction" in topo:
         fields += [
-            ConfigField(f"{module}_topology_every", "int", topo["every"].value, f"{module}: gradient steps between mask updates", topo["every"].source),
             ConfigField(f"{module}_drop_fraction", "float", float(topo["drop_fraction"].value), f"{module}: initial fraction of active weights replaced per update", topo["drop_fraction"].source),
             ConfigField(f"{module}_topology_end", "float", float(topo["end"].value), f"{module}: fraction of its gradient steps after which the topology is frozen", topo["end"].source),
         ]
@@ -543,6 +547,7 @@ def build_plan(spec: Spec, loaded: LoadedSpec, tree: Tree, overrides: tuple[str,
         runtime=RuntimePlan(tensorboard=tb_mode, obs_norm=any(n.arch == "simba" for n in networks), metrics=metrics),
         diagnostics=diagnostics,
         reset=reset,
+        sparsity=sparsity_code(tuple(networks)),
     )
 
 

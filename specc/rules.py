@@ -151,6 +151,10 @@ def _check_sparsity(module: str, sp: SparsitySpec, base: tuple, err) -> None:
         err(base + ("revival", "ratio"), "does not apply to revival method 'none'")
     if sp.topology is not None and sp.topology.method == "importance" and module != "critic":
         err(base + ("topology", "method"), "'importance' (TD-error based) applies only to the critic", at="value")
+    if regime == "d2s" and sp.topology is not None and sp.topology.method is None:
+        for key in ("drop_fraction", "decay", "end"):
+            if getattr(sp.topology, key) is not None:
+                err(base + ("topology", key), "applies only with 'topology.method' (d2s without one prunes by magnitude only, no drop-and-grow)")
     if regime == "dst" and (sp.topology is None or sp.topology.method is None):
         err(base, "regime 'dst' needs 'topology.method' (set, rigl or importance)")
     if sp.schedule is not None and sp.schedule.start is not None and sp.schedule.end is not None and sp.schedule.start >= sp.schedule.end:

@@ -89,9 +89,9 @@ def test_rigl_regrows_a_just_dropped_weight_with_its_value_and_state(const):
 
 def test_cosine_drop_fraction(sched):
     t_end = 1000
-    values = [sched.drop_fraction_at(t, 0.3, t_end) for t in (0, 250, 500, 750, 1000, 1200)]
+    values = [sched.cosine_drop_fraction(t, 0.3, t_end) for t in (0, 250, 500, 750, 1000, 1200)]
     assert values == pytest.approx([0.3, 0.256066, 0.15, 0.043934, 0.0, 0.0], abs=1e-6)
-    assert int(8399 * sched.drop_fraction_at(500, 0.3, t_end)) == 1259
+    assert int(8399 * sched.cosine_drop_fraction(500, 0.3, t_end)) == 1259
 
 
 @pytest.mark.parametrize("final, expected", [

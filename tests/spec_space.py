@@ -1,0 +1,186 @@
+"""The spec language as a space: hypothesis strategies for the property tests.
+
+`valid_specs()` draws specs that the language accepts, combining every feature the way
+researchers do (algorithm x preset x architecture per module x sparsity regime per module x
+allocation x criterion x revival x topology method x decay x schedule x dense layers x
+diagnostics x reset), sized for a short CPU run: Pendulum-v1, tiny widths, a 300-step budget,
+and topology, diagnostics, reset and checkpoint cadences that fire several times within it.
+The rules of the language (specc/rules.py, docs/spec.md) are what the strategy respects;
+anything it draws that the compiler rejects is a bug on one side or the other.
+
+`schema_specs()` draws arbitrary instances of the JSON Schema (`specc schema`): mostly invalid
+combinations, which the compiler must reject with located errors, never a crash.
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+# The run every drawn spec is sized for (train keys in the spec itself, so that prune_at and
+# snip's rules are checked against the same budget the run uses).
+TOTAL_STEPS = 300
+LEARNING_STARTS = 100
+RUN = {
+    "total_steps": TOTAL_STEPS,
+    "learning_starts": LEARNING_STARTS,
+    "batch_size": 32,
+    "buffer_size": 1000,
+}
+
+ALGORITHMS = ("sac", "td3", "ddpg")
+PRESETS = {"sac": (None, "cleanrl", "tar", "simba"), "td3": (None, "cleanrl", "tar"), "ddpg": (None, "cleanrl", "tar", "simba")}
+PRESET_ARCH = {None: "mlp", "cleanrl": "mlp", "tar": "mlp", "simba": "simba"}
+DISTRIBUTIONS = ("uniform", "er", "erk", "global")
+CRITERIA = ("random", "magnitude", "synflow", "snip")
+METRICS = ("dormant_ratio", "srank", "grad_norm", "param_norm", "grad_interference")
+
+
+def _maybe(draw, strategy, p_none: float = 0.5):
+    """A value of `strategy`, or None (the key left out) with probability about p_none."""
+    return draw(strategy) if draw(st.floats(0, 1)) >= p_none else None
+
+
+def _put(d: dict, key: str, value) -> None:
+    if value is not None:
+        d[key] = value
+
+
+@st.composite
+def network(draw, module: str, preset: str | None) -> tuple[dict, str]:
+    """A module's network keys and its effective arch."""
+    arch = draw(st.sampled_from((None, "mlp", "block", "simba")))
+    effective = arch or PRESET_ARCH[preset]
+    net: dict = {}
+    _put(net, "arch", arch)
+    net["width"] = draw(st.sampled_from((8, 16, 24)))
+    net["depth"] = draw(st.integers(1, 2))
+    if effective == "mlp":
+        _put(net, "activation", _maybe(draw, st.sampled_from(("relu", "elu"))))
+        _put(net, "layer_norm", _maybe(draw, st.booleans()))
+    elif effective == "block":
+        block_type = _maybe(draw, st.integers(1, 6))
+        if block_type is not None:
+            net["type"] = block_type
+        else:
+            _put(net, "activation", _maybe(draw, st.sampled_from(("relu", "elu"))))
+            _put(net, "layer_norm", _maybe(draw, st.booleans()))
+            _put(net, "residual", _maybe(draw, st.booleans()))
+    return net, effective
+
+
+@st.composite
+def sparsity(draw, module: str) -> dict:
+    regime = draw(st.sampled_from(("dense", "sst", "dst", "d2s", "s2d")))
+    if regime == "dense":
+        return draw(st.sampled_from(({}, {"regime": "dense"})))
+    sp: dict = {"regime": regime, "level": draw(st.sampled_from((0.3, 0.5, 0.7, 0.9)))}
+    distribution = _maybe(draw, st.sampled_from(DISTRIBUTIONS), 0.3)
+    if regime in ("sst", "dst"):
+        # 'global' ranks all weights by one score: it needs a scoring criterion
+        choices = CRITERIA[1:] if distribution == "global" else CRITERIA
+        criterion = draw(st.sampled_from(choices)) if distribution == "global" else _maybe(draw, st.sampled_from(choices))
+        _put(sp, "criterion", criterion)
+        if criterion == "snip":  # a replay batch: after the warm-up
+            sp["prune_at"] = draw(st.sampled_from((LEARNING_STARTS, 150)))
+        else:
+            _put(sp, "prune_at", _maybe(draw, st.sampled_from((0, 50, 150))))
+    _put(sp, "distribution", distribution)
+    dense = _maybe(draw, st.sampled_from((["input"], ["output"], ["input", "output"], [])))
+    _put(sp, "dense_layers", dense)
+    if regime == "sst":
+        method = _maybe(draw, st.sampled_from(("none", "uniform", "tar")))
+        if method == "none":
+            sp["revival"] = {"method": "none"}
+        elif method is not None:
+            sp["revival"] = {"method": method, "ratio": draw(st.sampled_from((0.05, 0.1, 0.3)))}
+    if regime != "sst":
+        methods = ("set", "rigl", "importance") if module == "critic" else ("set", "rigl")
+        method = draw(st.sampled_from(methods)) if regime == "dst" else _maybe(draw, st.sampled_from(methods))
+        topology: dict = {"every": draw(st.sampled_from((5, 10, 20)))}
+        _put(topology, "method", method)
+        if method is not None or regime != "d2s":  # d2s without a method prunes only
+            _put(topology, "drop_fraction", _maybe(draw, st.sampled_from((0.1, 0.3, 0.5))))
+            _put(topology, "decay", _maybe(draw, st.sampled_from(("cosine", "constant", "linear"))))
+            _put(topology, "end", _maybe(draw, st.sampled_from((0.5, 0.75, 1.0))))
+        sp["topology"] = topology
+    if regime in ("d2s", "s2d"):
+        schedule: dict = {}
+        start = _maybe(draw, st.sampled_from((0.0, 0.1, 0.3)))
+        end = _maybe(draw, st.sampled_from((0.5, 0.8, 1.0)))
+        _put(schedule, "start", start)
+        _put(schedule, "end", end)
+        _put(schedule, "power", _maybe(draw, st.sampled_from((1, 2, 3))))
+        if schedule:
+            sp["schedule"] = schedule
+    return sp
+
+
+@st.composite
+def train(draw, algorithm: str) -> dict:
+    t = dict(RUN)
+    _put(t, "gamma", _maybe(draw, st.sampled_from((0.99, "auto")), 0.7))
+    _put(t, "update_every", _maybe(draw, st.sampled_from((1, 2, 50)), 0.7))
+    _put(t, "updates_per_step", _maybe(draw, st.sampled_from((1, 2)), 0.7))
+    _put(t, "policy_delay", _maybe(draw, st.sampled_from((1, 2)), 0.6))
+    optimizer = _maybe(draw, st.sampled_from(("adam", "adamw")), 0.6)
+    _put(t, "optimizer", optimizer)
+    _put(t, "weight_decay", _maybe(draw, st.sampled_from((0.0, 0.01)), 0.7))
+    _put(t, "grad_clip", _maybe(draw, st.sampled_from((0.0, 1.0)), 0.7))
+    if algorithm == "sac":
+        alpha = _maybe(draw, st.sampled_from(("auto", 0.2)), 0.6)
+        _put(t, "alpha", alpha)
+        if alpha in (None, "auto"):
+            _put(t, "alpha_init", _maybe(draw, st.sampled_from((0.1, 1.0)), 0.7))
+            _put(t, "target_entropy", _maybe(draw, st.sampled_from(("auto", "half", -1.5)), 0.7))
+    else:
+        _put(t, "exploration_noise", _maybe(draw, st.sampled_from((0.1, 0.2)), 0.7))
+    if algorithm == "td3":
+        _put(t, "policy_noise", _maybe(draw, st.sampled_from((0.1, 0.2)), 0.7))
+        _put(t, "noise_clip", _maybe(draw, st.sampled_from((0.3, 0.5)), 0.7))
+    return t
+
+
+@st.composite
+def valid_specs(draw) -> dict:
+    """A valid spec (a plain dict, written out as YAML by the tests)."""
+    algorithm = draw(st.sampled_from(ALGORITHMS))
+    preset = draw(st.sampled_from(PRESETS[algorithm]))
+    spec: dict = {"specc": 1, "name": "prop", "algorithm": algorithm}
+    _put(spec, "preset", preset)
+    spec["seed"] = draw(st.integers(0, 3))
+    spec["env"] = {"id": "Pendulum-v1"}
+    spec["train"] = draw(train(algorithm))
+    networks, regimes = {}, {}
+    for module in ("actor", "critic"):
+        net, _ = draw(network(module, preset))
+        sp = draw(sparsity(module))
+        if sp:
+            net["sparsity"] = sp
+        networks[module] = net
+        regimes[module] = sp.get("regime", "dense")
+    spec["networks"] = networks
+    spec["eval"] = {"every": TOTAL_STEPS, "episodes": 1}
+    spec["checkpoint"] = {"every": draw(st.sampled_from((0, 150)))}
+    spec["logging"] = {"tensorboard": False, "every": 50}
+    if draw(st.booleans()):
+        metrics = draw(st.lists(st.sampled_from(METRICS), min_size=1, max_size=5, unique=True))
+        diagnostics: dict = {"every": 50, "metrics": metrics}
+        if set(metrics) & {"dormant_ratio", "srank", "grad_interference"}:
+            diagnostics["batch_size"] = 16
+        if "grad_interference" in metrics:
+            diagnostics["interference_samples"] = draw(st.sampled_from((2, 4)))
+        spec["diagnostics"] = diagnostics
+    if draw(st.floats(0, 1)) < 0.3:
+        modules = draw(st.lists(st.sampled_from(("actor", "critic")), min_size=1, max_size=2, unique=True))
+        reset: dict = {"every": 120, "modules": modules}
+        scheduled = any(regimes[m] in ("d2s", "s2d") for m in modules)
+        _put(reset, "keep_mask", True if scheduled else _maybe(draw, st.booleans()))
+        spec["reset"] = reset
+    return spec
+
+
+def schema_specs(schema: dict):
+    """Instances of the JSON Schema: structurally plausible, mostly invalid specs."""
+    from hypothesis_jsonschema import from_schema
+
+    return from_schema(schema)

@@ -1,0 +1,206 @@
+"""Properties over the whole spec language, not only the specs in specs/.
+
+- Every valid spec (tests/spec_space.py) compiles, recompiles byte-identically, passes the lint
+  gate (ruff, no unused definitions), and its script dry-runs with plan totals that match the
+  spec's levels and trains a short CPU run (Pendulum-v1, tiny widths, cadences that fire within
+  it) to the end with finite losses and the sparsity columns the spec asks for.
+- Every instance of the JSON Schema (`specc schema`) either compiles (exit 0) or is rejected
+  with exit 2 and `file:line:col` errors: never exit 3, never a traceback.
+
+CI runs a fixed (derandomised) sample sized for its budget. A larger, fresh sample:
+``SPECC_PROPERTY_SCALE=20 python -m pytest tests/test_properties.py`` (20x the examples, a new
+random draw each time; a failing example is printed as a spec).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import sys
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from ruamel.yaml import YAML
+
+from generated_lint import ruff, unused_definitions
+from generated_utils import import_script
+from spec_space import TOTAL_STEPS, schema_specs, valid_specs
+
+from specc.cli import main as specc_main
+from specc.compiler import compile_one
+from specc.schema import json_schema
+
+SCALE = int(os.environ.get("SPECC_PROPERTY_SCALE", "1"))
+
+
+def _settings(examples: int):
+    return settings(
+        max_examples=examples * SCALE,
+        derandomize=SCALE == 1,  # CI: the same sample on every run
+        database=None,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+        print_blob=True,
+        # no shrinking in CI (a run example takes seconds; the failing spec is printed as drawn)
+        phases=tuple(Phase) if SCALE > 1 else (Phase.explicit, Phase.reuse, Phase.generate),
+    )
+
+
+def write_spec(data, path: Path) -> Path:
+    yaml = YAML()
+    yaml.default_flow_style = False
+    with open(path, "w") as f:
+        yaml.dump(data, f)
+    return path
+
+
+_counter = iter(range(10**9))
+
+
+def _fresh_dir(tmp_path_factory, prefix: str) -> Path:
+    return tmp_path_factory.mktemp(f"{prefix}{next(_counter)}", numbered=False)
+
+
+# --------------------------------------------------------------------------- compile
+@_settings(120)
+@given(spec=valid_specs())
+def test_every_valid_spec_compiles_deterministically_and_lints(spec, tmp_path_factory):
+    tmp = _fresh_dir(tmp_path_factory, "compile")
+    path = write_spec(spec, tmp / "spec.yaml")
+    first = compile_one(str(path), [])
+    assert compile_one(str(path), []).source == first.source, "recompiling changed the script"
+    script = tmp / first.filename
+    script.write_text(first.source)
+    compile(first.source, str(script), "exec")
+    assert unused_definitions(first.source) == []
+    r = ruff(script)
+    assert r.returncode == 0, r.stdout
+
+
+@_settings(200)
+@given(data=schema_specs(json_schema()))
+def test_every_schema_instance_compiles_or_is_rejected_with_located_errors(data, tmp_path_factory, capsys):
+    tmp = _fresh_dir(tmp_path_factory, "schema")
+    path = write_spec(data, tmp / "spec.yaml")
+    capsys.readouterr()
+    code = specc_main(["compile", str(path), "-o", str(tmp / "out")])
+    out = capsys.readouterr()
+    assert code in (0, 2), out.err
+    assert "Traceback" not in out.err
+    if code == 2:
+        errors = [line for line in out.err.splitlines() if ": error: " in line]
+        assert errors, out.err
+        for line in errors:
+            assert line.startswith(f"{path}:"), line
+            where = line[len(str(path)) + 1 :].split(":")
+            assert where[0].isdigit() and where[1].isdigit(), f"no line:col in {line!r}"
+        assert not (tmp / "out").exists(), "nothing is written when a spec has an error"
+    else:
+        assert (tmp / "out" / f"{data['name']}.py").is_file()
+
+
+# --------------------------------------------------------------------------- run
+def _run_main(module, args: list[str]) -> str:
+    """main() of an imported script with these flags; its stdout."""
+    argv, sys.argv = sys.argv, [module.__file__, *args]
+    out = io.StringIO()
+    try:
+        with redirect_stdout(out):
+            module.main()
+    finally:
+        sys.argv = argv
+    return out.getvalue()
+
+
+UNREACHABLE = "cannot be reached"  # a level that the tiny layers kept dense cannot reach: a clean exit
+
+
+def _expected_sparsity(spec: dict) -> dict[str, dict]:
+    return {m: net["sparsity"] for m, net in spec["networks"].items() if net.get("sparsity", {}).get("regime", "dense") != "dense"}
+
+
+def _check_dry_run(plan: dict, spec: dict) -> None:
+    sparse = _expected_sparsity(spec)
+    for module, info in plan["modules"].items():
+        assert info["total"] == sum(l["shape"][0] * l["shape"][1] for l in info["layers"])
+        assert info["active"] == sum(l["active"] for l in info["layers"])
+        if module not in sparse:
+            assert info["regime"] == "dense" and info["active"] == info["total"]
+            continue
+        sp = sparse[module]
+        assert info["regime"] == sp["regime"] and info["level"] == pytest.approx(sp["level"])
+        if sp["regime"] == "d2s":
+            assert info["active"] == info["total"], "d2s starts dense"
+        else:  # sst, dst (the dry run takes a later mask now) and s2d start at the level
+            revived = sum(l["revived"] for l in info["layers"])
+            pruned = info["total"] - info["active"] + revived
+            # floor counts per layer: at most one weight per layer below level * total
+            assert sp["level"] * info["total"] - len(info["layers"]) - 1 <= pruned <= sp["level"] * info["total"] + 1e-6
+
+
+@_settings(24)
+@given(spec=valid_specs())
+def test_every_valid_spec_dry_runs_and_trains(spec, tmp_path_factory):
+    tmp = _fresh_dir(tmp_path_factory, "run")
+    path = write_spec(spec, tmp / "spec.yaml")
+    compiled = compile_one(str(path), [])
+    script = tmp / f"prop_{tmp.name}.py"  # a module name of its own per example
+    script.write_text(compiled.source)
+    module = import_script(script)
+    common = ["--threads", "1", "--run-dir", str(tmp / "run")]
+    try:
+        plan = json.loads(_run_main(module, ["--dry-run", "--json", *common]).strip().splitlines()[-1])
+    except SystemExit as exc:
+        assert UNREACHABLE in str(exc), exc
+        return
+    _check_dry_run(plan, spec)
+    assert not (tmp / "run").exists(), "--dry-run writes nothing"
+
+    try:
+        _run_main(module, common)
+    except SystemExit as exc:  # a level that cannot be reached: said in one line, not a crash
+        assert UNREACHABLE in str(exc), exc
+        return
+    rows = list(csv.DictReader(open(tmp / "run" / "metrics.csv")))
+    assert rows and int(rows[-1]["step"]) == TOTAL_STEPS
+    columns = set(rows[0])
+    sparse = _expected_sparsity(spec)
+    assert {f"{m}_sparsity" for m in sparse} <= columns
+    assert {c for c in columns if c.endswith("_sparsity")} == {f"{m}_sparsity" for m in sparse}
+    trained = [r for r in rows if r["critic_loss"]]
+    assert trained, "no update was logged"
+    for r in trained:
+        for key in ("critic_loss", "actor_loss"):
+            if r[key]:
+                assert math.isfinite(float(r[key])), (key, r)
+        for m in sparse:
+            assert 0.0 <= float(r[f"{m}_sparsity"]) < 1.0
+    if "diagnostics" in spec:
+        columns_diag = [c for c in columns if any(c.endswith(f"_{metric}") for metric in spec["diagnostics"]["metrics"])]
+        assert columns_diag and any(r[c] for r in rows for c in columns_diag)
+    assert (tmp / "run" / "model.pt").is_file()
+
+
+def test_the_strategy_draws_every_regime_and_algorithm():
+    """The sample the run property sees covers the language's main axes (so a regime cannot
+    silently drop out of the strategy)."""
+    seen: dict[str, set] = {"algorithm": set(), "regime": set(), "arch": set()}
+
+    @settings(max_examples=150, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(spec=valid_specs())
+    def collect(spec):
+        seen["algorithm"].add(spec["algorithm"])
+        for net in spec["networks"].values():
+            seen["regime"].add(net.get("sparsity", {}).get("regime", "dense"))
+            seen["arch"].add(net.get("arch"))
+
+    collect()
+    assert seen["algorithm"] == {"sac", "td3", "ddpg"}
+    assert seen["regime"] == {"dense", "sst", "dst", "d2s", "s2d"}
+    assert {"mlp", "block", "simba"} <= seen["arch"]
+
