@@ -94,7 +94,8 @@ def check_rules(spec: Spec, loaded: LoadedSpec) -> list[Diagnostic]:
         if algo != "sac":
             err(("reset", "temperature"), f"applies only to sac's learned temperature; algorithm {algo!r} has none")
         elif effective_alpha(spec) != "auto":
-            err(("reset", "temperature"), "applies only to a learned temperature (alpha: auto); this temperature is fixed")
+            where = "" if spec.train is not None and spec.train.alpha is not None else f" (preset {spec.preset or DEFAULT_PRESET[algo]})"
+            err(("reset", "temperature"), f"applies only to a learned temperature (alpha: auto); alpha is fixed at {effective_alpha(spec)}{where}")
     if spec.diagnostics is not None and spec.diagnostics.metrics is not None:
         seen: set[str] = set()
         for i, m in enumerate(spec.diagnostics.metrics):
