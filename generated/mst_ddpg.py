@@ -3,9 +3,10 @@
 MST on DDPG with SimBa networks: a dynamic-sparse critic (RigL: every 1000 gradient steps
 drop the smallest-magnitude 30% of active weights, decaying by cosine, and regrow where the
 critic loss's gradient is largest) and a static-sparse actor (random ER mask), both at
-sparsity 0.6; SimBa hyperparameters.
+sparsity 0.6; SimBa's DDPG (no target actor, exploration noise in the actor loss and the TD
+target) with SimBa hyperparameters.
 
-Source: mst_ddpg.yaml (sha256 952b02a11e1af9b66b424bf0ee0fece8e29684e4a1e5df6bf2c0ea08a63fe7b5).
+Source: mst_ddpg.yaml (sha256 c4d4d40c18961c5caed81d5ef61819e3ae03dd2a1ca0b4fdc91e0c47917c0c5b).
 Edit the spec and recompile rather than editing this file: specc compile SPEC -o DIR.
 
 Run (needs only numpy, torch and gymnasium[mujoco]; tensorboard if installed):
@@ -19,7 +20,7 @@ Resolved spec (every default and preset value filled in):
 
     specc: 1
     name: mst_ddpg
-    description: "MST on DDPG with SimBa networks: a dynamic-sparse critic (RigL: every 1000 gradient steps drop the smallest-magnitude 30% of active weights, decaying by cosine, and regrow where the critic loss's gradient is largest) and a static-sparse actor (random ER mask), both at sparsity 0.6; SimBa hyperparameters."
+    description: "MST on DDPG with SimBa networks: a dynamic-sparse critic (RigL: every 1000 gradient steps drop the smallest-magnitude 30% of active weights, decaying by cosine, and regrow where the critic loss's gradient is largest) and a static-sparse actor (random ER mask), both at sparsity 0.6; SimBa's DDPG (no target actor, exploration noise in the actor loss and the TD target) with SimBa hyperparameters."
     algorithm: ddpg
     preset: simba
     seed: 1
