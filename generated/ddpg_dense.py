@@ -41,6 +41,7 @@ Resolved spec (every default and preset value filled in):
       grad_clip: 0.0
       exploration_noise: 0.1
       policy_delay: 2
+      ddpg_variant: cleanrl
     eval:
       every: 10000
       episodes: 10
@@ -277,12 +278,17 @@ def optimizer_step(optimizer, loss):
     optimizer.step()
 
 
-def critic_loss_fn(batch, actor_target, critic, critic_target, gamma):
+def critic_td_errors_fn(batch, actor_target, critic, critic_target, gamma):
+    """TD errors Q(s, a) - y on every sample: (B,)."""
     obs, actions, rewards, next_obs, terminations = batch
     with torch.no_grad():
         next_q = critic_target(next_obs, actor_target(next_obs))
         target = rewards + gamma * (1.0 - terminations) * next_q  # no bootstrap past a termination
-    return (critic(obs, actions) - target).pow(2).mean()
+    return critic(obs, actions) - target
+
+
+def critic_loss_fn(batch, actor_target, critic, critic_target, gamma):
+    return critic_td_errors_fn(batch, actor_target, critic, critic_target, gamma).pow(2).mean()
 
 
 def actor_loss_fn(obs, actor, critic):

@@ -85,6 +85,7 @@ Resolved spec (every default and preset value filled in):
       every: 5000
       metrics: [dormant_ratio, srank, grad_norm, param_norm, grad_interference]
       dormant_tau: 0.1
+      dormant_layers: auto
       srank_delta: 0.01
       batch_size: 256
       interference_samples: 8
@@ -290,16 +291,20 @@ class SimbaEncoder(nn.Module):
         return x if self.out is None else self.out(x)
 
     def activations(self, x):
-        """Diagnostics: the ReLU outputs of the residual blocks (4 * width units each: the only
-        activations in the trunk; Ma et al.'s code scores the pre-activation Dense outputs
-        instead), and the features after the final LayerNorm (what the heads read; the srank
-        features of Ma et al.'s code)."""
-        hidden = []
+        """Diagnostics: every hidden Dense output before its activation, as Ma et al.'s code
+        scores for the dormant ratio of their Fig. 5 (scale_rl/networks/metrics.py: the
+        intermediates named 'Dense', the output layer excluded; diagnostics.dormant_layers:
+        dense_outputs): the embedding (width), each block's up-projection (4 * width, before
+        the ReLU) and down-projection (width, the branch before the residual add); and the
+        features after the final LayerNorm (what the heads read; the srank features of Ma et
+        al.'s code)."""
         x = self.embedding(x)
+        hidden = [x]
         for block in self.blocks:
-            h = F.relu(block["up"](block["norm"](x)))
-            hidden.append(h)
-            x = x + block["down"](h)
+            up = block["up"](block["norm"](x))
+            down = block["down"](F.relu(up))
+            hidden += [up, down]
+            x = x + down
         return hidden, self.final_norm(x)
 
 
@@ -711,7 +716,8 @@ def optimizer_step(optimizer, loss, masks=None):
         masks.apply()
 
 
-def critic_loss_fn(batch, actor, critic, critic_target, log_alpha, gamma):
+def critic_td_errors_fn(batch, actor, critic, critic_target, log_alpha, gamma):
+    """TD errors Q_j(s, a) - y of both members j on every sample: (2, B)."""
     obs, actions, rewards, next_obs, terminations = batch
     with torch.no_grad():
         next_actions, next_log_pi = actor.sample(next_obs)
@@ -719,8 +725,12 @@ def critic_loss_fn(batch, actor, critic, critic_target, log_alpha, gamma):
         next_q = critic_target(next_obs, next_actions).min(0).values
         next_v = next_q - log_alpha.exp() * next_log_pi
         target = rewards + gamma * (1.0 - terminations) * next_v
-    q = critic(obs, actions)
-    return (q - target).pow(2).mean(1).sum()  # qf1_loss + qf2_loss (CleanRL)
+    return critic(obs, actions) - target
+
+
+def critic_loss_fn(batch, actor, critic, critic_target, log_alpha, gamma):
+    td_errors = critic_td_errors_fn(batch, actor, critic, critic_target, log_alpha, gamma)
+    return td_errors.pow(2).mean(1).sum()  # qf1_loss + qf2_loss (CleanRL)
 
 
 def actor_loss_fn(obs, actor, critic, log_alpha, target_entropy):

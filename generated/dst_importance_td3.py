@@ -452,20 +452,12 @@ def drop_counts(active, count, fraction):
     return kept, count - kept
 
 
-def td_error_term(net, output_layer, loss_fn):
-    """sum_j |dL/dQ_j| over one batch of the module's TD loss, per ensemble member (the
-    topology-adaptation paper's TD-error term): Q is read at the output layer."""
-    captured = []
-    hook = net.get_submodule(output_layer).register_forward_hook(
-        lambda module, args, out: captured.append(out)
-    )
-    try:
-        with torch.enable_grad():
-            loss = loss_fn()
-    finally:
-        hook.remove()
-    (grad_q,) = torch.autograd.grad(loss, captured[0])
-    return grad_q.abs().sum((-2, -1))
+def td_error_term(td_errors):
+    """The TD-error term of the topology-adaptation paper's neuron importance (Eqs. 3-6):
+    sum_i |dL_i/dQ(s_i, a_i)| = sum_i |r_i + gamma Q'(s'_i, a'_i) - Q(s_i, a_i)| over the N
+    samples of a batch, with the algorithm's own TD target. td_errors: (E, N) per ensemble
+    member (each member's sum: its own term) or (N,); returns (E,) or a scalar."""
+    return td_errors.abs().sum(-1)
 
 
 class DynamicMasks(Masks):
@@ -555,9 +547,11 @@ class DynamicMasks(Masks):
     # --- importance (topology-adaptation paper, Sec. III-B; critic only) ----------------------
     # Neuron importance S accumulates at every mask update t (the paper's t; it does not say
     # whether t counts gradient steps or topology updates: specc accumulates at the updates):
-    # S += 1/2 (sum_j |dL/dQ_j| + sum of |w| of the neuron's connections), the connections being
-    # the outgoing ones for the network's input neurons (Eq. 5) and the incoming ones for every
-    # other neuron (Eqs. 4, 6). The TD-error term is per ensemble member, on a fresh replay batch.
+    # S += 1/2 (sum_i |r_i + gamma Q'_i - Q_i| + sum of |w| of the neuron's connections), the
+    # connections being the outgoing ones for the network's input neurons (Eq. 5) and the
+    # incoming ones for every other neuron (Eqs. 4, 6). The TD-error term (Eq. 3: |dL_i/dQ_i| is
+    # the absolute TD error, summed over the batch, not averaged) is per ensemble member, on a
+    # fresh replay batch.
     def oriented(self, tensors, i):
         """Layer i's slice laid out [out, in]."""
         t = self.view(tensors, i)
@@ -713,7 +707,10 @@ def optimizer_step(optimizer, loss, masks=None):
         masks.apply()
 
 
-def critic_loss_fn(batch, actor_target, critic, critic_target, gamma, policy_noise, noise_clip):
+def critic_td_errors_fn(
+    batch, actor_target, critic, critic_target, gamma, policy_noise, noise_clip
+):
+    """TD errors Q_j(s, a) - y of both members j on every sample: (2, B)."""
     obs, actions, rewards, next_obs, terminations = batch
     with torch.no_grad():
         # target policy smoothing: clipped Gaussian noise in units of the action scale (CleanRL);
@@ -728,8 +725,14 @@ def critic_loss_fn(batch, actor_target, critic, critic_target, gamma, policy_noi
         # clipped double Q; no bootstrap past a termination
         next_q = critic_target(next_obs, next_actions).min(0).values
         target = rewards + gamma * (1.0 - terminations) * next_q
-    q = critic(obs, actions)
-    return (q - target).pow(2).mean(1).sum()  # qf1_loss + qf2_loss (CleanRL)
+    return critic(obs, actions) - target
+
+
+def critic_loss_fn(batch, actor_target, critic, critic_target, gamma, policy_noise, noise_clip):
+    td_errors = critic_td_errors_fn(
+        batch, actor_target, critic, critic_target, gamma, policy_noise, noise_clip
+    )
+    return td_errors.pow(2).mean(1).sum()  # qf1_loss + qf2_loss (CleanRL)
 
 
 def actor_loss_fn(obs, actor, critic):
@@ -1062,15 +1065,15 @@ def main():
         end_step=int(cfg.critic_topology_end * critic_steps),
     )
 
+    @torch.no_grad()
     def critic_td_term():
-        """The TD-error term of the critic's importance, on a fresh replay batch."""
+        """The TD-error term of the critic's importance (Eqs. 3-6): sum_i |y_i - Q(s_i, a_i)| on a
+        fresh replay batch, y the TD target of the critic's loss."""
         batch = rb.sample(cfg.batch_size)
         return td_error_term(
-            critic,
-            "q.out",
-            lambda: critic_loss_fn(
+            critic_td_errors_fn(
                 batch, actor_target, critic, critic_target, gamma, cfg.policy_noise, cfg.noise_clip
-            ),
+            )
         )
 
     critic_masks.td_term = critic_td_term

@@ -3,9 +3,10 @@
 MST on DDPG with SimBa networks: a dynamic-sparse critic (RigL: every 1000 gradient steps
 drop the smallest-magnitude 30% of active weights, decaying by cosine, and regrow where the
 critic loss's gradient is largest) and a static-sparse actor (random ER mask), both at
-sparsity 0.6; SimBa hyperparameters.
+sparsity 0.6; SimBa's DDPG (no target actor, exploration noise in the actor loss and the TD
+target) with SimBa hyperparameters.
 
-Source: mst_ddpg.yaml (sha256 952b02a11e1af9b66b424bf0ee0fece8e29684e4a1e5df6bf2c0ea08a63fe7b5).
+Source: mst_ddpg.yaml (sha256 c4d4d40c18961c5caed81d5ef61819e3ae03dd2a1ca0b4fdc91e0c47917c0c5b).
 Edit the spec and recompile rather than editing this file: specc compile SPEC -o DIR.
 
 Run (needs only numpy, torch and gymnasium[mujoco]; tensorboard if installed):
@@ -19,7 +20,7 @@ Resolved spec (every default and preset value filled in):
 
     specc: 1
     name: mst_ddpg
-    description: "MST on DDPG with SimBa networks: a dynamic-sparse critic (RigL: every 1000 gradient steps drop the smallest-magnitude 30% of active weights, decaying by cosine, and regrow where the critic loss's gradient is largest) and a static-sparse actor (random ER mask), both at sparsity 0.6; SimBa hyperparameters."
+    description: "MST on DDPG with SimBa networks: a dynamic-sparse critic (RigL: every 1000 gradient steps drop the smallest-magnitude 30% of active weights, decaying by cosine, and regrow where the critic loss's gradient is largest) and a static-sparse actor (random ER mask), both at sparsity 0.6; SimBa's DDPG (no target actor, exploration noise in the actor loss and the TD target) with SimBa hyperparameters."
     algorithm: ddpg
     preset: simba
     seed: 1
@@ -43,6 +44,7 @@ Resolved spec (every default and preset value filled in):
       grad_clip: 0.0
       exploration_noise: 0.1
       policy_delay: 1
+      ddpg_variant: simba
     eval:
       every: 5000
       episodes: 10
@@ -621,16 +623,25 @@ def optimizer_step(optimizer, loss, masks=None):
         masks.apply()
 
 
-def critic_loss_fn(batch, actor_target, critic, critic_target, gamma):
+def critic_td_errors_fn(batch, actor, critic, critic_target, gamma):
+    """TD errors Q(s, a) - y on every sample: (B,). SimBa's DDPG has no target actor: the next
+    action is the current actor's exploration action mu(s') + N(0, (scale * noise)^2), clipped
+    to the bounds (actor.act)."""
     obs, actions, rewards, next_obs, terminations = batch
     with torch.no_grad():
-        next_q = critic_target(next_obs, actor_target(next_obs))
+        next_q = critic_target(next_obs, actor.act(next_obs))
         target = rewards + gamma * (1.0 - terminations) * next_q  # no bootstrap past a termination
-    return (critic(obs, actions) - target).pow(2).mean()
+    return critic(obs, actions) - target
+
+
+def critic_loss_fn(batch, actor, critic, critic_target, gamma):
+    return critic_td_errors_fn(batch, actor, critic, critic_target, gamma).pow(2).mean()
 
 
 def actor_loss_fn(obs, actor, critic):
-    return -critic(obs, actor(obs)).mean()  # -Q(s, mu(s))
+    # -Q(s, a) with a = mu(s) + N(0, (scale * noise)^2) clipped to the bounds: SimBa's DDPG puts
+    # the exploration noise inside the actor loss too (the gradient flows through mu(s))
+    return -critic(obs, actor.act(obs)).mean()
 
 
 @torch.no_grad()
@@ -914,7 +925,6 @@ def main():
         cfg.exploration_noise,
     ).to(device)
     critic = Critic(obs_dim, act_dim, cfg.critic_width, cfg.critic_depth).to(device)
-    actor_target = copy.deepcopy(actor).requires_grad_(False)
     critic_target = copy.deepcopy(critic).requires_grad_(False)
     actor_opt = make_optimizer(
         [{"params": list(actor.parameters()), "lr": cfg.actor_lr}], cfg.weight_decay
@@ -922,10 +932,10 @@ def main():
     critic_opt = make_optimizer(
         [{"params": list(critic.parameters()), "lr": cfg.critic_lr}], cfg.weight_decay
     )
-    online_params = list(actor.parameters()) + list(critic.parameters())
-    target_params = list(actor_target.parameters()) + list(critic_target.parameters())
+    # no target actor: the critic's target is the only one
+    online_params, target_params = list(critic.parameters()), list(critic_target.parameters())
     nets = {"actor": actor, "critic": critic}
-    targets = {"actor_target": actor_target, "critic_target": critic_target}
+    targets = {"critic_target": critic_target}
     optimizers = {"actor_opt": actor_opt, "critic_opt": critic_opt}
     tensors = {}
     critic_loss, actor_loss = critic_loss_fn, actor_loss_fn
@@ -940,7 +950,6 @@ def main():
         keep = er_counts(actor_masks.shapes(), cfg.actor_sparsity_level, actor_masks.dense)
         actor_masks.prune(random_scores(actor_masks), keep)
         actor_masks.apply()
-        actor_masks.apply(actor_target)  # targets share the online masks
         actor_masks.mask_optimizer_state(actor_opt)
 
     # the critic's gradient steps in the run: the time axis of its topology schedule
@@ -1088,19 +1097,20 @@ def main():
             prune_critic()
 
         if step >= cfg.learning_starts and step % cfg.update_every == 0:
-            # update_every * updates_per_step critic updates; after every policy_delay-th one, an actor
-            # update and the Polyak step of both targets (CleanRL)
+            # update_every * updates_per_step updates in SimBa's order: the actor (every policy_delay-th
+            # update), then the critic (its next actions from the just-updated actor), then the Polyak
+            # step of the critic's target (the only target)
             for _ in range(cfg.update_every * cfg.updates_per_step):
                 batch = rb.sample(cfg.batch_size)
-                loss = critic_loss(batch, actor_target, critic, critic_target, gamma)
-                optimizer_step(critic_opt, loss, masks=critic_masks)
-                losses["critic_loss"] = loss.detach()
                 num_updates += 1
                 if num_updates % cfg.policy_delay == 0:
                     loss = actor_loss(batch[0], actor, critic)
                     optimizer_step(actor_opt, loss, masks=actor_masks)
                     losses["actor_loss"] = loss.detach()
-                    polyak_update(target_params, online_params, cfg.tau)
+                loss = critic_loss(batch, actor, critic, critic_target, gamma)
+                optimizer_step(critic_opt, loss, masks=critic_masks)
+                losses["critic_loss"] = loss.detach()
+                polyak_update(target_params, online_params, cfg.tau)
 
             if sps_t0 is None:
                 # training-phase clock: warm-up and the first (slow, maybe compiling) updates excluded

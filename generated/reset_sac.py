@@ -84,6 +84,7 @@ Resolved spec (every default and preset value filled in):
       every: 5000
       metrics: [dormant_ratio, srank, grad_norm, param_norm, grad_interference]
       dormant_tau: 0.1
+      dormant_layers: auto
       srank_delta: 0.01
       batch_size: 256
       interference_samples: 8
@@ -91,6 +92,7 @@ Resolved spec (every default and preset value filled in):
       every: 200000
       modules: [actor, critic]
       keep_mask: true
+      temperature: true
 """
 
 import argparse
@@ -295,16 +297,20 @@ class SimbaEncoder(nn.Module):
         return x if self.out is None else self.out(x)
 
     def activations(self, x):
-        """Diagnostics: the ReLU outputs of the residual blocks (4 * width units each: the only
-        activations in the trunk; Ma et al.'s code scores the pre-activation Dense outputs
-        instead), and the features after the final LayerNorm (what the heads read; the srank
-        features of Ma et al.'s code)."""
-        hidden = []
+        """Diagnostics: every hidden Dense output before its activation, as Ma et al.'s code
+        scores for the dormant ratio of their Fig. 5 (scale_rl/networks/metrics.py: the
+        intermediates named 'Dense', the output layer excluded; diagnostics.dormant_layers:
+        dense_outputs): the embedding (width), each block's up-projection (4 * width, before
+        the ReLU) and down-projection (width, the branch before the residual add); and the
+        features after the final LayerNorm (what the heads read; the srank features of Ma et
+        al.'s code)."""
         x = self.embedding(x)
+        hidden = [x]
         for block in self.blocks:
-            h = F.relu(block["up"](block["norm"](x)))
-            hidden.append(h)
-            x = x + block["down"](h)
+            up = block["up"](block["norm"](x))
+            down = block["down"](F.relu(up))
+            hidden += [up, down]
+            x = x + down
         return hidden, self.final_norm(x)
 
 
@@ -716,7 +722,8 @@ def optimizer_step(optimizer, loss, masks=None):
         masks.apply()
 
 
-def critic_loss_fn(batch, actor, critic, critic_target, log_alpha, gamma):
+def critic_td_errors_fn(batch, actor, critic, critic_target, log_alpha, gamma):
+    """TD errors Q_j(s, a) - y of both members j on every sample: (2, B)."""
     obs, actions, rewards, next_obs, terminations = batch
     with torch.no_grad():
         next_actions, next_log_pi = actor.sample(next_obs)
@@ -724,8 +731,12 @@ def critic_loss_fn(batch, actor, critic, critic_target, log_alpha, gamma):
         next_q = critic_target(next_obs, next_actions).min(0).values
         next_v = next_q - log_alpha.exp() * next_log_pi
         target = rewards + gamma * (1.0 - terminations) * next_v
-    q = critic(obs, actions)
-    return (q - target).pow(2).mean(1).sum()  # qf1_loss + qf2_loss (CleanRL)
+    return critic(obs, actions) - target
+
+
+def critic_loss_fn(batch, actor, critic, critic_target, log_alpha, gamma):
+    td_errors = critic_td_errors_fn(batch, actor, critic, critic_target, log_alpha, gamma)
+    return td_errors.pow(2).mean(1).sum()  # qf1_loss + qf2_loss (CleanRL)
 
 
 def actor_loss_fn(obs, actor, critic, log_alpha, target_entropy):
@@ -1124,7 +1135,7 @@ def main():
         """Reset (Nikishin et al. 2022) of the actor: fresh initial weights,
         and Adam starts over for its parameters (their optimizer state and gradients are dropped).
         The mask is kept: the fresh weights are masked with it.
-        The temperature is not a module: it keeps its value and optimizer state.
+        The temperature is reset with it: reset_temperature().
         The replay buffer and the observation statistics stay."""
         fresh = Actor(
             obs_dim,
@@ -1153,6 +1164,15 @@ def main():
             p.grad = None  # a fresh module has no last update yet
         critic_masks.apply()
         critic_masks.apply(critic_target)
+
+    def reset_temperature():
+        """Reset of the learned temperature (Nikishin et al. 2022 re-create the whole agent, its
+        temperature included): log_alpha back to log(alpha_init), its optimizer state and
+        gradient dropped (it shares actor_opt as a parameter group of its own)."""
+        with torch.no_grad():
+            log_alpha.fill_(math.log(cfg.alpha_init))
+        actor_opt.state.pop(log_alpha, None)
+        log_alpha.grad = None
 
     # counters and the state of the current episode
     step, num_updates, episodes, elapsed = 0, 0, 0, 0.0
@@ -1260,7 +1280,8 @@ def main():
         if step % cfg.reset_every == 0 and step < cfg.total_steps:
             reset_actor()
             reset_critic()
-            print(f"step {step}  reset: actor, critic")
+            reset_temperature()
+            print(f"step {step}  reset: actor, critic, temperature")
 
         if step >= cfg.learning_starts and step % cfg.update_every == 0:
             # update_every * updates_per_step updates in SimBa's order: actor and temperature (every

@@ -467,13 +467,12 @@ def synflow_prune(masks, net, input_dims, keep, outputs, rounds=100):
     with a layer-wise allocation, over the module with a global one). Pruned weights stay pruned."""
     synflow = SynFlow(net, outputs)
     sizes = [m.numel() for m in masks.per_layer(masks.masks)]
-    sparse = [i for i, dense in enumerate(masks.dense) if not dense]
     for k in range(1, rounds + 1):
         scores = synflow.scores(masks, input_dims)
         for score, m in zip(scores, masks.per_layer(masks.masks)):
             score[m == 0] = -1.0  # pruned in an earlier round
         if isinstance(keep, int):
-            n = sum(sizes[i] for i in sparse)
+            n = sum(size for size, dense in zip(sizes, masks.dense) if not dense)
             round_keep = n - floor_count((1.0 - (keep / n) ** (k / rounds)) * n)
         else:
             round_keep = [
@@ -565,7 +564,10 @@ def optimizer_step(optimizer, loss, masks=None):
         masks.apply()
 
 
-def critic_loss_fn(batch, actor_target, critic, critic_target, gamma, policy_noise, noise_clip):
+def critic_td_errors_fn(
+    batch, actor_target, critic, critic_target, gamma, policy_noise, noise_clip
+):
+    """TD errors Q_j(s, a) - y of both members j on every sample: (2, B)."""
     obs, actions, rewards, next_obs, terminations = batch
     with torch.no_grad():
         # target policy smoothing: clipped Gaussian noise in units of the action scale (CleanRL);
@@ -580,8 +582,14 @@ def critic_loss_fn(batch, actor_target, critic, critic_target, gamma, policy_noi
         # clipped double Q; no bootstrap past a termination
         next_q = critic_target(next_obs, next_actions).min(0).values
         target = rewards + gamma * (1.0 - terminations) * next_q
-    q = critic(obs, actions)
-    return (q - target).pow(2).mean(1).sum()  # qf1_loss + qf2_loss (CleanRL)
+    return critic(obs, actions) - target
+
+
+def critic_loss_fn(batch, actor_target, critic, critic_target, gamma, policy_noise, noise_clip):
+    td_errors = critic_td_errors_fn(
+        batch, actor_target, critic, critic_target, gamma, policy_noise, noise_clip
+    )
+    return td_errors.pow(2).mean(1).sum()  # qf1_loss + qf2_loss (CleanRL)
 
 
 def actor_loss_fn(obs, actor, critic):

@@ -310,7 +310,10 @@ def optimizer_step(optimizer, loss):
     optimizer.step()
 
 
-def critic_loss_fn(batch, actor_target, critic, critic_target, gamma, policy_noise, noise_clip):
+def critic_td_errors_fn(
+    batch, actor_target, critic, critic_target, gamma, policy_noise, noise_clip
+):
+    """TD errors Q_j(s, a) - y of both members j on every sample: (2, B)."""
     obs, actions, rewards, next_obs, terminations = batch
     with torch.no_grad():
         # target policy smoothing: clipped Gaussian noise in units of the action scale (CleanRL);
@@ -325,8 +328,14 @@ def critic_loss_fn(batch, actor_target, critic, critic_target, gamma, policy_noi
         # clipped double Q; no bootstrap past a termination
         next_q = critic_target(next_obs, next_actions).min(0).values
         target = rewards + gamma * (1.0 - terminations) * next_q
-    q = critic(obs, actions)
-    return (q - target).pow(2).mean(1).sum()  # qf1_loss + qf2_loss (CleanRL)
+    return critic(obs, actions) - target
+
+
+def critic_loss_fn(batch, actor_target, critic, critic_target, gamma, policy_noise, noise_clip):
+    td_errors = critic_td_errors_fn(
+        batch, actor_target, critic, critic_target, gamma, policy_noise, noise_clip
+    )
+    return td_errors.pow(2).mean(1).sum()  # qf1_loss + qf2_loss (CleanRL)
 
 
 def actor_loss_fn(obs, actor, critic):

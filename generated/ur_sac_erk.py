@@ -530,7 +530,8 @@ def optimizer_step(optimizer, loss, masks=None):
         masks.apply()
 
 
-def critic_loss_fn(batch, actor, critic, critic_target, alpha, gamma):
+def critic_td_errors_fn(batch, actor, critic, critic_target, alpha, gamma):
+    """TD errors Q_j(s, a) - y of both members j on every sample: (2, B)."""
     obs, actions, rewards, next_obs, terminations = batch
     with torch.no_grad():
         next_actions, next_log_pi = actor.sample(next_obs)
@@ -538,8 +539,12 @@ def critic_loss_fn(batch, actor, critic, critic_target, alpha, gamma):
         next_q = critic_target(next_obs, next_actions).min(0).values
         next_v = next_q - alpha * next_log_pi
         target = rewards + gamma * (1.0 - terminations) * next_v
-    q = critic(obs, actions)
-    return (q - target).pow(2).mean(1).sum()  # qf1_loss + qf2_loss (CleanRL)
+    return critic(obs, actions) - target
+
+
+def critic_loss_fn(batch, actor, critic, critic_target, alpha, gamma):
+    td_errors = critic_td_errors_fn(batch, actor, critic, critic_target, alpha, gamma)
+    return td_errors.pow(2).mean(1).sum()  # qf1_loss + qf2_loss (CleanRL)
 
 
 def actor_loss_fn(obs, actor, critic, alpha):

@@ -31,10 +31,12 @@ COMMON_TRAIN_KEYS = (
 # `exploration_noise` is listed as "common" by SPEC_LANGUAGE.md but SAC explores by sampling its
 # policy, so for SAC it is a key that "the chosen algorithm does not use" and is rejected.
 # `policy_delay` is accepted for DDPG: CleanRL's DDPG updates its actor every 2 steps.
+# `ddpg_variant` (specc): CleanRL's DDPG (target actor, noise-free losses) or SimBa's (no target
+# actor, exploration noise in the actor loss and the target action, actor-first update order).
 TRAIN_KEYS: dict[str, tuple[str, ...]] = {
     "sac": COMMON_TRAIN_KEYS + ("alpha", "alpha_init", "alpha_lr", "target_entropy", "policy_delay"),
     "td3": COMMON_TRAIN_KEYS + ("exploration_noise", "policy_delay", "policy_noise", "noise_clip"),
-    "ddpg": COMMON_TRAIN_KEYS + ("exploration_noise", "policy_delay"),
+    "ddpg": COMMON_TRAIN_KEYS + ("exploration_noise", "policy_delay", "ddpg_variant"),
     "mrq": (),  # MR.Q's own keys arrive with its templates
 }
 
@@ -109,6 +111,7 @@ PRESETS: dict[str, Preset] = {
                 "critic_lr": 3e-4,
                 "exploration_noise": 0.1,
                 "policy_delay": 2,
+                "ddpg_variant": "cleanrl",  # target actor, noise-free losses
             },
         },
         networks={a: {"actor": dict(_CLEANRL_MLP), "critic": dict(_CLEANRL_MLP)} for a in ("sac", "td3", "ddpg")},
@@ -149,6 +152,7 @@ PRESETS: dict[str, Preset] = {
                 "updates_per_step": 1,
                 "exploration_noise": 0.15,
                 "policy_delay": 1,
+                "ddpg_variant": "cleanrl",  # the table is silent: CleanRL's
             },
         },
         networks={a: {"actor": dict(_CLEANRL_MLP), "critic": dict(_CLEANRL_MLP)} for a in ("sac", "td3", "ddpg")},
@@ -192,8 +196,9 @@ PRESETS: dict[str, Preset] = {
                 "optimizer": "adamw",
                 "weight_decay": 1e-2,
                 "grad_clip": 0.0,
-                "exploration_noise": 0.1,
+                "exploration_noise": 0.1,  # constant schedule 0.1 -> 0.1 (ddpg_simba.yaml)
                 "policy_delay": 1,
+                "ddpg_variant": "simba",  # scale_rl/agents/ddpg: no target actor, noise in both losses
             },
         },
         networks={
@@ -226,10 +231,20 @@ DEFAULTS: dict[str, Any] = {
     "diagnostics.srank_delta": 0.01,
     "diagnostics.batch_size": 256,
     "diagnostics.interference_samples": 16,
-    # reset: the whole agent (Nikishin et al. 2022 reset all of SAC's networks), masks kept
+    # dormant_ratio's layers: `auto` = Ma et al.'s code on simba modules (every Dense output
+    # before its activation, comparable with their Fig. 5), the paper's formula (post-activation
+    # outputs) on mlp and block modules
+    "diagnostics.dormant_layers": "auto",
+    # reset: the whole agent (Nikishin et al. 2022 reset all of SAC's networks), masks kept.
+    # reset.temperature (sac with a learned temperature) defaults to whether reset.modules lists
+    # the actor: resolve.py derives it (Nikishin et al. re-create the whole agent, temperature
+    # and its optimizer included; the temperature belongs to the policy's objective)
     "reset.modules": ["actor", "critic"],
     "reset.keep_mask": True,
 }
+
+# What `diagnostics.dormant_layers: auto` means per architecture.
+DORMANT_LAYERS_AUTO: dict[str, str] = {"simba": "dense_outputs", "mlp": "activations", "block": "activations"}
 
 # Network keys by architecture (which keys an arch uses).
 ARCH_KEYS: dict[str, tuple[str, ...]] = {

@@ -7,7 +7,7 @@ order so that rendering is deterministic.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -155,6 +155,7 @@ class AlgoPlan:
     actor_first: bool  # update order: actor (and temperature) before the critic (SimBa) or after (CleanRL)
     log_std_min: float  # sac: lower bound of the policy's log std (CleanRL -5, SimBa -10)
     targets: dict[str, str]  # module -> the variable holding its target network (a mask applies to both)
+    ddpg_variant: str = ""  # ddpg: "cleanrl" (target actor) | "simba" (no target actor, noisy losses, actor first); "" otherwise
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,10 @@ class DiagnosticsPlan:
     metrics: tuple[str, ...]  # dormant_ratio | srank | grad_norm | param_norm | grad_interference, spec order
     modules: tuple[str, ...]  # the modules measured (all of the agent's), in module order
     inputs: dict[str, tuple[str, ...]]  # module -> what its activations() takes from a batch: "obs" | "actions"
+    # arch -> what dormant_ratio scores in that trunk class: "dense_outputs" (every hidden
+    # Linear output before its activation, Ma et al.'s code) | "activations" (post-activation
+    # outputs, the paper's formula); only the archs of the script, only with dormant_ratio
+    dormant_layers: dict[str, str] = field(default_factory=dict)
 
     def columns(self) -> tuple[str, ...]:
         return tuple(f"{m}_{metric}" for m in self.modules for metric in self.metrics)
@@ -189,6 +194,7 @@ class ResetPlan:
 
     modules: tuple[str, ...]  # in module order
     keep_mask: bool  # sparse modules keep their masks (else the initial mask is drawn again)
+    temperature: bool = False  # sac with a learned temperature: log_alpha back to its init, its optimizer state dropped
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from .catalog import (
     BLOCK_TYPES,
     DEFAULT_PRESET,
     DEFAULTS,
+    DORMANT_LAYERS_AUTO,
     LEARNED_ALPHA_KEYS,
     MODULE_BATCH_INPUTS,
     MODULE_INPUTS,
@@ -156,11 +157,15 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
     if spec.diagnostics is not None:
         # a key that only some metrics use, only with them (as the learned-temperature keys)
         metrics = runtime("diagnostics", "metrics", spec.diagnostics)
-        keys = ("every", "metrics", "dormant_tau", "srank_delta", "batch_size", "interference_samples")
+        keys = ("every", "metrics", "dormant_tau", "dormant_layers", "srank_delta", "batch_size", "interference_samples")
         keys = [k for k in keys if k not in DIAGNOSTICS_METRIC_KEYS or set(DIAGNOSTICS_METRIC_KEYS[k]) & set(metrics.value)]
         tree["diagnostics"] = {k: metrics if k == "metrics" else runtime("diagnostics", k, spec.diagnostics) for k in keys}
     if spec.reset is not None:
         tree["reset"] = {k: runtime("reset", k, spec.reset) for k in ("every", "modules", "keep_mask")}
+        if algo == "sac" and alpha == "auto":
+            # default: reset the temperature with the actor (catalog.DEFAULTS, reset.temperature)
+            with_actor = "actor" in tree["reset"]["modules"].value
+            tree["reset"]["temperature"] = pick(("reset", "temperature"), spec.reset.temperature, (with_actor, "default"))
     return tree
 
 
@@ -426,8 +431,8 @@ def build_plan(spec: Spec, loaded: LoadedSpec, tree: Tree, overrides: tuple[str,
     learned_alpha = algo == "sac" and train.get("alpha", Value("auto", "")).value == "auto"
     target_entropy_mode = ""
     for key, val in train.items():
-        if key in ("optimizer",):
-            continue
+        if key in ("optimizer", "ddpg_variant"):
+            continue  # structural: they choose the code, not a value
         if key == "gamma" and gamma_auto:
             continue  # computed at run time from the episode length
         if key == "weight_decay" and train["optimizer"].value == "adam" and val.value == 0:
@@ -488,7 +493,9 @@ def build_plan(spec: Spec, loaded: LoadedSpec, tree: Tree, overrides: tuple[str,
     if "diagnostics" in tree:
         d = tree["diagnostics"]
         metric_names = tuple(d["metrics"].value)
-        diagnostics = DiagnosticsPlan(metrics=metric_names, modules=modules, inputs={m: MODULE_BATCH_INPUTS[m] for m in modules})
+        layers = d["dormant_layers"].value if "dormant_layers" in d else ""
+        dormant_layers = {n.arch: DORMANT_LAYERS_AUTO[n.arch] if layers == "auto" else layers for n in networks} if layers else {}
+        diagnostics = DiagnosticsPlan(metric_names, modules, {m: MODULE_BATCH_INPUTS[m] for m in modules}, dormant_layers)
         # the tree holds only the keys its metrics use (resolve_tree): one field each
         names = {"every": "diagnostics_every", "batch_size": "diagnostics_batch_size", "dormant_tau": "dormant_tau", "srank_delta": "srank_delta", "interference_samples": "interference_samples"}
         for key, name in names.items():
@@ -497,7 +504,8 @@ def build_plan(spec: Spec, loaded: LoadedSpec, tree: Tree, overrides: tuple[str,
     if "reset" in tree:
         r = tree["reset"]
         chosen = set(r["modules"].value)
-        reset = ResetPlan(modules=tuple(m for m in modules if m in chosen), keep_mask=r["keep_mask"].value)
+        temperature = r["temperature"].value if "temperature" in r else False
+        reset = ResetPlan(modules=tuple(m for m in modules if m in chosen), keep_mask=r["keep_mask"].value, temperature=temperature)
         diag_fields.append(field("reset_every", r["every"]))
 
     groups = (
@@ -517,6 +525,7 @@ def build_plan(spec: Spec, loaded: LoadedSpec, tree: Tree, overrides: tuple[str,
     if diagnostics is not None:
         metrics += diagnostics.columns()
     raw = loaded.raw
+    ddpg_variant = train["ddpg_variant"].value if "ddpg_variant" in train else ""
     return Plan(
         name=spec.name,
         description=spec.description or "",
@@ -538,9 +547,11 @@ def build_plan(spec: Spec, loaded: LoadedSpec, tree: Tree, overrides: tuple[str,
             gamma_auto=gamma_auto,
             learned_alpha=learned_alpha,
             target_entropy=target_entropy_mode,
-            actor_first=preset.options.get(algo, {}).get("actor_first", False),
+            actor_first=preset.options.get(algo, {}).get("actor_first", False) or ddpg_variant == "simba",
             log_std_min=-10.0 if tree["networks"]["actor"]["arch"].value == "simba" else -5.0,
-            targets=TARGETS[algo],
+            # SimBa's DDPG has no target actor
+            targets={m: t for m, t in TARGETS[algo].items() if not (m == "actor" and ddpg_variant == "simba")},
+            ddpg_variant=ddpg_variant,
         ),
         networks=tuple(networks),
         config=groups,

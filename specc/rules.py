@@ -27,6 +27,7 @@ REGIME_KEYS: dict[str, tuple[str, ...]] = {
 # Diagnostics keys that only some metrics use (grad_norm and param_norm need no replay batch).
 DIAGNOSTICS_METRIC_KEYS: dict[str, tuple[str, ...]] = {
     "dormant_tau": ("dormant_ratio",),
+    "dormant_layers": ("dormant_ratio",),
     "srank_delta": ("srank",),
     "batch_size": ("dormant_ratio", "srank", "grad_interference"),
     "interference_samples": ("grad_interference",),
@@ -43,6 +44,14 @@ def effective_arch(spec: Spec, module: str) -> str:
         return net.arch
     preset = PRESETS[spec.preset or DEFAULT_PRESET[spec.algorithm]]
     return preset.networks.get(spec.algorithm, {}).get(module, {}).get("arch", "mlp")
+
+
+def effective_alpha(spec: Spec) -> Any:
+    """sac's train.alpha as written, else the preset's (auto when neither sets it)."""
+    if spec.train is not None and spec.train.alpha is not None:
+        return spec.train.alpha
+    preset = PRESETS[spec.preset or DEFAULT_PRESET[spec.algorithm]]
+    return preset.train.get(spec.algorithm, {}).get("alpha", "auto")
 
 
 def check_rules(spec: Spec, loaded: LoadedSpec) -> list[Diagnostic]:
@@ -81,6 +90,12 @@ def check_rules(spec: Spec, loaded: LoadedSpec) -> list[Diagnostic]:
     # diagnostics and reset name modules of this algorithm
     if spec.reset is not None and spec.reset.modules is not None:
         _check_module_list(("reset", "modules"), spec.reset.modules, modules, err)
+    if spec.reset is not None and spec.reset.temperature is not None:
+        if algo != "sac":
+            err(("reset", "temperature"), f"applies only to sac's learned temperature; algorithm {algo!r} has none")
+        elif effective_alpha(spec) != "auto":
+            where = "" if spec.train is not None and spec.train.alpha is not None else f" (preset {spec.preset or DEFAULT_PRESET[algo]})"
+            err(("reset", "temperature"), f"applies only to a learned temperature (alpha: auto); alpha is fixed at {effective_alpha(spec)}{where}")
     if spec.diagnostics is not None and spec.diagnostics.metrics is not None:
         seen: set[str] = set()
         for i, m in enumerate(spec.diagnostics.metrics):

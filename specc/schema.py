@@ -131,6 +131,10 @@ class TrainSpec(_Model):
     # td3
     policy_noise: Optional[number_in(ge=0.0)] = Field(None, description="td3: std of the target policy smoothing noise")
     noise_clip: Optional[number_in(ge=0.0)] = Field(None, description="td3: clip of the target policy smoothing noise")
+    # ddpg
+    ddpg_variant: Optional[choice("cleanrl", "simba")] = Field(
+        None, description="ddpg: cleanrl (target actor, noise-free losses) | simba (no target actor; exploration noise in the actor loss and the target action; actor updated first)"
+    )
 
 
 # --------------------------------------------------------------------------- networks and sparsity
@@ -203,12 +207,16 @@ class DiagnosticsSpec(_Model):
     srank_delta: Optional[number_in(gt=0.0, lt=1.0)] = None
     batch_size: Optional[PosInt] = Field(None, description="replay transitions the metrics are computed on")
     interference_samples: Optional[PosInt] = Field(None, description="grad_interference: samples k of the k x k gradient-cosine matrix")
+    dormant_layers: Optional[choice("auto", "dense_outputs", "activations")] = Field(
+        None, description="dormant_ratio: dense_outputs (every hidden Linear output before its activation, Ma et al.'s code) | activations (post-activation outputs, the paper's formula) | auto (dense_outputs on simba, activations on mlp and block)"
+    )
 
 
 class ResetSpec(_Model):
     every: PosInt
     modules: Optional[list[ModuleName]] = None
     keep_mask: Optional[bool] = None
+    temperature: Optional[bool] = Field(None, description="sac with a learned temperature: also reset the temperature and its optimizer state (default: when modules lists the actor)")
 
 
 class LoggingSpec(_Model):

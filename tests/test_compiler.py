@@ -154,6 +154,34 @@ def test_reset_plan(tmp_path):
     assert tree["reset"]["modules"].source == "default"
 
 
+def test_reset_temperature_defaults_to_resetting_it_with_the_actor(tmp_path):
+    _, _, tree, plan = front_end(write(tmp_path, BASE), ["reset={every: 1000}"])
+    assert plan.reset.temperature is True and tree["reset"]["temperature"].source == "default"
+    _, _, tree, plan = front_end(write(tmp_path, BASE), ["reset={every: 1000, modules: [critic]}"])
+    assert plan.reset.temperature is False  # the actor keeps its policy, so its temperature stays
+    _, _, tree, plan = front_end(write(tmp_path, BASE), ["reset={every: 1000, temperature: false}"])
+    assert plan.reset.temperature is False and tree["reset"]["temperature"].source == "override"
+    code = _code(tmp_path, ["reset={every: 1000, temperature: false}"])
+    assert "def reset_temperature" not in code and "it keeps its value and optimizer state" in code
+    code = _code(tmp_path, ["reset={every: 1000}"])
+    assert "def reset_temperature" in code and "reset_temperature()\n" in code
+    # no learned temperature: no key in the tree
+    _, _, tree, plan = front_end(write(tmp_path, BASE), ["reset={every: 1000}", "train.alpha=0.2"])
+    assert "temperature" not in tree["reset"] and plan.reset.temperature is False
+
+
+def test_ddpg_variant_chooses_the_targets(tmp_path):
+    ddpg = BASE.replace("algorithm: sac", "algorithm: ddpg")
+    _, _, tree, plan = front_end(write(tmp_path, ddpg), [])
+    assert plan.algo.ddpg_variant == "cleanrl" and plan.algo.targets == {"actor": "actor_target", "critic": "critic_target"}
+    _, _, tree, plan = front_end(write(tmp_path, ddpg), ["preset=simba"])
+    assert plan.algo.ddpg_variant == "simba" and plan.algo.targets == {"critic": "critic_target"} and plan.algo.actor_first
+    assert tree["train"]["ddpg_variant"].source == "preset simba"
+    _, _, tree, plan = front_end(write(tmp_path, ddpg), ["preset=simba", "train.ddpg_variant=cleanrl"])
+    assert plan.algo.ddpg_variant == "cleanrl" and "actor" in plan.algo.targets
+    assert "ddpg_variant" not in _fields(plan)  # structural: no flag
+
+
 def _code(tmp_path, overrides, base=BASE):
     from specc.compiler import compile_one
 

@@ -27,6 +27,10 @@ VARIANTS = {
     "td3_block": ("td3_block6", ["diagnostics={every: 100}"]),
     # deterministic losses (no noise in DDPG's), a sparse actor and a dense single critic
     "ddpg_sparse_actor": ("ddpg_dense", ["diagnostics={every: 100}", "networks.actor.sparsity={regime: sst, level: 0.5}"]),
+    # SimBa scored on its post-ReLU activations (the default on simba is Ma et al.'s dense_outputs)
+    "simba_activations": ("diag_sac_wide_sparse", ["diagnostics.dormant_layers=activations"]),
+    # MLP scored on its Linear outputs before LayerNorm and activation
+    "mlp_dense_outputs": ("sac_dense", ["diagnostics={every: 100, dormant_layers: dense_outputs}", "networks.critic.layer_norm=true"]),
 }
 
 
@@ -349,9 +353,9 @@ def test_mlp_activations(scripts, layer_norm, ensemble):
 
 
 @pytest.mark.parametrize("ensemble", [1, 2])
-def test_simba_activations(ensemble):
+def test_simba_activations(scripts, ensemble):
     torch.manual_seed(0)
-    net = SPARSE.SimbaEncoder(5, 8, 2, 3, ensemble=ensemble)
+    net = scripts["simba_activations"].SimbaEncoder(5, 8, 2, 3, ensemble=ensemble)
     with torch.no_grad():  # non-trivial LayerNorm affines, so that features are after the final one
         for p in net.parameters():
             p.add_(0.1 * torch.randn_like(p))
@@ -410,7 +414,8 @@ def test_actor_and_critic_activations_are_what_their_heads_read(scripts):
     mean, log_std = actor(obs)
     _assert_same(actor.fc_mean(features), mean)
     hidden, features = critic.activations(obs, act)
-    assert features.shape == (2, 7, 8) and len(hidden) == 2 and hidden[0].shape == (2, 7, 32)
+    # dense_outputs: embedding, then up (4 * width) and down per block
+    assert features.shape == (2, 7, 8) and [h.shape for h in hidden] == [(2, 7, 8), (2, 7, 32), (2, 7, 8), (2, 7, 32), (2, 7, 8)]
     _assert_same(critic.q.out(features).squeeze(-1), critic(obs, act))
     # SAC with MLPs
     mod = scripts["sac_mlp"]
@@ -466,3 +471,73 @@ def test_grad_interference_runs_on_td3_losses_with_target_noise(scripts):
     assert mod.grad_interference(critic, exact, batch) == pytest.approx(_per_sample_interference(critic, exact, batch), abs=1e-5)
     actor_loss = lambda actor, batch: mod.actor_loss_fn(batch[0], actor, critic)  # noqa: E731
     assert mod.grad_interference(actor, actor_loss, batch) == pytest.approx(_per_sample_interference(actor, actor_loss, batch), abs=1e-5)
+
+
+# --- dormant_layers: dense_outputs (Ma et al.'s code) vs activations (the paper's formula) ---
+
+
+def _hand_simba(mod):
+    """SimbaEncoder(2, width 2, 1 block) with hand-set weights on the batch x = [[1, 0], [0, 1]]:
+    embedding = identity, so the stream is x and LayerNorm(x) = [1, -1] and [-1, 1];
+    up (8 units): unit 0 reads LN_0 -> (1, -1); unit 1 has bias -1 only -> (-1, -1), dead after
+    the ReLU but not before it; unit 2 is zero -> (0, 0); units 3-7 read 2 LN_0 -> (2, -2);
+    down (2 units): unit 0 = ReLU(up_0) -> (1, 0), unit 1 zero -> (0, 0)."""
+    net = mod.SimbaEncoder(2, 2, 1, 1)
+    block = net.blocks[0]
+    with torch.no_grad():
+        for p in net.parameters():
+            p.zero_()
+        net.embedding.weight.copy_(torch.eye(2))
+        block["norm"].weight.fill_(1.0)
+        net.final_norm.weight.fill_(1.0)
+        block["up"].weight[0, 0] = 1.0
+        block["up"].bias[1] = -1.0
+        block["up"].weight[3:, 0] = 2.0
+        block["down"].weight[0, 0] = 1.0
+    return net, torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+
+
+def test_simba_dense_outputs_are_every_dense_layer_before_its_activation():
+    net, x = _hand_simba(SPARSE)  # diag_sac_wide_sparse: simba, dormant_layers auto = dense_outputs
+    hidden, features = net.activations(x)
+    assert [h.shape[-1] for h in hidden] == [2, 8, 2]  # embedding, up (4 * width), down
+    _assert_same(hidden[0], x)
+    up = torch.tensor([[1.0, -1.0, 0.0] + [2.0] * 5, [-1.0, -1.0, 0.0] + [-2.0] * 5])
+    torch.testing.assert_close(hidden[1], up, atol=1e-5, rtol=0)  # pre-ReLU: negative values kept
+    torch.testing.assert_close(hidden[2], torch.tensor([[1.0, 0.0], [0.0, 0.0]]), atol=1e-5, rtol=0)
+    _assert_same(features, net.final_norm(x + hidden[2]))
+    # by hand, tau 0.1: embedding E|h| = (.5, .5): none dormant; up E|h| = (1, 1, 0, 2 x5), mean
+    # 1.5: only unit 2 (score 0); down E|h| = (.5, 0): unit 1. 2 dormant of 2 + 8 + 2 = 12 neurons
+    assert SPARSE.dormant_ratio(hidden, 0.1) == pytest.approx(2 / 12)
+
+
+def test_simba_activations_score_the_relu_outputs(scripts):
+    mod = scripts["simba_activations"]
+    net, x = _hand_simba(mod)
+    hidden, _ = net.activations(x)
+    assert len(hidden) == 1 and hidden[0].shape == (2, 8)
+    # by hand: ReLU(up) E|h| = (.5, 0, 0, 1 x5), mean .6875: units 1 (dead after the ReLU) and 2
+    assert mod.dormant_ratio(hidden, 0.1) == pytest.approx(2 / 8)
+
+
+def test_dormant_layers_default_is_by_arch_and_only_what_is_used():
+    sparse = (GENERATED / "diag_sac_wide_sparse.py").read_text()
+    assert "dormant_layers: auto" in sparse and "every hidden Dense output before its activation" in sparse
+    assert "the ReLU outputs of the residual blocks" not in sparse  # no dead branch for the other choice
+    mlp = compile_one(str(ROOT / "specs" / "sac_dense.yaml"), ["diagnostics={every: 100}"]).source
+    assert "each hidden layer's output after its activation" in mlp and "each hidden Linear's output before" not in mlp
+
+
+def test_mlp_dense_outputs_are_the_linear_outputs(scripts):
+    mod = scripts["mlp_dense_outputs"]
+    torch.manual_seed(0)
+    net = mod.MLP(5, 8, 3, 2, activation=torch.nn.functional.relu, layer_norm=True)
+    x = torch.randn(7, 5)
+    hidden, features = net.activations(x)
+    h = x
+    for i, layer in enumerate(net.hidden):
+        z = layer(h)
+        _assert_same(hidden[i], z)  # before LayerNorm and ReLU
+        h = torch.relu(net.norms[i](z))
+    _assert_same(features, h)
+    _assert_same(net.out(features), net(x))

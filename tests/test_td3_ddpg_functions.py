@@ -76,3 +76,66 @@ def test_ddpg_single_critic_target():
         expected = ((critic(batch[0], batch[1]) - y) ** 2).mean()
     assert critic(batch[0], batch[1]).shape == (16,)
     torch.testing.assert_close(loss.detach(), expected)
+
+
+# --- SimBa's DDPG (train.ddpg_variant: simba; ../shared/reference/mrq_simba.md section 2.4) ---
+
+
+@pytest.fixture(scope="module")
+def simba_ddpg(tmp_path_factory):
+    from conftest import ROOT
+    from specc.compiler import compile_one
+
+    c = compile_one(str(ROOT / "specs" / "ddpg_dense.yaml"), ["train.ddpg_variant=simba"])
+    path = tmp_path_factory.mktemp("simba_ddpg") / c.filename
+    path.write_text(c.source)
+    return import_script(path)
+
+
+class _SumQ(torch.nn.Module):
+    """A stand-in critic: Q(s, a) = sum of the action's entries."""
+
+    def forward(self, obs, actions):
+        return actions.sum(-1)
+
+
+def _bias_actor(mod, noise):
+    """Bounds [-2, 2] x [-1, 3]: scale (2, 2), bias (0, 1); a zero trunk, so mu(s) = (0, 1)."""
+    actor = mod.Actor(3, 2, 16, 1, torch.tensor([-2.0, -1.0]), torch.tensor([2.0, 3.0]), noise)
+    with torch.no_grad():
+        for p in actor.mu.parameters():
+            p.zero_()
+    return actor
+
+
+def test_simba_ddpg_losses_put_the_exploration_noise_in_the_actor_loss_and_the_target(simba_ddpg, monkeypatch):
+    mod = simba_ddpg
+    monkeypatch.setattr(torch, "randn_like", torch.ones_like)  # every Gaussian draw is +1
+    actor, critic, critic_target = _bias_actor(mod, 0.1), _SumQ(), _SumQ()
+    # the noisy action: mu(s) + 1 * scale * 0.1 = (0, 1) + (0.2, 0.2) = (0.2, 1.2), inside the bounds
+    obs = torch.zeros(2, 3)
+    loss = mod.actor_loss_fn(obs, actor, critic)
+    assert loss.item() == pytest.approx(-1.4)  # -Q(s, mu(s) + noise), not -Q(s, mu(s)) = -1
+    loss.backward()
+    assert actor.mu.out.bias.grad is not None and actor.mu.out.bias.grad.abs().sum() > 0  # through mu(s)
+    # the TD target's next action is the current actor's noisy action (no target actor):
+    # Q'(s', a') = 1.4; r = (1, -1), terminated = (0, 1), gamma 0.5: y = (1 + 0.7, -1) = (1.7, -1)
+    # Q(s, a) = (2, 0): delta = (0.3, 1), loss = (0.09 + 1) / 2 = 0.545
+    batch = [obs, torch.tensor([[1.0, 1.0], [0.0, 0.0]]), torch.tensor([1.0, -1.0]), torch.zeros(2, 3), torch.tensor([0.0, 1.0])]
+    torch.testing.assert_close(mod.critic_td_errors_fn(batch, actor, critic, critic_target, 0.5), torch.tensor([0.3, 1.0]))
+    assert mod.critic_loss_fn(batch, actor, critic, critic_target, 0.5).item() == pytest.approx(0.545)
+    # the noisy action is clipped only to the bounds: noise 20 -> (40, 41) clipped to (2, 3)
+    actor = _bias_actor(mod, 20.0)
+    loss = mod.actor_loss_fn(obs, actor, critic)
+    assert loss.item() == pytest.approx(-5.0)
+    torch.testing.assert_close(mod.critic_td_errors_fn(batch, actor, critic, critic_target, 0.5), torch.tensor([2.0 - (1 + 2.5), 1.0]))
+
+
+def test_simba_ddpg_script_has_no_actor_target_and_updates_the_actor_first():
+    source = (GENERATED / "mst_ddpg.py").read_text()
+    assert "ddpg_variant: simba" in source and "actor_target" not in source
+    phase = source[source.index("in SimBa's order"):]
+    assert phase.index("actor_loss(batch[0]") < phase.index("critic_loss(batch, actor,") < phase.index("polyak_update")
+    assert "targets = {\"critic_target\": critic_target}" in source
+    cleanrl = (GENERATED / "ddpg_dense.py").read_text()
+    assert "ddpg_variant: cleanrl" in cleanrl and "actor_target = copy.deepcopy(actor)" in cleanrl and "-critic(obs, actor(obs)).mean()" in cleanrl

@@ -4,6 +4,7 @@ schedule) and the invariants of issue 5 (constant counts, monotone schedules, ze
 grown weights, growth signal from the module's own loss only)."""
 
 import csv
+import re
 import pytest
 import torch
 import torch.nn as nn
@@ -259,12 +260,45 @@ def test_importance_scores_follow_eqs_4_to_8(tmp_path):
     assert torch.allclose(masks.importance_out[1], 2 * s_out)
 
 
-def test_td_error_term_is_the_per_member_sum_of_dl_dq(tmp_path):
+class _FixedQ(nn.Module):
+    """A stand-in critic whose Q-values are given: (E, B) whatever the inputs."""
+
+    def __init__(self, q):
+        super().__init__()
+        self.q = q
+
+    def forward(self, obs, actions):
+        return self.q
+
+
+class _ZeroActor(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("action_scale", torch.ones(1))
+        self.register_buffer("action_low", -torch.ones(1))
+        self.register_buffer("action_high", torch.ones(1))
+
+    def forward(self, obs):
+        return torch.zeros(obs.shape[0], 1)
+
+
+def test_td_error_term_is_the_per_member_sum_of_absolute_td_errors(tmp_path):
+    """Eqs. 3-4 of the topology-adaptation paper: sum_i |r_i + gamma Q'(s'_i, a'_i) - Q_j(s_i, a_i)|
+    per member j, with TD3's target (min of the twin targets), on a hand example."""
     m = import_script(_compile(tmp_path, "dst_importance_td3", [], "importance_td"))
-    torch.manual_seed(0)
-    critic = m.Critic(3, 1, 16, 2)
-    obs, act, y = torch.randn(32, 3), torch.randn(32, 1), torch.randn(32)
-    term = m.td_error_term(critic, "q.out", lambda: (critic(obs, act) - y).pow(2).mean(1).sum())
-    with torch.no_grad():
-        expected = (2 * (critic(obs, act) - y).abs() / 32).sum(1)
-    assert term.shape == (2,) and torch.allclose(term, expected)
+    assert m.td_error_term(torch.tensor([[1.0, -2.0, 0.5], [-0.25, 0.0, 3.0]])).tolist() == [3.5, 3.25]
+    assert m.td_error_term(torch.tensor([1.0, -2.0, 0.5])).item() == 3.5  # a single critic: a scalar
+    # r = (1, 0, -1), terminated = (0, 0, 1), gamma = 0.5, min of the target members (2, 1, 5):
+    # y = (1 + 0.5 * 2, 0 + 0.5 * 1, -1) = (2, 0.5, -1); Q = ((1, 1, 1), (2, 0, -3))
+    # delta = Q - y = ((-1, 0.5, 2), (0, -0.5, -2)): sums of |delta| (3.5, 2.5)
+    batch = [torch.zeros(3, 2), torch.zeros(3, 1), torch.tensor([1.0, 0.0, -1.0]), torch.zeros(3, 2), torch.tensor([0.0, 0.0, 1.0])]
+    critic = _FixedQ(torch.tensor([[1.0, 1.0, 1.0], [2.0, 0.0, -3.0]]))
+    critic_target = _FixedQ(torch.tensor([[2.0, 4.0, 6.0], [3.0, 1.0, 5.0]]))
+    td = m.critic_td_errors_fn(batch, _ZeroActor(), critic, critic_target, 0.5, 0.0, 0.5)
+    torch.testing.assert_close(td, torch.tensor([[-1.0, 0.5, 2.0], [0.0, -0.5, -2.0]]))
+    torch.testing.assert_close(m.td_error_term(td), torch.tensor([3.5, 2.5]))
+    # not the gradient of the batch-mean loss, 2 mean |delta| (B/2 = 1.5 times smaller here)
+    assert m.critic_loss_fn(batch, _ZeroActor(), critic, critic_target, 0.5, 0.0, 0.5).item() == pytest.approx((1 + 0.25 + 4) / 3 + (0.25 + 4) / 3)
+    # the generated importance setup feeds the critic's TD errors, under no_grad
+    source = (ROOT / "generated" / "dst_importance_td3.py").read_text()
+    assert re.search(r"@torch.no_grad\(\)\s+def critic_td_term\(\):[^@]*td_error_term\(\s*critic_td_errors_fn\(", source)
