@@ -144,10 +144,14 @@ def format_python(text: str, name: str) -> str:
     return out
 
 
-def generate(plan: Plan) -> str:
+def render_source(plan: Plan) -> str:
+    """The script before formatting: rendered, with only the imports it uses."""
     text = render_plan(plan)
     try:
-        text = drop_unused_imports(text)
+        return drop_unused_imports(text)
     except SyntaxError as exc:
         raise TemplateBug(f"the templates produced invalid Python for {plan.name}.py: {exc}") from exc
-    return format_python(text, f"{plan.name}.py")
+
+
+def generate(plan: Plan) -> str:
+    return format_python(render_source(plan), f"{plan.name}.py")

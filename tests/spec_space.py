@@ -134,6 +134,8 @@ def train(draw, algorithm: str) -> dict:
             _put(t, "target_entropy", _maybe(draw, st.sampled_from(("auto", "half", -1.5)), 0.7))
     else:
         _put(t, "exploration_noise", _maybe(draw, st.sampled_from((0.1, 0.2)), 0.7))
+    if algorithm == "ddpg":
+        _put(t, "ddpg_variant", _maybe(draw, st.sampled_from(("cleanrl", "simba")), 0.6))
     if algorithm == "td3":
         _put(t, "policy_noise", _maybe(draw, st.sampled_from((0.1, 0.2)), 0.7))
         _put(t, "noise_clip", _maybe(draw, st.sampled_from((0.3, 0.5)), 0.7))
@@ -169,12 +171,17 @@ def valid_specs(draw) -> dict:
             diagnostics["batch_size"] = 16
         if "grad_interference" in metrics:
             diagnostics["interference_samples"] = draw(st.sampled_from((2, 4)))
+        if "dormant_ratio" in metrics:
+            _put(diagnostics, "dormant_layers", _maybe(draw, st.sampled_from(("auto", "dense_outputs", "activations"))))
         spec["diagnostics"] = diagnostics
     if draw(st.floats(0, 1)) < 0.3:
         modules = draw(st.lists(st.sampled_from(("actor", "critic")), min_size=1, max_size=2, unique=True))
         reset: dict = {"every": 120, "modules": modules}
         scheduled = any(regimes[m] in ("d2s", "s2d") for m in modules)
         _put(reset, "keep_mask", True if scheduled else _maybe(draw, st.booleans()))
+        learned_alpha = algorithm == "sac" and preset != "tar" and spec["train"].get("alpha", "auto") == "auto"
+        if learned_alpha:
+            _put(reset, "temperature", _maybe(draw, st.booleans()))
         spec["reset"] = reset
     return spec
 

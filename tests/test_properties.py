@@ -20,7 +20,7 @@ import json
 import math
 import os
 import sys
-from contextlib import redirect_stdout
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
@@ -32,7 +32,8 @@ from generated_utils import import_script
 from spec_space import TOTAL_STEPS, schema_specs, valid_specs
 
 from specc.cli import main as specc_main
-from specc.compiler import compile_one
+from specc.compiler import compile_one, front_end
+from specc.render import render_source
 from specc.schema import json_schema
 
 SCALE = int(os.environ.get("SPECC_PROPERTY_SCALE", "1"))
@@ -67,34 +68,38 @@ def _fresh_dir(tmp_path_factory, prefix: str) -> Path:
 
 
 # --------------------------------------------------------------------------- compile
-@_settings(120)
+@_settings(200)
 @given(spec=valid_specs())
 def test_every_valid_spec_compiles_deterministically_and_lints(spec, tmp_path_factory):
+    """Every stage but black (about a second a script; a pure function of valid Python, run on
+    the goldens and on every script of the run property below)."""
     tmp = _fresh_dir(tmp_path_factory, "compile")
     path = write_spec(spec, tmp / "spec.yaml")
-    first = compile_one(str(path), [])
-    assert compile_one(str(path), []).source == first.source, "recompiling changed the script"
-    script = tmp / first.filename
-    script.write_text(first.source)
-    compile(first.source, str(script), "exec")
-    assert unused_definitions(first.source) == []
+    _, _, _, plan = front_end(str(path), [])
+    source = render_source(plan)
+    assert render_source(front_end(str(path), [])[3]) == source, "recompiling changed the script"
+    script = tmp / f"{plan.name}.py"
+    script.write_text(source)
+    compile(source, str(script), "exec")
+    assert unused_definitions(source) == []
     r = ruff(script)
     assert r.returncode == 0, r.stdout
 
 
 @_settings(200)
 @given(data=schema_specs(json_schema()))
-def test_every_schema_instance_compiles_or_is_rejected_with_located_errors(data, tmp_path_factory, capsys):
+def test_every_schema_instance_compiles_or_is_rejected_with_located_errors(data, tmp_path_factory):
     tmp = _fresh_dir(tmp_path_factory, "schema")
     path = write_spec(data, tmp / "spec.yaml")
-    capsys.readouterr()
-    code = specc_main(["compile", str(path), "-o", str(tmp / "out")])
-    out = capsys.readouterr()
-    assert code in (0, 2), out.err
-    assert "Traceback" not in out.err
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = specc_main(["compile", str(path), "-o", str(tmp / "out")])
+    err = err.getvalue()
+    assert code in (0, 2), err
+    assert "Traceback" not in err
     if code == 2:
-        errors = [line for line in out.err.splitlines() if ": error: " in line]
-        assert errors, out.err
+        errors = [line for line in err.splitlines() if ": error: " in line]
+        assert errors, err
         for line in errors:
             assert line.startswith(f"{path}:"), line
             where = line[len(str(path)) + 1 :].split(":")
@@ -149,8 +154,11 @@ def test_every_valid_spec_dry_runs_and_trains(spec, tmp_path_factory):
     tmp = _fresh_dir(tmp_path_factory, "run")
     path = write_spec(spec, tmp / "spec.yaml")
     compiled = compile_one(str(path), [])
+    assert compile_one(str(path), []).source == compiled.source, "recompiling changed the script"
     script = tmp / f"prop_{tmp.name}.py"  # a module name of its own per example
     script.write_text(compiled.source)
+    r = ruff(script)
+    assert r.returncode == 0, r.stdout
     module = import_script(script)
     common = ["--threads", "1", "--run-dir", str(tmp / "run")]
     try:
