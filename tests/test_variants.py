@@ -1,6 +1,9 @@
 """Structural variants the plan switches on (fixed vs learned temperature, AdamW, clipping,
 LayerNorm, gamma auto, TensorBoard off): each compiles, contains only what it uses, and runs."""
 
+import dataclasses
+import math
+
 import pytest
 
 from conftest import ROOT
@@ -13,6 +16,13 @@ VARIANTS = {
     "sac_ln_gamma_auto_entropy": ("sac_dense", ["networks.critic.layer_norm=true", "networks.actor.activation=elu", "train.gamma=auto", "train.target_entropy=-2.5", "logging.tensorboard=false"]),
     "td3_clip_block2": ("td3_dense", ["train.grad_clip=0.5", "networks.critic={arch: block, type: 2, depth: 2}", "logging.tensorboard=true"]),
     "ddpg_simba_actor": ("ddpg_dense", ["networks.actor={arch: simba, width: 32, depth: 1}", "networks.critic={arch: block, type: 5, width: 64}"]),
+}
+# Config's defaults each variant's overrides set
+FIELDS = {
+    "sac_fixed_alpha_clip_adamw": {"alpha": 0.2, "grad_clip": 1.0, "weight_decay": 0.01},
+    "sac_ln_gamma_auto_entropy": {"target_entropy": -2.5},
+    "td3_clip_block2": {"grad_clip": 0.5, "tensorboard": True},
+    "ddpg_simba_actor": {"actor_width": 32, "actor_depth": 1, "critic_width": 64},
 }
 
 
@@ -29,17 +39,30 @@ def _compile(tmp_path, spec, overrides):
     return path, c
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(VARIANTS))
 def test_variant_compiles_imports_and_runs(name, tmp_path):
+    """Config's defaults are the overrides, and a short run logs finite losses to its last step."""
     spec, overrides = VARIANTS[name]
     path, c = _compile(tmp_path, spec, overrides)
     mod = import_script(path)
+    defaults = dataclasses.asdict(mod.Config())
+    assert {k: defaults.get(k) for k in FIELDS[name]} == FIELDS[name]
     # tensorboard: true makes TensorBoard required; the test environment need not have it
-    no_tb = ["--no-tensorboard"] if hasattr(mod.Config(), "tensorboard") else []
+    no_tb = ["--no-tensorboard"] if "tensorboard" in defaults else []
     r = run_script(path, "--total-steps", "150", "--learning-starts", "50", "--eval-every", "150", "--eval-episodes", "1",
                    "--log-every", "50", "--run-dir", str(tmp_path / "run"), "--env-id", "Pendulum-v1", *no_tb, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
-    assert mod.Config() is not None
+    rows = _rows(tmp_path / "run")
+    assert [int(row["step"]) for row in rows if row["critic_loss"]] == [50, 100, 150]
+    assert math.isfinite(float(rows[0]["critic_loss"]))
+    for row in rows[1:]:  # the first update (step 50) updates no actor: policy_delay 2
+        assert math.isfinite(float(row["critic_loss"])) and math.isfinite(float(row["actor_loss"])), row
+        if "alpha_lr" in defaults:  # a learned temperature is logged, a fixed one is not
+            assert math.isfinite(float(row["alpha"]))
+        else:
+            assert row.get("alpha", "") == ""
+    assert math.isfinite(float(rows[-1]["eval_return"]))
 
 
 def test_only_what_the_spec_uses(tmp_path):
@@ -79,7 +102,6 @@ def test_diagnostics_grad_norm_is_nan_before_a_modules_first_update_and_resume_i
     (no gradient yet) and every other value is finite; the same after a reset of the actor
     until its next update. Diagnostics draw from the same RNG as training, and a resumed run
     reproduces them."""
-    import math
 
     path, _ = _compile(tmp_path, "sac_dense", ["diagnostics={every: 50}", "reset={every: 150, modules: [actor]}"])
     common = ["--critic-width", "32", "--actor-width", "32", "--learning-starts", "100", "--eval-every", "0", "--log-every", "50",
