@@ -79,6 +79,7 @@ def small(path):
     return [*widths, "--buffer-size", "10000"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SCRIPTS, ids=[p.stem for p in SCRIPTS])
 def test_short_run_writes_its_run_directory(path, tmp_path):
     run_dir = tmp_path / "run"
@@ -111,6 +112,7 @@ def _metrics(run_dir):
 RESUME_SCRIPTS = [p for p in SCRIPTS if p.stem in ("sac_dense", "td3_dense", "ddpg_dense", "sac_simba", "tar_sac_erk")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", RESUME_SCRIPTS, ids=[p.stem for p in RESUME_SCRIPTS])
 def test_resume_reproduces_an_uninterrupted_run(path, tmp_path):
     sparse = ["--actor-prune-at", "300"] if path.stem == "tar_sac_erk" else []
@@ -138,6 +140,7 @@ def _rows(run_dir):
         return list(csv.DictReader(f))
 
 
+@pytest.mark.slow
 def test_diagnostics_run_writes_every_metric_of_every_module(tmp_path):
     """diag_sac_wide_sparse (every metric, sparse SimBa modules): a {module}_{metric} column
     each, finite at every diagnostics step from learning_starts on and empty elsewhere. SimBa's
@@ -175,6 +178,7 @@ def test_diagnostics_run_writes_every_metric_of_every_module(tmp_path):
         assert float(rows[-1][f"{m}_param_norm"]) == pytest.approx(norm, rel=1e-5)
 
 
+@pytest.mark.slow
 def test_reset_reinitialises_weights_keeps_masks_and_drops_optimizer_state(tmp_path):
     """reset_sac (sparse SimBa SAC, keep_mask): train to step 200, then resume with
     learning_starts beyond the end, so that nothing updates after the reset at step 300 and

@@ -205,6 +205,7 @@ def test_revival_restores_pruned_weights_with_their_values(a):
 
 
 # --------------------------------------------------------------------------- masks hold
+@pytest.mark.slow
 @pytest.mark.parametrize("optimizer", ["adam", "adamw"])
 def test_masks_hold_for_1000_updates(tmp_path, optimizer):
     overrides = list(SCRIPTS["a"][1])

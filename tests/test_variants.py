@@ -96,6 +96,7 @@ def _rows(run_dir):
         return [{k: v for k, v in row.items() if k not in ("time", "sps")} for row in csv.DictReader(f)]
 
 
+@pytest.mark.slow
 def test_diagnostics_grad_norm_is_nan_before_a_modules_first_update_and_resume_is_exact(tmp_path):
     """CleanRL's SAC (policy_delay 2, one update per step) updates its actor at every second
     update: at step learning_starts only the critic has been updated, so actor_grad_norm is nan
@@ -124,6 +125,7 @@ def test_diagnostics_grad_norm_is_nan_before_a_modules_first_update_and_resume_i
     assert _rows(part) == _rows(full)
 
 
+@pytest.mark.slow
 def test_diagnostics_do_not_change_training(tmp_path):
     """diagnose() draws a batch and random actions on a forked RNG: a run with diagnostics every
     50 steps trains exactly as one whose diagnostics never come (same losses, returns, alpha)."""
@@ -140,6 +142,7 @@ def test_diagnostics_do_not_change_training(tmp_path):
     assert [{k: row[k] for k in training} for row in runs["50"]] == [{k: row[k] for k in training} for row in runs["1000"]]
 
 
+@pytest.mark.slow
 def test_reset_without_keep_mask_draws_a_new_mask_and_leaves_other_modules_alone(tmp_path):
     """DDPG, a sparse actor (random masks) reset with keep_mask: false, the critic not reset:
     train to step 200, resume with learning_starts beyond the end so that the final checkpoint
