@@ -49,6 +49,7 @@ def test_every_config_field_is_a_flag(path):
             assert mod.parse_args([flag, value]) == {f.name: f.type(value)}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SCRIPTS, ids=[p.stem for p in SCRIPTS])
 def test_dry_run_json_contract(path, tmp_path):
     r = run_script(path, "--dry-run", "--json", *small(path), cwd=tmp_path)  # the contract holds at any width

@@ -262,6 +262,7 @@ def _budget(fan_in, fan_out, k, ratio, method):
     return min(d, max(max(math.ceil(n * math.log(n) / 2 - k), 0), q))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("criterion, distribution", [("random", "erk"), ("magnitude", "global"), ("synflow", "global"), ("snip", "uniform")])
 @pytest.mark.parametrize("method", ["tar", "uniform"])
 def test_realised_sparsity_after_revival(tmp_path, criterion, distribution, method):
