@@ -70,8 +70,8 @@ def uninterrupted(tmp_path_factory):
 @pytest.mark.parametrize("point", ["first_checkpoint_write", "after_a_checkpoint", "later_checkpoint_write"])
 def test_a_run_killed_at_any_point_resumes_to_the_uninterrupted_metrics(point, uninterrupted, tmp_path):
     """first_checkpoint_write: killed before the first checkpoint (rows at 50 and 100 written),
-    inside its save_atomic (a torn checkpoint.pt.tmp); `--resume --run-dir` alone starts the run
-    again from step 0 with config.json's settings. after_a_checkpoint: killed with metrics.csv
+    with the torn checkpoint.pt.tmp a kill inside the first save_atomic leaves; `--resume
+    --run-dir` alone starts the run again from step 0 with config.json's settings. after_a_checkpoint: killed with metrics.csv
     rows beyond the checkpoint (250 > 200); resumed with the original command plus --resume, as
     a sweep runner does. later_checkpoint_write: killed at the checkpoint of step 400 (at
     whichever moment of its write the kill lands), with a torn checkpoint.pt.tmp and a torn
