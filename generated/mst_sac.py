@@ -808,23 +808,27 @@ METRICS = [
 class MetricsLog:
     """metrics.csv (always) and TensorBoard (when enabled and installed): one row per logging event."""
 
-    def __init__(self, run_dir, resume_step, tensorboard):
+    def __init__(self, run_dir, start, tensorboard):
+        """start: the step the run starts from (that of its checkpoint, or 0)."""
         self.path = os.path.join(run_dir, "metrics.csv")
         rows = []
-        if resume_step is not None and os.path.exists(self.path):
-            with open(self.path, newline="") as f:  # drop rows written after the checkpoint
-                rows = [r for r in csv.DictReader(f) if int(r["step"]) <= resume_step]
-        self.file = open(self.path, "w", newline="")
+        if os.path.exists(self.path):  # drop the rows a killed run wrote after its checkpoint
+            with open(self.path, newline="") as f:
+                rows = [r for r in csv.DictReader(f) if int(r["step"]) <= start]
+        with open(self.path + ".tmp", "w", newline="") as f:  # replaced whole: a kill loses no row
+            writer = csv.DictWriter(f, fieldnames=METRICS)
+            writer.writeheader()
+            writer.writerows(rows)
+        os.replace(self.path + ".tmp", self.path)
+        self.file = open(self.path, "a", newline="")
         self.writer = csv.DictWriter(self.file, fieldnames=METRICS)
-        self.writer.writeheader()
-        self.writer.writerows(rows)
-        self.file.flush()
         self.tb = None
         if tensorboard:
             try:
                 from torch.utils.tensorboard import SummaryWriter
 
-                self.tb = SummaryWriter(run_dir)
+                # purge_step: TensorBoard hides the events a killed run wrote after its checkpoint
+                self.tb = SummaryWriter(run_dir, purge_step=start + 1)
             except ImportError:
                 print("tensorboard is not installed: writing metrics.csv only")
 
@@ -974,13 +978,26 @@ def main():
     cfg = Config(**given)
     run_dir = cfg.run_dir or os.path.join("runs", f"{NAME}__{cfg.seed}")
     ckpt_path = os.path.join(run_dir, "checkpoint.pt")
-    checkpoint = None
+    config_path = os.path.join(run_dir, "config.json")
+    checkpoint, saved = None, {}
+    if cfg.resume and os.path.exists(ckpt_path):
+        try:
+            checkpoint = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+        except Exception as e:  # not left by a kill (save_atomic): a disk error or a bad copy
+            message = "put back a copy, or delete it and pass --resume to start the run again"
+            raise SystemExit(f"{ckpt_path} cannot be read ({type(e).__name__}): {message}")
+        saved, note = checkpoint["config"], f"resuming {ckpt_path} at step {checkpoint['step']}"
+    elif cfg.resume and os.path.exists(config_path):  # killed before its first checkpoint
+        with open(config_path) as f:
+            saved = json.load(f)
+        note = f"no checkpoint in {run_dir}: starting the run again from step 0"
+    elif cfg.resume:
+        note = f"no run in {run_dir}: starting from step 0"
     if cfg.resume:
         # the saved config, with the flags given now on top (e.g. a larger --total-steps)
-        checkpoint = torch.load(ckpt_path, map_location="cpu", weights_only=False)
-        cfg = Config(**{**checkpoint["config"], **given, "run_dir": run_dir})
-        changed = {k: v for k, v in given.items() if checkpoint["config"].get(k) != v}
-        print(f"resuming {ckpt_path} at step {checkpoint['step']}; changed: {changed}")
+        cfg = Config(**{**saved, **given, "run_dir": run_dir})
+        changed = {k: v for k, v in given.items() if saved.get(k) != v}
+        print(f"{note}; changed: {changed}")
 
     device = resolve_device(cfg.device)
     # Adam's moments of near-dead units decay into float32 denormals, which x86 CPUs process
@@ -1089,7 +1106,7 @@ def main():
     ep_actions, ep_reset_rng = [], None  # to rebuild the current episode on resume
     losses = {}
     if checkpoint is None:
-        if os.path.exists(os.path.join(run_dir, "metrics.csv")):
+        if not cfg.resume and os.path.exists(os.path.join(run_dir, "metrics.csv")):
             raise SystemExit(f"{run_dir} holds a run already: pass --resume, or another --run-dir")
         os.makedirs(run_dir, exist_ok=True)
         obs, _ = env.reset(seed=cfg.seed)
@@ -1126,9 +1143,10 @@ def main():
             )
             obs = checkpoint["obs"]
         set_rng_state(checkpoint["rng"], env, device)
-    with open(os.path.join(run_dir, "config.json"), "w") as f:
+    with open(config_path + ".tmp", "w") as f:
         json.dump(asdict(cfg), f, indent=2)
-    log = MetricsLog(run_dir, step if checkpoint is not None else None, cfg.tensorboard)
+    os.replace(config_path + ".tmp", config_path)  # whole or absent (--resume may read it)
+    log = MetricsLog(run_dir, step, cfg.tensorboard)
     del checkpoint
 
     def save_checkpoint(now):

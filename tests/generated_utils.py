@@ -23,3 +23,18 @@ def import_script(path: Path):
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def start_script(path: Path, *args: str, cwd: Path, log: Path) -> subprocess.Popen:
+    """Start a generated script like run_script, without waiting (to kill it); stdout and stderr go to log."""
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": "1"}
+    with open(log, "w") as out:
+        return subprocess.Popen([sys.executable, "-c", _RUNNER, str(path), *args], cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=env)
+
+
+def metrics_rows(run_dir: Path) -> list[dict]:
+    """metrics.csv's rows without the wall-clock columns (time, sps): what a resumed run must reproduce."""
+    import csv
+
+    with open(run_dir / "metrics.csv", newline="") as f:
+        return [{k: v for k, v in row.items() if k not in ("time", "sps")} for row in csv.DictReader(f)]

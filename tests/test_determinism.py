@@ -3,16 +3,20 @@
 import hashlib
 import re
 
+import pytest
+
 from conftest import ROOT, SPECS, compiled_specs, run_specc
 
 from specc.compiler import compile_specs
 
 
+@pytest.mark.slow
 def test_same_process_twice_is_identical():
     again = {c.filename: c.source for c in compile_specs([str(s) for s in SPECS], [])}
     assert again == compiled_specs()
 
 
+@pytest.mark.slow
 def test_across_hash_seeds_and_processes(tmp_path):
     # this process (a random hash seed) and two others with fixed ones
     digests = [{name: hashlib.sha256(text.encode()).hexdigest() for name, text in compiled_specs().items()}]

@@ -49,6 +49,7 @@ def test_every_config_field_is_a_flag(path):
             assert mod.parse_args([flag, value]) == {f.name: f.type(value)}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SCRIPTS, ids=[p.stem for p in SCRIPTS])
 def test_dry_run_json_contract(path, tmp_path):
     r = run_script(path, "--dry-run", "--json", *small(path), cwd=tmp_path)  # the contract holds at any width
@@ -79,6 +80,7 @@ def small(path):
     return [*widths, "--buffer-size", "10000"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SCRIPTS, ids=[p.stem for p in SCRIPTS])
 def test_short_run_writes_its_run_directory(path, tmp_path):
     run_dir = tmp_path / "run"
@@ -111,6 +113,7 @@ def _metrics(run_dir):
 RESUME_SCRIPTS = [p for p in SCRIPTS if p.stem in ("sac_dense", "td3_dense", "ddpg_dense", "sac_simba", "tar_sac_erk")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", RESUME_SCRIPTS, ids=[p.stem for p in RESUME_SCRIPTS])
 def test_resume_reproduces_an_uninterrupted_run(path, tmp_path):
     sparse = ["--actor-prune-at", "300"] if path.stem == "tar_sac_erk" else []
@@ -138,6 +141,7 @@ def _rows(run_dir):
         return list(csv.DictReader(f))
 
 
+@pytest.mark.slow
 def test_diagnostics_run_writes_every_metric_of_every_module(tmp_path):
     """diag_sac_wide_sparse (every metric, sparse SimBa modules): a {module}_{metric} column
     each, finite at every diagnostics step from learning_starts on and empty elsewhere. SimBa's
@@ -175,6 +179,7 @@ def test_diagnostics_run_writes_every_metric_of_every_module(tmp_path):
         assert float(rows[-1][f"{m}_param_norm"]) == pytest.approx(norm, rel=1e-5)
 
 
+@pytest.mark.slow
 def test_reset_reinitialises_weights_keeps_masks_and_drops_optimizer_state(tmp_path):
     """reset_sac (sparse SimBa SAC, keep_mask; reset.temperature defaults to true since the
     actor is reset): train to step 200, then resume with

@@ -3,9 +3,12 @@
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT, SPECS
 
 
+@pytest.mark.slow
 def test_wheel_ships_templates_and_compiles(tmp_path):
     wheel_dir, site = tmp_path / "wheel", tmp_path / "site"
     r = subprocess.run(

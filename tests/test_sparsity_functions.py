@@ -205,6 +205,7 @@ def test_revival_restores_pruned_weights_with_their_values(a):
 
 
 # --------------------------------------------------------------------------- masks hold
+@pytest.mark.slow
 @pytest.mark.parametrize("optimizer", ["adam", "adamw"])
 def test_masks_hold_for_1000_updates(tmp_path, optimizer):
     overrides = list(SCRIPTS["a"][1])
@@ -261,6 +262,7 @@ def _budget(fan_in, fan_out, k, ratio, method):
     return min(d, max(max(math.ceil(n * math.log(n) / 2 - k), 0), q))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("criterion, distribution", [("random", "erk"), ("magnitude", "global"), ("synflow", "global"), ("snip", "uniform")])
 @pytest.mark.parametrize("method", ["tar", "uniform"])
 def test_realised_sparsity_after_revival(tmp_path, criterion, distribution, method):

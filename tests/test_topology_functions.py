@@ -210,6 +210,7 @@ def test_actor_loss_never_reaches_the_critic_growth_signal(const):
         assert torch.allclose(g, e)
 
 
+@pytest.mark.slow
 def test_mst_sac_critic_topology_changes_and_actor_mask_does_not(tmp_path):
     path = ROOT / "generated" / "mst_sac.py"
     args = ["--env-id", "Pendulum-v1", "--critic-width", "32", "--actor-width", "16", "--learning-starts", "100",

@@ -1,6 +1,9 @@
 """Structural variants the plan switches on (fixed vs learned temperature, AdamW, clipping,
 LayerNorm, gamma auto, TensorBoard off): each compiles, contains only what it uses, and runs."""
 
+import dataclasses
+import math
+
 import pytest
 
 from conftest import ROOT
@@ -13,6 +16,13 @@ VARIANTS = {
     "sac_ln_gamma_auto_entropy": ("sac_dense", ["networks.critic.layer_norm=true", "networks.actor.activation=elu", "train.gamma=auto", "train.target_entropy=-2.5", "logging.tensorboard=false"]),
     "td3_clip_block2": ("td3_dense", ["train.grad_clip=0.5", "networks.critic={arch: block, type: 2, depth: 2}", "logging.tensorboard=true"]),
     "ddpg_simba_actor": ("ddpg_dense", ["networks.actor={arch: simba, width: 32, depth: 1}", "networks.critic={arch: block, type: 5, width: 64}"]),
+}
+# Config's defaults each variant's overrides set
+FIELDS = {
+    "sac_fixed_alpha_clip_adamw": {"alpha": 0.2, "grad_clip": 1.0, "weight_decay": 0.01},
+    "sac_ln_gamma_auto_entropy": {"target_entropy": -2.5},
+    "td3_clip_block2": {"grad_clip": 0.5, "tensorboard": True},
+    "ddpg_simba_actor": {"actor_width": 32, "actor_depth": 1, "critic_width": 64},
 }
 
 
@@ -29,17 +39,30 @@ def _compile(tmp_path, spec, overrides):
     return path, c
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(VARIANTS))
 def test_variant_compiles_imports_and_runs(name, tmp_path):
+    """Config's defaults are the overrides, and a short run logs finite losses to its last step."""
     spec, overrides = VARIANTS[name]
     path, c = _compile(tmp_path, spec, overrides)
     mod = import_script(path)
+    defaults = dataclasses.asdict(mod.Config())
+    assert {k: defaults.get(k) for k in FIELDS[name]} == FIELDS[name]
     # tensorboard: true makes TensorBoard required; the test environment need not have it
-    no_tb = ["--no-tensorboard"] if hasattr(mod.Config(), "tensorboard") else []
+    no_tb = ["--no-tensorboard"] if "tensorboard" in defaults else []
     r = run_script(path, "--total-steps", "150", "--learning-starts", "50", "--eval-every", "150", "--eval-episodes", "1",
                    "--log-every", "50", "--run-dir", str(tmp_path / "run"), "--env-id", "Pendulum-v1", *no_tb, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
-    assert mod.Config() is not None
+    rows = _rows(tmp_path / "run")
+    assert [int(row["step"]) for row in rows if row["critic_loss"]] == [50, 100, 150]
+    assert math.isfinite(float(rows[0]["critic_loss"]))
+    for row in rows[1:]:  # the first update (step 50) updates no actor: policy_delay 2
+        assert math.isfinite(float(row["critic_loss"])) and math.isfinite(float(row["actor_loss"])), row
+        if "alpha_lr" in defaults:  # a learned temperature is logged, a fixed one is not
+            assert math.isfinite(float(row["alpha"]))
+        else:
+            assert row.get("alpha", "") == ""
+    assert math.isfinite(float(rows[-1]["eval_return"]))
 
 
 def test_only_what_the_spec_uses(tmp_path):
@@ -73,13 +96,13 @@ def _rows(run_dir):
         return [{k: v for k, v in row.items() if k not in ("time", "sps")} for row in csv.DictReader(f)]
 
 
+@pytest.mark.slow
 def test_diagnostics_grad_norm_is_nan_before_a_modules_first_update_and_resume_is_exact(tmp_path):
     """CleanRL's SAC (policy_delay 2, one update per step) updates its actor at every second
     update: at step learning_starts only the critic has been updated, so actor_grad_norm is nan
     (no gradient yet) and every other value is finite; the same after a reset of the actor
     until its next update. Diagnostics draw from the same RNG as training, and a resumed run
     reproduces them."""
-    import math
 
     path, _ = _compile(tmp_path, "sac_dense", ["diagnostics={every: 50}", "reset={every: 150, modules: [actor]}"])
     common = ["--critic-width", "32", "--actor-width", "32", "--learning-starts", "100", "--eval-every", "0", "--log-every", "50",
@@ -102,6 +125,7 @@ def test_diagnostics_grad_norm_is_nan_before_a_modules_first_update_and_resume_i
     assert _rows(part) == _rows(full)
 
 
+@pytest.mark.slow
 def test_diagnostics_do_not_change_training(tmp_path):
     """diagnose() draws a batch and random actions on a forked RNG: a run with diagnostics every
     50 steps trains exactly as one whose diagnostics never come (same losses, returns, alpha)."""
@@ -118,6 +142,7 @@ def test_diagnostics_do_not_change_training(tmp_path):
     assert [{k: row[k] for k in training} for row in runs["50"]] == [{k: row[k] for k in training} for row in runs["1000"]]
 
 
+@pytest.mark.slow
 def test_reset_without_keep_mask_draws_a_new_mask_and_leaves_other_modules_alone(tmp_path):
     """DDPG, a sparse actor (random masks) reset with keep_mask: false, the critic not reset:
     train to step 200, resume with learning_starts beyond the end so that the final checkpoint
