@@ -900,7 +900,9 @@ def main():
             checkpoint = torch.load(ckpt_path, map_location="cpu", weights_only=False)
         except Exception as e:  # not left by a kill (save_atomic): a disk error or a bad copy
             message = "put back a copy, or delete it and pass --resume to start the run again"
-            raise SystemExit(f"{ckpt_path} cannot be read ({type(e).__name__}): {message}")
+            raise SystemExit(
+                f"{ckpt_path} cannot be read ({type(e).__name__}): {message}"
+            ) from None
         saved, note = checkpoint["config"], f"resuming {ckpt_path} at step {checkpoint['step']}"
     elif cfg.resume and os.path.exists(config_path):  # killed before its first checkpoint
         with open(config_path) as f:

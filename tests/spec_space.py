@@ -46,7 +46,7 @@ def _put(d: dict, key: str, value) -> None:
 
 
 @st.composite
-def network(draw, module: str, preset: str | None) -> tuple[dict, str]:
+def network(draw, preset: str | None) -> tuple[dict, str]:
     """A module's network keys and its effective arch."""
     arch = draw(st.sampled_from((None, "mlp", "block", "simba")))
     effective = arch or PRESET_ARCH[preset]
@@ -154,7 +154,7 @@ def valid_specs(draw) -> dict:
     spec["train"] = draw(train(algorithm))
     networks, regimes = {}, {}
     for module in ("actor", "critic"):
-        net, _ = draw(network(module, preset))
+        net, _ = draw(network(preset))
         sp = draw(sparsity(module))
         if sp:
             net["sparsity"] = sp

@@ -54,7 +54,7 @@ def test_ensemble_block_critic_members_are_independent_block_mlps():
     for e in range(2):
         single = MOD.BlockMLP(5, 8, 1, 1, activation=F.elu, layer_norm=True, residual=True)
         with torch.no_grad():
-            for (name, p), (_, pe) in zip(single.named_parameters(), critic.q.named_parameters()):
+            for (_, p), (_, pe) in zip(single.named_parameters(), critic.q.named_parameters()):
                 p.copy_(pe[e].T if p.dim() == 2 else pe[e].reshape(p.shape))
         torch.testing.assert_close(q[e], single(x).squeeze(-1))
     bound = math.sqrt(2) * math.sqrt(6 / (5 + 8))

@@ -36,7 +36,7 @@ def test_no_timestamps_or_machine_paths(tmp_path):
         assert not re.search(r"\b\d\d:\d\d:\d\d\b", text), "no times in generated files"
 
 
-def test_output_does_not_depend_on_how_the_spec_path_is_written(tmp_path):
+def test_output_does_not_depend_on_how_the_spec_path_is_written():
     import os
 
     a = compile_specs([str(SPECS[0])], [])[0].source

@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from conftest import GENERATED, SPECS
+from conftest import GENERATED
 from generated_utils import import_script, run_script
 
 SCRIPTS = sorted(GENERATED.glob("*.py"))
@@ -60,7 +60,7 @@ def test_dry_run_json_contract(path, tmp_path):
     assert set(plan) == {"name", "algorithm", "modules"}
     assert plan["name"] == path.stem
     assert {"actor", "critic"} <= set(plan["modules"])
-    for module, info in plan["modules"].items():
+    for info in plan["modules"].values():
         assert set(info) == {"regime", "level", "total", "active", "layers"}
         assert info["total"] == sum(l["shape"][0] * l["shape"][1] for l in info["layers"])
         assert info["active"] == sum(l["active"] for l in info["layers"])

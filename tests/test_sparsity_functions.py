@@ -76,7 +76,7 @@ def test_uniform_counts_keep_dense_layers_inside_the_budget(a):
     ([[256, 23], [256, 256], [1, 256]], 0.9, [2439, 4475, 256]),  # a critic head
     ([[512, 4], [512, 512], [2, 512]], 0.9, [2048, 23451, 1024]),  # DQN CartPole
 ])
-def test_er_counts_match_the_rigl_oracle(b, a, shapes, level, expected):
+def test_er_counts_match_the_rigl_oracle(a, shapes, level, expected):
     assert a.er_counts(shapes, level, [False] * len(shapes)) == expected
 
 

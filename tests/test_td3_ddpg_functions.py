@@ -95,7 +95,7 @@ def simba_ddpg(tmp_path_factory):
 class _SumQ(torch.nn.Module):
     """A stand-in critic: Q(s, a) = sum of the action's entries."""
 
-    def forward(self, obs, actions):
+    def forward(self, _obs, actions):
         return actions.sum(-1)
 
 

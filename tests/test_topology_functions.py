@@ -105,7 +105,7 @@ def test_gmp_schedule(sched, final, expected):
     assert sched.scheduled_sparsity(500, 0.0, 0.95, 200, 800, 3) == pytest.approx(0.83125)
 
 
-def _net_and_masks(m, regime_setup):
+def _net_and_masks(regime_setup):
     torch.manual_seed(0)
     net = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 2))
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
@@ -129,7 +129,7 @@ def test_dst_keeps_active_counts_for_20_updates(const):
         masks.apply()
         return masks
 
-    net, opt, masks = _net_and_masks(const, setup)
+    net, opt, masks = _net_and_masks(setup)
     counts = [int(m.sum()) for m in masks.masks]
     history = _train_steps(net, opt, masks, const, 100)
     assert masks.updates == 20
@@ -268,7 +268,7 @@ class _FixedQ(nn.Module):
         super().__init__()
         self.q = q
 
-    def forward(self, obs, actions):
+    def forward(self, _obs, _actions):
         return self.q
 
 
