@@ -27,15 +27,34 @@ import tempfile
 from pathlib import Path
 
 
-def measure(script: Path, env_id: str, warmup: int, steps: int, extra: list[str]) -> tuple[float, float]:
+def measure(
+    script: Path, env_id: str, warmup: int, steps: int, extra: list[str]
+) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = Path(tmp) / "run"
         cmd = [
-            sys.executable, str(script), "--env-id", env_id, "--total-steps", str(warmup + steps),
-            "--learning-starts", str(warmup), "--log-every", str(math.gcd(warmup, steps // 4) or 1), "--eval-every", "0",
-            "--checkpoint-every", "0", "--no-save-buffer", "--run-dir", str(run_dir), *extra,
+            sys.executable,
+            str(script),
+            "--env-id",
+            env_id,
+            "--total-steps",
+            str(warmup + steps),
+            "--learning-starts",
+            str(warmup),
+            "--log-every",
+            str(math.gcd(warmup, steps // 4) or 1),
+            "--eval-every",
+            "0",
+            "--checkpoint-every",
+            "0",
+            "--no-save-buffer",
+            "--run-dir",
+            str(run_dir),
+            *extra,
         ]
-        r = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        r = subprocess.run(
+            cmd, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"}
+        )
         if r.returncode != 0:
             raise SystemExit(f"{script} failed:\n{r.stderr[-3000:]}")
         with open(run_dir / "metrics.csv", newline="") as f:
@@ -54,8 +73,12 @@ def main() -> int:
     p.add_argument("--repeats", type=int, default=3)
     args, extra = p.parse_known_args()
     extra = [a for a in extra if a != "--"]
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}")
-    print(f"# {args.env_id}, {args.warmup} warm-up + {args.steps} training steps, median of {args.repeats} {' '.join(extra)}")
+    print(
+        f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}"
+    )
+    print(
+        f"# {args.env_id}, {args.warmup} warm-up + {args.steps} training steps, median of {args.repeats} {' '.join(extra)}"
+    )
     print("| script | training-phase steps/s (median) | runs | wall steps/s (median) | runs |")
     print("|---|---|---|---|---|")
     # rounds of one run per script, so that a drift in the machine's load hits every script alike
@@ -65,7 +88,9 @@ def main() -> int:
             runs[script].append(measure(script, args.env_id, args.warmup, args.steps, extra))
     for script, results in runs.items():
         sps, wall = [r[0] for r in results], [r[1] for r in results]
-        cells = [f"{statistics.median(x):.1f} | {', '.join(f'{r:.1f}' for r in x)}" for x in (sps, wall)]
+        cells = [
+            f"{statistics.median(x):.1f} | {', '.join(f'{r:.1f}' for r in x)}" for x in (sps, wall)
+        ]
         print(f"| {script.name} | {cells[0]} | {cells[1]} |", flush=True)
     return 0
 

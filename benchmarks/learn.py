@@ -36,30 +36,58 @@ def main() -> int:
     for seed in args.seeds:
         run_dir = args.out / f"{args.script.stem}__{args.env_id}__{seed}"
         cmd = [
-            sys.executable, str(args.script), "--env-id", args.env_id, "--total-steps", str(args.steps),
-            "--seed", str(seed), "--eval-every", str(args.eval_every), "--eval-episodes", str(args.eval_episodes),
-            "--log-every", str(args.eval_every), "--run-dir", str(run_dir), "--no-tensorboard", *extra,
+            sys.executable,
+            str(args.script),
+            "--env-id",
+            args.env_id,
+            "--total-steps",
+            str(args.steps),
+            "--seed",
+            str(seed),
+            "--eval-every",
+            str(args.eval_every),
+            "--eval-episodes",
+            str(args.eval_episodes),
+            "--log-every",
+            str(args.eval_every),
+            "--run-dir",
+            str(run_dir),
+            "--no-tensorboard",
+            *extra,
         ]
         if (run_dir / "metrics.csv").exists():
             cmd.append("--resume")  # continue (or just re-read) an existing run
         t0 = time.perf_counter()
-        r = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        r = subprocess.run(
+            cmd, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"}
+        )
         wall = time.perf_counter() - t0
         if r.returncode != 0:
             print(r.stdout[-2000:], r.stderr[-4000:], file=sys.stderr)
             return 1
         with open(run_dir / "metrics.csv", newline="") as f:
-            evals = [(int(row["step"]), float(row["eval_return"])) for row in csv.DictReader(f) if row["eval_return"]]
-        passed = next((s for s, v in evals if args.threshold is not None and v > args.threshold), None)
+            evals = [
+                (int(row["step"]), float(row["eval_return"]))
+                for row in csv.DictReader(f)
+                if row["eval_return"]
+            ]
+        passed = next(
+            (s for s, v in evals if args.threshold is not None and v > args.threshold), None
+        )
         rows.append((seed, evals[-1][1], max(v for _, v in evals), passed, wall))
-        print(f"seed {seed}: final {evals[-1][1]:.1f}  best {max(v for _, v in evals):.1f}  "
-              f"passed at {passed}  ({wall:.0f} s)", flush=True)
+        print(
+            f"seed {seed}: final {evals[-1][1]:.1f}  best {max(v for _, v in evals):.1f}  "
+            f"passed at {passed}  ({wall:.0f} s)",
+            flush=True,
+        )
     print()
     print(f"| {args.script.name} | {args.env_id} | {args.steps} steps | " + " ".join(extra))
     print("| seed | final eval | best eval | first step above threshold | wall (s) |")
     print("|---|---|---|---|---|")
     for seed, final, best, passed, wall in rows:
-        print(f"| {seed} | {final:.1f} | {best:.1f} | {passed if passed is not None else '-'} | {wall:.0f} |")
+        print(
+            f"| {seed} | {final:.1f} | {best:.1f} | {passed if passed is not None else '-'} | {wall:.0f} |"
+        )
     if args.threshold is not None:
         ok = sum(1 for r in rows if r[3] is not None)
         print(f"\n{ok}/{len(rows)} seeds passed {args.threshold}")

@@ -34,7 +34,8 @@ COMMON_TRAIN_KEYS = (
 # `ddpg_variant` (specc): CleanRL's DDPG (target actor, noise-free losses) or SimBa's (no target
 # actor, exploration noise in the actor loss and the target action, actor-first update order).
 TRAIN_KEYS: dict[str, tuple[str, ...]] = {
-    "sac": COMMON_TRAIN_KEYS + ("alpha", "alpha_init", "alpha_lr", "target_entropy", "policy_delay"),
+    "sac": COMMON_TRAIN_KEYS
+    + ("alpha", "alpha_init", "alpha_lr", "target_entropy", "policy_delay"),
     "td3": COMMON_TRAIN_KEYS + ("exploration_noise", "policy_delay", "policy_noise", "noise_clip"),
     "ddpg": COMMON_TRAIN_KEYS + ("exploration_noise", "policy_delay", "ddpg_variant"),
     "mrq": (),  # MR.Q's own keys arrive with its templates
@@ -60,7 +61,9 @@ class Preset:
     train: dict[str, dict[str, Any]]  # algorithm -> key -> value
     networks: dict[str, dict[str, dict[str, Any]]]  # algorithm -> module -> key -> value
     runtime: dict[str, Any]  # dotted key -> value (eval.every, ...)
-    options: dict[str, dict[str, Any]] = field(default_factory=dict)  # algorithm -> structural choices
+    options: dict[str, dict[str, Any]] = field(
+        default_factory=dict
+    )  # algorithm -> structural choices
 
 
 _CLEANRL_MLP = {"arch": "mlp", "width": 256, "depth": 2, "activation": "relu", "layer_norm": False}
@@ -114,7 +117,10 @@ PRESETS: dict[str, Preset] = {
                 "ddpg_variant": "cleanrl",  # target actor, noise-free losses
             },
         },
-        networks={a: {"actor": dict(_CLEANRL_MLP), "critic": dict(_CLEANRL_MLP)} for a in ("sac", "td3", "ddpg")},
+        networks={
+            a: {"actor": dict(_CLEANRL_MLP), "critic": dict(_CLEANRL_MLP)}
+            for a in ("sac", "td3", "ddpg")
+        },
         runtime={},
     ),
     "tar": Preset(
@@ -155,7 +161,10 @@ PRESETS: dict[str, Preset] = {
                 "ddpg_variant": "cleanrl",  # the table is silent: CleanRL's
             },
         },
-        networks={a: {"actor": dict(_CLEANRL_MLP), "critic": dict(_CLEANRL_MLP)} for a in ("sac", "td3", "ddpg")},
+        networks={
+            a: {"actor": dict(_CLEANRL_MLP), "critic": dict(_CLEANRL_MLP)}
+            for a in ("sac", "td3", "ddpg")
+        },
         runtime={"eval.every": 2500, "checkpoint.every": 100000},
     ),
     "simba": Preset(
@@ -202,14 +211,23 @@ PRESETS: dict[str, Preset] = {
             },
         },
         networks={
-            a: {"actor": {"arch": "simba", "width": 128, "depth": 1}, "critic": {"arch": "simba", "width": 512, "depth": 2}}
+            a: {
+                "actor": {"arch": "simba", "width": 128, "depth": 1},
+                "critic": {"arch": "simba", "width": 512, "depth": 2},
+            }
             for a in ("sac", "ddpg")
         },
         runtime={"eval.every": 5000},
         # SimBa's SAC update order: actor, temperature, critic, target (scale_rl sac_update.py)
         options={"sac": {"actor_first": True}},
     ),
-    "mrq": Preset(name="mrq", source="MR.Q (Fujimoto et al. 2025), MRQ/MRQ.py Hyperparameters", train={}, networks={}, runtime={}),
+    "mrq": Preset(
+        name="mrq",
+        source="MR.Q (Fujimoto et al. 2025), MRQ/MRQ.py Hyperparameters",
+        train={},
+        networks={},
+        runtime={},
+    ),
 }
 
 # specc's own defaults (not from a preset): the spec language's documented defaults.
@@ -226,7 +244,13 @@ DEFAULTS: dict[str, Any] = {
     # Ma et al.'s code (scale_rl/networks/metrics.py). k = 16 is specc's choice (the paper gives
     # none): per-sample gradients hold k copies of the module's parameters.
     "diagnostics.every": 10000,
-    "diagnostics.metrics": ["dormant_ratio", "srank", "grad_norm", "param_norm", "grad_interference"],
+    "diagnostics.metrics": [
+        "dormant_ratio",
+        "srank",
+        "grad_norm",
+        "param_norm",
+        "grad_interference",
+    ],
     "diagnostics.dormant_tau": 0.1,
     "diagnostics.srank_delta": 0.01,
     "diagnostics.batch_size": 256,
@@ -244,7 +268,11 @@ DEFAULTS: dict[str, Any] = {
 }
 
 # What `diagnostics.dormant_layers: auto` means per architecture.
-DORMANT_LAYERS_AUTO: dict[str, str] = {"simba": "dense_outputs", "mlp": "activations", "block": "activations"}
+DORMANT_LAYERS_AUTO: dict[str, str] = {
+    "simba": "dense_outputs",
+    "mlp": "activations",
+    "block": "activations",
+}
 
 # Network keys by architecture (which keys an arch uses).
 ARCH_KEYS: dict[str, tuple[str, ...]] = {
@@ -264,7 +292,14 @@ BLOCK_TYPES: dict[int, tuple[str, bool, bool]] = {
 }
 
 # Fallback network defaults when a preset gives none for a module.
-NETWORK_DEFAULTS: dict[str, Any] = {"arch": "mlp", "width": 256, "depth": 2, "activation": "relu", "layer_norm": False, "residual": False}
+NETWORK_DEFAULTS: dict[str, Any] = {
+    "arch": "mlp",
+    "width": 256,
+    "depth": 2,
+    "activation": "relu",
+    "layer_norm": False,
+    "residual": False,
+}
 
 
 def presets_for(algorithm: str) -> list[str]:
@@ -311,7 +346,10 @@ TARGETS: dict[str, dict[str, str]] = {
 }
 
 # What a module's forward takes (SynFlow scores it on all-ones inputs of these sizes).
-MODULE_INPUTS: dict[str, tuple[str, ...]] = {"actor": ("obs_dim",), "critic": ("obs_dim", "act_dim")}
+MODULE_INPUTS: dict[str, tuple[str, ...]] = {
+    "actor": ("obs_dim",),
+    "critic": ("obs_dim", "act_dim"),
+}
 
 # What a module's forward takes from a replay batch (diagnostics run it on one).
 MODULE_BATCH_INPUTS: dict[str, tuple[str, ...]] = {"actor": ("obs",), "critic": ("obs", "actions")}

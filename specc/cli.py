@@ -26,24 +26,49 @@ EXIT_OK, EXIT_DIFF, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="specc", description="Compile sparse deep-RL experiment specs into standalone PyTorch training scripts.")
+    p = argparse.ArgumentParser(
+        prog="specc",
+        description="Compile sparse deep-RL experiment specs into standalone PyTorch training scripts.",
+    )
     p.add_argument("--version", action="version", version=f"specc {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    c = sub.add_parser("compile", help="compile specs into scripts", description="Compile each SPEC into DIR/<name>.py.")
+    c = sub.add_parser(
+        "compile",
+        help="compile specs into scripts",
+        description="Compile each SPEC into DIR/<name>.py.",
+    )
     c.add_argument("specs", nargs="+", metavar="SPEC")
     c.add_argument("-o", "--out", required=True, metavar="DIR", help="output folder")
-    c.add_argument("-s", "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a spec key (repeatable), e.g. -s train.total_steps=50000")
-    c.add_argument("--check", action="store_true", help="write nothing; exit 1 with a diff if DIR differs from what would be written")
+    c.add_argument(
+        "-s",
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a spec key (repeatable), e.g. -s train.total_steps=50000",
+    )
+    c.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 with a diff if DIR differs from what would be written",
+    )
 
     v = sub.add_parser("validate", help="validate specs without writing anything")
     v.add_argument("specs", nargs="+", metavar="SPEC")
-    v.add_argument("-s", "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    v.add_argument(
+        "-s", "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE"
+    )
 
-    e = sub.add_parser("explain", help="print the resolved spec, each value annotated with its source")
+    e = sub.add_parser(
+        "explain", help="print the resolved spec, each value annotated with its source"
+    )
     e.add_argument("spec", metavar="SPEC")
-    e.add_argument("-s", "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    e.add_argument(
+        "-s", "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE"
+    )
 
     sub.add_parser("schema", help="print the JSON Schema of the spec language (for YAML editors)")
 
@@ -54,7 +79,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     pl.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
     pl.add_argument("-o", "--out", required=True, metavar="FILE.png", help="the PNG to write")
-    pl.add_argument("--metric", dest="metrics", action="append", default=[], metavar="NAME", help="also plot this metrics.csv column (repeatable), e.g. --metric critic_loss")
+    pl.add_argument(
+        "--metric",
+        dest="metrics",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also plot this metrics.csv column (repeatable), e.g. --metric critic_loss",
+    )
     return p
 
 
@@ -69,10 +101,18 @@ def _compile(args: argparse.Namespace) -> int:
             if old != c.source:
                 drift = True
                 sys.stdout.writelines(
-                    difflib.unified_diff(old.splitlines(True), c.source.splitlines(True), fromfile=str(target), tofile=f"{target} (fresh compile of {c.spec_path})")
+                    difflib.unified_diff(
+                        old.splitlines(True),
+                        c.source.splitlines(True),
+                        fromfile=str(target),
+                        tofile=f"{target} (fresh compile of {c.spec_path})",
+                    )
                 )
         if drift:
-            print(f"specc: {out_dir} differs from a fresh compile; run: specc compile {' '.join(args.specs)} -o {out_dir}", file=sys.stderr)
+            print(
+                f"specc: {out_dir} differs from a fresh compile; run: specc compile {' '.join(args.specs)} -o {out_dir}",
+                file=sys.stderr,
+            )
             return EXIT_DIFF
         return EXIT_OK
     for c in outputs:
@@ -99,7 +139,9 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _explain(args: argparse.Namespace) -> int:
     _, _, tree, plan = front_end(args.spec, args.overrides)
-    print(f"# {args.spec} resolved by specc {__version__}; '# source' says where each value came from")
+    print(
+        f"# {args.spec} resolved by specc {__version__}; '# source' says where each value came from"
+    )
     sys.stdout.write(tree_to_yaml(tree, with_sources=True))
     return EXIT_OK
 
@@ -139,7 +181,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # noqa: BLE001 - never show a traceback to a user
-        print(f"specc: internal error (a bug in specc, please report it): {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(
+            f"specc: internal error (a bug in specc, please report it): {type(exc).__name__}: {exc}",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
     return EXIT_ERROR  # pragma: no cover
 

@@ -58,7 +58,13 @@ def compile_specs(paths: list[str], overrides: list[str]) -> list[Compiled]:
     seen: dict[str, str] = {}
     for c in out:
         if c.filename in seen:
-            diags.append(Diagnostic(Location(c.spec_path), f"writes {c.filename}, as {seen[c.filename]} does: give one of them another name", "name"))
+            diags.append(
+                Diagnostic(
+                    Location(c.spec_path),
+                    f"writes {c.filename}, as {seen[c.filename]} does: give one of them another name",
+                    "name",
+                )
+            )
         seen.setdefault(c.filename, c.spec_path)
     if diags:
         raise SpecError(diags)

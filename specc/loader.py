@@ -62,7 +62,9 @@ class SourceMap:
             table = self.values if (at == "value" and i == len(path)) else self.keys
             span = table.get(p) or self.keys.get(p)
             if span is not None:
-                return Location(self.source, span.line, span.col, span.width, self._line_text(span.line))
+                return Location(
+                    self.source, span.line, span.col, span.width, self._line_text(span.line)
+                )
         return Location(self.source, 1, 1, 1, self._line_text(1))
 
 
@@ -115,14 +117,20 @@ class _Builder:
         self.diags: list[Diagnostic] = []
 
     def error(self, span: Span, message: str, key: str = "") -> None:
-        loc = Location(self.source, span.line, span.col, span.width, self.smap._line_text(span.line))
+        loc = Location(
+            self.source, span.line, span.col, span.width, self.smap._line_text(span.line)
+        )
         self.diags.append(Diagnostic(loc, message, key))
 
     def build(self, node: Node, path: Path_) -> Any:
         self.smap.values[path] = _span(node)
-        expected = "tag:yaml.org,2002:map" if isinstance(node, MappingNode) else "tag:yaml.org,2002:seq"
+        expected = (
+            "tag:yaml.org,2002:map" if isinstance(node, MappingNode) else "tag:yaml.org,2002:seq"
+        )
         if isinstance(node, (MappingNode, SequenceNode)) and node.tag != expected:
-            self.error(_span(node), f"YAML tag {node.tag!r} is not allowed in a spec", _dotted(path))
+            self.error(
+                _span(node), f"YAML tag {node.tag!r} is not allowed in a spec", _dotted(path)
+            )
             return None
         if isinstance(node, MappingNode):
             out: dict[str, Any] = {}
@@ -160,7 +168,9 @@ class _Builder:
 
     def scalar(self, node: ScalarNode, path: Path_) -> Any:
         if node.tag not in _SCALAR_TAGS:
-            self.error(_span(node), f"YAML tag {node.tag!r} is not allowed in a spec", _dotted(path))
+            self.error(
+                _span(node), f"YAML tag {node.tag!r} is not allowed in a spec", _dotted(path)
+            )
             return _BAD
         value = self.yaml.constructor.construct_object(node, deep=True)
         return plain(value)
@@ -192,7 +202,9 @@ def _dotted(path: Path_) -> str:
 dotted = _dotted
 
 
-def parse_yaml_text(text: str, source: str, lines: list[str] | None = None) -> tuple[Any, SourceMap, list[Diagnostic]]:
+def parse_yaml_text(
+    text: str, source: str, lines: list[str] | None = None
+) -> tuple[Any, SourceMap, list[Diagnostic]]:
     """Compose and build ``text``; returns (data, source map, diagnostics)."""
     lines = lines if lines is not None else text.splitlines()
     smap = SourceMap(source, lines)
@@ -207,7 +219,11 @@ def parse_yaml_text(text: str, source: str, lines: list[str] | None = None) -> t
         if line > len(lines) and lines:  # an error at the end of the input: show the last line
             line, col = len(lines), len(lines[-1]) + 1
         text_line = lines[line - 1] if 1 <= line <= len(lines) else None
-        return None, smap, [Diagnostic(Location(source, line, col, 1, text_line), f"invalid YAML: {problem}")]
+        return (
+            None,
+            smap,
+            [Diagnostic(Location(source, line, col, 1, text_line), f"invalid YAML: {problem}")],
+        )
     except YAMLError as exc:  # pragma: no cover - ruamel always marks its errors
         return None, smap, [Diagnostic(Location(source), f"invalid YAML: {exc}")]
     if node is None:
@@ -225,21 +241,39 @@ def load_spec(path: str) -> LoadedSpec:
     except FileNotFoundError:
         raise SpecError([Diagnostic(Location(path), "no such file")]) from None
     except IsADirectoryError:
-        raise SpecError([Diagnostic(Location(path), "is a directory, expected a YAML spec file")]) from None
+        raise SpecError(
+            [Diagnostic(Location(path), "is a directory, expected a YAML spec file")]
+        ) from None
     except OSError as exc:
         raise SpecError([Diagnostic(Location(path), f"cannot read: {exc.strerror}")]) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise SpecError([Diagnostic(Location(path), f"not UTF-8 text (byte {exc.start})")]) from None
+        raise SpecError(
+            [Diagnostic(Location(path), f"not UTF-8 text (byte {exc.start})")]
+        ) from None
     if text.startswith("\ufeff"):
         text = text[1:]
     data, smap, diags = parse_yaml_text(text, path)
     if diags:
         raise SpecError(diags)
     if data is None:
-        raise SpecError([Diagnostic(Location(path, 1, 1, 1, smap._line_text(1)), "the spec is empty; expected a mapping with at least 'specc', 'name', 'algorithm' and 'env'")])
+        raise SpecError(
+            [
+                Diagnostic(
+                    Location(path, 1, 1, 1, smap._line_text(1)),
+                    "the spec is empty; expected a mapping with at least 'specc', 'name', 'algorithm' and 'env'",
+                )
+            ]
+        )
     if not isinstance(data, dict):
         span = smap.values[()]
-        raise SpecError([Diagnostic(Location(path, span.line, span.col, span.width, smap._line_text(span.line)), f"the spec must be a mapping of keys to values, not a {type(data).__name__}")])
+        raise SpecError(
+            [
+                Diagnostic(
+                    Location(path, span.line, span.col, span.width, smap._line_text(span.line)),
+                    f"the spec must be a mapping of keys to values, not a {type(data).__name__}",
+                )
+            ]
+        )
     return LoadedSpec(path=path, raw=raw, data=data, smap=smap)

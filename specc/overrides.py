@@ -30,7 +30,11 @@ def parse_override(text: str) -> tuple[Override | None, list[Diagnostic]]:
     segments = key.split(".") if key else []
     if not segments or not all(_SEGMENT.match(s) for s in segments):
         loc = Location(label, 0, 1, max(len(key), 1), shown, is_override=True)
-        return None, [Diagnostic(loc, f"invalid key {key!r}: expected a dotted path such as train.total_steps")]
+        return None, [
+            Diagnostic(
+                loc, f"invalid key {key!r}: expected a dotted path such as train.total_steps"
+            )
+        ]
     path = tuple(int(s) if s.isdigit() else s for s in segments)
     if isinstance(path[0], int):
         loc = Location(label, 0, 1, max(len(key), 1), shown, is_override=True)
@@ -68,7 +72,13 @@ def apply_overrides(spec: LoadedSpec, overrides: list[str]) -> list[Diagnostic]:
                 node = None
             if not isinstance(node, (dict, list)):
                 parent = ".".join(str(s) for s in ov.path[: i + 1])
-                diags.append(Diagnostic(ov.location("key"), f"cannot set {ov.key!r}: {parent!r} is not a mapping", ov.key))
+                diags.append(
+                    Diagnostic(
+                        ov.location("key"),
+                        f"cannot set {ov.key!r}: {parent!r} is not a mapping",
+                        ov.key,
+                    )
+                )
                 break
         else:
             last = ov.path[-1]

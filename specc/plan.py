@@ -34,14 +34,22 @@ class SparsityPlan:
     regime: str  # dense | sst (dst, d2s, s2d arrive with their templates)
     level: float = 0.0
     distribution: str = ""  # uniform | er | erk | global
-    criterion: str = ""  # random | magnitude | synflow | snip; "" for d2s (it starts dense, no initial mask)
+    criterion: str = (
+        ""  # random | magnitude | synflow | snip; "" for d2s (it starts dense, no initial mask)
+    )
     prune_at: int = 0
     dense_layers: tuple[str, ...] = ()  # layer names (module-relative) kept dense
-    output_layers: tuple[str, ...] = ()  # the module's output layers (SynFlow's R sums their outputs)
-    inputs: tuple[str, ...] = ()  # what the module's forward takes: "obs_dim" | "act_dim" (SynFlow's all-ones input)
+    output_layers: tuple[
+        str, ...
+    ] = ()  # the module's output layers (SynFlow's R sums their outputs)
+    inputs: tuple[
+        str, ...
+    ] = ()  # what the module's forward takes: "obs_dim" | "act_dim" (SynFlow's all-ones input)
     revival: str = "none"  # none | uniform | tar
     revival_ratio: float = 0.0
-    growth: str = ""  # dynamic regimes: set | rigl | importance; "" = no drop-and-grow (d2s without topology.method)
+    growth: str = (
+        ""  # dynamic regimes: set | rigl | importance; "" = no drop-and-grow (d2s without topology.method)
+    )
     topology_every: int = 0
     drop_fraction: float = 0.0
     decay: str = ""  # cosine | constant | linear
@@ -91,7 +99,12 @@ class SparsityCode:
         return len(self.growth) > 1 or (self.prune_only and bool(self.growth))
 
 
-ALLOCATION_FUNCTIONS = {"uniform": "uniform_counts", "er": "er_counts", "erk": "er_counts", "global": "global_count"}
+ALLOCATION_FUNCTIONS = {
+    "uniform": "uniform_counts",
+    "er": "er_counts",
+    "erk": "er_counts",
+    "global": "global_count",
+}
 
 
 def _ordered(values) -> tuple[str, ...]:
@@ -152,10 +165,16 @@ class AlgoPlan:
     gamma_auto: bool  # discount from the SimBa/TD-MPC2 heuristic at run time
     learned_alpha: bool  # sac: learned temperature
     target_entropy: str  # sac: "per_dim" (a multiple of |A|) | "fixed" | ""
-    actor_first: bool  # update order: actor (and temperature) before the critic (SimBa) or after (CleanRL)
+    actor_first: (
+        bool  # update order: actor (and temperature) before the critic (SimBa) or after (CleanRL)
+    )
     log_std_min: float  # sac: lower bound of the policy's log std (CleanRL -5, SimBa -10)
-    targets: dict[str, str]  # module -> the variable holding its target network (a mask applies to both)
-    ddpg_variant: str = ""  # ddpg: "cleanrl" (target actor) | "simba" (no target actor, noisy losses, actor first); "" otherwise
+    targets: dict[
+        str, str
+    ]  # module -> the variable holding its target network (a mask applies to both)
+    ddpg_variant: str = (
+        ""  # ddpg: "cleanrl" (target actor) | "simba" (no target actor, noisy losses, actor first); "" otherwise
+    )
 
 
 @dataclass(frozen=True)
@@ -176,9 +195,13 @@ class RuntimePlan:
 class DiagnosticsPlan:
     """Network-health metrics of every module, computed every `diagnostics_every` env steps."""
 
-    metrics: tuple[str, ...]  # dormant_ratio | srank | grad_norm | param_norm | grad_interference, spec order
+    metrics: tuple[
+        str, ...
+    ]  # dormant_ratio | srank | grad_norm | param_norm | grad_interference, spec order
     modules: tuple[str, ...]  # the modules measured (all of the agent's), in module order
-    inputs: dict[str, tuple[str, ...]]  # module -> what its activations() takes from a batch: "obs" | "actions"
+    inputs: dict[
+        str, tuple[str, ...]
+    ]  # module -> what its activations() takes from a batch: "obs" | "actions"
     # arch -> what dormant_ratio scores in that trunk class: "dense_outputs" (every hidden
     # Linear output before its activation, Ma et al.'s code) | "activations" (post-activation
     # outputs, the paper's formula); only the archs of the script, only with dormant_ratio
@@ -194,7 +217,9 @@ class ResetPlan:
 
     modules: tuple[str, ...]  # in module order
     keep_mask: bool  # sparse modules keep their masks (else the initial mask is drawn again)
-    temperature: bool = False  # sac with a learned temperature: log_alpha back to its init, its optimizer state dropped
+    temperature: bool = (
+        False  # sac with a learned temperature: log_alpha back to its init, its optimizer state dropped
+    )
 
 
 @dataclass(frozen=True)
@@ -226,7 +251,9 @@ class Plan:
     def probes_activations(self) -> bool:
         """Diagnostics read hidden activations (dormant_ratio, srank): the network classes get
         an activations() method."""
-        return self.diagnostics is not None and bool({"dormant_ratio", "srank"} & set(self.diagnostics.metrics))
+        return self.diagnostics is not None and bool(
+            {"dormant_ratio", "srank"} & set(self.diagnostics.metrics)
+        )
 
     @property
     def sparse_networks(self) -> tuple[NetworkPlan, ...]:
@@ -255,7 +282,9 @@ class Plan:
     @property
     def network_templates(self) -> tuple[str, ...]:
         """Each network template once, in module order."""
-        seen: list[str] = ["networks/ensemble.py.jinja"] if any(n.ensemble > 1 for n in self.networks) else []
+        seen: list[str] = (
+            ["networks/ensemble.py.jinja"] if any(n.ensemble > 1 for n in self.networks) else []
+        )
         for n in self.networks:
             if n.template not in seen:
                 seen.append(n.template)

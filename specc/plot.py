@@ -105,7 +105,13 @@ def load_run(run_dir: str | Path) -> Run:
         raise PlotError([_error(metrics, "empty file: no header row")])
     header = tuple(rows[0])
     if STEP not in header:
-        raise PlotError([_error(metrics, f"no {STEP!r} column in the header row", "header: " + ",".join(header))])
+        raise PlotError(
+            [
+                _error(
+                    metrics, f"no {STEP!r} column in the header row", "header: " + ",".join(header)
+                )
+            ]
+        )
     step_at = header.index(STEP)
     points: dict[str, list[tuple[float, float]]] = {}
     for lineno, row in enumerate(rows[1:], start=2):
@@ -115,14 +121,23 @@ def load_run(run_dir: str | Path) -> Run:
         try:
             step = float(row[step_at])
         except (IndexError, ValueError):
-            raise PlotError([_error(metrics, f"line {lineno}: {STEP!r} is not a number: {row[step_at] if step_at < len(row) else ''!r}")]) from None
+            raise PlotError(
+                [
+                    _error(
+                        metrics,
+                        f"line {lineno}: {STEP!r} is not a number: {row[step_at] if step_at < len(row) else ''!r}",
+                    )
+                ]
+            ) from None
         for col, cell in cells.items():
             if col == STEP or not cell.strip():
                 continue
             try:
                 value = float(cell)
             except ValueError:
-                raise PlotError([_error(metrics, f"line {lineno}: column {col!r} is not a number: {cell!r}")]) from None
+                raise PlotError(
+                    [_error(metrics, f"line {lineno}: column {col!r} is not a number: {cell!r}")]
+                ) from None
             if math.isfinite(value):
                 points.setdefault(col, []).append((step, value))
     columns: dict[str, Curve] = {}
@@ -202,10 +217,16 @@ def _quantities(runs: Sequence[Run], metrics: Sequence[str]) -> list[str]:
     diags = []
     for m in metrics:
         if m == STEP:
-            diags.append(_error(f"--metric {m}", f"{STEP!r} is the x axis of every plot, not a metric"))
+            diags.append(
+                _error(f"--metric {m}", f"{STEP!r} is the x axis of every plot, not a metric")
+            )
         elif m not in known:
             diags.append(
-                _error(f"--metric {m}", f"no run has a column {m!r}{did_you_mean(m, known)}", "columns: " + ", ".join(sorted(known)))
+                _error(
+                    f"--metric {m}",
+                    f"no run has a column {m!r}{did_you_mean(m, known)}",
+                    "columns: " + ", ".join(sorted(known)),
+                )
             )
     if diags:
         raise PlotError(diags)
@@ -253,7 +274,13 @@ def plot(run_dirs: Sequence[str | Path], out: str | Path, metrics: Sequence[str]
                 continue
             color = f"C{i % 10}"
             label = f"{name} ({agg.n_seeds} seed{'s' if agg.n_seeds != 1 else ''})"
-            ax.plot(agg.steps, agg.mean, color=color, label=label, marker="o" if len(agg.steps) == 1 else None)
+            ax.plot(
+                agg.steps,
+                agg.mean,
+                color=color,
+                label=label,
+                marker="o" if len(agg.steps) == 1 else None,
+            )
             if agg.n_seeds >= 2:
                 ax.fill_between(agg.steps, agg.low, agg.high, color=color, alpha=0.25, linewidth=0)
                 banded = True
@@ -263,9 +290,17 @@ def plot(run_dirs: Sequence[str | Path], out: str | Path, metrics: Sequence[str]
         if ax.get_lines():
             ax.legend(fontsize="small")
         else:
-            ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center", color="gray")
-    fig.suptitle("mean over seeds; band: mean ± 1 standard deviation" if banded else "one seed per spec: no band")
+            ax.text(
+                0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center", color="gray"
+            )
+    fig.suptitle(
+        "mean over seeds; band: mean ± 1 standard deviation"
+        if banded
+        else "one seed per spec: no band"
+    )
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})  # no version or date: reproducible bytes
+    fig.savefig(
+        buf, format="png", metadata={"Software": None}
+    )  # no version or date: reproducible bytes
     write_atomic(out, buf.getvalue())
     return fig

@@ -118,7 +118,9 @@ def drop_unused_imports(text: str) -> str:
         if not isinstance(node, (ast.Import, ast.ImportFrom)):
             continue
         if node.lineno != node.end_lineno:
-            raise TemplateBug(f"an import spans several lines at line {node.lineno}: write one import per line")
+            raise TemplateBug(
+                f"an import spans several lines at line {node.lineno}: write one import per line"
+            )
         keep = [a for a in node.names if (a.asname or a.name.split(".")[0]) in used]
         if len(keep) == len(node.names):
             continue
@@ -126,7 +128,11 @@ def drop_unused_imports(text: str) -> str:
             del lines[node.lineno - 1]
             continue
         names = ", ".join(a.name if a.asname is None else f"{a.name} as {a.asname}" for a in keep)
-        head = f"import {names}" if isinstance(node, ast.Import) else f"from {node.module} import {names}"
+        head = (
+            f"import {names}"
+            if isinstance(node, ast.Import)
+            else f"from {node.module} import {names}"
+        )
         lines[node.lineno - 1] = " " * node.col_offset + head + "\n"
     return "".join(lines)
 
@@ -150,7 +156,9 @@ def render_source(plan: Plan) -> str:
     try:
         return drop_unused_imports(text)
     except SyntaxError as exc:
-        raise TemplateBug(f"the templates produced invalid Python for {plan.name}.py: {exc}") from exc
+        raise TemplateBug(
+            f"the templates produced invalid Python for {plan.name}.py: {exc}"
+        ) from exc
 
 
 def generate(plan: Plan) -> str:

@@ -34,7 +34,19 @@ from .catalog import (
 from .diagnostics import Diagnostic, SpecError
 from .loader import LoadedSpec, dotted
 from .rules import DIAGNOSTICS_METRIC_KEYS, REGIME_KEYS
-from .plan import AlgoPlan, ConfigField, ConfigGroup, DiagnosticsPlan, EnvPlan, NetworkPlan, Plan, ResetPlan, RuntimePlan, SparsityPlan, sparsity_code
+from .plan import (
+    AlgoPlan,
+    ConfigField,
+    ConfigGroup,
+    DiagnosticsPlan,
+    EnvPlan,
+    NetworkPlan,
+    Plan,
+    ResetPlan,
+    RuntimePlan,
+    SparsityPlan,
+    sparsity_code,
+)
 from .schema import Spec
 
 # What this version of the compiler can generate. Everything else in the spec language
@@ -94,12 +106,18 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
     if spec.description is not None:
         tree["description"] = given(("description",), spec.description)
     tree["algorithm"] = given(("algorithm",), spec.algorithm)
-    tree["preset"] = given(("preset",), spec.preset) if spec.preset else Value(preset_name, "default")
+    tree["preset"] = (
+        given(("preset",), spec.preset) if spec.preset else Value(preset_name, "default")
+    )
     tree["seed"] = pick(("seed",), spec.seed, (DEFAULTS["seed"], "default"))
     tree["env"] = {
         "id": given(("env", "id"), spec.env.id),
         "suite": pick(("env", "suite"), spec.env.suite, (DEFAULTS["env.suite"], "default")),
-        "action_repeat": pick(("env", "action_repeat"), spec.env.action_repeat, (DEFAULTS["env.action_repeat"], "default")),
+        "action_repeat": pick(
+            ("env", "action_repeat"),
+            spec.env.action_repeat,
+            (DEFAULTS["env.action_repeat"], "default"),
+        ),
     }
 
     train_spec = spec.train
@@ -107,20 +125,34 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
     train: Tree = {}
     given_alpha = train_spec.alpha if train_spec is not None else None
     alpha = given_alpha if given_alpha is not None else ptrain.get("alpha", "auto")
-    fixed_alpha = algo == "sac" and alpha != "auto"  # then the learned-temperature keys do not apply
+    fixed_alpha = (
+        algo == "sac" and alpha != "auto"
+    )  # then the learned-temperature keys do not apply
     for key in TRAIN_KEYS[algo]:
         if fixed_alpha and key in LEARNED_ALPHA_KEYS:
             continue
-        v = pick(("train", key), getattr(train_spec, key) if train_spec else None, (ptrain.get(key), psrc))
+        v = pick(
+            ("train", key),
+            getattr(train_spec, key) if train_spec else None,
+            (ptrain.get(key), psrc),
+        )
         if v is not None:
             train[key] = v
     tree["train"] = train
 
     def runtime(section: str, key: str, spec_section: Any) -> Value:
         dk = f"{section}.{key}"
-        return pick((section, key), getattr(spec_section, key) if spec_section else None, (preset.runtime.get(dk), psrc), (DEFAULTS.get(dk), "default"))
+        return pick(
+            (section, key),
+            getattr(spec_section, key) if spec_section else None,
+            (preset.runtime.get(dk), psrc),
+            (DEFAULTS.get(dk), "default"),
+        )
 
-    tree["eval"] = {"every": runtime("eval", "every", spec.eval), "episodes": runtime("eval", "episodes", spec.eval)}
+    tree["eval"] = {
+        "every": runtime("eval", "every", spec.eval),
+        "episodes": runtime("eval", "episodes", spec.eval),
+    }
     tree["checkpoint"] = {"every": runtime("checkpoint", "every", spec.checkpoint)}
 
     networks: Tree = {}
@@ -128,7 +160,12 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
         net = getattr(spec.networks, module)
         pnet = preset.networks.get(algo, {}).get(module, {})
         base = ("networks", module)
-        arch = pick(base + ("arch",), net.arch if net else None, (pnet.get("arch"), psrc), (NETWORK_DEFAULTS["arch"], "default"))
+        arch = pick(
+            base + ("arch",),
+            net.arch if net else None,
+            (pnet.get("arch"), psrc),
+            (NETWORK_DEFAULTS["arch"], "default"),
+        )
         entry: Tree = {"arch": arch}
         for key in ARCH_KEYS[arch.value]:
             if key == "type":
@@ -136,7 +173,12 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
                     entry["type"] = given(base + ("type",), net.type)
                 continue
             implied = None
-            if arch.value == "block" and net is not None and net.type is not None and key in ("activation", "layer_norm", "residual"):
+            if (
+                arch.value == "block"
+                and net is not None
+                and net.type is not None
+                and key in ("activation", "layer_norm", "residual")
+            ):
                 act, ln, res = BLOCK_TYPES[net.type]
                 implied = {"activation": act, "layer_norm": ln, "residual": res}[key]
             entry[key] = pick(
@@ -146,7 +188,9 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
                 (pnet.get(key), psrc),
                 (NETWORK_DEFAULTS.get(key), "default"),
             )
-        entry["sparsity"] = _resolve_sparsity(net.sparsity if net else None, base + ("sparsity",), given)
+        entry["sparsity"] = _resolve_sparsity(
+            net.sparsity if net else None, base + ("sparsity",), given
+        )
         networks[module] = entry
     tree["networks"] = networks
 
@@ -157,15 +201,35 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
     if spec.diagnostics is not None:
         # a key that only some metrics use, only with them (as the learned-temperature keys)
         metrics = runtime("diagnostics", "metrics", spec.diagnostics)
-        keys = ("every", "metrics", "dormant_tau", "dormant_layers", "srank_delta", "batch_size", "interference_samples")
-        keys = [k for k in keys if k not in DIAGNOSTICS_METRIC_KEYS or set(DIAGNOSTICS_METRIC_KEYS[k]) & set(metrics.value)]
-        tree["diagnostics"] = {k: metrics if k == "metrics" else runtime("diagnostics", k, spec.diagnostics) for k in keys}
+        keys = (
+            "every",
+            "metrics",
+            "dormant_tau",
+            "dormant_layers",
+            "srank_delta",
+            "batch_size",
+            "interference_samples",
+        )
+        keys = [
+            k
+            for k in keys
+            if k not in DIAGNOSTICS_METRIC_KEYS
+            or set(DIAGNOSTICS_METRIC_KEYS[k]) & set(metrics.value)
+        ]
+        tree["diagnostics"] = {
+            k: metrics if k == "metrics" else runtime("diagnostics", k, spec.diagnostics)
+            for k in keys
+        }
     if spec.reset is not None:
-        tree["reset"] = {k: runtime("reset", k, spec.reset) for k in ("every", "modules", "keep_mask")}
+        tree["reset"] = {
+            k: runtime("reset", k, spec.reset) for k in ("every", "modules", "keep_mask")
+        }
         if algo == "sac" and alpha == "auto":
             # default: reset the temperature with the actor (catalog.DEFAULTS, reset.temperature)
             with_actor = "actor" in tree["reset"]["modules"].value
-            tree["reset"]["temperature"] = pick(("reset", "temperature"), spec.reset.temperature, (with_actor, "default"))
+            tree["reset"]["temperature"] = pick(
+                ("reset", "temperature"), spec.reset.temperature, (with_actor, "default")
+            )
     return tree
 
 
@@ -180,26 +244,47 @@ def _resolve_sparsity(sp: Any, base: tuple, given: Any) -> Tree:
         if key == "revival":
             rv = val
             method = rv.method if rv is not None else None
-            sub: Tree = {"method": given(base + ("revival", "method"), method) if method else Value(SPARSITY_DEFAULTS["revival.method"], "default")}
+            sub: Tree = {
+                "method": (
+                    given(base + ("revival", "method"), method)
+                    if method
+                    else Value(SPARSITY_DEFAULTS["revival.method"], "default")
+                )
+            }
             if rv is not None and rv.ratio is not None:
                 sub["ratio"] = given(base + ("revival", "ratio"), rv.ratio)
             entry[key] = sub
         elif key in ("topology", "schedule"):
             sub = {}
-            for k in (type(val).model_fields if val is not None else ()) if key == "topology" else ("start", "end", "power"):
+            for k in (
+                (type(val).model_fields if val is not None else ())
+                if key == "topology"
+                else ("start", "end", "power")
+            ):
                 if k == "method":
                     if val is not None and val.method is not None:
                         sub[k] = given(base + (key, k), val.method)
                     continue
                 v = getattr(val, k) if val is not None else None
-                sub[k] = given(base + (key, k), v) if v is not None else Value(SPARSITY_DEFAULTS[f"{key}.{k}"], "default")
+                sub[k] = (
+                    given(base + (key, k), v)
+                    if v is not None
+                    else Value(SPARSITY_DEFAULTS[f"{key}.{k}"], "default")
+                )
             if key == "topology" and val is None:
-                sub = {k: Value(SPARSITY_DEFAULTS[f"topology.{k}"], "default") for k in ("every", "drop_fraction", "decay", "end")}
+                sub = {
+                    k: Value(SPARSITY_DEFAULTS[f"topology.{k}"], "default")
+                    for k in ("every", "drop_fraction", "decay", "end")
+                }
             if key == "topology" and sp.regime == "d2s" and "method" not in sub:
                 sub = {"every": sub["every"]}  # prunes only: no drop-and-grow keys apply
             entry[key] = sub
         elif hasattr(val, "model_fields"):
-            entry[key] = {k: given(base + (key, k), getattr(val, k)) for k in type(val).model_fields if getattr(val, k) is not None}
+            entry[key] = {
+                k: given(base + (key, k), getattr(val, k))
+                for k in type(val).model_fields
+                if getattr(val, k) is not None
+            }
         elif val is not None:
             entry[key] = given(base + (key,), list(val) if isinstance(val, list) else val)
         elif key in SPARSITY_DEFAULTS:
@@ -219,7 +304,13 @@ def _check_supported(spec: Spec, tree: Tree, loaded: LoadedSpec) -> list[Diagnos
     diags: list[Diagnostic] = []
 
     def unsupported(path: tuple, what: str) -> None:
-        diags.append(Diagnostic(smap.location(path), f"{what} is not implemented in specc {__version__} yet", dotted(path)))
+        diags.append(
+            Diagnostic(
+                smap.location(path),
+                f"{what} is not implemented in specc {__version__} yet",
+                dotted(path),
+            )
+        )
 
     if spec.algorithm not in SUPPORTED["algorithm"]:
         unsupported(("algorithm",), f"algorithm {spec.algorithm!r}")
@@ -238,7 +329,10 @@ def _check_supported(spec: Spec, tree: Tree, loaded: LoadedSpec) -> list[Diagnos
             diags.extend(_check_prune_at(module, entry["sparsity"], tree, smap))
             method = entry["sparsity"].get("topology", {}).get("method")
             if method is not None and method.value not in SUPPORTED["topology"]:
-                unsupported(("networks", module, "sparsity", "topology", "method"), f"topology method {method.value!r}")
+                unsupported(
+                    ("networks", module, "sparsity", "topology", "method"),
+                    f"topology method {method.value!r}",
+                )
     diags.extend(_check_diagnostics_reset(tree, smap))
     return diags
 
@@ -249,27 +343,50 @@ def _check_diagnostics_reset(tree: Tree, smap: Any) -> list[Diagnostic]:
     diag = tree.get("diagnostics")
     if diag is not None:
         if not diag["metrics"].value:
-            diags.append(Diagnostic(smap.location(("diagnostics", "metrics"), at="value"), "lists no metric: name at least one, or remove 'diagnostics'", "diagnostics.metrics"))
-        if "interference_samples" in diag and not 2 <= diag["interference_samples"].value <= diag["batch_size"].value:
+            diags.append(
+                Diagnostic(
+                    smap.location(("diagnostics", "metrics"), at="value"),
+                    "lists no metric: name at least one, or remove 'diagnostics'",
+                    "diagnostics.metrics",
+                )
+            )
+        if (
+            "interference_samples" in diag
+            and not 2 <= diag["interference_samples"].value <= diag["batch_size"].value
+        ):
             k, batch = diag["interference_samples"].value, diag["batch_size"].value
-            where = ("diagnostics", "interference_samples") if diag["interference_samples"].source != "default" else ("diagnostics", "batch_size")
-            diags.append(Diagnostic(
-                smap.location(where, at="value"),
-                f"grad_interference needs 2 <= interference_samples <= batch_size (the k samples are the first of the diagnostics batch); got k = {k}, batch_size = {batch}",
-                dotted(where),
-            ))
+            where = (
+                ("diagnostics", "interference_samples")
+                if diag["interference_samples"].source != "default"
+                else ("diagnostics", "batch_size")
+            )
+            diags.append(
+                Diagnostic(
+                    smap.location(where, at="value"),
+                    f"grad_interference needs 2 <= interference_samples <= batch_size (the k samples are the first of the diagnostics batch); got k = {k}, batch_size = {batch}",
+                    dotted(where),
+                )
+            )
     reset = tree.get("reset")
     if reset is not None and not reset["modules"].value:
-        diags.append(Diagnostic(smap.location(("reset", "modules"), at="value"), "lists no module: name at least one, or remove 'reset'", "reset.modules"))
+        diags.append(
+            Diagnostic(
+                smap.location(("reset", "modules"), at="value"),
+                "lists no module: name at least one, or remove 'reset'",
+                "reset.modules",
+            )
+        )
     if reset is not None and not reset["keep_mask"].value:
         for module in reset["modules"].value:
             regime = tree["networks"][module]["sparsity"]["regime"].value
             if regime in ("d2s", "s2d"):
-                diags.append(Diagnostic(
-                    smap.location(("reset", "keep_mask"), at="value"),
-                    f"keep_mask: false draws the {module}'s initial mask again, but its {regime} schedule owns the mask; use keep_mask: true",
-                    "reset.keep_mask",
-                ))
+                diags.append(
+                    Diagnostic(
+                        smap.location(("reset", "keep_mask"), at="value"),
+                        f"keep_mask: false draws the {module}'s initial mask again, but its {regime} schedule owns the mask; use keep_mask: true",
+                        "reset.keep_mask",
+                    )
+                )
     return diags
 
 
@@ -285,13 +402,21 @@ def _check_prune_at(module: str, sp: Tree, tree: Tree, smap: Any) -> list[Diagno
     diags = []
     total, starts = train["total_steps"].value, train["learning_starts"].value
     if prune_at >= total:
-        diags.append(Diagnostic(where, f"prune_at {prune_at} is not before the end of training (total_steps {total}): the mask would never be taken", dotted(at)))
+        diags.append(
+            Diagnostic(
+                where,
+                f"prune_at {prune_at} is not before the end of training (total_steps {total}): the mask would never be taken",
+                dotted(at),
+            )
+        )
     if sp.get("criterion") and sp["criterion"].value == "snip" and prune_at < max(starts, 1):
-        diags.append(Diagnostic(
-            where,
-            f"criterion 'snip' scores a batch of the module's loss from the replay buffer, so it needs prune_at >= learning_starts ({starts}) and > 0; prune_at is {prune_at}",
-            dotted(at),
-        ))
+        diags.append(
+            Diagnostic(
+                where,
+                f"criterion 'snip' scores a batch of the module's loss from the replay buffer, so it needs prune_at >= learning_starts ({starts}) and > 0; prune_at is {prune_at}",
+                dotted(at),
+            )
+        )
     return diags
 
 
@@ -365,7 +490,9 @@ def _sparsity_plan(algo: str, module: str, arch: str, sp: Tree) -> SparsityPlan:
         level=float(sp["level"].value),
         distribution=sp["distribution"].value,
         # s2d's initial mask is random (no criterion key); d2s starts dense and has none
-        criterion=sp["criterion"].value if "criterion" in sp else ("" if regime == "d2s" else "random"),
+        criterion=(
+            sp["criterion"].value if "criterion" in sp else ("" if regime == "d2s" else "random")
+        ),
         prune_at=sp["prune_at"].value if "prune_at" in sp else 0,
         growth=growth,
         topology_every=topo["every"].value if topo else 0,
@@ -389,27 +516,94 @@ def _sparsity_fields(module: str, sp: Tree) -> list[ConfigField]:
     if sp["regime"].value == "dense":
         return []
     regime = sp["regime"].value
-    level_help = {"sst": "fraction of its Linear weights pruned", "dst": "fraction of its Linear weights pruned", "d2s": "sparsity reached at the schedule's end (starts dense)", "s2d": "sparsity at the start (ends dense)"}[regime]
-    fields = [ConfigField(f"{module}_sparsity_level", "float", float(sp["level"].value), f"{module}: {level_help}", sp["level"].source)]
+    level_help = {
+        "sst": "fraction of its Linear weights pruned",
+        "dst": "fraction of its Linear weights pruned",
+        "d2s": "sparsity reached at the schedule's end (starts dense)",
+        "s2d": "sparsity at the start (ends dense)",
+    }[regime]
+    fields = [
+        ConfigField(
+            f"{module}_sparsity_level",
+            "float",
+            float(sp["level"].value),
+            f"{module}: {level_help}",
+            sp["level"].source,
+        )
+    ]
     if "prune_at" in sp:
-        fields.append(ConfigField(f"{module}_prune_at", "int", sp["prune_at"].value, f"{module}: env step at which its mask is taken (0: at initialization)", sp["prune_at"].source))
+        fields.append(
+            ConfigField(
+                f"{module}_prune_at",
+                "int",
+                sp["prune_at"].value,
+                f"{module}: env step at which its mask is taken (0: at initialization)",
+                sp["prune_at"].source,
+            )
+        )
     topo, sched = sp.get("topology", {}), sp.get("schedule", {})
     if topo:
-        fields.append(ConfigField(f"{module}_topology_every", "int", topo["every"].value, f"{module}: gradient steps between mask updates", topo["every"].source))
+        fields.append(
+            ConfigField(
+                f"{module}_topology_every",
+                "int",
+                topo["every"].value,
+                f"{module}: gradient steps between mask updates",
+                topo["every"].source,
+            )
+        )
     if "drop_fraction" in topo:
         fields += [
-            ConfigField(f"{module}_drop_fraction", "float", float(topo["drop_fraction"].value), f"{module}: initial fraction of active weights replaced per update", topo["drop_fraction"].source),
-            ConfigField(f"{module}_topology_end", "float", float(topo["end"].value), f"{module}: fraction of its gradient steps after which the topology is frozen", topo["end"].source),
+            ConfigField(
+                f"{module}_drop_fraction",
+                "float",
+                float(topo["drop_fraction"].value),
+                f"{module}: initial fraction of active weights replaced per update",
+                topo["drop_fraction"].source,
+            ),
+            ConfigField(
+                f"{module}_topology_end",
+                "float",
+                float(topo["end"].value),
+                f"{module}: fraction of its gradient steps after which the topology is frozen",
+                topo["end"].source,
+            ),
         ]
     if sched:
         fields += [
-            ConfigField(f"{module}_schedule_start", "float", float(sched["start"].value), f"{module}: sparsity schedule start (fraction of its gradient steps)", sched["start"].source),
-            ConfigField(f"{module}_schedule_end", "float", float(sched["end"].value), f"{module}: sparsity schedule end (fraction of its gradient steps)", sched["end"].source),
-            ConfigField(f"{module}_schedule_power", "float", float(sched["power"].value), f"{module}: exponent of the sparsity schedule", sched["power"].source),
+            ConfigField(
+                f"{module}_schedule_start",
+                "float",
+                float(sched["start"].value),
+                f"{module}: sparsity schedule start (fraction of its gradient steps)",
+                sched["start"].source,
+            ),
+            ConfigField(
+                f"{module}_schedule_end",
+                "float",
+                float(sched["end"].value),
+                f"{module}: sparsity schedule end (fraction of its gradient steps)",
+                sched["end"].source,
+            ),
+            ConfigField(
+                f"{module}_schedule_power",
+                "float",
+                float(sched["power"].value),
+                f"{module}: exponent of the sparsity schedule",
+                sched["power"].source,
+            ),
         ]
     revival = sp.get("revival", {})
     if "ratio" in revival:
-        fields.append(ConfigField(f"{module}_revival_ratio", "float", float(revival["ratio"].value), f"{module}: revival ratio rr (TAR paper)", revival["ratio"].source))
+        fields.append(
+            ConfigField(
+                f"{module}_revival_ratio",
+                "float",
+                float(revival["ratio"].value),
+                f"{module}: revival ratio rr (TAR paper)",
+                revival["ratio"].source,
+            )
+        )
     return fields
 
 
@@ -422,11 +616,27 @@ def build_plan(spec: Spec, loaded: LoadedSpec, tree: Tree, overrides: tuple[str,
         v = value.value
         if cast is float:
             v = float(v)
-        return ConfigField(name, _type_of(v), v, _HELP_BY_ALGO.get((algo, name), _HELP[name]), value.source)
+        return ConfigField(
+            name, _type_of(v), v, _HELP_BY_ALGO.get((algo, name), _HELP[name]), value.source
+        )
 
     run_fields = [field("env_id", tree["env"]["id"]), field("seed", tree["seed"])]
     train_fields: list[ConfigField] = []
-    float_keys = {"gamma", "tau", "actor_lr", "critic_lr", "weight_decay", "grad_clip", "alpha", "alpha_init", "alpha_lr", "target_entropy", "exploration_noise", "policy_noise", "noise_clip"}
+    float_keys = {
+        "gamma",
+        "tau",
+        "actor_lr",
+        "critic_lr",
+        "weight_decay",
+        "grad_clip",
+        "alpha",
+        "alpha_init",
+        "alpha_lr",
+        "target_entropy",
+        "exploration_noise",
+        "policy_noise",
+        "noise_clip",
+    }
     gamma_auto = train["gamma"].value == "auto"
     learned_alpha = algo == "sac" and train.get("alpha", Value("auto", "")).value == "auto"
     target_entropy_mode = ""
@@ -445,7 +655,15 @@ def build_plan(spec: Spec, loaded: LoadedSpec, tree: Tree, overrides: tuple[str,
             if val.value in ("auto", "half"):
                 target_entropy_mode = "per_dim"
                 per_dim = -1.0 if val.value == "auto" else -0.5
-                train_fields.append(ConfigField("target_entropy_per_dim", "float", per_dim, _HELP["target_entropy_per_dim"], val.source))
+                train_fields.append(
+                    ConfigField(
+                        "target_entropy_per_dim",
+                        "float",
+                        per_dim,
+                        _HELP["target_entropy_per_dim"],
+                        val.source,
+                    )
+                )
                 continue
             target_entropy_mode = "fixed"
         train_fields.append(field(key, val, cast=float if key in float_keys else None))
@@ -456,7 +674,15 @@ def build_plan(spec: Spec, loaded: LoadedSpec, tree: Tree, overrides: tuple[str,
     for module, entry in tree["networks"].items():
         for key in ("width", "depth"):
             name = f"{module}_{key}"
-            net_fields.append(ConfigField(name, "int", entry[key].value, f"{module} hidden {'width' if key == 'width' else 'layers'}", entry[key].source))
+            net_fields.append(
+                ConfigField(
+                    name,
+                    "int",
+                    entry[key].value,
+                    f"{module} hidden {'width' if key == 'width' else 'layers'}",
+                    entry[key].source,
+                )
+            )
         arch = entry["arch"].value
         networks.append(
             NetworkPlan(
@@ -467,7 +693,9 @@ def build_plan(spec: Spec, loaded: LoadedSpec, tree: Tree, overrides: tuple[str,
                 width=entry["width"].value,
                 depth=entry["depth"].value,
                 activation=entry["activation"].value if "activation" in entry else "relu",
-                activation_fn=ACTIVATION_FN[entry["activation"].value if "activation" in entry else "relu"],
+                activation_fn=ACTIVATION_FN[
+                    entry["activation"].value if "activation" in entry else "relu"
+                ],
                 layer_norm=entry["layer_norm"].value if "layer_norm" in entry else True,
                 residual=entry["residual"].value if "residual" in entry else False,
                 ensemble=2 if (module == "critic" and algo in ("sac", "td3")) else 1,
@@ -485,7 +713,15 @@ def build_plan(spec: Spec, loaded: LoadedSpec, tree: Tree, overrides: tuple[str,
         field("log_every", tree["logging"]["every"]),
     ]
     if tb_mode != "off":
-        loop_fields.append(ConfigField("tensorboard", "bool", True, _HELP["tensorboard"], tree["logging"]["tensorboard"].source))
+        loop_fields.append(
+            ConfigField(
+                "tensorboard",
+                "bool",
+                True,
+                _HELP["tensorboard"],
+                tree["logging"]["tensorboard"].source,
+            )
+        )
 
     diag_fields: list[ConfigField] = []
     diagnostics = reset = None
@@ -494,32 +730,68 @@ def build_plan(spec: Spec, loaded: LoadedSpec, tree: Tree, overrides: tuple[str,
         d = tree["diagnostics"]
         metric_names = tuple(d["metrics"].value)
         layers = d["dormant_layers"].value if "dormant_layers" in d else ""
-        dormant_layers = {n.arch: DORMANT_LAYERS_AUTO[n.arch] if layers == "auto" else layers for n in networks} if layers else {}
-        diagnostics = DiagnosticsPlan(metric_names, modules, {m: MODULE_BATCH_INPUTS[m] for m in modules}, dormant_layers)
+        dormant_layers = (
+            {n.arch: DORMANT_LAYERS_AUTO[n.arch] if layers == "auto" else layers for n in networks}
+            if layers
+            else {}
+        )
+        diagnostics = DiagnosticsPlan(
+            metric_names, modules, {m: MODULE_BATCH_INPUTS[m] for m in modules}, dormant_layers
+        )
         # the tree holds only the keys its metrics use (resolve_tree): one field each
-        names = {"every": "diagnostics_every", "batch_size": "diagnostics_batch_size", "dormant_tau": "dormant_tau", "srank_delta": "srank_delta", "interference_samples": "interference_samples"}
+        names = {
+            "every": "diagnostics_every",
+            "batch_size": "diagnostics_batch_size",
+            "dormant_tau": "dormant_tau",
+            "srank_delta": "srank_delta",
+            "interference_samples": "interference_samples",
+        }
         for key, name in names.items():
             if key in d:
-                diag_fields.append(field(name, d[key], cast=float if key in ("dormant_tau", "srank_delta") else None))
+                diag_fields.append(
+                    field(
+                        name, d[key], cast=float if key in ("dormant_tau", "srank_delta") else None
+                    )
+                )
     if "reset" in tree:
         r = tree["reset"]
         chosen = set(r["modules"].value)
         temperature = r["temperature"].value if "temperature" in r else False
-        reset = ResetPlan(modules=tuple(m for m in modules if m in chosen), keep_mask=r["keep_mask"].value, temperature=temperature)
+        reset = ResetPlan(
+            modules=tuple(m for m in modules if m in chosen),
+            keep_mask=r["keep_mask"].value,
+            temperature=temperature,
+        )
         diag_fields.append(field("reset_every", r["every"]))
 
     groups = (
         ConfigGroup("experiment", tuple(run_fields)),
-        ConfigGroup(f"{algo.upper()} hyperparameters", tuple(train_fields), note=f"preset {preset.name}: {preset.source}"),
+        ConfigGroup(
+            f"{algo.upper()} hyperparameters",
+            tuple(train_fields),
+            note=f"preset {preset.name}: {preset.source}",
+        ),
         ConfigGroup("networks", tuple(net_fields)),
-        *((ConfigGroup("sparsity (masks of the Linear weight matrices)", tuple(sparsity_fields)),) if sparsity_fields else ()),
+        *(
+            (ConfigGroup("sparsity (masks of the Linear weight matrices)", tuple(sparsity_fields)),)
+            if sparsity_fields
+            else ()
+        ),
         *((ConfigGroup("diagnostics and reset", tuple(diag_fields)),) if diag_fields else ()),
         ConfigGroup("evaluation, checkpoints and logging", tuple(loop_fields)),
     )
     names = [f.name for g in groups for f in g.fields]
     assert len(names) == len(set(names)), names
 
-    metrics = ("step", "time", "episode_return", "eval_return", "sps", "critic_loss", "actor_loss") + (("alpha",) if algo == "sac" else ())
+    metrics = (
+        "step",
+        "time",
+        "episode_return",
+        "eval_return",
+        "sps",
+        "critic_loss",
+        "actor_loss",
+    ) + (("alpha",) if algo == "sac" else ())
     metrics += tuple(f"{n.module}_sparsity" for n in networks if n.sparsity.sparse)
     metrics += tuple(f"{n.module}_topology_changed" for n in networks if n.sparsity.dynamic)
     if diagnostics is not None:
@@ -535,7 +807,11 @@ def build_plan(spec: Spec, loaded: LoadedSpec, tree: Tree, overrides: tuple[str,
         spec_sha256=hashlib.sha256(raw).hexdigest(),
         overrides=overrides,
         resolved_yaml=tree_to_yaml(tree, with_sources=False),
-        env=EnvPlan(id=_v(tree, "env.id"), suite=_v(tree, "env.suite"), action_repeat=_v(tree, "env.action_repeat")),
+        env=EnvPlan(
+            id=_v(tree, "env.id"),
+            suite=_v(tree, "env.suite"),
+            action_repeat=_v(tree, "env.action_repeat"),
+        ),
         algo=AlgoPlan(
             name=algo,
             template=f"algorithms/{algo}.py.jinja",
@@ -547,15 +823,22 @@ def build_plan(spec: Spec, loaded: LoadedSpec, tree: Tree, overrides: tuple[str,
             gamma_auto=gamma_auto,
             learned_alpha=learned_alpha,
             target_entropy=target_entropy_mode,
-            actor_first=preset.options.get(algo, {}).get("actor_first", False) or ddpg_variant == "simba",
+            actor_first=preset.options.get(algo, {}).get("actor_first", False)
+            or ddpg_variant == "simba",
             log_std_min=-10.0 if tree["networks"]["actor"]["arch"].value == "simba" else -5.0,
             # SimBa's DDPG has no target actor
-            targets={m: t for m, t in TARGETS[algo].items() if not (m == "actor" and ddpg_variant == "simba")},
+            targets={
+                m: t
+                for m, t in TARGETS[algo].items()
+                if not (m == "actor" and ddpg_variant == "simba")
+            },
             ddpg_variant=ddpg_variant,
         ),
         networks=tuple(networks),
         config=groups,
-        runtime=RuntimePlan(tensorboard=tb_mode, obs_norm=any(n.arch == "simba" for n in networks), metrics=metrics),
+        runtime=RuntimePlan(
+            tensorboard=tb_mode, obs_norm=any(n.arch == "simba" for n in networks), metrics=metrics
+        ),
         diagnostics=diagnostics,
         reset=reset,
         sparsity=sparsity_code(tuple(networks)),
@@ -584,7 +867,15 @@ def _scalar(v: Any) -> str:
     if isinstance(v, list):
         return "[" + ", ".join(_scalar(x) for x in v) + "]"
     s = str(v)
-    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_./-]*", s) and s not in ("true", "false", "null", "yes", "no", "on", "off"):
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_./-]*", s) and s not in (
+        "true",
+        "false",
+        "null",
+        "yes",
+        "no",
+        "on",
+        "off",
+    ):
         return s
     return json.dumps(s, ensure_ascii=False)
 

@@ -48,13 +48,26 @@ def choice(*values: str):
             {"allowed": ", ".join(values), "got": _describe(v), "hint": hint},
         )
 
-    return Annotated[str, PlainValidator(check), WithJsonSchema({"type": "string", "enum": list(values)})]
+    return Annotated[
+        str, PlainValidator(check), WithJsonSchema({"type": "string", "enum": list(values)})
+    ]
 
 
-def number_or(*words: str, gt: float | None = None, ge: float | None = None, lt: float | None = None, le: float | None = None):
+def number_or(
+    *words: str,
+    gt: float | None = None,
+    ge: float | None = None,
+    lt: float | None = None,
+    le: float | None = None,
+):
     """A float in range, or one of the given words (e.g. ``auto``)."""
     schema: dict[str, Any] = {"type": "number"}
-    for k, b in (("exclusiveMinimum", gt), ("minimum", ge), ("exclusiveMaximum", lt), ("maximum", le)):
+    for k, b in (
+        ("exclusiveMinimum", gt),
+        ("minimum", ge),
+        ("exclusiveMaximum", lt),
+        ("maximum", le),
+    ):
         if b is not None:
             schema[k] = b
 
@@ -64,16 +77,33 @@ def number_or(*words: str, gt: float | None = None, ge: float | None = None, lt:
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             hint = did_you_mean(v, words) if isinstance(v, str) else ""
             alts = " or ".join(repr(w) for w in words)
-            raise PydanticCustomError("number_or", "expected a number or {alts}, got {got}{hint}", {"alts": alts, "got": _describe(v), "hint": hint})
+            raise PydanticCustomError(
+                "number_or",
+                "expected a number or {alts}, got {got}{hint}",
+                {"alts": alts, "got": _describe(v), "hint": hint},
+            )
         x = float(v)
         if not math.isfinite(x):
-            raise PydanticCustomError("finite", "expected a finite number, got {got}", {"got": repr(v)})
-        for ok, text in ((gt is None or x > gt, f"> {gt}"), (ge is None or x >= ge, f">= {ge}"), (lt is None or x < lt, f"< {lt}"), (le is None or x <= le, f"<= {le}")):
+            raise PydanticCustomError(
+                "finite", "expected a finite number, got {got}", {"got": repr(v)}
+            )
+        for ok, text in (
+            (gt is None or x > gt, f"> {gt}"),
+            (ge is None or x >= ge, f">= {ge}"),
+            (lt is None or x < lt, f"< {lt}"),
+            (le is None or x <= le, f"<= {le}"),
+        ):
             if not ok:
-                raise PydanticCustomError("range", "must be {bound}, got {got}", {"bound": text, "got": repr(v)})
+                raise PydanticCustomError(
+                    "range", "must be {bound}, got {got}", {"bound": text, "got": repr(v)}
+                )
         return x
 
-    return Annotated[Any, PlainValidator(check), WithJsonSchema({"anyOf": [schema, {"type": "string", "enum": list(words)}]})]
+    return Annotated[
+        Any,
+        PlainValidator(check),
+        WithJsonSchema({"anyOf": [schema, {"type": "string", "enum": list(words)}]}),
+    ]
 
 
 def _finite(v: float) -> float:
@@ -98,8 +128,15 @@ class _Model(BaseModel):
 
 # --------------------------------------------------------------------------- env
 class EnvSpec(_Model):
-    id: Annotated[str, Field(pattern=ENV_ID_RE, description="Gymnasium id (suite dmc: 'domain-task', e.g. dog-run)")]
-    suite: Optional[choice("gymnasium", "dmc")] = Field(None, description="gymnasium (default) | dmc")
+    id: Annotated[
+        str,
+        Field(
+            pattern=ENV_ID_RE, description="Gymnasium id (suite dmc: 'domain-task', e.g. dog-run)"
+        ),
+    ]
+    suite: Optional[choice("gymnasium", "dmc")] = Field(
+        None, description="gymnasium (default) | dmc"
+    )
     action_repeat: Optional[PosInt] = Field(None, description="default 1 (the dmc papers use 2)")
 
 
@@ -109,38 +146,66 @@ class TrainSpec(_Model):
 
     # common
     total_steps: Optional[PosInt] = Field(None, description="env steps of the whole run")
-    learning_starts: Optional[NonNegInt] = Field(None, description="env steps of uniform random actions before updates start")
+    learning_starts: Optional[NonNegInt] = Field(
+        None, description="env steps of uniform random actions before updates start"
+    )
     batch_size: Optional[PosInt] = None
     buffer_size: Optional[PosInt] = None
-    gamma: Optional[number_or("auto", gt=0.0, lt=1.0)] = Field(None, description="discount, or auto: the SimBa/TD-MPC2 heuristic from the episode length")
-    tau: Optional[number_in(gt=0.0, le=1.0)] = Field(None, description="Polyak coefficient of the target networks")
+    gamma: Optional[number_or("auto", gt=0.0, lt=1.0)] = Field(
+        None, description="discount, or auto: the SimBa/TD-MPC2 heuristic from the episode length"
+    )
+    tau: Optional[number_in(gt=0.0, le=1.0)] = Field(
+        None, description="Polyak coefficient of the target networks"
+    )
     update_every: Optional[PosInt] = Field(None, description="env steps between update phases")
-    updates_per_step: Optional[PosInt] = Field(None, description="gradient updates per env step (replay ratio)")
+    updates_per_step: Optional[PosInt] = Field(
+        None, description="gradient updates per env step (replay ratio)"
+    )
     actor_lr: Optional[number_in(gt=0.0)] = None
     critic_lr: Optional[number_in(gt=0.0)] = None
     optimizer: Optional[choice("adam", "adamw")] = None
     weight_decay: Optional[number_in(ge=0.0)] = None
-    grad_clip: Optional[number_in(ge=0.0)] = Field(None, description="max global grad norm per module; 0 = none")
-    exploration_noise: Optional[number_in(ge=0.0)] = Field(None, description="td3/ddpg: std of the Gaussian action noise, in units of the action scale")
+    grad_clip: Optional[number_in(ge=0.0)] = Field(
+        None, description="max global grad norm per module; 0 = none"
+    )
+    exploration_noise: Optional[number_in(ge=0.0)] = Field(
+        None, description="td3/ddpg: std of the Gaussian action noise, in units of the action scale"
+    )
     # sac
-    alpha: Optional[number_or("auto", gt=0.0)] = Field(None, description="entropy temperature, or auto to learn it")
-    alpha_init: Optional[number_in(gt=0.0)] = Field(None, description="sac with alpha auto: initial temperature")
+    alpha: Optional[number_or("auto", gt=0.0)] = Field(
+        None, description="entropy temperature, or auto to learn it"
+    )
+    alpha_init: Optional[number_in(gt=0.0)] = Field(
+        None, description="sac with alpha auto: initial temperature"
+    )
     alpha_lr: Optional[number_in(gt=0.0)] = None
-    target_entropy: Optional[number_or("auto", "half")] = Field(None, description="a number, auto = -|A|, half = -|A|/2")
-    policy_delay: Optional[PosInt] = Field(None, description="critic updates between actor phases (each runs policy_delay actor updates)")
+    target_entropy: Optional[number_or("auto", "half")] = Field(
+        None, description="a number, auto = -|A|, half = -|A|/2"
+    )
+    policy_delay: Optional[PosInt] = Field(
+        None,
+        description="critic updates between actor phases (each runs policy_delay actor updates)",
+    )
     # td3
-    policy_noise: Optional[number_in(ge=0.0)] = Field(None, description="td3: std of the target policy smoothing noise")
-    noise_clip: Optional[number_in(ge=0.0)] = Field(None, description="td3: clip of the target policy smoothing noise")
+    policy_noise: Optional[number_in(ge=0.0)] = Field(
+        None, description="td3: std of the target policy smoothing noise"
+    )
+    noise_clip: Optional[number_in(ge=0.0)] = Field(
+        None, description="td3: clip of the target policy smoothing noise"
+    )
     # ddpg
     ddpg_variant: Optional[choice("cleanrl", "simba")] = Field(
-        None, description="ddpg: cleanrl (target actor, noise-free losses) | simba (no target actor; exploration noise in the actor loss and the target action; actor updated first)"
+        None,
+        description="ddpg: cleanrl (target actor, noise-free losses) | simba (no target actor; exploration noise in the actor loss and the target action; actor updated first)",
     )
 
 
 # --------------------------------------------------------------------------- networks and sparsity
 class RevivalSpec(_Model):
     method: choice("none", "uniform", "tar")
-    ratio: Optional[Fraction01] = Field(None, description="rr: the revival ratio of Algorithm 1 (TAR paper)")
+    ratio: Optional[Fraction01] = Field(
+        None, description="rr: the revival ratio of Algorithm 1 (TAR paper)"
+    )
 
 
 class TopologySpec(_Model):
@@ -148,7 +213,9 @@ class TopologySpec(_Model):
     every: Optional[PosInt] = Field(None, description="gradient steps between mask updates")
     drop_fraction: Optional[number_in(gt=0.0, le=1.0)] = None
     decay: Optional[choice("cosine", "constant", "linear")] = None
-    end: Optional[number_in(gt=0.0, le=1.0)] = Field(None, description="fraction of training after which the topology is frozen")
+    end: Optional[number_in(gt=0.0, le=1.0)] = Field(
+        None, description="fraction of training after which the topology is frozen"
+    )
 
 
 class ScheduleSpec(_Model):
@@ -172,8 +239,12 @@ class SparsitySpec(_Model):
 class NetworkSpec(_Model):
     arch: Optional[choice("mlp", "block", "simba")] = None
     width: Optional[PosInt] = None
-    depth: Optional[PosInt] = Field(None, description="mlp: hidden layers; block and simba: residual blocks")
-    type: Optional[Annotated[int, Field(ge=1, le=6)]] = Field(None, description="block only: 1..6, the MST paper's variants")
+    depth: Optional[PosInt] = Field(
+        None, description="mlp: hidden layers; block and simba: residual blocks"
+    )
+    type: Optional[Annotated[int, Field(ge=1, le=6)]] = Field(
+        None, description="block only: 1..6, the MST paper's variants"
+    )
     activation: Optional[choice("relu", "elu")] = None
     layer_norm: Optional[bool] = None
     residual: Optional[bool] = None
@@ -188,12 +259,16 @@ class NetworksSpec(_Model):
 
 # --------------------------------------------------------------------------- runtime
 class EvalSpec(_Model):
-    every: Optional[NonNegInt] = Field(None, description="env steps between evaluations; 0 disables")
+    every: Optional[NonNegInt] = Field(
+        None, description="env steps between evaluations; 0 disables"
+    )
     episodes: Optional[PosInt] = None
 
 
 class CheckpointSpec(_Model):
-    every: Optional[NonNegInt] = Field(None, description="env steps between checkpoints; 0 disables periodic checkpoints")
+    every: Optional[NonNegInt] = Field(
+        None, description="env steps between checkpoints; 0 disables periodic checkpoints"
+    )
 
 
 MetricName = choice("dormant_ratio", "srank", "grad_norm", "param_norm", "grad_interference")
@@ -205,10 +280,15 @@ class DiagnosticsSpec(_Model):
     metrics: Optional[list[MetricName]] = None
     dormant_tau: Optional[number_in(gt=0.0, lt=1.0)] = None
     srank_delta: Optional[number_in(gt=0.0, lt=1.0)] = None
-    batch_size: Optional[PosInt] = Field(None, description="replay transitions the metrics are computed on")
-    interference_samples: Optional[PosInt] = Field(None, description="grad_interference: samples k of the k x k gradient-cosine matrix")
+    batch_size: Optional[PosInt] = Field(
+        None, description="replay transitions the metrics are computed on"
+    )
+    interference_samples: Optional[PosInt] = Field(
+        None, description="grad_interference: samples k of the k x k gradient-cosine matrix"
+    )
     dormant_layers: Optional[choice("auto", "dense_outputs", "activations")] = Field(
-        None, description="dormant_ratio: dense_outputs (every hidden Linear output before its activation, Ma et al.'s code) | activations (post-activation outputs, the paper's formula) | auto (dense_outputs on simba, activations on mlp and block)"
+        None,
+        description="dormant_ratio: dense_outputs (every hidden Linear output before its activation, Ma et al.'s code) | activations (post-activation outputs, the paper's formula) | auto (dense_outputs on simba, activations on mlp and block)",
     )
 
 
@@ -216,25 +296,42 @@ class ResetSpec(_Model):
     every: PosInt
     modules: Optional[list[ModuleName]] = None
     keep_mask: Optional[bool] = None
-    temperature: Optional[bool] = Field(None, description="sac with a learned temperature: also reset the temperature and its optimizer state (default: when modules lists the actor)")
+    temperature: Optional[bool] = Field(
+        None,
+        description="sac with a learned temperature: also reset the temperature and its optimizer state (default: when modules lists the actor)",
+    )
 
 
 class LoggingSpec(_Model):
-    tensorboard: Optional[Annotated[Any, PlainValidator(lambda v: _tb(v)), WithJsonSchema({"anyOf": [{"type": "boolean"}, {"enum": ["auto"]}]})]] = None
-    every: Optional[PosInt] = Field(None, description="env steps between progress lines and training-metric rows")
+    tensorboard: Optional[
+        Annotated[
+            Any,
+            PlainValidator(lambda v: _tb(v)),
+            WithJsonSchema({"anyOf": [{"type": "boolean"}, {"enum": ["auto"]}]}),
+        ]
+    ] = None
+    every: Optional[PosInt] = Field(
+        None, description="env steps between progress lines and training-metric rows"
+    )
 
 
 def _tb(v: Any) -> Any:
     if isinstance(v, bool) or v == "auto":
         return v
-    raise PydanticCustomError("choice", "expected auto, true or false, got {got}{hint}", {"got": _describe(v), "hint": did_you_mean(v, ["auto"]) if isinstance(v, str) else ""})
+    raise PydanticCustomError(
+        "choice",
+        "expected auto, true or false, got {got}{hint}",
+        {"got": _describe(v), "hint": did_you_mean(v, ["auto"]) if isinstance(v, str) else ""},
+    )
 
 
 class Spec(_Model):
     """A specc spec, version 1."""
 
     specc: int = Field(description="format version; must be 1")
-    name: Annotated[str, Field(pattern=NAME_RE, description="[a-z][a-z0-9_]{0,63}; the output is <name>.py")]
+    name: Annotated[
+        str, Field(pattern=NAME_RE, description="[a-z][a-z0-9_]{0,63}; the output is <name>.py")
+    ]
     description: Optional[str] = None
     algorithm: choice("sac", "td3", "ddpg", "mrq")
     preset: Optional[choice("cleanrl", "tar", "simba", "mrq")] = None
@@ -262,7 +359,10 @@ def model_fields_at(path: tuple) -> list[str] | None:
     for seg in path:
         if isinstance(seg, int):
             continue
-        if not (isinstance(model, type) and issubclass(model, BaseModel)) or seg not in model.model_fields:
+        if (
+            not (isinstance(model, type) and issubclass(model, BaseModel))
+            or seg not in model.model_fields
+        ):
             return None
         model = _unwrap(model.model_fields[seg].annotation)
     if isinstance(model, type) and issubclass(model, BaseModel):
@@ -277,4 +377,3 @@ def _unwrap(tp: Any) -> Any:
     if typing.get_origin(tp) is list and args:
         return _unwrap(args[0])
     return tp
-

@@ -25,13 +25,31 @@ def validate(spec: LoadedSpec) -> Spec:
     data, smap = spec.data, spec.smap
     version = data.get("specc", None)
     if "specc" not in data:
-        raise SpecError([Diagnostic(smap.location(()), "missing required key 'specc' (the format version; write 'specc: 1' as the first line)", "specc")])
+        raise SpecError(
+            [
+                Diagnostic(
+                    smap.location(()),
+                    "missing required key 'specc' (the format version; write 'specc: 1' as the first line)",
+                    "specc",
+                )
+            ]
+        )
     if isinstance(version, bool) or version != SPEC_VERSION or not isinstance(version, int):
-        raise SpecError([Diagnostic(smap.location(("specc",)), f"unsupported spec version {version!r}; this specc reads version {SPEC_VERSION}", "specc")])
+        raise SpecError(
+            [
+                Diagnostic(
+                    smap.location(("specc",)),
+                    f"unsupported spec version {version!r}; this specc reads version {SPEC_VERSION}",
+                    "specc",
+                )
+            ]
+        )
     try:
         model = Spec.model_validate(data)
     except ValidationError as exc:
-        diags = [d for e in exc.errors(include_url=False) if (d := _diagnostic(e, spec)) is not None]
+        diags = [
+            d for e in exc.errors(include_url=False) if (d := _diagnostic(e, spec)) is not None
+        ]
         # Rules need a valid model; report the structural problems first.
         raise SpecError(diags) from None
     diags = check_rules(model, spec)
@@ -48,10 +66,16 @@ def _diagnostic(err: dict[str, Any], spec: LoadedSpec) -> Diagnostic | None:
     key = dotted(loc)
     if kind == "missing":
         parent = loc[:-1]
-        return Diagnostic(smap.location(parent, at="key"), f"missing required key {loc[-1]!r}", dotted(parent) or "")
+        return Diagnostic(
+            smap.location(parent, at="key"),
+            f"missing required key {loc[-1]!r}",
+            dotted(parent) or "",
+        )
     if kind == "extra_forbidden":
         allowed = model_fields_at(loc[:-1]) or []
-        return Diagnostic(smap.location(loc, at="key"), "unknown key" + did_you_mean(str(loc[-1]), allowed), key)
+        return Diagnostic(
+            smap.location(loc, at="key"), "unknown key" + did_you_mean(str(loc[-1]), allowed), key
+        )
     return Diagnostic(smap.location(loc), _message(kind, err, value), key)
 
 
@@ -87,7 +111,12 @@ def _message(kind: str, err: dict[str, Any], v: Any) -> str:
         return f"expected a list, got {_got(v)}"
     if kind == "string_pattern_mismatch":
         return f"{v!r} does not match the pattern {ctx.get('pattern')}"
-    bounds = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
+    bounds = {
+        "greater_than": ">",
+        "greater_than_equal": ">=",
+        "less_than": "<",
+        "less_than_equal": "<=",
+    }
     if kind in bounds:
         bound = next(iter(ctx.values()))
         return f"must be {bounds[kind]} {bound}, got {v!r}"

@@ -21,7 +21,9 @@ def compiled_specs() -> dict:
     return {c.filename: c.source for c in compile_specs([str(s) for s in SPECS], [])}
 
 
-def run_specc(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+def run_specc(
+    *args: str, cwd: Path | None = None, env: dict | None = None
+) -> subprocess.CompletedProcess:
     """Run the real command line in a subprocess (exit codes, stdout and stderr as users see them)."""
     return subprocess.run(
         [sys.executable, "-m", "specc", *args],

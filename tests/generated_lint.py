@@ -28,11 +28,19 @@ def unused_definitions(source: str) -> list[str]:
     attrs = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
     found = []
     for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name not in names and node.name != "main":
+        if (
+            isinstance(node, (ast.FunctionDef, ast.ClassDef))
+            and node.name not in names
+            and node.name != "main"
+        ):
             found.append(f"{node.lineno}: {node.name} is never used")
         if isinstance(node, ast.ClassDef):
             for item in node.body:
-                if not isinstance(item, ast.FunctionDef) or item.name.startswith("__") or item.name in PROTOCOL_METHODS:
+                if (
+                    not isinstance(item, ast.FunctionDef)
+                    or item.name.startswith("__")
+                    or item.name in PROTOCOL_METHODS
+                ):
                     continue
                 if item.name not in attrs:
                     found.append(f"{item.lineno}: {node.name}.{item.name} is never used")
@@ -42,7 +50,16 @@ def unused_definitions(source: str) -> list[str]:
 def ruff(*paths: Path | str) -> subprocess.CompletedProcess:
     """`ruff check` with the project's configuration (pyproject.toml)."""
     return subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"), *map(str, paths)],
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "--no-cache",
+            "--config",
+            str(ROOT / "pyproject.toml"),
+            *map(str, paths),
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,

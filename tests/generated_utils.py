@@ -10,9 +10,22 @@ from pathlib import Path
 _RUNNER = "import runpy, sys; sys.modules['specc'] = None; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
 
 
-def run_script(path: Path, *args: str, cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": "1"}  # one thread: robust to a busy machine
-    return subprocess.run([sys.executable, "-c", _RUNNER, str(path), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+def run_script(
+    path: Path, *args: str, cwd: Path, timeout: int = 600
+) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "PYTHONWARNINGS": "ignore",
+        "OMP_NUM_THREADS": "1",
+    }  # one thread: robust to a busy machine
+    return subprocess.run(
+        [sys.executable, "-c", _RUNNER, str(path), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
 
 
 def import_script(path: Path):
@@ -29,7 +42,13 @@ def start_script(path: Path, *args: str, cwd: Path, log: Path) -> subprocess.Pop
     """Start a generated script like run_script, without waiting (to kill it); stdout and stderr go to log."""
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": "1"}
     with open(log, "w") as out:
-        return subprocess.Popen([sys.executable, "-c", _RUNNER, str(path), *args], cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=env)
+        return subprocess.Popen(
+            [sys.executable, "-c", _RUNNER, str(path), *args],
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
 
 
 def metrics_rows(run_dir: Path) -> list[dict]:
@@ -37,4 +56,6 @@ def metrics_rows(run_dir: Path) -> list[dict]:
     import csv
 
     with open(run_dir / "metrics.csv", newline="") as f:
-        return [{k: v for k, v in row.items() if k not in ("time", "sps")} for row in csv.DictReader(f)]
+        return [
+            {k: v for k, v in row.items() if k not in ("time", "sps")} for row in csv.DictReader(f)
+        ]

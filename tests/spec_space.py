@@ -28,7 +28,11 @@ RUN = {
 }
 
 ALGORITHMS = ("sac", "td3", "ddpg")
-PRESETS = {"sac": (None, "cleanrl", "tar", "simba"), "td3": (None, "cleanrl", "tar"), "ddpg": (None, "cleanrl", "tar", "simba")}
+PRESETS = {
+    "sac": (None, "cleanrl", "tar", "simba"),
+    "td3": (None, "cleanrl", "tar"),
+    "ddpg": (None, "cleanrl", "tar", "simba"),
+}
 PRESET_ARCH = {None: "mlp", "cleanrl": "mlp", "tar": "mlp", "simba": "simba"}
 DISTRIBUTIONS = ("uniform", "er", "erk", "global")
 CRITERIA = ("random", "magnitude", "synflow", "snip")
@@ -78,7 +82,11 @@ def sparsity(draw, module: str) -> dict:
     if regime in ("sst", "dst"):
         # 'global' ranks all weights by one score: it needs a scoring criterion
         choices = CRITERIA[1:] if distribution == "global" else CRITERIA
-        criterion = draw(st.sampled_from(choices)) if distribution == "global" else _maybe(draw, st.sampled_from(choices))
+        criterion = (
+            draw(st.sampled_from(choices))
+            if distribution == "global"
+            else _maybe(draw, st.sampled_from(choices))
+        )
         _put(sp, "criterion", criterion)
         if criterion == "snip":  # a replay batch: after the warm-up
             sp["prune_at"] = draw(st.sampled_from((LEARNING_STARTS, 150)))
@@ -95,7 +103,11 @@ def sparsity(draw, module: str) -> dict:
             sp["revival"] = {"method": method, "ratio": draw(st.sampled_from((0.05, 0.1, 0.3)))}
     if regime != "sst":
         methods = ("set", "rigl", "importance") if module == "critic" else ("set", "rigl")
-        method = draw(st.sampled_from(methods)) if regime == "dst" else _maybe(draw, st.sampled_from(methods))
+        method = (
+            draw(st.sampled_from(methods))
+            if regime == "dst"
+            else _maybe(draw, st.sampled_from(methods))
+        )
         topology: dict = {"every": draw(st.sampled_from((5, 10, 20)))}
         _put(topology, "method", method)
         if method is not None or regime != "d2s":  # d2s without a method prunes only
@@ -172,14 +184,22 @@ def valid_specs(draw) -> dict:
         if "grad_interference" in metrics:
             diagnostics["interference_samples"] = draw(st.sampled_from((2, 4)))
         if "dormant_ratio" in metrics:
-            _put(diagnostics, "dormant_layers", _maybe(draw, st.sampled_from(("auto", "dense_outputs", "activations"))))
+            _put(
+                diagnostics,
+                "dormant_layers",
+                _maybe(draw, st.sampled_from(("auto", "dense_outputs", "activations"))),
+            )
         spec["diagnostics"] = diagnostics
     if draw(st.floats(0, 1)) < 0.3:
-        modules = draw(st.lists(st.sampled_from(("actor", "critic")), min_size=1, max_size=2, unique=True))
+        modules = draw(
+            st.lists(st.sampled_from(("actor", "critic")), min_size=1, max_size=2, unique=True)
+        )
         reset: dict = {"every": 120, "modules": modules}
         scheduled = any(regimes[m] in ("d2s", "s2d") for m in modules)
         _put(reset, "keep_mask", True if scheduled else _maybe(draw, st.booleans()))
-        learned_alpha = algorithm == "sac" and preset != "tar" and spec["train"].get("alpha", "auto") == "auto"
+        learned_alpha = (
+            algorithm == "sac" and preset != "tar" and spec["train"].get("alpha", "auto") == "auto"
+        )
         if learned_alpha:
             _put(reset, "temperature", _maybe(draw, st.booleans()))
         spec["reset"] = reset

@@ -46,7 +46,11 @@ def test_check_reports_missing_file(tmp_path):
 
 def test_one_bad_spec_means_nothing_is_written(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text((ROOT / "specs" / "sac_dense.yaml").read_text().replace("name: sac_dense", "name: other\nbogus: 1"))
+    bad.write_text(
+        (ROOT / "specs" / "sac_dense.yaml")
+        .read_text()
+        .replace("name: sac_dense", "name: other\nbogus: 1")
+    )
     out = tmp_path / "out"
     r = run_specc("compile", SAC, str(bad), "-o", str(out))
     assert r.returncode == 2
@@ -84,7 +88,10 @@ def test_validate_ok_and_error():
     assert (r.returncode, r.stdout.strip()) == (0, f"{SAC}: ok")
     r = run_specc("validate", SAC, "-s", "train.total_steps=-5")
     assert r.returncode == 2
-    assert "override 'train.total_steps=-5': error: train.total_steps: must be >= 1, got -5" in r.stderr
+    assert (
+        "override 'train.total_steps=-5': error: train.total_steps: must be >= 1, got -5"
+        in r.stderr
+    )
 
 
 def test_usage_errors_exit_2():

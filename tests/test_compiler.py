@@ -44,7 +44,10 @@ def test_yaml_1_2_scalars(tmp_path):
 
 def test_overrides_parse_values_like_the_file(tmp_path):
     spec = load_spec(write(tmp_path, BASE))
-    diags = apply_overrides(spec, ["train.actor_lr=1e-4", "networks.critic.sparsity={regime: dense}", "env.id=Hopper-v5"])
+    diags = apply_overrides(
+        spec,
+        ["train.actor_lr=1e-4", "networks.critic.sparsity={regime: dense}", "env.id=Hopper-v5"],
+    )
     assert diags == []
     assert spec.data["train"]["actor_lr"] == 1e-4
     assert spec.data["networks"]["critic"]["sparsity"] == {"regime": "dense"}
@@ -52,16 +55,24 @@ def test_overrides_parse_values_like_the_file(tmp_path):
 
 
 def test_override_applies_in_order_and_last_wins(tmp_path):
-    _, _, tree, plan = front_end(write(tmp_path, BASE), ["train.batch_size=32", "train.batch_size=64"])
+    _, _, tree, plan = front_end(
+        write(tmp_path, BASE), ["train.batch_size=32", "train.batch_size=64"]
+    )
     assert tree["train"]["batch_size"].value == 64
     assert tree["train"]["batch_size"].source == "override"
 
 
 def test_precedence_spec_over_preset_over_default(tmp_path):
-    text = BASE.replace("algorithm: sac", "algorithm: sac\npreset: simba") + "train:\n  actor_lr: 0.0005\n"
+    text = (
+        BASE.replace("algorithm: sac", "algorithm: sac\npreset: simba")
+        + "train:\n  actor_lr: 0.0005\n"
+    )
     _, _, tree, plan = front_end(write(tmp_path, text), [])
     assert (tree["train"]["actor_lr"].value, tree["train"]["actor_lr"].source) == (0.0005, "spec")
-    assert (tree["train"]["critic_lr"].value, tree["train"]["critic_lr"].source) == (1e-4, "preset simba")
+    assert (tree["train"]["critic_lr"].value, tree["train"]["critic_lr"].source) == (
+        1e-4,
+        "preset simba",
+    )
     assert (tree["eval"]["episodes"].value, tree["eval"]["episodes"].source) == (10, "default")
     assert tree["networks"]["critic"]["width"].value == 64  # the spec wins over the preset's 512
 
@@ -75,7 +86,10 @@ def test_fixed_alpha_drops_learned_alpha_keys(tmp_path):
 
 
 def test_all_errors_of_a_spec_are_reported_together(tmp_path):
-    text = BASE.replace("id: Pendulum-v1", "id: Pendulum-v1\n  suite: gym") + "seed: -3\ntrain: {tau: 0}\n"
+    text = (
+        BASE.replace("id: Pendulum-v1", "id: Pendulum-v1\n  suite: gym")
+        + "seed: -3\ntrain: {tau: 0}\n"
+    )
     with pytest.raises(SpecError) as exc:
         front_end(write(tmp_path, text), ["train.gama=0.9"])
     keys = sorted(d.key for d in exc.value.diagnostics)
@@ -109,14 +123,25 @@ def test_diagnostics_plan_columns_and_fields_follow_the_metrics(tmp_path):
     _, _, tree, plan = front_end(write(tmp_path, text), [])
     assert plan.diagnostics.metrics == ("grad_norm", "srank")  # spec order
     assert plan.diagnostics.modules == ("actor", "critic")
-    assert plan.runtime.metrics[-4:] == ("actor_grad_norm", "actor_srank", "critic_grad_norm", "critic_srank")
+    assert plan.runtime.metrics[-4:] == (
+        "actor_grad_norm",
+        "actor_srank",
+        "critic_grad_norm",
+        "critic_srank",
+    )
     names = _fields(plan)
     assert {"diagnostics_every", "diagnostics_batch_size", "srank_delta"} <= set(names)
     assert not {"dormant_tau", "interference_samples", "reset_every"} & set(names)
     # the resolved tree (specc explain, the docstring) holds only keys that apply
     assert set(tree["diagnostics"]) == {"every", "metrics", "srank_delta", "batch_size"}
-    assert (tree["diagnostics"]["every"].value, tree["diagnostics"]["every"].source) == (500, "spec")
-    assert (tree["diagnostics"]["srank_delta"].value, tree["diagnostics"]["srank_delta"].source) == (0.01, "default")
+    assert (tree["diagnostics"]["every"].value, tree["diagnostics"]["every"].source) == (
+        500,
+        "spec",
+    )
+    assert (
+        tree["diagnostics"]["srank_delta"].value,
+        tree["diagnostics"]["srank_delta"].source,
+    ) == (0.01, "default")
     assert plan.probes_activations and plan.reset is None
 
 
@@ -124,15 +149,21 @@ def test_diagnostics_defaults_every_metric(tmp_path):
     _, _, tree, plan = front_end(write(tmp_path, BASE), ["diagnostics={}"])
     metrics = ("dormant_ratio", "srank", "grad_norm", "param_norm", "grad_interference")
     assert plan.diagnostics.metrics == metrics
-    assert plan.runtime.metrics[-10:] == tuple(f"{m}_{metric}" for m in ("actor", "critic") for metric in metrics)
+    assert plan.runtime.metrics[-10:] == tuple(
+        f"{m}_{metric}" for m in ("actor", "critic") for metric in metrics
+    )
     fields = {f.name: f for g in plan.config for f in g.fields}
-    assert fields["diagnostics_every"].value == 10000 and fields["diagnostics_batch_size"].value == 256
+    assert (
+        fields["diagnostics_every"].value == 10000 and fields["diagnostics_batch_size"].value == 256
+    )
     assert fields["dormant_tau"].value == 0.1 and fields["srank_delta"].value == 0.01
     assert fields["interference_samples"].value == 16
 
 
 def test_norm_metrics_need_no_batch_and_no_activations(tmp_path):
-    _, _, tree, plan = front_end(write(tmp_path, BASE), ["diagnostics={metrics: [param_norm, grad_norm]}"])
+    _, _, tree, plan = front_end(
+        write(tmp_path, BASE), ["diagnostics={metrics: [param_norm, grad_norm]}"]
+    )
     assert "batch_size" not in tree["diagnostics"] and "diagnostics_batch_size" not in _fields(plan)
     assert not plan.probes_activations
 
@@ -141,13 +172,24 @@ def test_without_diagnostics_or_reset_nothing_is_planned(tmp_path):
     _, _, tree, plan = front_end(write(tmp_path, BASE), [])
     assert plan.diagnostics is None and plan.reset is None and not plan.probes_activations
     assert "diagnostics" not in tree and "reset" not in tree
-    assert not [n for n in _fields(plan) if "diagnostics" in n or n in ("dormant_tau", "srank_delta", "interference_samples", "reset_every")]
-    assert not [c for c in plan.runtime.metrics if c.endswith(("_srank", "_grad_norm", "_param_norm"))]
+    assert not [
+        n
+        for n in _fields(plan)
+        if "diagnostics" in n
+        or n in ("dormant_tau", "srank_delta", "interference_samples", "reset_every")
+    ]
+    assert not [
+        c for c in plan.runtime.metrics if c.endswith(("_srank", "_grad_norm", "_param_norm"))
+    ]
 
 
 def test_reset_plan(tmp_path):
-    _, _, tree, plan = front_end(write(tmp_path, BASE), ["reset={every: 1000, modules: [critic, actor]}"])
-    assert plan.reset.modules == ("actor", "critic") and plan.reset.keep_mask is True  # module order; default
+    _, _, tree, plan = front_end(
+        write(tmp_path, BASE), ["reset={every: 1000, modules: [critic, actor]}"]
+    )
+    assert (
+        plan.reset.modules == ("actor", "critic") and plan.reset.keep_mask is True
+    )  # module order; default
     assert "reset_every" in _fields(plan) and plan.diagnostics is None
     _, _, tree, plan = front_end(write(tmp_path, BASE), ["reset={every: 1000}"])
     assert plan.reset.modules == ("actor", "critic")  # default: the whole agent
@@ -173,11 +215,20 @@ def test_reset_temperature_defaults_to_resetting_it_with_the_actor(tmp_path):
 def test_ddpg_variant_chooses_the_targets(tmp_path):
     ddpg = BASE.replace("algorithm: sac", "algorithm: ddpg")
     _, _, tree, plan = front_end(write(tmp_path, ddpg), [])
-    assert plan.algo.ddpg_variant == "cleanrl" and plan.algo.targets == {"actor": "actor_target", "critic": "critic_target"}
+    assert plan.algo.ddpg_variant == "cleanrl" and plan.algo.targets == {
+        "actor": "actor_target",
+        "critic": "critic_target",
+    }
     _, _, tree, plan = front_end(write(tmp_path, ddpg), ["preset=simba"])
-    assert plan.algo.ddpg_variant == "simba" and plan.algo.targets == {"critic": "critic_target"} and plan.algo.actor_first
+    assert (
+        plan.algo.ddpg_variant == "simba"
+        and plan.algo.targets == {"critic": "critic_target"}
+        and plan.algo.actor_first
+    )
     assert tree["train"]["ddpg_variant"].source == "preset simba"
-    _, _, tree, plan = front_end(write(tmp_path, ddpg), ["preset=simba", "train.ddpg_variant=cleanrl"])
+    _, _, tree, plan = front_end(
+        write(tmp_path, ddpg), ["preset=simba", "train.ddpg_variant=cleanrl"]
+    )
     assert plan.algo.ddpg_variant == "cleanrl" and "actor" in plan.algo.targets
     assert "ddpg_variant" not in _fields(plan)  # structural: no flag
 
@@ -189,7 +240,18 @@ def _code(tmp_path, overrides, base=BASE):
     return source[source.index('"""', 3) + 3 :]  # without the docstring (it embeds the spec)
 
 
-DIAGNOSTICS_NAMES = ("def dormant_ratio", "def srank", "def param_norm", "def grad_norm", "def grad_interference", "class LossProbe", "_sample_loss", "def activations", "def diagnose", "def reset_")
+DIAGNOSTICS_NAMES = (
+    "def dormant_ratio",
+    "def srank",
+    "def param_norm",
+    "def grad_norm",
+    "def grad_interference",
+    "class LossProbe",
+    "_sample_loss",
+    "def activations",
+    "def diagnose",
+    "def reset_",
+)
 
 
 def test_only_the_diagnostics_functions_a_spec_uses_are_emitted(tmp_path):
@@ -197,19 +259,34 @@ def test_only_the_diagnostics_functions_a_spec_uses_are_emitted(tmp_path):
         return {name for name in DIAGNOSTICS_NAMES if name in code}
 
     assert present(_code(tmp_path, [])) == set()
-    assert present(_code(tmp_path, ["diagnostics={metrics: [srank]}"])) == {"def srank", "def activations", "def diagnose"}
+    assert present(_code(tmp_path, ["diagnostics={metrics: [srank]}"])) == {
+        "def srank",
+        "def activations",
+        "def diagnose",
+    }
     code = _code(tmp_path, ["diagnostics={metrics: [grad_norm, param_norm]}"])
     assert present(code) == {"def grad_norm", "def param_norm", "def diagnose"}
     assert "rb.sample(cfg.diagnostics_batch_size)" not in code
     code = _code(tmp_path, ["diagnostics={metrics: [grad_interference]}"])
-    assert present(code) == {"def grad_interference", "class LossProbe", "_sample_loss", "def diagnose"}
+    assert present(code) == {
+        "def grad_interference",
+        "class LossProbe",
+        "_sample_loss",
+        "def diagnose",
+    }
     assert "activations(obs" not in code and "k_batch = " in code
     code = _code(tmp_path, ["reset={every: 10, modules: [critic]}"])
-    assert present(code) == {"def reset_"} and "def reset_critic" in code and "def reset_actor" not in code
+    assert (
+        present(code) == {"def reset_"}
+        and "def reset_critic" in code
+        and "def reset_actor" not in code
+    )
     # masks reach the metrics only where a module is sparse
     code = _code(tmp_path, ["diagnostics={}", "networks.actor.sparsity={regime: sst, level: 0.5}"])
     assert "grad_norm(actor, actor_masks)" in code and "grad_norm(critic)" in code
     flat = "".join(code.split())  # black may wrap the call
     assert "grad_interference(actor,actor_sample_loss,k_batch,actor_masks)" in flat
     assert "grad_interference(critic,critic_sample_loss,k_batch)" in flat
-    assert "def grad_norm(net):" in _code(tmp_path, ["diagnostics={}"])  # no masks argument in a dense script
+    assert "def grad_norm(net):" in _code(
+        tmp_path, ["diagnostics={}"]
+    )  # no masks argument in a dense script

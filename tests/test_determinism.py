@@ -19,7 +19,9 @@ def test_same_process_twice_is_identical():
 @pytest.mark.slow
 def test_across_hash_seeds_and_processes(tmp_path):
     # this process (a random hash seed) and two others with fixed ones
-    digests = [{name: hashlib.sha256(text.encode()).hexdigest() for name, text in compiled_specs().items()}]
+    digests = [
+        {name: hashlib.sha256(text.encode()).hexdigest() for name, text in compiled_specs().items()}
+    ]
     for seed in ("0", "12345"):
         out = tmp_path / seed
         r = run_specc("compile", *map(str, SPECS), "-o", str(out), env={"PYTHONHASHSEED": seed})

@@ -26,11 +26,20 @@ VARIANTS = {
     # BlockMLP with a twin critic ensemble
     "td3_block": ("td3_block6", ["diagnostics={every: 100}"]),
     # deterministic losses (no noise in DDPG's), a sparse actor and a dense single critic
-    "ddpg_sparse_actor": ("ddpg_dense", ["diagnostics={every: 100}", "networks.actor.sparsity={regime: sst, level: 0.5}"]),
+    "ddpg_sparse_actor": (
+        "ddpg_dense",
+        ["diagnostics={every: 100}", "networks.actor.sparsity={regime: sst, level: 0.5}"],
+    ),
     # SimBa scored on its post-ReLU activations (the default on simba is Ma et al.'s dense_outputs)
     "simba_activations": ("diag_sac_wide_sparse", ["diagnostics.dormant_layers=activations"]),
     # MLP scored on its Linear outputs before LayerNorm and activation
-    "mlp_dense_outputs": ("sac_dense", ["diagnostics={every: 100, dormant_layers: dense_outputs}", "networks.critic.layer_norm=true"]),
+    "mlp_dense_outputs": (
+        "sac_dense",
+        [
+            "diagnostics={every: 100, dormant_layers: dense_outputs}",
+            "networks.critic.layer_norm=true",
+        ],
+    ),
 }
 
 
@@ -89,7 +98,9 @@ def test_dormant_ratio_of_an_ensemble_layer_scores_each_member_on_its_own():
     member1 = _layer([1.0, 1.0, 1.0, 1.0])  # none, but all of them next to member 0's scale
     h = torch.stack([member0, member1])  # (E, B, H)
     assert SPARSE.dormant_ratio([h], 0.1) == pytest.approx(1 / 8)  # normalised jointly: 5 / 8
-    assert SPARSE.dormant_ratio([h], 0.1) == pytest.approx(SPARSE.dormant_ratio([member0, member1], 0.1))
+    assert SPARSE.dormant_ratio([h], 0.1) == pytest.approx(
+        SPARSE.dormant_ratio([member0, member1], 0.1)
+    )
 
 
 # --- srank ----------------------------------------------------------------------------------
@@ -179,7 +190,9 @@ def test_grad_norm_with_masks_counts_only_active_weights():
     n_total = sum(p.numel() for p in net.parameters())
     n_masked = sum(w.numel() for w in masks.weights)
     assert SPARSE.grad_norm(net) == pytest.approx(math.sqrt(n_total), rel=1e-6)
-    assert SPARSE.grad_norm(net, masks) == pytest.approx(math.sqrt(n_total - n_masked + sum(keep)), rel=1e-6)
+    assert SPARSE.grad_norm(net, masks) == pytest.approx(
+        math.sqrt(n_total - n_masked + sum(keep)), rel=1e-6
+    )
     assert all((p.grad == 1).all() for p in net.parameters())  # .grad is read, not masked in place
 
 
@@ -205,13 +218,21 @@ def _linear_loss(net, batch):
         ([[1.0, 2.0], [1.0, 2.0]], 1.0),  # identical
         ([[1.0, 2.0], [2.0, 4.0]], 1.0),  # parallel (cosine ignores the scale)
         ([[1.0, 2.0], [-1.0, -2.0]], -1.0),  # opposite
-        ([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], 2 * math.sqrt(0.5) * 2 / 6),  # cosines 0, 1/sqrt2, 1/sqrt2
-        ([[1.0, 0.0], [1.0, 0.0], [-1.0, 0.0], [0.0, 3.0]], (2 * 1 + 4 * -1) / 12),  # pairs: 1, -1, -1, 0, 0, 0
+        (
+            [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]],
+            2 * math.sqrt(0.5) * 2 / 6,
+        ),  # cosines 0, 1/sqrt2, 1/sqrt2
+        (
+            [[1.0, 0.0], [1.0, 0.0], [-1.0, 0.0], [0.0, 3.0]],
+            (2 * 1 + 4 * -1) / 12,
+        ),  # pairs: 1, -1, -1, 0, 0, 0
     ],
 )
 def test_grad_interference_of_constructed_gradients(xs, expected):
     batch = [torch.tensor(xs)]
-    assert SPARSE.grad_interference(_linear(2), _linear_loss, batch) == pytest.approx(expected, abs=1e-6)
+    assert SPARSE.grad_interference(_linear(2), _linear_loss, batch) == pytest.approx(
+        expected, abs=1e-6
+    )
 
 
 def test_grad_interference_excludes_pruned_weights():
@@ -261,7 +282,13 @@ def _ddpg_agent(mod, obs_dim=3, act_dim=2, seed=0):
     torch.manual_seed(seed)
     actor = mod.Actor(obs_dim, act_dim, 16, 2, -torch.ones(act_dim), torch.ones(act_dim), 0.1)
     critic = mod.Critic(obs_dim, act_dim, 16, 2)
-    batch = [torch.randn(5, obs_dim), torch.rand(5, act_dim) * 2 - 1, torch.randn(5), torch.randn(5, obs_dim), (torch.rand(5) < 0.3).float()]
+    batch = [
+        torch.randn(5, obs_dim),
+        torch.rand(5, act_dim) * 2 - 1,
+        torch.randn(5),
+        torch.randn(5, obs_dim),
+        (torch.rand(5) < 0.3).float(),
+    ]
     return actor, critic, copy.deepcopy(actor), copy.deepcopy(critic), batch
 
 
@@ -284,14 +311,20 @@ def test_grad_interference_of_ddpg_module_losses_matches_a_per_sample_loop(scrip
     before = [t.clone() for t in [*actor.state_dict().values(), *critic.state_dict().values()]]
 
     value = mod.grad_interference(critic, critic_sample_loss, batch)
-    assert value == pytest.approx(_per_sample_interference(critic, critic_sample_loss, batch), abs=1e-5)
+    assert value == pytest.approx(
+        _per_sample_interference(critic, critic_sample_loss, batch), abs=1e-5
+    )
     assert -1.0 <= value <= 1.0
 
     mask_of = dict(zip(masks.weights, masks.masks))
     value = mod.grad_interference(actor, actor_sample_loss, batch, masks)
-    assert value == pytest.approx(_per_sample_interference(actor, actor_sample_loss, batch, mask_of), abs=1e-5)
+    assert value == pytest.approx(
+        _per_sample_interference(actor, actor_sample_loss, batch, mask_of), abs=1e-5
+    )
     # pruned weights excluded: not the value of the dense gradients
-    assert value != pytest.approx(_per_sample_interference(actor, actor_sample_loss, batch), abs=1e-4)
+    assert value != pytest.approx(
+        _per_sample_interference(actor, actor_sample_loss, batch), abs=1e-4
+    )
     # the agent is unchanged and no gradient is left in .grad
     after = [*actor.state_dict().values(), *critic.state_dict().values()]
     assert all(torch.equal(a, b) for a, b in zip(after, before))
@@ -309,7 +342,13 @@ def test_grad_interference_of_the_sac_critic_loss_matches_a_per_sample_loop():
     with torch.no_grad():
         actor.fc_logstd.bias.fill_(-1e3)  # log std = LOG_STD_MIN
     log_alpha = torch.tensor(-200.0)  # alpha = 0
-    batch = [torch.randn(6, obs_dim), torch.rand(6, act_dim) * 2 - 1, torch.randn(6), torch.randn(6, obs_dim), torch.zeros(6)]
+    batch = [
+        torch.randn(6, obs_dim),
+        torch.rand(6, act_dim) * 2 - 1,
+        torch.randn(6),
+        torch.randn(6, obs_dim),
+        torch.zeros(6),
+    ]
 
     def critic_sample_loss(critic, batch):
         return SPARSE.critic_loss_fn(batch, actor, critic, critic_target, log_alpha, 0.99)
@@ -318,7 +357,9 @@ def test_grad_interference_of_the_sac_critic_loss_matches_a_per_sample_loop():
     masks.prune(SPARSE.random_scores(masks), [n // 5 for n in (o * i for o, i in masks.shapes())])
     masks.apply()
     value = SPARSE.grad_interference(critic, critic_sample_loss, batch, masks)
-    expected = _per_sample_interference(critic, critic_sample_loss, batch, dict(zip(masks.weights, masks.masks)))
+    expected = _per_sample_interference(
+        critic, critic_sample_loss, batch, dict(zip(masks.weights, masks.masks))
+    )
     assert value == pytest.approx(expected, abs=1e-4)
     assert all(p.grad is None for p in critic.parameters())
 
@@ -335,7 +376,9 @@ def _assert_same(a, b):
 def test_mlp_activations(scripts, layer_norm, ensemble):
     mod = scripts["sac_mlp"]
     torch.manual_seed(0)
-    net = mod.MLP(5, 8, 3, 2, activation=torch.nn.functional.elu, layer_norm=layer_norm, ensemble=ensemble)
+    net = mod.MLP(
+        5, 8, 3, 2, activation=torch.nn.functional.elu, layer_norm=layer_norm, ensemble=ensemble
+    )
     x = torch.randn(7, 5) if ensemble == 1 else torch.randn(ensemble, 7, 5)
     hidden, features = net.activations(x)
     assert len(hidden) == 3 and all(h.shape == (*x.shape[:-1], 8) for h in hidden)
@@ -382,7 +425,16 @@ def test_block_activations(scripts, residual, layer_norm, ensemble):
     F = torch.nn.functional
     torch.manual_seed(0)
     depth = 2
-    net = mod.BlockMLP(5, 8, depth, 3, activation=F.elu, layer_norm=layer_norm, residual=residual, ensemble=ensemble)
+    net = mod.BlockMLP(
+        5,
+        8,
+        depth,
+        3,
+        activation=F.elu,
+        layer_norm=layer_norm,
+        residual=residual,
+        ensemble=ensemble,
+    )
     x = torch.randn(7, 5) if ensemble == 1 else torch.randn(ensemble, 7, 5)
     hidden, features = net.activations(x)
     assert len(hidden) == 2 * depth + 1 and all(h.shape == (*x.shape[:-1], 8) for h in hidden)
@@ -415,7 +467,13 @@ def test_actor_and_critic_activations_are_what_their_heads_read(scripts):
     _assert_same(actor.fc_mean(features), mean)
     hidden, features = critic.activations(obs, act)
     # dense_outputs: embedding, then up (4 * width) and down per block
-    assert features.shape == (2, 7, 8) and [h.shape for h in hidden] == [(2, 7, 8), (2, 7, 32), (2, 7, 8), (2, 7, 32), (2, 7, 8)]
+    assert features.shape == (2, 7, 8) and [h.shape for h in hidden] == [
+        (2, 7, 8),
+        (2, 7, 32),
+        (2, 7, 8),
+        (2, 7, 32),
+        (2, 7, 8),
+    ]
     _assert_same(critic.q.out(features).squeeze(-1), critic(obs, act))
     # SAC with MLPs
     mod = scripts["sac_mlp"]
@@ -431,7 +489,9 @@ def test_actor_and_critic_activations_are_what_their_heads_read(scripts):
         actor = mod.Actor(3, 2, 8, 1, low, high, 0.1)
         critic = mod.Critic(3, 2, 8, 1)
         _, features = actor.activations(obs)
-        _assert_same(torch.tanh(actor.mu.out(features)) * actor.action_scale + actor.action_bias, actor(obs))
+        _assert_same(
+            torch.tanh(actor.mu.out(features)) * actor.action_scale + actor.action_bias, actor(obs)
+        )
         _, features = critic.activations(obs, act)
         _assert_same(critic.q.out(features).squeeze(-1), critic(obs, act))
 
@@ -452,8 +512,12 @@ def test_grad_interference_of_the_sac_actor_loss_matches_a_per_sample_loop():
 
     batch = [torch.randn(6, obs_dim)]
     value = SPARSE.grad_interference(actor, actor_sample_loss, batch)
-    assert value == pytest.approx(_per_sample_interference(actor, actor_sample_loss, batch), abs=1e-4)
-    assert log_alpha.grad is None and all(p.grad is None for p in [*actor.parameters(), *critic.parameters()])
+    assert value == pytest.approx(
+        _per_sample_interference(actor, actor_sample_loss, batch), abs=1e-4
+    )
+    assert log_alpha.grad is None and all(
+        p.grad is None for p in [*actor.parameters(), *critic.parameters()]
+    )
 
 
 def test_grad_interference_runs_on_td3_losses_with_target_noise(scripts):
@@ -468,9 +532,13 @@ def test_grad_interference_runs_on_td3_losses_with_target_noise(scripts):
     value = mod.grad_interference(critic, critic_sample_loss, batch)
     assert math.isfinite(value) and -1.0 <= value <= 1.0
     exact = lambda critic, batch: critic_sample_loss(critic, batch, 0.2, 0.0)  # noqa: E731
-    assert mod.grad_interference(critic, exact, batch) == pytest.approx(_per_sample_interference(critic, exact, batch), abs=1e-5)
+    assert mod.grad_interference(critic, exact, batch) == pytest.approx(
+        _per_sample_interference(critic, exact, batch), abs=1e-5
+    )
     actor_loss = lambda actor, batch: mod.actor_loss_fn(batch[0], actor, critic)  # noqa: E731
-    assert mod.grad_interference(actor, actor_loss, batch) == pytest.approx(_per_sample_interference(actor, actor_loss, batch), abs=1e-5)
+    assert mod.grad_interference(actor, actor_loss, batch) == pytest.approx(
+        _per_sample_interference(actor, actor_loss, batch), abs=1e-5
+    )
 
 
 # --- dormant_layers: dense_outputs (Ma et al.'s code) vs activations (the paper's formula) ---
@@ -522,10 +590,18 @@ def test_simba_activations_score_the_relu_outputs(scripts):
 
 def test_dormant_layers_default_is_by_arch_and_only_what_is_used():
     sparse = (GENERATED / "diag_sac_wide_sparse.py").read_text()
-    assert "dormant_layers: auto" in sparse and "every hidden Dense output before its activation" in sparse
-    assert "the ReLU outputs of the residual blocks" not in sparse  # no dead branch for the other choice
+    assert (
+        "dormant_layers: auto" in sparse
+        and "every hidden Dense output before its activation" in sparse
+    )
+    assert (
+        "the ReLU outputs of the residual blocks" not in sparse
+    )  # no dead branch for the other choice
     mlp = compile_one(str(ROOT / "specs" / "sac_dense.yaml"), ["diagnostics={every: 100}"]).source
-    assert "each hidden layer's output after its activation" in mlp and "each hidden Linear's output before" not in mlp
+    assert (
+        "each hidden layer's output after its activation" in mlp
+        and "each hidden Linear's output before" not in mlp
+    )
 
 
 def test_mlp_dense_outputs_are_the_linear_outputs(scripts):

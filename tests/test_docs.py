@@ -30,7 +30,9 @@ def test_key_reference_lists_exactly_the_schema_keys():
 def test_train_key_table_matches_the_catalog():
     for algo in ("sac", "td3", "ddpg"):
         row = re.search(rf"^\| `{algo}` \| (.*) \|$", DOC, flags=re.M).group(1)
-        assert re.findall(r"`(\w+)`", row) == [k for k in TRAIN_KEYS[algo] if k not in COMMON_TRAIN_KEYS]
+        assert re.findall(r"`(\w+)`", row) == [
+            k for k in TRAIN_KEYS[algo] if k not in COMMON_TRAIN_KEYS
+        ]
 
 
 def test_readme_and_ci_use_the_same_test_command():

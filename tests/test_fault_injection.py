@@ -19,9 +19,30 @@ from generated_utils import metrics_rows, run_script, start_script
 
 SCRIPT = GENERATED / "td3_dense.py"
 ARGS = [
-    "--env-id", "Pendulum-v1", "--actor-width", "16", "--critic-width", "16", "--buffer-size", "10000",
-    "--total-steps", "600", "--learning-starts", "100", "--checkpoint-every", "200", "--log-every", "50",
-    "--eval-every", "300", "--eval-episodes", "1", "--device", "cpu", "--threads", "1",
+    "--env-id",
+    "Pendulum-v1",
+    "--actor-width",
+    "16",
+    "--critic-width",
+    "16",
+    "--buffer-size",
+    "10000",
+    "--total-steps",
+    "600",
+    "--learning-starts",
+    "100",
+    "--checkpoint-every",
+    "200",
+    "--log-every",
+    "50",
+    "--eval-every",
+    "300",
+    "--eval-episodes",
+    "1",
+    "--device",
+    "cpu",
+    "--threads",
+    "1",
 ]
 
 
@@ -36,11 +57,15 @@ def _logged_steps(run_dir):
 
 def _run_and_kill(run_dir, tmp_path, step):
     """Start the run and SIGKILL it as soon as metrics.csv has its row at `step`."""
-    proc = start_script(SCRIPT, *ARGS, "--run-dir", str(run_dir), cwd=tmp_path, log=tmp_path / "killed.log")
+    proc = start_script(
+        SCRIPT, *ARGS, "--run-dir", str(run_dir), cwd=tmp_path, log=tmp_path / "killed.log"
+    )
     deadline = time.monotonic() + 120
     try:
         while step not in _logged_steps(run_dir):
-            assert proc.poll() is None, "the run ended before the kill: " + (tmp_path / "killed.log").read_text()[-2000:]
+            assert proc.poll() is None, (
+                "the run ended before the kill: " + (tmp_path / "killed.log").read_text()[-2000:]
+            )
             assert time.monotonic() < deadline
             time.sleep(0.002)
     finally:
@@ -67,8 +92,12 @@ def uninterrupted(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("point", ["first_checkpoint_write", "after_a_checkpoint", "later_checkpoint_write"])
-def test_a_run_killed_at_any_point_resumes_to_the_uninterrupted_metrics(point, uninterrupted, tmp_path):
+@pytest.mark.parametrize(
+    "point", ["first_checkpoint_write", "after_a_checkpoint", "later_checkpoint_write"]
+)
+def test_a_run_killed_at_any_point_resumes_to_the_uninterrupted_metrics(
+    point, uninterrupted, tmp_path
+):
     """first_checkpoint_write: killed before the first checkpoint (rows at 50 and 100 written),
     with the torn checkpoint.pt.tmp a kill inside the first save_atomic leaves; `--resume
     --run-dir` alone starts the run again from step 0 with config.json's settings. after_a_checkpoint: killed with metrics.csv
@@ -77,7 +106,11 @@ def test_a_run_killed_at_any_point_resumes_to_the_uninterrupted_metrics(point, u
     whichever moment of its write the kill lands), with a torn checkpoint.pt.tmp and a torn
     metrics.csv.tmp (a kill inside the resumed run's rewrite of metrics.csv) left beside it."""
     run_dir = tmp_path / "run"
-    kill_at = {"first_checkpoint_write": 100, "after_a_checkpoint": 250, "later_checkpoint_write": 400}[point]
+    kill_at = {
+        "first_checkpoint_write": 100,
+        "after_a_checkpoint": 250,
+        "later_checkpoint_write": 400,
+    }[point]
     _run_and_kill(run_dir, tmp_path, kill_at)
     if point == "first_checkpoint_write":
         assert not (run_dir / "checkpoint.pt").exists()
@@ -92,14 +125,20 @@ def test_a_run_killed_at_any_point_resumes_to_the_uninterrupted_metrics(point, u
             assert start in (200, 400), start
             _torn(run_dir / "checkpoint.pt.tmp", run_dir / "checkpoint.pt")
             _torn(run_dir / "metrics.csv.tmp", run_dir / "metrics.csv")
-        r = run_script(SCRIPT, *ARGS, "--run-dir", str(run_dir), "--resume", cwd=tmp_path, timeout=120)
-        expected = f"resuming {run_dir / 'checkpoint.pt'} at step {start}; changed: {{'resume': True}}"
+        r = run_script(
+            SCRIPT, *ARGS, "--run-dir", str(run_dir), "--resume", cwd=tmp_path, timeout=120
+        )
+        expected = (
+            f"resuming {run_dir / 'checkpoint.pt'} at step {start}; changed: {{'resume': True}}"
+        )
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
     assert r.stdout.splitlines()[0] == expected
     assert metrics_rows(run_dir) == metrics_rows(uninterrupted)
     assert _checkpoint_step(run_dir) == 600 and (run_dir / "model.pt").exists()
     assert not list(run_dir.glob("*.tmp"))
-    config, reference = (json.loads((d / "config.json").read_text()) for d in (run_dir, uninterrupted))
+    config, reference = (
+        json.loads((d / "config.json").read_text()) for d in (run_dir, uninterrupted)
+    )
     assert config == {**reference, "run_dir": str(run_dir), "resume": True}
 
 
@@ -113,14 +152,29 @@ def test_a_truncated_checkpoint_is_a_one_line_error(tmp_path):
     r = run_script(SCRIPT, "--resume", "--run-dir", str(run_dir), cwd=tmp_path, timeout=120)
     assert r.returncode == 1 and r.stdout == ""
     message = "put back a copy, or delete it and pass --resume to start the run again"
-    assert re.fullmatch(rf"{re.escape(str(run_dir / 'checkpoint.pt'))} cannot be read \(\w+\): {message}\n", r.stderr), r.stderr
+    assert re.fullmatch(
+        rf"{re.escape(str(run_dir / 'checkpoint.pt'))} cannot be read \(\w+\): {message}\n",
+        r.stderr,
+    ), r.stderr
     assert (run_dir / "metrics.csv").read_text() == "step,time\n50,1.0\n"  # nothing touched
 
 
 def test_resume_without_a_run_starts_one(tmp_path):
     """What a sweep runner may always pass: --resume in a directory that holds nothing yet."""
     run_dir = tmp_path / "new"
-    r = run_script(SCRIPT, "--resume", *ARGS, "--total-steps", "100", "--run-dir", str(run_dir), cwd=tmp_path, timeout=120)
+    r = run_script(
+        SCRIPT,
+        "--resume",
+        *ARGS,
+        "--total-steps",
+        "100",
+        "--run-dir",
+        str(run_dir),
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr[-3000:]
-    assert r.stdout.splitlines()[0].startswith(f"no run in {run_dir}: starting from step 0; changed: ")
+    assert r.stdout.splitlines()[0].startswith(
+        f"no run in {run_dir}: starting from step 0; changed: "
+    )
     assert _logged_steps(run_dir) == [100] and _checkpoint_step(run_dir) == 100

@@ -12,7 +12,20 @@ from conftest import GENERATED
 from generated_utils import import_script, run_script
 
 SCRIPTS = sorted(GENERATED.glob("*.py"))
-ALLOWED_IMPORTS = {"argparse", "copy", "csv", "json", "math", "os", "random", "time", "dataclasses", "gymnasium", "numpy", "torch"}
+ALLOWED_IMPORTS = {
+    "argparse",
+    "copy",
+    "csv",
+    "json",
+    "math",
+    "os",
+    "random",
+    "time",
+    "dataclasses",
+    "gymnasium",
+    "numpy",
+    "torch",
+}
 
 
 @pytest.mark.parametrize("path", SCRIPTS, ids=[p.stem for p in SCRIPTS])
@@ -52,7 +65,9 @@ def test_every_config_field_is_a_flag(path):
 @pytest.mark.slow
 @pytest.mark.parametrize("path", SCRIPTS, ids=[p.stem for p in SCRIPTS])
 def test_dry_run_json_contract(path, tmp_path):
-    r = run_script(path, "--dry-run", "--json", *small(path), cwd=tmp_path)  # the contract holds at any width
+    r = run_script(
+        path, "--dry-run", "--json", *small(path), cwd=tmp_path
+    )  # the contract holds at any width
     assert r.returncode == 0, r.stderr
     lines = [l for l in r.stdout.splitlines() if l.strip()]
     assert len(lines) == 1, r.stdout
@@ -69,7 +84,9 @@ def test_dry_run_json_contract(path, tmp_path):
             if info["regime"] == "dense":
                 assert layer["density"] == 1.0 and layer["revived"] == 0
     # (MuJoCo itself may write MUJOCO_LOG.TXT for its own deprecation warnings)
-    assert not [p for p in tmp_path.iterdir() if p.name != "MUJOCO_LOG.TXT"], "--dry-run writes nothing"
+    assert not [
+        p for p in tmp_path.iterdir() if p.name != "MUJOCO_LOG.TXT"
+    ], "--dry-run writes nothing"
 
 
 def small(path):
@@ -85,11 +102,30 @@ def small(path):
 def test_short_run_writes_its_run_directory(path, tmp_path):
     run_dir = tmp_path / "run"
     r = run_script(
-        path, "--total-steps", "300", "--learning-starts", "100", "--eval-every", "300", "--eval-episodes", "1",
-        "--log-every", "100", "--checkpoint-every", "150", "--run-dir", str(run_dir), "--device", "cpu", *small(path), cwd=tmp_path,
+        path,
+        "--total-steps",
+        "300",
+        "--learning-starts",
+        "100",
+        "--eval-every",
+        "300",
+        "--eval-episodes",
+        "1",
+        "--log-every",
+        "100",
+        "--checkpoint-every",
+        "150",
+        "--run-dir",
+        str(run_dir),
+        "--device",
+        "cpu",
+        *small(path),
+        cwd=tmp_path,
     )
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-4000:]
-    assert {"config.json", "metrics.csv", "checkpoint.pt", "model.pt"} <= {p.name for p in run_dir.iterdir()}
+    assert {"config.json", "metrics.csv", "checkpoint.pt", "model.pt"} <= {
+        p.name for p in run_dir.iterdir()
+    }
     config = json.loads((run_dir / "config.json").read_text())
     assert config["total_steps"] == 300 and config["device"] == "cpu"
     with open(run_dir / "metrics.csv", newline="") as f:
@@ -104,20 +140,43 @@ def test_short_run_writes_its_run_directory(path, tmp_path):
 
 def _metrics(run_dir):
     with open(run_dir / "metrics.csv", newline="") as f:
-        return [{k: v for k, v in row.items() if k not in ("time", "sps")} for row in csv.DictReader(f)]
+        return [
+            {k: v for k, v in row.items() if k not in ("time", "sps")} for row in csv.DictReader(f)
+        ]
 
 
 # The resume code is shared runtime; what differs between scripts is the state each algorithm
 # registers (targets, temperature, observation statistics): one script per such variant.
 # tar_sac_erk: masks restored (critic, pruned at initialization) and taken after the resume point (actor).
-RESUME_SCRIPTS = [p for p in SCRIPTS if p.stem in ("sac_dense", "td3_dense", "ddpg_dense", "sac_simba", "tar_sac_erk")]
+RESUME_SCRIPTS = [
+    p
+    for p in SCRIPTS
+    if p.stem in ("sac_dense", "td3_dense", "ddpg_dense", "sac_simba", "tar_sac_erk")
+]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", RESUME_SCRIPTS, ids=[p.stem for p in RESUME_SCRIPTS])
 def test_resume_reproduces_an_uninterrupted_run(path, tmp_path):
     sparse = ["--actor-prune-at", "300"] if path.stem == "tar_sac_erk" else []
-    common = [*small(path), *sparse, "--learning-starts", "100", "--eval-every", "200", "--eval-episodes", "1", "--log-every", "50", "--device", "cpu", "--threads", "1", "--env-id", "Pendulum-v1"]
+    common = [
+        *small(path),
+        *sparse,
+        "--learning-starts",
+        "100",
+        "--eval-every",
+        "200",
+        "--eval-episodes",
+        "1",
+        "--log-every",
+        "50",
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+        "--env-id",
+        "Pendulum-v1",
+    ]
     full, part = tmp_path / "full", tmp_path / "part"
     r = run_script(path, "--total-steps", "400", "--run-dir", str(full), *common, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
@@ -133,7 +192,22 @@ def test_resume_reproduces_an_uninterrupted_run(path, tmp_path):
 # --- diagnostics and reset (issue 6) ---------------------------------------------------------
 # Humanoid scripts: small widths and a small buffer (a 1M-transition buffer of 348-dim
 # observations alone costs seconds of page faults).
-HUMANOID_SMALL = ["--critic-width", "64", "--actor-width", "32", "--buffer-size", "1000", "--eval-every", "0", "--log-every", "100", "--device", "cpu", "--threads", "1"]
+HUMANOID_SMALL = [
+    "--critic-width",
+    "64",
+    "--actor-width",
+    "32",
+    "--buffer-size",
+    "1000",
+    "--eval-every",
+    "0",
+    "--log-every",
+    "100",
+    "--device",
+    "cpu",
+    "--threads",
+    "1",
+]
 
 
 def _rows(run_dir):
@@ -149,12 +223,24 @@ def test_diagnostics_run_writes_every_metric_of_every_module(tmp_path):
     first diagnostics step on."""
     path = GENERATED / "diag_sac_wide_sparse.py"
     run_dir = tmp_path / "run"
-    r = run_script(path, *HUMANOID_SMALL, "--total-steps", "300", "--learning-starts", "100", "--diagnostics-every", "100", "--run-dir", str(run_dir), cwd=tmp_path)
+    r = run_script(
+        path,
+        *HUMANOID_SMALL,
+        "--total-steps",
+        "300",
+        "--learning-starts",
+        "100",
+        "--diagnostics-every",
+        "100",
+        "--run-dir",
+        str(run_dir),
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-4000:]
     mod = import_script(path)
     metrics = ("dormant_ratio", "srank", "grad_norm", "param_norm", "grad_interference")
     columns = [f"{m}_{metric}" for m in ("actor", "critic") for metric in metrics]
-    assert mod.METRICS[-len(columns):] == columns
+    assert mod.METRICS[-len(columns) :] == columns
     rows = _rows(run_dir)
     assert [int(row["step"]) for row in rows if row["critic_srank"]] == [100, 200, 300]
     for row in rows:
@@ -189,19 +275,60 @@ def test_reset_reinitialises_weights_keeps_masks_and_drops_optimizer_state(tmp_p
 
     path = GENERATED / "reset_sac.py"
     run_dir = tmp_path / "run"
-    r = run_script(path, *HUMANOID_SMALL, "--total-steps", "200", "--learning-starts", "100", "--reset-every", "100", "--run-dir", str(run_dir), cwd=tmp_path)
+    r = run_script(
+        path,
+        *HUMANOID_SMALL,
+        "--total-steps",
+        "200",
+        "--learning-starts",
+        "100",
+        "--reset-every",
+        "100",
+        "--run-dir",
+        str(run_dir),
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-4000:]
-    assert [l for l in r.stdout.splitlines() if "reset:" in l] == ["step 100  reset: actor, critic, temperature"]  # not at the last step
+    assert [l for l in r.stdout.splitlines() if "reset:" in l] == [
+        "step 100  reset: actor, critic, temperature"
+    ]  # not at the last step
     before = torch.load(run_dir / "checkpoint.pt", weights_only=False)
-    r = run_script(path, "--resume", "--run-dir", str(run_dir), "--total-steps", "400", "--learning-starts", "1000", "--reset-every", "300", "--checkpoint-every", "0", cwd=tmp_path)
+    r = run_script(
+        path,
+        "--resume",
+        "--run-dir",
+        str(run_dir),
+        "--total-steps",
+        "400",
+        "--learning-starts",
+        "1000",
+        "--reset-every",
+        "300",
+        "--checkpoint-every",
+        "0",
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-4000:]
-    assert [l for l in r.stdout.splitlines() if "reset:" in l] == ["step 300  reset: actor, critic, temperature"]
+    assert [l for l in r.stdout.splitlines() if "reset:" in l] == [
+        "step 300  reset: actor, critic, temperature"
+    ]
     after = torch.load(run_dir / "checkpoint.pt", weights_only=False)
-    assert after["step"] == 400 and after["num_updates"] == before["num_updates"]  # no update since the reset
+    assert (
+        after["step"] == 400 and after["num_updates"] == before["num_updates"]
+    )  # no update since the reset
 
     mod = import_script(path)
-    act_dim, obs_dim = before["actor"]["fc_mean.weight"].shape[0], before["actor"]["trunk.embedding.weight"].shape[1]
-    for m, make in (("actor", lambda: mod.Actor(obs_dim, act_dim, 32, 1, -torch.ones(act_dim), torch.ones(act_dim))), ("critic", lambda: mod.Critic(obs_dim, act_dim, 64, 2))):
+    act_dim, obs_dim = (
+        before["actor"]["fc_mean.weight"].shape[0],
+        before["actor"]["trunk.embedding.weight"].shape[1],
+    )
+    for m, make in (
+        (
+            "actor",
+            lambda: mod.Actor(obs_dim, act_dim, 32, 1, -torch.ones(act_dim), torch.ones(act_dim)),
+        ),
+        ("critic", lambda: mod.Critic(obs_dim, act_dim, 64, 2)),
+    ):
         # fresh weights: every tensor differs from the trained one; LayerNorms are back at (1, 0)
         for k, v in after[m].items():
             if not k.startswith("action_"):
@@ -223,7 +350,9 @@ def test_reset_reinitialises_weights_keeps_masks_and_drops_optimizer_state(tmp_p
             assert len(weights) == len(saved["masks"])
             for w, mask in zip(weights, saved["masks"]):
                 assert (w[mask == 0] == 0).all() and (w[mask == 1] != 0).all()
-            active = sum(float(mask.sum()) for mask in saved["masks"]) / sum(mask.numel() for mask in saved["masks"])
+            active = sum(float(mask.sum()) for mask in saved["masks"]) / sum(
+                mask.numel() for mask in saved["masks"]
+            )
             assert active == pytest.approx(0.2, abs=0.01)  # level 0.8
     # the target is a copy of the fresh critic
     assert after["critic_target"].keys() == after["critic"].keys()
@@ -232,7 +361,10 @@ def test_reset_reinitialises_weights_keeps_masks_and_drops_optimizer_state(tmp_p
     # group), whose value is back at its init log(alpha_init) = log(0.01) (simba preset)
     assert before["critic_opt"]["state"] and not after["critic_opt"]["state"]
     alpha_index = before["actor_opt"]["param_groups"][1]["params"]
-    assert set(alpha_index) <= set(before["actor_opt"]["state"]) and len(before["actor_opt"]["state"]) > 1
+    assert (
+        set(alpha_index) <= set(before["actor_opt"]["state"])
+        and len(before["actor_opt"]["state"]) > 1
+    )
     assert not after["actor_opt"]["state"]  # actor and temperature state dropped
     assert before["log_alpha"].item() != pytest.approx(math.log(0.01), abs=1e-7)  # it had moved
     assert after["log_alpha"].item() == pytest.approx(math.log(0.01), abs=1e-7)

@@ -22,10 +22,21 @@ def test_generated_matches_a_fresh_compile_of_specs():
         else:
             old = (GENERATED / name).read_text()
             if old != expected[name]:
-                diff = "".join(difflib.unified_diff(old.splitlines(True), expected[name].splitlines(True), f"generated/{name}", "fresh compile"))
+                diff = "".join(
+                    difflib.unified_diff(
+                        old.splitlines(True),
+                        expected[name].splitlines(True),
+                        f"generated/{name}",
+                        "fresh compile",
+                    )
+                )
                 problems.append(diff)
-    assert not problems, "\n".join(problems) + f"\n\ngenerated/ is stale; regenerate it with:\n    {REGEN}\n"
+    assert not problems, (
+        "\n".join(problems) + f"\n\ngenerated/ is stale; regenerate it with:\n    {REGEN}\n"
+    )
 
 
 def test_every_spec_has_its_own_output_name():
-    assert sorted(compiled_specs()) == sorted(spec.stem + ".py" for spec in SPECS), "name a spec file after its 'name' so specs/X.yaml -> generated/X.py"
+    assert sorted(compiled_specs()) == sorted(
+        spec.stem + ".py" for spec in SPECS
+    ), "name a spec file after its 'name' so specs/X.yaml -> generated/X.py"

@@ -18,7 +18,12 @@ def test_ruff_is_clean_on_generated_and_the_project():
 
 
 def test_black_is_clean_on_the_project():
-    r = subprocess.run([sys.executable, "-m", "black", "--check", "--quiet", "specc", "tests", "benchmarks"], capture_output=True, text=True, cwd=ROOT)
+    r = subprocess.run(
+        [sys.executable, "-m", "black", "--check", "--quiet", "specc", "tests", "benchmarks"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert r.returncode == 0, r.stderr
 
 
@@ -36,4 +41,8 @@ def test_the_unused_definition_check_finds_what_it_should():
         "def orphan():\n    return 0\n"
         "def main():\n    helper()\n"
     )
-    assert unused_definitions(source) == ["5: Used.dead is never used", "7: Dead is never used", "11: orphan is never used"]
+    assert unused_definitions(source) == [
+        "5: Used.dead is never used",
+        "7: Dead is never used",
+        "11: orphan is never used",
+    ]

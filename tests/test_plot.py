@@ -32,7 +32,15 @@ def alpha_rows(seed):
     for step in range(50, 301, 50):
         rows.append({"step": step, "time": step / 1000, "episode_return": seed * step})
         if step % 100 == 0:
-            rows.append({"step": step, "time": step / 1000, "eval_return": seed * step / 100, "critic_loss": 1.0, "critic_sparsity": 0.9})
+            rows.append(
+                {
+                    "step": step,
+                    "time": step / 1000,
+                    "eval_return": seed * step / 100,
+                    "critic_loss": 1.0,
+                    "critic_sparsity": 0.9,
+                }
+            )
     return rows
 
 
@@ -51,9 +59,13 @@ def beta_rows(seed):
 def runs_root(tmp_path):
     root = tmp_path / "runs"
     for seed in (1, 2, 3):
-        make_run(root, f"alpha_spec__{seed}", alpha_rows(seed), {"seed": seed, "env_id": "Pendulum-v1"})
+        make_run(
+            root, f"alpha_spec__{seed}", alpha_rows(seed), {"seed": seed, "env_id": "Pendulum-v1"}
+        )
     for seed in (1, 2):
-        make_run(root, f"beta_spec__{seed}", beta_rows(seed), {"seed": seed, "env_id": "Pendulum-v1"})
+        make_run(
+            root, f"beta_spec__{seed}", beta_rows(seed), {"seed": seed, "env_id": "Pendulum-v1"}
+        )
     return root
 
 
@@ -75,7 +87,9 @@ def test_name_and_seed_rules(tmp_path):
     assert (load_run(make_run(tmp_path, "td3__4", rows)).seed) == 4
     # no suffix: the whole directory name; a name in config.json wins over the directory
     assert load_run(make_run(tmp_path, "quickstart", rows, {"seed": 1})).name == "quickstart"
-    assert load_run(make_run(tmp_path, "x__2", rows, {"name": "mst_sac", "seed": 2})).name == "mst_sac"
+    assert (
+        load_run(make_run(tmp_path, "x__2", rows, {"name": "mst_sac", "seed": 2})).name == "mst_sac"
+    )
 
 
 def test_group_runs_by_name_then_seed(runs_root):
@@ -124,7 +138,10 @@ def test_plot_draws_one_line_and_band_per_spec(runs_root, tmp_path):
     fig = plot(sorted(runs_root.iterdir()), out, ["critic_loss", "eval_return"])
     assert [ax.get_title() for ax in fig.axes] == ["eval_return", "episode_return", "critic_loss"]
     for ax in fig.axes:
-        assert [line.get_label() for line in ax.get_lines()] == ["alpha_spec (3 seeds)", "beta_spec (2 seeds)"]
+        assert [line.get_label() for line in ax.get_lines()] == [
+            "alpha_spec (3 seeds)",
+            "beta_spec (2 seeds)",
+        ]
         assert len(ax.collections) == 2  # one shaded band per spec
     assert "standard deviation" in fig._suptitle.get_text()
     data = out.read_bytes()
@@ -136,7 +153,14 @@ def test_plot_draws_one_line_and_band_per_spec(runs_root, tmp_path):
 
 def test_cli_writes_a_png(runs_root, tmp_path):
     out = tmp_path / "plots" / "curves.png"
-    r = run_specc("plot", *map(str, sorted(runs_root.iterdir())), "-o", str(out), "--metric", "critic_sparsity")
+    r = run_specc(
+        "plot",
+        *map(str, sorted(runs_root.iterdir())),
+        "-o",
+        str(out),
+        "--metric",
+        "critic_sparsity",
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == f"wrote {out}"
     assert out.read_bytes().startswith(PNG_SIGNATURE)
@@ -154,10 +178,18 @@ def test_without_matplotlib_says_how_to_install(runs_root, tmp_path, monkeypatch
 
 def test_unknown_metric_is_an_error(runs_root, tmp_path):
     out = tmp_path / "fig.png"
-    r = run_specc("plot", str(runs_root / "alpha_spec__1"), "-o", str(out), "--metric", "critic_los")
+    r = run_specc(
+        "plot", str(runs_root / "alpha_spec__1"), "-o", str(out), "--metric", "critic_los"
+    )
     assert r.returncode == 2
-    assert "--metric critic_los: error: no run has a column 'critic_los'; did you mean one of 'critic_loss'," in r.stderr
-    assert "note: columns: actor_loss, alpha, critic_loss, critic_sparsity, episode_return," in r.stderr
+    assert (
+        "--metric critic_los: error: no run has a column 'critic_los'; did you mean one of 'critic_loss',"
+        in r.stderr
+    )
+    assert (
+        "note: columns: actor_loss, alpha, critic_loss, critic_sparsity, episode_return,"
+        in r.stderr
+    )
     assert "Traceback" not in r.stderr and not out.exists()
     r = run_specc("plot", str(runs_root / "alpha_spec__1"), "-o", str(out), "--metric", "step")
     assert r.returncode == 2 and "'step' is the x axis" in r.stderr and not out.exists()
@@ -168,12 +200,25 @@ def test_bad_run_directories_are_all_reported(runs_root, tmp_path, capsys):
     empty.mkdir()
     bad = make_run(tmp_path, "bad__1", [{"step": 10, "episode_return": "oops"}])
     out = tmp_path / "fig.png"
-    rc = main(["plot", str(runs_root / "alpha_spec__1"), str(empty), str(tmp_path / "nope"), str(bad), "-o", str(out)])
+    rc = main(
+        [
+            "plot",
+            str(runs_root / "alpha_spec__1"),
+            str(empty),
+            str(tmp_path / "nope"),
+            str(bad),
+            "-o",
+            str(out),
+        ]
+    )
     err = capsys.readouterr().err
     assert rc == 2
     assert f"{empty}: error: not a run directory: it has no metrics.csv" in err
     assert f"{tmp_path / 'nope'}: error: no such run directory" in err
-    assert f"{bad / 'metrics.csv'}: error: line 2: column 'episode_return' is not a number: 'oops'" in err
+    assert (
+        f"{bad / 'metrics.csv'}: error: line 2: column 'episode_return' is not a number: 'oops'"
+        in err
+    )
     assert "3 errors found; nothing was written." in err
     assert not out.exists()
     assert main(["plot", str(runs_root / "alpha_spec__1"), "-o", str(tmp_path / "fig.pdf")]) == 2

@@ -45,7 +45,11 @@ def _settings(examples: int):
         derandomize=SCALE == 1,  # CI: the same sample on every run
         database=None,
         deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.filter_too_much,
+        ],
         print_blob=True,
         # no shrinking in CI (a run example takes seconds; the failing spec is printed as drawn)
         phases=tuple(Phase) if SCALE > 1 else (Phase.explicit, Phase.reuse, Phase.generate),
@@ -122,11 +126,17 @@ def _run_main(module, args: list[str]) -> str:
     return out.getvalue()
 
 
-UNREACHABLE = "cannot be reached"  # a level that the tiny layers kept dense cannot reach: a clean exit
+UNREACHABLE = (
+    "cannot be reached"  # a level that the tiny layers kept dense cannot reach: a clean exit
+)
 
 
 def _expected_sparsity(spec: dict) -> dict[str, dict]:
-    return {m: net["sparsity"] for m, net in spec["networks"].items() if net.get("sparsity", {}).get("regime", "dense") != "dense"}
+    return {
+        m: net["sparsity"]
+        for m, net in spec["networks"].items()
+        if net.get("sparsity", {}).get("regime", "dense") != "dense"
+    }
 
 
 def _check_dry_run(plan: dict, spec: dict) -> None:
@@ -145,7 +155,11 @@ def _check_dry_run(plan: dict, spec: dict) -> None:
             revived = sum(l["revived"] for l in info["layers"])
             pruned = info["total"] - info["active"] + revived
             # floor counts per layer: at most one weight per layer below level * total
-            assert sp["level"] * info["total"] - len(info["layers"]) - 1 <= pruned <= sp["level"] * info["total"] + 1e-6
+            assert (
+                sp["level"] * info["total"] - len(info["layers"]) - 1
+                <= pruned
+                <= sp["level"] * info["total"] + 1e-6
+            )
 
 
 @_settings(24)
@@ -162,7 +176,9 @@ def test_every_valid_spec_dry_runs_and_trains(spec, tmp_path_factory):
     module = import_script(script)
     common = ["--threads", "1", "--run-dir", str(tmp / "run")]
     try:
-        plan = json.loads(_run_main(module, ["--dry-run", "--json", *common]).strip().splitlines()[-1])
+        plan = json.loads(
+            _run_main(module, ["--dry-run", "--json", *common]).strip().splitlines()[-1]
+        )
     except SystemExit as exc:
         assert UNREACHABLE in str(exc), exc
         return
@@ -189,7 +205,11 @@ def test_every_valid_spec_dry_runs_and_trains(spec, tmp_path_factory):
         for m in sparse:
             assert 0.0 <= float(r[f"{m}_sparsity"]) < 1.0
     if "diagnostics" in spec:
-        columns_diag = [c for c in columns if any(c.endswith(f"_{metric}") for metric in spec["diagnostics"]["metrics"])]
+        columns_diag = [
+            c
+            for c in columns
+            if any(c.endswith(f"_{metric}") for metric in spec["diagnostics"]["metrics"])
+        ]
         assert columns_diag and any(r[c] for r in rows for c in columns_diag)
     assert (tmp / "run" / "model.pt").is_file()
 
@@ -199,7 +219,13 @@ def test_the_strategy_draws_every_regime_and_algorithm():
     silently drop out of the strategy)."""
     seen: dict[str, set] = {"algorithm": set(), "regime": set(), "arch": set()}
 
-    @settings(max_examples=150, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=150,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(spec=valid_specs())
     def collect(spec):
         seen["algorithm"].add(spec["algorithm"])
@@ -211,4 +237,3 @@ def test_the_strategy_draws_every_regime_and_algorithm():
     assert seen["algorithm"] == {"sac", "td3", "ddpg"}
     assert seen["regime"] == {"dense", "sst", "dst", "d2s", "s2d"}
     assert {"mlp", "block", "simba"} <= seen["arch"]
-

@@ -40,7 +40,10 @@ def test_actions_respect_asymmetric_bounds_and_eval_is_the_mean_action():
     a = actor.act(obs)
     assert (a[:, 0].abs() <= 2).all() and (a[:, 1] >= -1).all() and (a[:, 1] <= 3).all()
     mean, _ = actor(obs)
-    torch.testing.assert_close(actor.act(obs, deterministic=True), torch.tanh(mean) * actor.action_scale + actor.action_bias)
+    torch.testing.assert_close(
+        actor.act(obs, deterministic=True),
+        torch.tanh(mean) * actor.action_scale + actor.action_bias,
+    )
 
 
 def test_log_std_stays_in_cleanrl_range():
@@ -91,7 +94,13 @@ def test_critic_loss_is_the_soft_bellman_error_without_bootstrap_at_termination(
     actor, critic = _actor(), SAC.Critic(3, 2, 16, 2)
     target = SAC.Critic(3, 2, 16, 2)
     log_alpha = torch.tensor(math.log(0.3))
-    batch = [torch.randn(8, 3), torch.rand(8, 2), torch.randn(8), torch.randn(8, 3), torch.tensor([0.0, 1.0] * 4)]
+    batch = [
+        torch.randn(8, 3),
+        torch.rand(8, 2),
+        torch.randn(8),
+        torch.randn(8, 3),
+        torch.tensor([0.0, 1.0] * 4),
+    ]
     torch.manual_seed(5)
     loss = SAC.critic_loss_fn(batch, actor, critic, target, log_alpha, 0.9)
     torch.manual_seed(5)
@@ -110,11 +119,15 @@ def test_temperature_rises_when_entropy_is_below_target():
     with torch.no_grad():
         actor.fc_logstd.bias.fill_(-50.0)  # nearly deterministic: entropy far below -|A|
     log_alpha = torch.tensor(0.0, requires_grad=True)
-    opt = torch.optim.SGD([{"params": list(actor.parameters()), "lr": 0.0}, {"params": [log_alpha], "lr": 0.1}])
+    opt = torch.optim.SGD(
+        [{"params": list(actor.parameters()), "lr": 0.0}, {"params": [log_alpha], "lr": 0.1}]
+    )
     loss, actor_loss = SAC.actor_loss_fn(torch.randn(32, 3), actor, critic, log_alpha, -2.0)
     SAC.optimizer_step(opt, loss)
     assert log_alpha.item() > 0.0
-    assert all(p.grad is None for p in critic.parameters()), "the actor step leaves critic grads alone"
+    assert all(
+        p.grad is None for p in critic.parameters()
+    ), "the actor step leaves critic grads alone"
 
 
 def test_replay_buffer_round_trip():

@@ -21,7 +21,11 @@ def test_encoder_is_embedding_then_pre_ln_inverted_bottleneck_blocks_then_final_
     h = net.embedding(x)
     for block in net.blocks:
         assert block["up"].weight.shape == (32, 8)  # 4x inverted bottleneck
-        h = h + block["down"](torch.relu(block["up"](F.layer_norm(h, (8,), block["norm"].weight, block["norm"].bias, 1e-6))))
+        h = h + block["down"](
+            torch.relu(
+                block["up"](F.layer_norm(h, (8,), block["norm"].weight, block["norm"].bias, 1e-6))
+            )
+        )
     h = F.layer_norm(h, (8,), net.final_norm.weight, net.final_norm.bias, 1e-6)
     torch.testing.assert_close(net(x), net.out(h))
     assert net.final_norm.eps == 1e-6
@@ -58,9 +62,19 @@ def test_running_obs_norm_matches_simba_rsnorm():
 
 def test_simba_sac_settings():
     cfg = MOD.Config()
-    assert (cfg.actor_lr, cfg.critic_lr, cfg.weight_decay, cfg.updates_per_step) == (1e-4, 1e-4, 1e-2, 2)
+    assert (cfg.actor_lr, cfg.critic_lr, cfg.weight_decay, cfg.updates_per_step) == (
+        1e-4,
+        1e-4,
+        1e-2,
+        2,
+    )
     assert (cfg.alpha_init, cfg.target_entropy_per_dim) == (0.01, -0.5)
-    assert (cfg.actor_width, cfg.actor_depth, cfg.critic_width, cfg.critic_depth) == (128, 1, 512, 2)
+    assert (cfg.actor_width, cfg.actor_depth, cfg.critic_width, cfg.critic_depth) == (
+        128,
+        1,
+        512,
+        2,
+    )
     assert MOD.LOG_STD_MIN == -10.0
     env = type("E", (), {"spec": type("S", (), {"max_episode_steps": 1000})()})()
     assert MOD.discount_heuristic(env) == pytest.approx(0.995)  # clip(199/200, 0.95, 0.995)

@@ -18,14 +18,20 @@ MLP = [[256, 17], [256, 256], [6, 256]]  # 17 -> 256 -> 256 -> 6, shapes [out, i
 
 # Two scripts that between them contain every allocation, criterion and revival method.
 SCRIPTS = {
-    "a": ("td3_dense", [
-        "networks.actor.sparsity={regime: sst, level: 0.8, distribution: uniform, criterion: random, revival: {method: uniform, ratio: 0.05}}",
-        "networks.critic.sparsity={regime: sst, level: 0.8, distribution: er, criterion: synflow, revival: {method: tar, ratio: 0.05}}",
-    ]),
-    "b": ("td3_dense", [
-        "networks.actor.sparsity={regime: sst, level: 0.8, distribution: global, criterion: magnitude, revival: {method: tar, ratio: 0.01}}",
-        "networks.critic.sparsity={regime: sst, level: 0.8, distribution: global, criterion: snip, prune_at: 30000}",
-    ]),
+    "a": (
+        "td3_dense",
+        [
+            "networks.actor.sparsity={regime: sst, level: 0.8, distribution: uniform, criterion: random, revival: {method: uniform, ratio: 0.05}}",
+            "networks.critic.sparsity={regime: sst, level: 0.8, distribution: er, criterion: synflow, revival: {method: tar, ratio: 0.05}}",
+        ],
+    ),
+    "b": (
+        "td3_dense",
+        [
+            "networks.actor.sparsity={regime: sst, level: 0.8, distribution: global, criterion: magnitude, revival: {method: tar, ratio: 0.01}}",
+            "networks.critic.sparsity={regime: sst, level: 0.8, distribution: global, criterion: snip, prune_at: 30000}",
+        ],
+    ),
 }
 
 
@@ -39,7 +45,10 @@ def _compile(tmp_path, spec, overrides, name):
 @pytest.fixture(scope="module")
 def scripts(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("sparse")
-    return {k: import_script(_compile(tmp, spec, ov, f"sparse_{k}")) for k, (spec, ov) in SCRIPTS.items()}
+    return {
+        k: import_script(_compile(tmp, spec, ov, f"sparse_{k}"))
+        for k, (spec, ov) in SCRIPTS.items()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -64,18 +73,25 @@ def test_uniform_counts_keep_dense_layers_inside_the_budget(a):
     keep = a.uniform_counts(MLP, 0.8, [True, False, False])
     assert keep[0] == 4352
     pruned = sum(o * i for o, i in MLP) - sum(keep)
-    assert pruned == pytest.approx(3481 + 52428 + 1228, abs=2)  # the same zeros as without the dense layer
+    assert pruned == pytest.approx(
+        3481 + 52428 + 1228, abs=2
+    )  # the same zeros as without the dense layer
     with pytest.raises(SystemExit):
-        a.uniform_counts([[10, 10], [10, 10]], 0.6, [True, False])  # 120 zeros cannot fit in 100 weights
+        a.uniform_counts(
+            [[10, 10], [10, 10]], 0.6, [True, False]
+        )  # 120 zeros cannot fit in 100 weights
 
 
-@pytest.mark.parametrize("shapes, level, expected", [
-    (MLP, 0.8, [4352, 8399, 1536]),  # fc1 and fc3 capped to dense, eps 16.404297
-    (MLP, 0.9, [1951, 3658, 1536]),
-    ([[256, 64], [256, 256], [6, 256]], 0.95, [1221, 1954, 1000]),  # no cap
-    ([[256, 23], [256, 256], [1, 256]], 0.9, [2439, 4475, 256]),  # a critic head
-    ([[512, 4], [512, 512], [2, 512]], 0.9, [2048, 23451, 1024]),  # DQN CartPole
-])
+@pytest.mark.parametrize(
+    "shapes, level, expected",
+    [
+        (MLP, 0.8, [4352, 8399, 1536]),  # fc1 and fc3 capped to dense, eps 16.404297
+        (MLP, 0.9, [1951, 3658, 1536]),
+        ([[256, 64], [256, 256], [6, 256]], 0.95, [1221, 1954, 1000]),  # no cap
+        ([[256, 23], [256, 256], [1, 256]], 0.9, [2439, 4475, 256]),  # a critic head
+        ([[512, 4], [512, 512], [2, 512]], 0.9, [2048, 23451, 1024]),  # DQN CartPole
+    ],
+)
 def test_er_counts_match_the_rigl_oracle(a, shapes, level, expected):
     assert a.er_counts(shapes, level, [False] * len(shapes)) == expected
 
@@ -116,7 +132,9 @@ def test_synflow_hand_example(a):
     synflow = a.SynFlow(net, outputs=("2",))
     scores = synflow.scores(masks, (2,))
     assert synflow.R == pytest.approx(8.5)
-    assert torch.allclose(scores[0], torch.tensor([[2.0, 4.0], [0.5, 0.0], [1.5, 0.5]], dtype=torch.float64))
+    assert torch.allclose(
+        scores[0], torch.tensor([[2.0, 4.0], [0.5, 0.0], [1.5, 0.5]], dtype=torch.float64)
+    )
     assert torch.allclose(scores[1], torch.tensor([[6.0, 0.5, 2.0]], dtype=torch.float64))
     assert all(float(s.sum()) == pytest.approx(8.5) for s in scores)  # conservation per layer
     assert net[0].weight[0, 1].item() == -2.0  # the network itself is untouched
@@ -129,7 +147,11 @@ def test_synflow_exponential_schedule_over_100_rounds(a, monkeypatch):
     n = 500 * 200
     rounds = []
     original = a.Masks.prune
-    monkeypatch.setattr(a.Masks, "prune", lambda self, scores, keep: (rounds.append(keep), original(self, scores, keep))[1])
+    monkeypatch.setattr(
+        a.Masks,
+        "prune",
+        lambda self, scores, keep: (rounds.append(keep), original(self, scores, keep))[1],
+    )
     a.synflow_prune(masks, net, (500,), [int(0.2 * n), 200], outputs=("2",))
     assert len(rounds) == 100
     density = {k: rounds[k - 1][0] / n for k in (1, 2, 10, 50, 100)}
@@ -142,16 +164,24 @@ def test_synflow_exponential_schedule_over_100_rounds(a, monkeypatch):
 
 
 def test_synflow_treats_normalization_as_identity(tmp_path):
-    path = _compile(tmp_path, "sac_dense", [
-        "networks.critic={layer_norm: true, sparsity: {regime: sst, level: 0.5, criterion: synflow}}",
-        "networks.actor={arch: block, type: 6, width: 8, depth: 1, sparsity: {regime: sst, level: 0.5, criterion: synflow}}",
-    ], "synflow_norms")
+    path = _compile(
+        tmp_path,
+        "sac_dense",
+        [
+            "networks.critic={layer_norm: true, sparsity: {regime: sst, level: 0.5, criterion: synflow}}",
+            "networks.actor={arch: block, type: 6, width: 8, depth: 1, sparsity: {regime: sst, level: 0.5, criterion: synflow}}",
+        ],
+        "synflow_norms",
+    )
     m = import_script(path)
     critic = m.Critic(3, 1, 4, 1)
     synflow = m.SynFlow(critic, outputs=("q.out",))
     scores = synflow.scores(m.Masks(critic), (3, 1))
     # without the LayerNorm, R = sum over members of |W2| (|W1| 1 + |b1|) + |b2|
-    w1, b1 = critic.q.hidden[0].weight.detach().double().abs(), critic.q.hidden[0].bias.detach().double().abs()
+    w1, b1 = (
+        critic.q.hidden[0].weight.detach().double().abs(),
+        critic.q.hidden[0].bias.detach().double().abs(),
+    )
     w2, b2 = critic.q.out.weight.detach().double().abs(), critic.q.out.bias.detach().double().abs()
     h = w1.sum(1, keepdim=True) + b1  # (E, 1, 4)
     assert synflow.R == pytest.approx(float((torch.baddbmm(b2, h, w2)).sum()))
@@ -162,19 +192,22 @@ def test_synflow_treats_normalization_as_identity(tmp_path):
 
 
 # --------------------------------------------------------------------------- TAR (13.7, Algorithm 1)
-@pytest.mark.parametrize("fan_in, fan_out, active, ratio, g, r", [
-    (256, 256, 8399, 0.05, 0, 2856),  # ERK@0.8 fc2
-    (256, 256, 8399, 0.1, 0, 5713),
-    (17, 256, 871, 0.05, 0, 174),  # uniform@0.8 fc1
-    (17, 256, 871, 0.1, 0, 348),
-    (256, 256, 13108, 0.05, 0, 2621),
-    (256, 6, 308, 0.05, 422, 422),  # uniform@0.8 fc3: G = ceil(421.453)
-    (256, 6, 308, 0.1, 422, 422),
-    (17, 256, 218, 0.05, 548, 548),  # uniform@0.95
-    (256, 256, 3277, 0.1, 0, 6225),
-    (256, 6, 77, 0.05, 653, 653),
-    (256, 1, 100, 0.01, 614, 156),  # R = min(D, ...): the layer becomes dense
-])
+@pytest.mark.parametrize(
+    "fan_in, fan_out, active, ratio, g, r",
+    [
+        (256, 256, 8399, 0.05, 0, 2856),  # ERK@0.8 fc2
+        (256, 256, 8399, 0.1, 0, 5713),
+        (17, 256, 871, 0.05, 0, 174),  # uniform@0.8 fc1
+        (17, 256, 871, 0.1, 0, 348),
+        (256, 256, 13108, 0.05, 0, 2621),
+        (256, 6, 308, 0.05, 422, 422),  # uniform@0.8 fc3: G = ceil(421.453)
+        (256, 6, 308, 0.1, 422, 422),
+        (17, 256, 218, 0.05, 548, 548),  # uniform@0.95
+        (256, 256, 3277, 0.1, 0, 6225),
+        (256, 6, 77, 0.05, 653, 653),
+        (256, 1, 100, 0.01, 614, 156),  # R = min(D, ...): the layer becomes dense
+    ],
+)
 def test_tar_budget(a, fan_in, fan_out, active, ratio, g, r):
     terms = a.tar_budget(fan_in, fan_out, active, ratio)
     n = fan_in + fan_out
@@ -201,7 +234,9 @@ def test_revival_restores_pruned_weights_with_their_values(a):
     assert [int(m.sum()) for m in masks.masks] == [218 + 548, 77 + 653]
     masks.apply()
     for layer, w0, m in zip((net[0], net[2]), before, masks.masks):
-        assert torch.equal(layer.weight[m == 1], w0[m == 1]) and bool((layer.weight[m == 0] == 0).all())
+        assert torch.equal(layer.weight[m == 1], w0[m == 1]) and bool(
+            (layer.weight[m == 0] == 0).all()
+        )
 
 
 # --------------------------------------------------------------------------- masks hold
@@ -212,19 +247,45 @@ def test_masks_hold_for_1000_updates(tmp_path, optimizer):
     if optimizer == "adamw":
         overrides += ["train.optimizer=adamw", "train.weight_decay=0.01"]
     path = _compile(tmp_path, "td3_dense", overrides, f"hold_{optimizer}")
-    args = ["--env-id", "Pendulum-v1", "--actor-width", "64", "--critic-width", "64", "--eval-every", "0", "--log-every", "500"]
+    args = [
+        "--env-id",
+        "Pendulum-v1",
+        "--actor-width",
+        "64",
+        "--critic-width",
+        "64",
+        "--eval-every",
+        "0",
+        "--log-every",
+        "500",
+    ]
     r = run_script(path, "--dry-run", "--json", *args, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
     planned = json.loads(r.stdout)["modules"]
-    r = run_script(path, *args, "--total-steps", "1100", "--learning-starts", "101", "--policy-delay", "1",
-                   "--run-dir", str(tmp_path / "run"), cwd=tmp_path)
+    r = run_script(
+        path,
+        *args,
+        "--total-steps",
+        "1100",
+        "--learning-starts",
+        "101",
+        "--policy-delay",
+        "1",
+        "--run-dir",
+        str(tmp_path / "run"),
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     ckpt = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=False)
     assert ckpt["num_updates"] == 1000
     for module in ("actor", "critic"):
         masks = ckpt[f"{module}_masks"]["masks"]
         assert sum(int(m.sum()) for m in masks) == planned[module]["active"]
-        names = [k for k in ckpt[module] if k.endswith("weight") and ckpt[module][k].dim() >= 2 and "norm" not in k]
+        names = [
+            k
+            for k in ckpt[module]
+            if k.endswith("weight") and ckpt[module][k].dim() >= 2 and "norm" not in k
+        ]
         assert len(names) == len(masks)
         for state in (ckpt[module], ckpt[f"{module}_target"]):
             for name, m in zip(names, masks):
@@ -234,7 +295,9 @@ def test_masks_hold_for_1000_updates(tmp_path, optimizer):
     metrics = (tmp_path / "run" / "metrics.csv").read_text().splitlines()
     header = metrics[0].split(",")
     last = dict(zip(header, metrics[-1].split(",")))
-    assert float(last["critic_sparsity"]) == pytest.approx(1 - planned["critic"]["active"] / planned["critic"]["total"])
+    assert float(last["critic_sparsity"]) == pytest.approx(
+        1 - planned["critic"]["active"] / planned["critic"]["total"]
+    )
 
 
 def test_optimizer_step_keeps_pruned_gradients_and_moments_zero(a):
@@ -249,7 +312,9 @@ def test_optimizer_step_keeps_pruned_gradients_and_moments_zero(a):
         a.optimizer_step(opt, loss, masks=masks)
     for w, m in zip(masks.weights, masks.masks):
         assert bool((w[m == 0] == 0).all())
-        assert bool((opt.state[w]["exp_avg"][m == 0] == 0).all()) and bool((opt.state[w]["exp_avg_sq"][m == 0] == 0).all())
+        assert bool((opt.state[w]["exp_avg"][m == 0] == 0).all()) and bool(
+            (opt.state[w]["exp_avg_sq"][m == 0] == 0).all()
+        )
 
 
 # --------------------------------------------------------------------------- realised sparsity
@@ -263,14 +328,22 @@ def _budget(fan_in, fan_out, k, ratio, method):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("criterion, distribution", [("random", "erk"), ("magnitude", "global"), ("synflow", "global"), ("snip", "uniform")])
+@pytest.mark.parametrize(
+    "criterion, distribution",
+    [("random", "erk"), ("magnitude", "global"), ("synflow", "global"), ("snip", "uniform")],
+)
 @pytest.mark.parametrize("method", ["tar", "uniform"])
 def test_realised_sparsity_after_revival(tmp_path, criterion, distribution, method):
     """Level 0.7, rr 0.01 on Humanoid-v5 256-wide MLPs: every layer revives what Algorithm 1
     gives for its counts, and the module ends near 0.7 (1 - 0.01) = 0.693."""
     prune_at = ", prune_at: 25000" if criterion == "snip" else ""
     sp = f"{{regime: sst, level: 0.7, distribution: {distribution}, criterion: {criterion}{prune_at}, revival: {{method: {method}, ratio: 0.01}}}}"
-    path = _compile(tmp_path, "tar_td3_dense", [f"networks.actor.sparsity={sp}", f"networks.critic.sparsity={sp}"], f"tar_{criterion}_{method}")
+    path = _compile(
+        tmp_path,
+        "tar_td3_dense",
+        [f"networks.actor.sparsity={sp}", f"networks.critic.sparsity={sp}"],
+        f"tar_{criterion}_{method}",
+    )
     r = run_script(path, "--dry-run", "--json", "--batch-size", "64", cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
     modules = json.loads(r.stdout)["modules"]
@@ -281,6 +354,8 @@ def test_realised_sparsity_after_revival(tmp_path, criterion, distribution, meth
             k = layer["active"] - layer["revived"]
             assert layer["revived"] == _budget(in_f, out_f, k, 0.01, method), (module, layer)
         sparsity = 1 - info["active"] / info["total"]
-        pruned_before = sum(l["shape"][0] * l["shape"][1] - l["active"] + l["revived"] for l in info["layers"])
+        pruned_before = sum(
+            l["shape"][0] * l["shape"][1] - l["active"] + l["revived"] for l in info["layers"]
+        )
         assert pruned_before == math.floor(0.7 * info["total"]) or distribution != "global"
         assert 0.690 <= sparsity <= 0.6935, (module, sparsity)

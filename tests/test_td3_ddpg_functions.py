@@ -21,7 +21,9 @@ def test_actor_is_scaled_tanh_and_exploration_stays_in_bounds(mod):
     actor = _actor(mod, noise=5.0)  # huge noise: clipping must keep actions in bounds
     obs = torch.randn(256, 3)
     mu = actor(obs)
-    torch.testing.assert_close(mu, torch.tanh(actor.mu(obs)) * actor.action_scale + actor.action_bias)
+    torch.testing.assert_close(
+        mu, torch.tanh(actor.mu(obs)) * actor.action_scale + actor.action_bias
+    )
     torch.testing.assert_close(actor.act(obs, deterministic=True), mu)
     a = actor.act(obs)
     assert (a >= actor.action_low).all() and (a <= actor.action_high).all()
@@ -42,7 +44,13 @@ def test_exploration_noise_std_is_in_units_of_the_action_scale():
 def test_td3_target_uses_clipped_smoothing_noise_and_the_min_of_twin_targets():
     torch.manual_seed(0)
     actor_t, critic, critic_t = _actor(TD3), TD3.Critic(3, 2, 16, 2), TD3.Critic(3, 2, 16, 2)
-    batch = [torch.randn(64, 3), torch.rand(64, 2), torch.randn(64), torch.randn(64, 3), (torch.rand(64) < 0.5).float()]
+    batch = [
+        torch.randn(64, 3),
+        torch.rand(64, 2),
+        torch.randn(64),
+        torch.randn(64, 3),
+        (torch.rand(64) < 0.5).float(),
+    ]
     torch.manual_seed(3)
     loss = TD3.critic_loss_fn(batch, actor_t, critic, critic_t, 0.99, 0.2, 0.5)
     torch.manual_seed(3)
@@ -63,13 +71,21 @@ def test_td3_actor_loss_is_minus_q1():
     loss = TD3.actor_loss_fn(obs, actor, critic)
     torch.testing.assert_close(loss, -critic(obs, actor(obs))[0].mean())
     TD3.optimizer_step(opt, loss)
-    assert all(p.grad is None for p in critic.parameters()), "the actor step leaves critic grads alone"
+    assert all(
+        p.grad is None for p in critic.parameters()
+    ), "the actor step leaves critic grads alone"
 
 
 def test_ddpg_single_critic_target():
     torch.manual_seed(0)
     actor_t, critic, critic_t = _actor(DDPG), DDPG.Critic(3, 2, 16, 2), DDPG.Critic(3, 2, 16, 2)
-    batch = [torch.randn(16, 3), torch.rand(16, 2), torch.randn(16), torch.randn(16, 3), (torch.rand(16) < 0.5).float()]
+    batch = [
+        torch.randn(16, 3),
+        torch.rand(16, 2),
+        torch.randn(16),
+        torch.randn(16, 3),
+        (torch.rand(16) < 0.5).float(),
+    ]
     loss = DDPG.critic_loss_fn(batch, actor_t, critic, critic_t, 0.9)
     with torch.no_grad():
         y = batch[2] + 0.9 * (1 - batch[4]) * critic_t(batch[3], actor_t(batch[3]))
@@ -108,7 +124,9 @@ def _bias_actor(mod, noise):
     return actor
 
 
-def test_simba_ddpg_losses_put_the_exploration_noise_in_the_actor_loss_and_the_target(simba_ddpg, monkeypatch):
+def test_simba_ddpg_losses_put_the_exploration_noise_in_the_actor_loss_and_the_target(
+    simba_ddpg, monkeypatch
+):
     mod = simba_ddpg
     monkeypatch.setattr(torch, "randn_like", torch.ones_like)  # every Gaussian draw is +1
     actor, critic, critic_target = _bias_actor(mod, 0.1), _SumQ(), _SumQ()
@@ -117,25 +135,48 @@ def test_simba_ddpg_losses_put_the_exploration_noise_in_the_actor_loss_and_the_t
     loss = mod.actor_loss_fn(obs, actor, critic)
     assert loss.item() == pytest.approx(-1.4)  # -Q(s, mu(s) + noise), not -Q(s, mu(s)) = -1
     loss.backward()
-    assert actor.mu.out.bias.grad is not None and actor.mu.out.bias.grad.abs().sum() > 0  # through mu(s)
+    assert (
+        actor.mu.out.bias.grad is not None and actor.mu.out.bias.grad.abs().sum() > 0
+    )  # through mu(s)
     # the TD target's next action is the current actor's noisy action (no target actor):
     # Q'(s', a') = 1.4; r = (1, -1), terminated = (0, 1), gamma 0.5: y = (1 + 0.7, -1) = (1.7, -1)
     # Q(s, a) = (2, 0): delta = (0.3, 1), loss = (0.09 + 1) / 2 = 0.545
-    batch = [obs, torch.tensor([[1.0, 1.0], [0.0, 0.0]]), torch.tensor([1.0, -1.0]), torch.zeros(2, 3), torch.tensor([0.0, 1.0])]
-    torch.testing.assert_close(mod.critic_td_errors_fn(batch, actor, critic, critic_target, 0.5), torch.tensor([0.3, 1.0]))
-    assert mod.critic_loss_fn(batch, actor, critic, critic_target, 0.5).item() == pytest.approx(0.545)
+    batch = [
+        obs,
+        torch.tensor([[1.0, 1.0], [0.0, 0.0]]),
+        torch.tensor([1.0, -1.0]),
+        torch.zeros(2, 3),
+        torch.tensor([0.0, 1.0]),
+    ]
+    torch.testing.assert_close(
+        mod.critic_td_errors_fn(batch, actor, critic, critic_target, 0.5), torch.tensor([0.3, 1.0])
+    )
+    assert mod.critic_loss_fn(batch, actor, critic, critic_target, 0.5).item() == pytest.approx(
+        0.545
+    )
     # the noisy action is clipped only to the bounds: noise 20 -> (40, 41) clipped to (2, 3)
     actor = _bias_actor(mod, 20.0)
     loss = mod.actor_loss_fn(obs, actor, critic)
     assert loss.item() == pytest.approx(-5.0)
-    torch.testing.assert_close(mod.critic_td_errors_fn(batch, actor, critic, critic_target, 0.5), torch.tensor([2.0 - (1 + 2.5), 1.0]))
+    torch.testing.assert_close(
+        mod.critic_td_errors_fn(batch, actor, critic, critic_target, 0.5),
+        torch.tensor([2.0 - (1 + 2.5), 1.0]),
+    )
 
 
 def test_simba_ddpg_script_has_no_actor_target_and_updates_the_actor_first():
     source = (GENERATED / "mst_ddpg.py").read_text()
     assert "ddpg_variant: simba" in source and "actor_target" not in source
-    phase = source[source.index("in SimBa's order"):]
-    assert phase.index("actor_loss(batch[0]") < phase.index("critic_loss(batch, actor,") < phase.index("polyak_update")
-    assert "targets = {\"critic_target\": critic_target}" in source
+    phase = source[source.index("in SimBa's order") :]
+    assert (
+        phase.index("actor_loss(batch[0]")
+        < phase.index("critic_loss(batch, actor,")
+        < phase.index("polyak_update")
+    )
+    assert 'targets = {"critic_target": critic_target}' in source
     cleanrl = (GENERATED / "ddpg_dense.py").read_text()
-    assert "ddpg_variant: cleanrl" in cleanrl and "actor_target = copy.deepcopy(actor)" in cleanrl and "-critic(obs, actor(obs)).mean()" in cleanrl
+    assert (
+        "ddpg_variant: cleanrl" in cleanrl
+        and "actor_target = copy.deepcopy(actor)" in cleanrl
+        and "-critic(obs, actor(obs)).mean()" in cleanrl
+    )

@@ -28,7 +28,14 @@ def _compile(tmp_path, spec, overrides, name):
 def const(tmp_path_factory):
     """DDPG with a constant-drop RigL actor and critic."""
     tmp = tmp_path_factory.mktemp("dst")
-    return import_script(_compile(tmp, "ddpg_dense", [f"networks.actor.sparsity={DST}", f"networks.critic.sparsity={DST}"], "dst_const"))
+    return import_script(
+        _compile(
+            tmp,
+            "ddpg_dense",
+            [f"networks.actor.sparsity={DST}", f"networks.critic.sparsity={DST}"],
+            "dst_const",
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -95,13 +102,18 @@ def test_cosine_drop_fraction(sched):
     assert int(8399 * sched.cosine_drop_fraction(500, 0.3, t_end)) == 1259
 
 
-@pytest.mark.parametrize("final, expected", [
-    (0.8, {0.1: 0.0, 0.2: 0.0, 0.35: 0.4625, 0.5: 0.7, 0.65: 0.7875, 0.8: 0.8, 0.9: 0.8}),
-    (0.95, {0.35: 0.549219, 0.5: 0.83125, 0.65: 0.935156, 0.8: 0.95, 0.9: 0.95}),
-])
+@pytest.mark.parametrize(
+    "final, expected",
+    [
+        (0.8, {0.1: 0.0, 0.2: 0.0, 0.35: 0.4625, 0.5: 0.7, 0.65: 0.7875, 0.8: 0.8, 0.9: 0.8}),
+        (0.95, {0.35: 0.549219, 0.5: 0.83125, 0.65: 0.935156, 0.8: 0.95, 0.9: 0.95}),
+    ],
+)
 def test_gmp_schedule(sched, final, expected):
     for p, s in expected.items():
-        assert sched.scheduled_sparsity(p * 1000, 0.0, final, 200, 800, 3) == pytest.approx(s, abs=1e-6), p
+        assert sched.scheduled_sparsity(p * 1000, 0.0, final, 200, 800, 3) == pytest.approx(
+            s, abs=1e-6
+        ), p
     assert sched.scheduled_sparsity(500, 0.0, 0.95, 200, 800, 3) == pytest.approx(0.83125)
 
 
@@ -124,7 +136,9 @@ def _train_steps(net, opt, masks, m, n):
 
 def test_dst_keeps_active_counts_for_20_updates(const):
     def setup(net, opt):
-        masks = const.DynamicMasks(net, opt, growth="rigl", every=5, drop_fraction=0.4, end_step=100)
+        masks = const.DynamicMasks(
+            net, opt, growth="rigl", every=5, drop_fraction=0.4, end_step=100
+        )
         masks.prune(const.random_scores(masks), const.er_counts(masks.shapes(), 0.7, masks.dense))
         masks.apply()
         return masks
@@ -135,7 +149,9 @@ def test_dst_keeps_active_counts_for_20_updates(const):
     assert masks.updates == 20
     for h in history:
         assert [int(m.sum()) for m in h] == counts
-    assert any(not torch.equal(a[1], b[1]) for a, b in zip(history[4::5], history[9::5]))  # the topology moves
+    assert any(
+        not torch.equal(a[1], b[1]) for a, b in zip(history[4::5], history[9::5])
+    )  # the topology moves
     for w, m in zip(masks.weights, masks.masks):
         assert bool((w[m == 0] == 0).all())
 
@@ -157,7 +173,9 @@ def test_d2s_masks_only_tighten_and_end_at_the_target(sched):
         for a, b in zip(before, after):
             assert bool((b <= a).all())  # monotone: nothing regrows
     assert [int(m.sum()) for m in masks.masks] == keep
-    assert 1 - sum(keep) / sum(m.numel() for m in masks.masks) == pytest.approx(0.6, abs=2e-3)  # ER counts, floor per layer
+    assert 1 - sum(keep) / sum(m.numel() for m in masks.masks) == pytest.approx(
+        0.6, abs=2e-3
+    )  # ER counts, floor per layer
 
 
 def test_s2d_grows_monotonically_to_dense(s2d):
@@ -182,8 +200,12 @@ def test_actor_loss_never_reaches_the_critic_growth_signal(const):
     critic = const.Critic(3, 1, 16, 2)
     actor_opt = torch.optim.Adam(actor.parameters(), lr=1e-3)
     critic_opt = torch.optim.Adam(critic.parameters(), lr=1e-3)
-    actor_masks = const.DynamicMasks(actor, actor_opt, every=1000, drop_fraction=0.4, end_step=10_000)
-    critic_masks = const.DynamicMasks(critic, critic_opt, every=2, drop_fraction=0.4, end_step=10_000)
+    actor_masks = const.DynamicMasks(
+        actor, actor_opt, every=1000, drop_fraction=0.4, end_step=10_000
+    )
+    critic_masks = const.DynamicMasks(
+        critic, critic_opt, every=2, drop_fraction=0.4, end_step=10_000
+    )
     obs, act = torch.randn(32, 3), torch.rand(32, 1) * 4 - 2
     target = torch.randn(32)
 
@@ -213,22 +235,45 @@ def test_actor_loss_never_reaches_the_critic_growth_signal(const):
 @pytest.mark.slow
 def test_mst_sac_critic_topology_changes_and_actor_mask_does_not(tmp_path):
     path = ROOT / "generated" / "mst_sac.py"
-    args = ["--env-id", "Pendulum-v1", "--critic-width", "32", "--actor-width", "16", "--learning-starts", "100",
-            "--critic-topology-every", "40", "--eval-every", "0", "--log-every", "50"]
+    args = [
+        "--env-id",
+        "Pendulum-v1",
+        "--critic-width",
+        "32",
+        "--actor-width",
+        "16",
+        "--learning-starts",
+        "100",
+        "--critic-topology-every",
+        "40",
+        "--eval-every",
+        "0",
+        "--log-every",
+        "50",
+    ]
     # a run that stops right after learning starts holds the initial masks (no mask update yet)
-    r = run_script(path, *args, "--total-steps", "101", "--run-dir", str(tmp_path / "first"), cwd=tmp_path)
+    r = run_script(
+        path, *args, "--total-steps", "101", "--run-dir", str(tmp_path / "first"), cwd=tmp_path
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     first = torch.load(tmp_path / "first" / "checkpoint.pt", weights_only=False)
     assert first["critic_masks"]["updates"] == 0
-    r = run_script(path, *args, "--total-steps", "500", "--run-dir", str(tmp_path / "run"), cwd=tmp_path)
+    r = run_script(
+        path, *args, "--total-steps", "500", "--run-dir", str(tmp_path / "run"), cwd=tmp_path
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     last = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=False)
     for a, b in zip(first["actor_masks"]["masks"], last["actor_masks"]["masks"]):
         assert torch.equal(a, b)
-    assert any(not torch.equal(a, b) for a, b in zip(first["critic_masks"]["masks"], last["critic_masks"]["masks"]))
+    assert any(
+        not torch.equal(a, b)
+        for a, b in zip(first["critic_masks"]["masks"], last["critic_masks"]["masks"])
+    )
     # replay ratio 2 from step 100: 802 critic steps, frozen after 75% (601): an update every 40
     assert last["critic_masks"]["updates"] == int(0.75 * 802) // 40
-    assert sum(int(m.sum()) for m in first["critic_masks"]["masks"]) == sum(int(m.sum()) for m in last["critic_masks"]["masks"])
+    assert sum(int(m.sum()) for m in first["critic_masks"]["masks"]) == sum(
+        int(m.sum()) for m in last["critic_masks"]["masks"]
+    )
     with open(tmp_path / "run" / "metrics.csv", newline="") as f:
         rows = [r for r in csv.DictReader(f) if r["critic_topology_changed"]]
     assert all(float(r["critic_sparsity"]) == pytest.approx(0.6, abs=1e-3) for r in rows)
@@ -251,12 +296,18 @@ def test_importance_scores_follow_eqs_4_to_8(tmp_path):
     s_in = 0.5 * (1.0 + w1.abs().sum(0))  # input neurons: outgoing connections (Eq. 5)
     s_hidden = 0.5 * (1.0 + w1.abs().sum(1))  # hidden neurons: incoming connections (Eq. 6)
     s_out = 0.5 * (1.0 + w2.abs().sum(1))  # output neuron (Eq. 4)
-    assert torch.allclose(masks.importance_in[0], s_in) and torch.allclose(masks.importance_out[0], s_hidden)
+    assert torch.allclose(masks.importance_in[0], s_in) and torch.allclose(
+        masks.importance_out[0], s_hidden
+    )
     assert torch.allclose(masks.importance_out[1], s_out)
     drop = masks.importance_drop_scores()  # Eq. 7
-    assert torch.allclose(drop[0], w1.abs() * s_in[None, :]) and torch.allclose(drop[1], w2.abs() * s_out[:, None])
+    assert torch.allclose(drop[0], w1.abs() * s_in[None, :]) and torch.allclose(
+        drop[1], w2.abs() * s_out[:, None]
+    )
     grow = masks.importance_grow_scores()  # Eq. 8
-    assert torch.allclose(grow[0], s_hidden[:, None] + s_in[None, :]) and torch.allclose(grow[1], s_out[:, None] + s_hidden[None, :])
+    assert torch.allclose(grow[0], s_hidden[:, None] + s_in[None, :]) and torch.allclose(
+        grow[1], s_out[:, None] + s_hidden[None, :]
+    )
     masks.accumulate_importance()  # accumulates over updates
     assert torch.allclose(masks.importance_out[1], 2 * s_out)
 
@@ -287,19 +338,35 @@ def test_td_error_term_is_the_per_member_sum_of_absolute_td_errors(tmp_path):
     """Eqs. 3-4 of the topology-adaptation paper: sum_i |r_i + gamma Q'(s'_i, a'_i) - Q_j(s_i, a_i)|
     per member j, with TD3's target (min of the twin targets), on a hand example."""
     m = import_script(_compile(tmp_path, "dst_importance_td3", [], "importance_td"))
-    assert m.td_error_term(torch.tensor([[1.0, -2.0, 0.5], [-0.25, 0.0, 3.0]])).tolist() == [3.5, 3.25]
-    assert m.td_error_term(torch.tensor([1.0, -2.0, 0.5])).item() == 3.5  # a single critic: a scalar
+    assert m.td_error_term(torch.tensor([[1.0, -2.0, 0.5], [-0.25, 0.0, 3.0]])).tolist() == [
+        3.5,
+        3.25,
+    ]
+    assert (
+        m.td_error_term(torch.tensor([1.0, -2.0, 0.5])).item() == 3.5
+    )  # a single critic: a scalar
     # r = (1, 0, -1), terminated = (0, 0, 1), gamma = 0.5, min of the target members (2, 1, 5):
     # y = (1 + 0.5 * 2, 0 + 0.5 * 1, -1) = (2, 0.5, -1); Q = ((1, 1, 1), (2, 0, -3))
     # delta = Q - y = ((-1, 0.5, 2), (0, -0.5, -2)): sums of |delta| (3.5, 2.5)
-    batch = [torch.zeros(3, 2), torch.zeros(3, 1), torch.tensor([1.0, 0.0, -1.0]), torch.zeros(3, 2), torch.tensor([0.0, 0.0, 1.0])]
+    batch = [
+        torch.zeros(3, 2),
+        torch.zeros(3, 1),
+        torch.tensor([1.0, 0.0, -1.0]),
+        torch.zeros(3, 2),
+        torch.tensor([0.0, 0.0, 1.0]),
+    ]
     critic = _FixedQ(torch.tensor([[1.0, 1.0, 1.0], [2.0, 0.0, -3.0]]))
     critic_target = _FixedQ(torch.tensor([[2.0, 4.0, 6.0], [3.0, 1.0, 5.0]]))
     td = m.critic_td_errors_fn(batch, _ZeroActor(), critic, critic_target, 0.5, 0.0, 0.5)
     torch.testing.assert_close(td, torch.tensor([[-1.0, 0.5, 2.0], [0.0, -0.5, -2.0]]))
     torch.testing.assert_close(m.td_error_term(td), torch.tensor([3.5, 2.5]))
     # not the gradient of the batch-mean loss, 2 mean |delta| (B/2 = 1.5 times smaller here)
-    assert m.critic_loss_fn(batch, _ZeroActor(), critic, critic_target, 0.5, 0.0, 0.5).item() == pytest.approx((1 + 0.25 + 4) / 3 + (0.25 + 4) / 3)
+    assert m.critic_loss_fn(
+        batch, _ZeroActor(), critic, critic_target, 0.5, 0.0, 0.5
+    ).item() == pytest.approx((1 + 0.25 + 4) / 3 + (0.25 + 4) / 3)
     # the generated importance setup feeds the critic's TD errors, under no_grad
     source = (ROOT / "generated" / "dst_importance_td3.py").read_text()
-    assert re.search(r"@torch.no_grad\(\)\s+def critic_td_term\(\):[^@]*td_error_term\(\s*critic_td_errors_fn\(", source)
+    assert re.search(
+        r"@torch.no_grad\(\)\s+def critic_td_term\(\):[^@]*td_error_term\(\s*critic_td_errors_fn\(",
+        source,
+    )

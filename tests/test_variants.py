@@ -12,10 +12,40 @@ from generated_utils import import_script, run_script
 from specc.compiler import compile_one
 
 VARIANTS = {
-    "sac_fixed_alpha_clip_adamw": ("sac_dense", ["train.alpha=0.2", "train.grad_clip=1.0", "train.optimizer=adamw", "train.weight_decay=0.01"]),
-    "sac_ln_gamma_auto_entropy": ("sac_dense", ["networks.critic.layer_norm=true", "networks.actor.activation=elu", "train.gamma=auto", "train.target_entropy=-2.5", "logging.tensorboard=false"]),
-    "td3_clip_block2": ("td3_dense", ["train.grad_clip=0.5", "networks.critic={arch: block, type: 2, depth: 2}", "logging.tensorboard=true"]),
-    "ddpg_simba_actor": ("ddpg_dense", ["networks.actor={arch: simba, width: 32, depth: 1}", "networks.critic={arch: block, type: 5, width: 64}"]),
+    "sac_fixed_alpha_clip_adamw": (
+        "sac_dense",
+        [
+            "train.alpha=0.2",
+            "train.grad_clip=1.0",
+            "train.optimizer=adamw",
+            "train.weight_decay=0.01",
+        ],
+    ),
+    "sac_ln_gamma_auto_entropy": (
+        "sac_dense",
+        [
+            "networks.critic.layer_norm=true",
+            "networks.actor.activation=elu",
+            "train.gamma=auto",
+            "train.target_entropy=-2.5",
+            "logging.tensorboard=false",
+        ],
+    ),
+    "td3_clip_block2": (
+        "td3_dense",
+        [
+            "train.grad_clip=0.5",
+            "networks.critic={arch: block, type: 2, depth: 2}",
+            "logging.tensorboard=true",
+        ],
+    ),
+    "ddpg_simba_actor": (
+        "ddpg_dense",
+        [
+            "networks.actor={arch: simba, width: 32, depth: 1}",
+            "networks.critic={arch: block, type: 5, width: 64}",
+        ],
+    ),
 }
 # Config's defaults each variant's overrides set
 FIELDS = {
@@ -50,14 +80,33 @@ def test_variant_compiles_imports_and_runs(name, tmp_path):
     assert {k: defaults.get(k) for k in FIELDS[name]} == FIELDS[name]
     # tensorboard: true makes TensorBoard required; the test environment need not have it
     no_tb = ["--no-tensorboard"] if "tensorboard" in defaults else []
-    r = run_script(path, "--total-steps", "150", "--learning-starts", "50", "--eval-every", "150", "--eval-episodes", "1",
-                   "--log-every", "50", "--run-dir", str(tmp_path / "run"), "--env-id", "Pendulum-v1", *no_tb, cwd=tmp_path)
+    r = run_script(
+        path,
+        "--total-steps",
+        "150",
+        "--learning-starts",
+        "50",
+        "--eval-every",
+        "150",
+        "--eval-episodes",
+        "1",
+        "--log-every",
+        "50",
+        "--run-dir",
+        str(tmp_path / "run"),
+        "--env-id",
+        "Pendulum-v1",
+        *no_tb,
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     rows = _rows(tmp_path / "run")
     assert [int(row["step"]) for row in rows if row["critic_loss"]] == [50, 100, 150]
     assert math.isfinite(float(rows[0]["critic_loss"]))
     for row in rows[1:]:  # the first update (step 50) updates no actor: policy_delay 2
-        assert math.isfinite(float(row["critic_loss"])) and math.isfinite(float(row["actor_loss"])), row
+        assert math.isfinite(float(row["critic_loss"])) and math.isfinite(
+            float(row["actor_loss"])
+        ), row
         if "alpha_lr" in defaults:  # a learned temperature is logged, a fixed one is not
             assert math.isfinite(float(row["alpha"]))
         else:
@@ -71,7 +120,7 @@ def test_only_what_the_spec_uses(tmp_path):
     assert "log_alpha" not in text and "target_entropy" not in text and "alpha_lr" not in text
     assert "clip_grad_norm_" in text and "AdamW" in text and "weight_decay: float = 0.01" in text
     (tmp_path / "b").mkdir()
-    plain = (tmp_path / "b" / "sac_dense.py")
+    plain = tmp_path / "b" / "sac_dense.py"
     plain.write_text(compile_one(str(ROOT / "specs" / "sac_dense.yaml"), []).source)
     text = code(plain)
     assert "clip_grad_norm_" not in text and "AdamW" not in text and "weight_decay" not in text
@@ -80,7 +129,11 @@ def test_only_what_the_spec_uses(tmp_path):
     (tmp_path / "c").mkdir()
     ln, _ = _compile(tmp_path / "c", "sac_dense", VARIANTS["sac_ln_gamma_auto_entropy"][1])
     text = code(ln)
-    assert "EnsembleLayerNorm" in text and "discount_heuristic" in text and "tensorboard" not in text.lower()
+    assert (
+        "EnsembleLayerNorm" in text
+        and "discount_heuristic" in text
+        and "tensorboard" not in text.lower()
+    )
     assert "gamma: float" not in text and "target_entropy: float = -2.5" in text
 
 
@@ -93,7 +146,9 @@ def _rows(run_dir):
     import csv
 
     with open(run_dir / "metrics.csv", newline="") as f:
-        return [{k: v for k, v in row.items() if k not in ("time", "sps")} for row in csv.DictReader(f)]
+        return [
+            {k: v for k, v in row.items() if k not in ("time", "sps")} for row in csv.DictReader(f)
+        ]
 
 
 @pytest.mark.slow
@@ -104,20 +159,45 @@ def test_diagnostics_grad_norm_is_nan_before_a_modules_first_update_and_resume_i
     until its next update. Diagnostics draw from the same RNG as training, and a resumed run
     reproduces them."""
 
-    path, _ = _compile(tmp_path, "sac_dense", ["diagnostics={every: 50}", "reset={every: 150, modules: [actor]}"])
-    common = ["--critic-width", "32", "--actor-width", "32", "--learning-starts", "100", "--eval-every", "0", "--log-every", "50",
-              "--device", "cpu", "--threads", "1", "--env-id", "Pendulum-v1"]
+    path, _ = _compile(
+        tmp_path, "sac_dense", ["diagnostics={every: 50}", "reset={every: 150, modules: [actor]}"]
+    )
+    common = [
+        "--critic-width",
+        "32",
+        "--actor-width",
+        "32",
+        "--learning-starts",
+        "100",
+        "--eval-every",
+        "0",
+        "--log-every",
+        "50",
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+        "--env-id",
+        "Pendulum-v1",
+    ]
     full, part = tmp_path / "full", tmp_path / "part"
     r = run_script(path, "--total-steps", "300", "--run-dir", str(full), *common, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     rows = [row for row in _rows(full) if row["critic_srank"]]
     assert [int(row["step"]) for row in rows] == [100, 150, 200, 250, 300]
-    columns = [f"{m}_{metric}" for m in ("actor", "critic") for metric in ("dormant_ratio", "srank", "grad_norm", "param_norm", "grad_interference")]
+    columns = [
+        f"{m}_{metric}"
+        for m in ("actor", "critic")
+        for metric in ("dormant_ratio", "srank", "grad_norm", "param_norm", "grad_interference")
+    ]
     assert list(rows[0])[-10:] == columns
     for row in rows:
         nan = [c for c in columns if math.isnan(float(row[c]))]
         # step 150: the actor was reset, and update 51 updates no actor: no gradient since the reset
-        assert nan == (["actor_grad_norm"] if row["step"] in ("100", "150") else []), (row["step"], nan)
+        assert nan == (["actor_grad_norm"] if row["step"] in ("100", "150") else []), (
+            row["step"],
+            nan,
+        )
     r = run_script(path, "--total-steps", "250", "--run-dir", str(part), *common, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     r = run_script(path, "--resume", "--total-steps", "300", "--run-dir", str(part), cwd=tmp_path)
@@ -130,16 +210,48 @@ def test_diagnostics_do_not_change_training(tmp_path):
     """diagnose() draws a batch and random actions on a forked RNG: a run with diagnostics every
     50 steps trains exactly as one whose diagnostics never come (same losses, returns, alpha)."""
     path, _ = _compile(tmp_path, "sac_dense", ["diagnostics={every: 50}"])
-    common = ["--critic-width", "32", "--actor-width", "32", "--learning-starts", "100", "--total-steps", "300", "--eval-every", "300",
-              "--eval-episodes", "1", "--log-every", "50", "--device", "cpu", "--threads", "1", "--env-id", "Pendulum-v1"]
+    common = [
+        "--critic-width",
+        "32",
+        "--actor-width",
+        "32",
+        "--learning-starts",
+        "100",
+        "--total-steps",
+        "300",
+        "--eval-every",
+        "300",
+        "--eval-episodes",
+        "1",
+        "--log-every",
+        "50",
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+        "--env-id",
+        "Pendulum-v1",
+    ]
     runs = {}
     for every in ("50", "1000"):
-        r = run_script(path, *common, "--diagnostics-every", every, "--run-dir", str(tmp_path / every), cwd=tmp_path)
+        r = run_script(
+            path,
+            *common,
+            "--diagnostics-every",
+            every,
+            "--run-dir",
+            str(tmp_path / every),
+            cwd=tmp_path,
+        )
         assert r.returncode == 0, r.stderr[-3000:]
         runs[every] = _rows(tmp_path / every)
     training = ("step", "episode_return", "eval_return", "critic_loss", "actor_loss", "alpha")
-    assert any(row["critic_srank"] for row in runs["50"]) and not any(row["critic_srank"] for row in runs["1000"])
-    assert [{k: row[k] for k in training} for row in runs["50"]] == [{k: row[k] for k in training} for row in runs["1000"]]
+    assert any(row["critic_srank"] for row in runs["50"]) and not any(
+        row["critic_srank"] for row in runs["1000"]
+    )
+    assert [{k: row[k] for k in training} for row in runs["50"]] == [
+        {k: row[k] for k in training} for row in runs["1000"]
+    ]
 
 
 @pytest.mark.slow
@@ -149,14 +261,60 @@ def test_reset_without_keep_mask_draws_a_new_mask_and_leaves_other_modules_alone
     holds what the reset at step 300 left."""
     import torch
 
-    path, _ = _compile(tmp_path, "ddpg_dense", ["networks.actor.sparsity={regime: sst, level: 0.5}", "reset={every: 100, modules: [actor], keep_mask: false}"])
+    path, _ = _compile(
+        tmp_path,
+        "ddpg_dense",
+        [
+            "networks.actor.sparsity={regime: sst, level: 0.5}",
+            "reset={every: 100, modules: [actor], keep_mask: false}",
+        ],
+    )
     run_dir = tmp_path / "run"
-    common = ["--critic-width", "32", "--actor-width", "32", "--eval-every", "0", "--device", "cpu", "--threads", "1", "--env-id", "Pendulum-v1"]
-    r = run_script(path, *common, "--total-steps", "200", "--learning-starts", "100", "--reset-every", "1000", "--run-dir", str(run_dir), cwd=tmp_path)
+    common = [
+        "--critic-width",
+        "32",
+        "--actor-width",
+        "32",
+        "--eval-every",
+        "0",
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+        "--env-id",
+        "Pendulum-v1",
+    ]
+    r = run_script(
+        path,
+        *common,
+        "--total-steps",
+        "200",
+        "--learning-starts",
+        "100",
+        "--reset-every",
+        "1000",
+        "--run-dir",
+        str(run_dir),
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     assert "reset:" not in r.stdout
     before = torch.load(run_dir / "checkpoint.pt", weights_only=False)
-    r = run_script(path, "--resume", "--run-dir", str(run_dir), "--total-steps", "400", "--learning-starts", "1000", "--reset-every", "300", "--checkpoint-every", "0", cwd=tmp_path)
+    r = run_script(
+        path,
+        "--resume",
+        "--run-dir",
+        str(run_dir),
+        "--total-steps",
+        "400",
+        "--learning-starts",
+        "1000",
+        "--reset-every",
+        "300",
+        "--checkpoint-every",
+        "0",
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     assert [l for l in r.stdout.splitlines() if "reset:" in l] == ["step 300  reset: actor"]
     after = torch.load(run_dir / "checkpoint.pt", weights_only=False)
@@ -172,5 +330,7 @@ def test_reset_without_keep_mask_draws_a_new_mask_and_leaves_other_modules_alone
     assert not after["actor_opt"]["state"] and before["actor_opt"]["state"]
     # the critic is not reset
     assert all(torch.equal(after["critic"][k], v) for k, v in before["critic"].items())
-    assert all(torch.equal(after["critic_target"][k], v) for k, v in before["critic_target"].items())
+    assert all(
+        torch.equal(after["critic_target"][k], v) for k, v in before["critic_target"].items()
+    )
     assert after["critic_opt"]["state"].keys() == before["critic_opt"]["state"].keys()
