@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from ruamel.yaml import YAML
 
 from generated_lint import ruff, unused_definitions
-from generated_utils import import_script
+from generated_utils import import_script, run_main
 from spec_space import TOTAL_STEPS, schema_specs, valid_specs
 
 from specc.cli import main as specc_main
@@ -114,18 +114,6 @@ def test_every_schema_instance_compiles_or_is_rejected_with_located_errors(data,
 
 
 # --------------------------------------------------------------------------- run
-def _run_main(module, args: list[str]) -> str:
-    """main() of an imported script with these flags; its stdout."""
-    argv, sys.argv = sys.argv, [module.__file__, *args]
-    out = io.StringIO()
-    try:
-        with redirect_stdout(out):
-            module.main()
-    finally:
-        sys.argv = argv
-    return out.getvalue()
-
-
 UNREACHABLE = (
     "cannot be reached"  # a level that the tiny layers kept dense cannot reach: a clean exit
 )
@@ -162,6 +150,7 @@ def _check_dry_run(plan: dict, spec: dict) -> None:
             )
 
 
+@pytest.mark.slow
 @_settings(24)
 @given(spec=valid_specs())
 def test_every_valid_spec_dry_runs_and_trains(spec, tmp_path_factory):
@@ -177,7 +166,7 @@ def test_every_valid_spec_dry_runs_and_trains(spec, tmp_path_factory):
     common = ["--threads", "1", "--run-dir", str(tmp / "run")]
     try:
         plan = json.loads(
-            _run_main(module, ["--dry-run", "--json", *common]).strip().splitlines()[-1]
+            run_main(module, ["--dry-run", "--json", *common]).strip().splitlines()[-1]
         )
     except SystemExit as exc:
         assert UNREACHABLE in str(exc), exc
@@ -186,7 +175,7 @@ def test_every_valid_spec_dry_runs_and_trains(spec, tmp_path_factory):
     assert not (tmp / "run").exists(), "--dry-run writes nothing"
 
     try:
-        _run_main(module, common)
+        run_main(module, common)
     except SystemExit as exc:  # a level that cannot be reached: said in one line, not a crash
         assert UNREACHABLE in str(exc), exc
         return

@@ -4,6 +4,7 @@ schedule) and the invariants of issue 5 (constant counts, monotone schedules, ze
 grown weights, growth signal from the module's own loss only)."""
 
 import csv
+import math
 import re
 import pytest
 import torch
@@ -370,3 +371,80 @@ def test_td_error_term_is_the_per_member_sum_of_absolute_td_errors(tmp_path):
         r"@torch.no_grad\(\)\s+def critic_td_term\(\):[^@]*td_error_term\(\s*critic_td_errors_fn\(",
         source,
     )
+
+
+# --------------------------------------------------------------------------- issue 11 regressions
+MIXED = [
+    "networks.actor.sparsity={regime: dst, level: 0.5, topology: {method: set, every: 1, drop_fraction: 0.4, decay: constant}}",
+    "networks.critic.sparsity={regime: dst, level: 0.5, topology: {method: rigl, every: 1, drop_fraction: 0.4, decay: linear}}",
+]
+
+
+def test_each_module_follows_its_own_drop_fraction_decay(tmp_path):
+    """One script, two decays: each module's mask updates use its own schedule (the template
+    used to emit an empty drop_fraction_at that returned None when the decays differed)."""
+    m = import_script(_compile(tmp_path, "ddpg_dense", MIXED, "mixed_decays"))
+    assert m.constant_drop_fraction(700, 0.4, 1000) == 0.4
+    assert m.linear_drop_fraction(250, 0.4, 1000) == pytest.approx(0.3)
+    assert m.linear_drop_fraction(1500, 0.4, 1000) == 0.0
+    torch.manual_seed(0)
+    nets = {d: nn.Sequential(nn.Linear(8, 20, bias=False)) for d in ("constant", "linear")}
+    changed = {}
+    for decay, net in nets.items():
+        opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+        schedule = getattr(m, f"{decay}_drop_fraction")
+        masks = m.DynamicMasks(
+            net, opt, growth="rigl", drop_schedule=schedule, every=5, drop_fraction=0.4, end_step=20
+        )
+        masks.prune(m.random_scores(masks), [80])
+        masks.apply()
+        for _ in range(10):  # a mask update at step 5 and at step 10
+            loss = net(torch.randn(16, 8)).pow(2).mean()
+            m.optimizer_step(opt, loss, masks=masks)
+        # at step 10 of 20: 80 active, floor(f * 80) replaced (dropped and regrown)
+        changed[decay] = masks.changed * 80
+    assert changed["constant"] <= math.floor(0.4 * 80) and changed["linear"] <= math.floor(0.2 * 80)
+    assert changed["constant"] > changed["linear"] > 0
+
+
+@pytest.mark.parametrize("regime", ["d2s", "s2d"])
+def test_scheduled_regimes_with_one_global_threshold(tmp_path, regime):
+    """d2s/s2d with distribution: global: the module's count follows the schedule with one
+    global ranking (DynamicMasks.set_reference used to iterate over the global count)."""
+    spec = f"{regime}_sac"
+    m = import_script(
+        _compile(
+            tmp_path, spec, ["networks.critic.sparsity.distribution=global"], f"{regime}_global"
+        )
+    )
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 2))
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    masks = m.DynamicMasks(net, opt, growth="rigl", every=10, drop_fraction=0.3, end_step=80)
+    total = sum(w.numel() for w in masks.weights)
+    if regime == "s2d":
+        keep = m.global_count(masks.shapes(), 0.6, masks.dense)
+        assert keep == total - math.floor(0.6 * total)
+        masks.prune(m.random_scores(masks), keep)
+        masks.apply()
+        masks.schedule = (0.6, 0.0, 20, 80, 2.0)
+    else:
+        masks.schedule = (0.0, 0.6, 20, 80, 2.0)
+    assert not hasattr(masks, "reference") or masks.reference is None
+    for step in range(1, 101):
+        loss = net(torch.randn(16, 8)).pow(2).mean()
+        m.optimizer_step(opt, loss, masks=masks)
+        if step % 10 == 0 and step <= 80:
+            level = m.scheduled_sparsity(step, *masks.schedule)
+            assert sum(int(x.sum()) for x in masks.masks) == total - math.floor(
+                level * total + 1e-6
+            ), step
+    final = [int(x.sum()) for x in masks.masks]
+    if regime == "d2s":
+        assert sum(final) == total - math.floor(0.6 * total)
+        densities = [a / w.numel() for a, w in zip(final, masks.weights)]
+        assert (
+            max(densities) - min(densities) > 0.05
+        ), "one global ranking, not a per-layer allocation"
+    else:
+        assert sum(final) == total
