@@ -19,7 +19,6 @@ import io
 import json
 import math
 import os
-import sys
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
