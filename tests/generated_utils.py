@@ -66,11 +66,17 @@ def metrics_rows(run_dir: Path) -> list[dict]:
 def run_main(module, args: list[str]) -> str:
     """main() of an imported script with these flags, in this process (no interpreter and torch
     start-up: about 2.5 s saved a run); its stdout. Exceptions propagate, SystemExit included."""
+    import torch
+
     argv, sys.argv = sys.argv, [module.__file__, *args]
+    threads = torch.get_num_threads()
     out = io.StringIO()
     try:
         with redirect_stdout(out):
             module.main()
     finally:
+        # main() sets process-wide state: restore it for the tests that run after it
         sys.argv = argv
+        torch.set_flush_denormal(False)  # (hypothesis refuses to draw floats with it on)
+        torch.set_num_threads(threads)
     return out.getvalue()

@@ -41,7 +41,7 @@ METRICS = ("dormant_ratio", "srank", "grad_norm", "param_norm", "grad_interferen
 
 def _maybe(draw, strategy, p_none: float = 0.5):
     """A value of `strategy`, or None (the key left out) with probability about p_none."""
-    return draw(strategy) if draw(st.floats(0, 1)) >= p_none else None
+    return draw(strategy) if draw(st.integers(0, 99)) >= 100 * p_none else None
 
 
 def _put(d: dict, key: str, value) -> None:
@@ -190,7 +190,7 @@ def valid_specs(draw) -> dict:
                 _maybe(draw, st.sampled_from(("auto", "dense_outputs", "activations"))),
             )
         spec["diagnostics"] = diagnostics
-    if draw(st.floats(0, 1)) < 0.3:
+    if draw(st.integers(0, 99)) < 30:
         modules = draw(
             st.lists(st.sampled_from(("actor", "critic")), min_size=1, max_size=2, unique=True)
         )

@@ -71,7 +71,7 @@ def _fresh_dir(tmp_path_factory, prefix: str) -> Path:
 
 
 # --------------------------------------------------------------------------- compile
-@_settings(200)
+@_settings(160)
 @given(spec=valid_specs())
 def test_every_valid_spec_compiles_deterministically_and_lints(spec, tmp_path_factory):
     """Every stage but black (about a second a script; a pure function of valid Python, run on
@@ -89,7 +89,7 @@ def test_every_valid_spec_compiles_deterministically_and_lints(spec, tmp_path_fa
     assert r.returncode == 0, r.stdout
 
 
-@_settings(200)
+@_settings(120)
 @given(data=schema_specs(json_schema()))
 def test_every_schema_instance_compiles_or_is_rejected_with_located_errors(data, tmp_path_factory):
     tmp = _fresh_dir(tmp_path_factory, "schema")

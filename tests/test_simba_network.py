@@ -87,5 +87,5 @@ def test_simba_sac_settings():
 def test_adamw_decays_every_parameter_but_the_temperature():
     cfg = MOD.Config()
     p = torch.nn.Parameter(torch.ones(3))
-    opt = MOD.make_optimizer([{"params": [p], "lr": 1e-4}], cfg)
+    opt = MOD.make_optimizer([{"params": [p], "lr": 1e-4}], cfg.weight_decay)
     assert isinstance(opt, torch.optim.AdamW) and opt.defaults["weight_decay"] == 1e-2
