@@ -477,7 +477,7 @@ class DynamicMasks(Masks):
         optimizer,
         targets=(),
         dense_layers=(),
-        growth="rigl",
+        growth="set",
         drop_schedule=constant_drop_fraction,
         every=1000,
         drop_fraction=0.3,
