@@ -141,9 +141,11 @@ def _check_dry_run(plan: dict, spec: dict) -> None:
         else:  # sst, dst (the dry run takes a later mask now) and s2d start at the level
             revived = sum(l["revived"] for l in info["layers"])
             pruned = info["total"] - info["active"] + revived
-            # floor counts per layer: at most one weight per layer below level * total
+            # RigL's floor counts: the budget is sum_l floor(level * n_l), and an allocation
+            # that rescales layers (ER) floors each layer's count again: at most two weights
+            # per layer below level * total
             assert (
-                sp["level"] * info["total"] - len(info["layers"]) - 1
+                sp["level"] * info["total"] - 2 * len(info["layers"]) - 1
                 <= pruned
                 <= sp["level"] * info["total"] + 1e-6
             )
