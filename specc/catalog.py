@@ -11,6 +11,55 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# --------------------------------------------------------------------------- enumerations
+# Every enumeration of the spec language, once: the pydantic schema (and so the JSON Schema and
+# the "expected one of" errors), the rules, resolve and the docs read these. Order matters: it
+# is the order users see in errors and in `specc schema`.
+ALGORITHMS = ("sac", "td3", "ddpg", "mrq")
+SUITES = ("gymnasium", "dmc")
+OPTIMIZERS = ("adam", "adamw")
+DDPG_VARIANTS = ("cleanrl", "simba")
+ARCHS = ("mlp", "block", "simba")
+ACTIVATIONS = ("relu", "elu")
+MODULE_NAMES = ("actor", "critic", "encoder")
+REGIMES = ("dense", "sst", "dst", "d2s", "s2d")
+DISTRIBUTIONS = ("uniform", "er", "erk", "global")
+CRITERIA = ("random", "magnitude", "synflow", "snip")
+DENSE_LAYER_ROLES = ("input", "output")
+REVIVAL_METHODS = ("none", "uniform", "tar")
+TOPOLOGY_METHODS = ("set", "rigl", "importance")
+DECAYS = ("cosine", "constant", "linear")
+METRICS = ("dormant_ratio", "srank", "grad_norm", "param_norm", "grad_interference")
+DORMANT_LAYERS = ("auto", "dense_outputs", "activations")
+
+# What this version of the compiler generates; everything else in the language validates, then
+# is reported as not implemented yet, at the key that asks for it.
+SUPPORTED: dict[str, tuple[str, ...]] = {
+    "algorithm": ("sac", "td3", "ddpg"),
+    "arch": ARCHS,
+    "regime": REGIMES,
+    "topology": TOPOLOGY_METHODS,
+    "suite": ("gymnasium",),
+}
+
+# Which sparsity keys apply to which regime.
+REGIME_KEYS: dict[str, tuple[str, ...]] = {
+    "dense": ("regime",),
+    "sst": ("regime", "level", "distribution", "criterion", "prune_at", "dense_layers", "revival"),
+    "dst": ("regime", "level", "distribution", "criterion", "prune_at", "dense_layers", "topology"),
+    "d2s": ("regime", "level", "distribution", "dense_layers", "topology", "schedule"),
+    "s2d": ("regime", "level", "distribution", "dense_layers", "topology", "schedule"),
+}
+
+# Diagnostics keys that only some metrics use (grad_norm and param_norm need no replay batch).
+DIAGNOSTICS_METRIC_KEYS: dict[str, tuple[str, ...]] = {
+    "dormant_tau": ("dormant_ratio",),
+    "dormant_layers": ("dormant_ratio",),
+    "srank_delta": ("srank",),
+    "batch_size": ("dormant_ratio", "srank", "grad_interference"),
+    "interference_samples": ("grad_interference",),
+}
+
 COMMON_TRAIN_KEYS = (
     "total_steps",
     "learning_starts",

@@ -14,6 +14,9 @@ from typing import Any
 
 from . import __version__
 from .catalog import (
+    DIAGNOSTICS_METRIC_KEYS,
+    REGIME_KEYS,
+    SUPPORTED,
     ARCH_KEYS,
     BLOCK_TYPES,
     DEFAULT_PRESET,
@@ -33,7 +36,6 @@ from .catalog import (
 )
 from .diagnostics import Diagnostic, SpecError
 from .loader import LoadedSpec, dotted
-from .rules import DIAGNOSTICS_METRIC_KEYS, REGIME_KEYS
 from .plan import (
     AlgoPlan,
     ConfigField,
@@ -48,17 +50,6 @@ from .plan import (
     sparsity_code,
 )
 from .schema import Spec
-
-# What this version of the compiler can generate. Everything else in the spec language
-# validates, then is reported here, at the key that asks for it.
-SUPPORTED = {
-    "algorithm": ("sac", "td3", "ddpg"),
-    "arch": ("mlp", "block", "simba"),
-    "regime": ("dense", "sst", "dst", "d2s", "s2d"),
-    "topology": ("set", "rigl", "importance"),
-    "suite": ("gymnasium",),
-}
-
 
 ACTIVATION_FN = {"relu": "F.relu", "elu": "F.elu"}
 TRUNK_CLASS = {"mlp": "MLP", "block": "BlockMLP", "simba": "SimbaEncoder"}

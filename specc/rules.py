@@ -18,29 +18,13 @@ from .catalog import (
     PRESETS,
     TRAIN_KEYS,
     presets_for,
+    DIAGNOSTICS_METRIC_KEYS,
+    MODULE_NAMES,
+    REGIME_KEYS,
 )
 from .diagnostics import Diagnostic
 from .loader import LoadedSpec, dotted
 from .schema import NetworkSpec, Spec, SparsitySpec
-
-# Which sparsity keys apply to which regime.
-REGIME_KEYS: dict[str, tuple[str, ...]] = {
-    "dense": ("regime",),
-    "sst": ("regime", "level", "distribution", "criterion", "prune_at", "dense_layers", "revival"),
-    "dst": ("regime", "level", "distribution", "criterion", "prune_at", "dense_layers", "topology"),
-    "d2s": ("regime", "level", "distribution", "dense_layers", "topology", "schedule"),
-    "s2d": ("regime", "level", "distribution", "dense_layers", "topology", "schedule"),
-}
-
-
-# Diagnostics keys that only some metrics use (grad_norm and param_norm need no replay batch).
-DIAGNOSTICS_METRIC_KEYS: dict[str, tuple[str, ...]] = {
-    "dormant_tau": ("dormant_ratio",),
-    "dormant_layers": ("dormant_ratio",),
-    "srank_delta": ("srank",),
-    "batch_size": ("dormant_ratio", "srank", "grad_interference"),
-    "interference_samples": ("grad_interference",),
-}
 
 
 def _set_keys(model: Any) -> list[str]:
@@ -102,7 +86,7 @@ def check_rules(spec: Spec, loaded: LoadedSpec) -> list[Diagnostic]:
             ("networks", "encoder"),
             f"an encoder module exists only with algorithm 'mrq', not {algo!r}",
         )
-    for module in ("actor", "critic", "encoder"):
+    for module in MODULE_NAMES:
         net = getattr(spec.networks, module)
         if net is not None and module in modules:
             _check_network(spec, module, net, err)

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Optional
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from . import catalog
 from .diagnostics import did_you_mean
 
 NAME_RE = r"^[a-z][a-z0-9_]{0,63}$"
@@ -134,9 +135,7 @@ class EnvSpec(_Model):
             pattern=ENV_ID_RE, description="Gymnasium id (suite dmc: 'domain-task', e.g. dog-run)"
         ),
     ]
-    suite: Optional[choice("gymnasium", "dmc")] = Field(
-        None, description="gymnasium (default) | dmc"
-    )
+    suite: Optional[choice(*catalog.SUITES)] = Field(None, description="gymnasium (default) | dmc")
     action_repeat: Optional[PosInt] = Field(None, description="default 1 (the dmc papers use 2)")
 
 
@@ -163,7 +162,7 @@ class TrainSpec(_Model):
     )
     actor_lr: Optional[number_in(gt=0.0)] = None
     critic_lr: Optional[number_in(gt=0.0)] = None
-    optimizer: Optional[choice("adam", "adamw")] = None
+    optimizer: Optional[choice(*catalog.OPTIMIZERS)] = None
     weight_decay: Optional[number_in(ge=0.0)] = None
     grad_clip: Optional[number_in(ge=0.0)] = Field(
         None, description="max global grad norm per module; 0 = none"
@@ -194,7 +193,7 @@ class TrainSpec(_Model):
         None, description="td3: clip of the target policy smoothing noise"
     )
     # ddpg
-    ddpg_variant: Optional[choice("cleanrl", "simba")] = Field(
+    ddpg_variant: Optional[choice(*catalog.DDPG_VARIANTS)] = Field(
         None,
         description="ddpg: cleanrl (target actor, noise-free losses) | simba (no target actor; exploration noise in the actor loss and the target action; actor updated first)",
     )
@@ -202,17 +201,17 @@ class TrainSpec(_Model):
 
 # --------------------------------------------------------------------------- networks and sparsity
 class RevivalSpec(_Model):
-    method: choice("none", "uniform", "tar")
+    method: choice(*catalog.REVIVAL_METHODS)
     ratio: Optional[Fraction01] = Field(
         None, description="rr: the revival ratio of Algorithm 1 (TAR paper)"
     )
 
 
 class TopologySpec(_Model):
-    method: Optional[choice("set", "rigl", "importance")] = None
+    method: Optional[choice(*catalog.TOPOLOGY_METHODS)] = None
     every: Optional[PosInt] = Field(None, description="gradient steps between mask updates")
     drop_fraction: Optional[number_in(gt=0.0, le=1.0)] = None
-    decay: Optional[choice("cosine", "constant", "linear")] = None
+    decay: Optional[choice(*catalog.DECAYS)] = None
     end: Optional[number_in(gt=0.0, le=1.0)] = Field(
         None, description="fraction of training after which the topology is frozen"
     )
@@ -225,19 +224,19 @@ class ScheduleSpec(_Model):
 
 
 class SparsitySpec(_Model):
-    regime: choice("dense", "sst", "dst", "d2s", "s2d")
+    regime: choice(*catalog.REGIMES)
     level: Optional[number_in(ge=0.0, lt=1.0)] = None
-    distribution: Optional[choice("uniform", "er", "erk", "global")] = None
-    criterion: Optional[choice("random", "magnitude", "synflow", "snip")] = None
+    distribution: Optional[choice(*catalog.DISTRIBUTIONS)] = None
+    criterion: Optional[choice(*catalog.CRITERIA)] = None
     prune_at: Optional[NonNegInt] = None
-    dense_layers: Optional[list[choice("input", "output")]] = None
+    dense_layers: Optional[list[choice(*catalog.DENSE_LAYER_ROLES)]] = None
     revival: Optional[RevivalSpec] = None
     topology: Optional[TopologySpec] = None
     schedule: Optional[ScheduleSpec] = None
 
 
 class NetworkSpec(_Model):
-    arch: Optional[choice("mlp", "block", "simba")] = None
+    arch: Optional[choice(*catalog.ARCHS)] = None
     width: Optional[PosInt] = None
     depth: Optional[PosInt] = Field(
         None, description="mlp: hidden layers; block and simba: residual blocks"
@@ -245,7 +244,7 @@ class NetworkSpec(_Model):
     type: Optional[Annotated[int, Field(ge=1, le=6)]] = Field(
         None, description="block only: 1..6, the MST paper's variants"
     )
-    activation: Optional[choice("relu", "elu")] = None
+    activation: Optional[choice(*catalog.ACTIVATIONS)] = None
     layer_norm: Optional[bool] = None
     residual: Optional[bool] = None
     sparsity: Optional[SparsitySpec] = None
@@ -271,8 +270,8 @@ class CheckpointSpec(_Model):
     )
 
 
-MetricName = choice("dormant_ratio", "srank", "grad_norm", "param_norm", "grad_interference")
-ModuleName = choice("actor", "critic", "encoder")
+MetricName = choice(*catalog.METRICS)
+ModuleName = choice(*catalog.MODULE_NAMES)
 
 
 class DiagnosticsSpec(_Model):
@@ -286,7 +285,7 @@ class DiagnosticsSpec(_Model):
     interference_samples: Optional[PosInt] = Field(
         None, description="grad_interference: samples k of the k x k gradient-cosine matrix"
     )
-    dormant_layers: Optional[choice("auto", "dense_outputs", "activations")] = Field(
+    dormant_layers: Optional[choice(*catalog.DORMANT_LAYERS)] = Field(
         None,
         description="dormant_ratio: dense_outputs (every hidden Linear output before its activation, Ma et al.'s code) | activations (post-activation outputs, the paper's formula) | auto (dense_outputs on simba, activations on mlp and block)",
     )
@@ -333,8 +332,8 @@ class Spec(_Model):
         str, Field(pattern=NAME_RE, description="[a-z][a-z0-9_]{0,63}; the output is <name>.py")
     ]
     description: Optional[str] = None
-    algorithm: choice("sac", "td3", "ddpg", "mrq")
-    preset: Optional[choice("cleanrl", "tar", "simba", "mrq")] = None
+    algorithm: choice(*catalog.ALGORITHMS)
+    preset: Optional[choice(*catalog.PRESETS)] = None
     seed: Optional[NonNegInt] = None
     env: EnvSpec
     train: Optional[TrainSpec] = None

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from specc.catalog import CRITERIA, DISTRIBUTIONS, METRICS, SUPPORTED
+
 # The run every drawn spec is sized for (train keys in the spec itself, so that prune_at and
 # snip's rules are checked against the same budget the run uses).
 TOTAL_STEPS = 300
@@ -27,16 +29,13 @@ RUN = {
     "buffer_size": 1000,
 }
 
-ALGORITHMS = ("sac", "td3", "ddpg")
+ALGORITHMS = SUPPORTED["algorithm"]
 PRESETS = {
     "sac": (None, "cleanrl", "tar", "simba"),
     "td3": (None, "cleanrl", "tar"),
     "ddpg": (None, "cleanrl", "tar", "simba"),
 }
 PRESET_ARCH = {None: "mlp", "cleanrl": "mlp", "tar": "mlp", "simba": "simba"}
-DISTRIBUTIONS = ("uniform", "er", "erk", "global")
-CRITERIA = ("random", "magnitude", "synflow", "snip")
-METRICS = ("dormant_ratio", "srank", "grad_norm", "param_norm", "grad_interference")
 
 
 def _maybe(draw, strategy, p_none: float = 0.5):
