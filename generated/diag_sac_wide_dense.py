@@ -198,6 +198,20 @@ class EnsembleLinear(nn.Module):
         return torch.baddbmm(self.bias, x, self.weight)
 
 
+class EnsembleLayerNorm(nn.Module):
+    """LayerNorm over features with a learnable scale and bias per ensemble member (nn.LayerNorm
+    of each member; SimBa's use eps 1e-6, as flax)."""
+
+    def __init__(self, ensemble, features, eps=1e-5):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(ensemble, 1, features))
+        self.bias = nn.Parameter(torch.zeros(ensemble, 1, features))
+
+    def forward(self, x):
+        return torch.addcmul(self.bias, F.layer_norm(x, x.shape[-1:], eps=self.eps), self.weight)
+
+
 @torch.no_grad()
 def orthogonal_init(weight, bias, gain=1.0):
     """flax orthogonal(gain) for a kernel laid out (in, out); our weights are (out, in) or (E, in, out)."""
@@ -219,19 +233,6 @@ def he_normal_init(weight, bias, fan_in):
     bias.zero_()
 
 
-class EnsembleAffineLayerNorm(nn.Module):
-    """LayerNorm with learnable scale and bias per ensemble member."""
-
-    def __init__(self, ensemble, features, eps):
-        super().__init__()
-        self.eps = eps
-        self.weight = nn.Parameter(torch.ones(ensemble, 1, features))
-        self.bias = nn.Parameter(torch.zeros(ensemble, 1, features))
-
-    def forward(self, x):
-        return torch.addcmul(self.bias, F.layer_norm(x, x.shape[-1:], eps=self.eps), self.weight)
-
-
 class SimbaEncoder(nn.Module):
     """SimBa: embedding Linear (orthogonal, gain 1); `depth` residual blocks
     x + Linear_h(ReLU(Linear_4h(LayerNorm(x)))) (he_normal); a final LayerNorm; then an optional
@@ -243,7 +244,7 @@ class SimbaEncoder(nn.Module):
             linear, norm = nn.Linear, lambda n: nn.LayerNorm(n, eps=1e-6)
         else:
             linear = lambda i, o: EnsembleLinear(ensemble, i, o)  # noqa: E731
-            norm = lambda n: EnsembleAffineLayerNorm(ensemble, n, eps=1e-6)  # noqa: E731
+            norm = lambda n: EnsembleLayerNorm(ensemble, n, eps=1e-6)  # noqa: E731
         self.embedding = linear(in_dim, width)
         orthogonal_init(self.embedding.weight, self.embedding.bias)
         self.blocks = nn.ModuleList()

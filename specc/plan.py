@@ -273,11 +273,14 @@ class Plan:
         classes = []
         if any(n.arch == "simba" or (n.arch == "mlp" and n.layer_norm) for n in self.networks):
             classes.append("nn.LayerNorm")
-        if any(n.ensemble > 1 and n.arch == "mlp" and n.layer_norm for n in self.networks):
+        if self.ensemble_layer_norm:
             classes.append("EnsembleLayerNorm")
-        if any(n.ensemble > 1 and n.arch == "simba" for n in self.networks):
-            classes.append("EnsembleAffineLayerNorm")
         return tuple(classes)
+
+    @property
+    def ensemble_layer_norm(self) -> bool:
+        """An ensembled network normalizes with learnable affines: an MLP with LayerNorm, or SimBa."""
+        return any(n.ensemble > 1 and (n.arch == "simba" or (n.arch == "mlp" and n.layer_norm)) for n in self.networks)
 
     @property
     def network_templates(self) -> tuple[str, ...]:
