@@ -280,7 +280,10 @@ class Plan:
     @property
     def ensemble_layer_norm(self) -> bool:
         """An ensembled network normalizes with learnable affines: an MLP with LayerNorm, or SimBa."""
-        return any(n.ensemble > 1 and (n.arch == "simba" or (n.arch == "mlp" and n.layer_norm)) for n in self.networks)
+        return any(
+            n.ensemble > 1 and (n.arch == "simba" or (n.arch == "mlp" and n.layer_norm))
+            for n in self.networks
+        )
 
     @property
     def network_templates(self) -> tuple[str, ...]:
