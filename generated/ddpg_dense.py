@@ -17,7 +17,7 @@ Resolved spec (every default and preset value filled in):
 
     specc: 1
     name: ddpg_dense
-    description: "Dense DDPG with 256x2 MLPs (CleanRL defaults, which delay the actor and target updates by 2 critic updates)."
+    description: Dense DDPG with 256x2 MLPs (CleanRL defaults, which delay the actor and target updates by 2 critic updates).
     algorithm: ddpg
     preset: cleanrl
     seed: 1
@@ -114,10 +114,10 @@ class Config:
     exploration_noise: float = 0.1
     policy_delay: int = 2  # critic updates between actor updates (targets move with the actor)
     # networks
-    actor_width: int = 256  # actor hidden width
-    actor_depth: int = 2  # actor hidden layers
-    critic_width: int = 256  # critic hidden width
-    critic_depth: int = 2  # critic hidden layers
+    actor_width: int = 256  # actor: hidden width
+    actor_depth: int = 2  # actor: hidden layers
+    critic_width: int = 256  # critic: hidden width
+    critic_depth: int = 2  # critic: hidden layers
     # evaluation, checkpoints and logging
     eval_every: int = 10_000  # environment steps between evaluations (0: never)
     eval_episodes: int = 10  # episodes per evaluation (deterministic policy)

@@ -18,7 +18,7 @@ Resolved spec (every default and preset value filled in):
 
     specc: 1
     name: diag_sac_wide_dense
-    description: "Wide dense SimBa SAC (critic 2560x2 blocks, actor 640x1 block) with diagnostics every 5000 env steps (dormant ratio, srank, gradient and parameter norms, gradient interference), the dense arm of the sparsity-scaling paper's analysis."
+    description: Wide dense SimBa SAC (critic 2560x2 blocks, actor 640x1 block) with diagnostics every 5000 env steps (dormant ratio, srank, gradient and parameter norms, gradient interference), the dense arm of the sparsity-scaling paper's analysis.
     algorithm: sac
     preset: simba
     seed: 1
@@ -116,7 +116,7 @@ class Config:
     updates_per_step: int = 2  # gradient steps per environment step (replay ratio)
     actor_lr: float = 0.0001  # actor learning rate
     critic_lr: float = 0.0001  # critic learning rate
-    weight_decay: float = 0.01  # decoupled weight decay of the optimizers
+    weight_decay: float = 0.01  # weight decay of the optimizers (L2 for adam, decoupled for adamw)
     alpha_init: float = 0.01  # initial entropy temperature (learned)
     alpha_lr: float = 0.0001  # temperature learning rate
     # target entropy per action dimension (target = this * |A|)
@@ -124,10 +124,10 @@ class Config:
     # critic updates between actor phases (each runs policy_delay actor updates, as CleanRL)
     policy_delay: int = 1
     # networks
-    actor_width: int = 640  # actor hidden width
-    actor_depth: int = 1  # actor hidden layers
-    critic_width: int = 2560  # critic hidden width
-    critic_depth: int = 2  # critic hidden layers
+    actor_width: int = 640  # actor: hidden width
+    actor_depth: int = 1  # actor: residual blocks
+    critic_width: int = 2560  # critic: hidden width
+    critic_depth: int = 2  # critic: residual blocks
     # diagnostics and reset
     # environment steps between network-health diagnostics (from learning_starts on)
     diagnostics_every: int = 5000

@@ -142,10 +142,10 @@ class Config:
     policy_noise: float = 0.2
     noise_clip: float = 0.5  # clip of the target policy smoothing noise
     # networks
-    actor_width: int = 256  # actor hidden width
-    actor_depth: int = 2  # actor hidden layers
-    critic_width: int = 256  # critic hidden width
-    critic_depth: int = 2  # critic hidden layers
+    actor_width: int = 256  # actor: hidden width
+    actor_depth: int = 2  # actor: hidden layers
+    critic_width: int = 256  # critic: hidden width
+    critic_depth: int = 2  # critic: hidden layers
     # sparsity (masks of the Linear weight matrices)
     actor_sparsity_level: float = 0.9  # actor: fraction of its Linear weights pruned
     actor_prune_at: int = 0  # actor: env step at which its mask is taken (0: at initialization)

@@ -126,15 +126,15 @@ class Config:
     updates_per_step: int = 2  # gradient steps per environment step (replay ratio)
     actor_lr: float = 0.0001  # actor learning rate
     critic_lr: float = 0.0001  # critic learning rate
-    weight_decay: float = 0.01  # decoupled weight decay of the optimizers
+    weight_decay: float = 0.01  # weight decay of the optimizers (L2 for adam, decoupled for adamw)
     # std of the Gaussian exploration noise, in units of the action scale
     exploration_noise: float = 0.1
     policy_delay: int = 1  # critic updates between actor updates (targets move with the actor)
     # networks
-    actor_width: int = 128  # actor hidden width
-    actor_depth: int = 1  # actor hidden layers
-    critic_width: int = 512  # critic hidden width
-    critic_depth: int = 2  # critic hidden layers
+    actor_width: int = 128  # actor: hidden width
+    actor_depth: int = 1  # actor: residual blocks
+    critic_width: int = 512  # critic: hidden width
+    critic_depth: int = 2  # critic: residual blocks
     # sparsity (masks of the Linear weight matrices)
     actor_sparsity_level: float = 0.6  # actor: fraction of its Linear weights pruned
     actor_prune_at: int = 0  # actor: env step at which its mask is taken (0: at initialization)

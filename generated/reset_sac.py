@@ -18,7 +18,7 @@ Resolved spec (every default and preset value filled in):
 
     specc: 1
     name: reset_sac
-    description: "Wide sparse SimBa SAC (critic 2560x2 blocks, actor 640x1 block, random ER masks at level 0.8) whose actor and critic are re-initialised every 200000 env steps with their masks kept; diagnostics every 5000 env steps."
+    description: Wide sparse SimBa SAC (critic 2560x2 blocks, actor 640x1 block, random ER masks at level 0.8) whose actor and critic are re-initialised every 200000 env steps with their masks kept; diagnostics every 5000 env steps.
     algorithm: sac
     preset: simba
     seed: 1
@@ -135,7 +135,7 @@ class Config:
     updates_per_step: int = 2  # gradient steps per environment step (replay ratio)
     actor_lr: float = 0.0001  # actor learning rate
     critic_lr: float = 0.0001  # critic learning rate
-    weight_decay: float = 0.01  # decoupled weight decay of the optimizers
+    weight_decay: float = 0.01  # weight decay of the optimizers (L2 for adam, decoupled for adamw)
     alpha_init: float = 0.01  # initial entropy temperature (learned)
     alpha_lr: float = 0.0001  # temperature learning rate
     # target entropy per action dimension (target = this * |A|)
@@ -143,10 +143,10 @@ class Config:
     # critic updates between actor phases (each runs policy_delay actor updates, as CleanRL)
     policy_delay: int = 1
     # networks
-    actor_width: int = 640  # actor hidden width
-    actor_depth: int = 1  # actor hidden layers
-    critic_width: int = 2560  # critic hidden width
-    critic_depth: int = 2  # critic hidden layers
+    actor_width: int = 640  # actor: hidden width
+    actor_depth: int = 1  # actor: residual blocks
+    critic_width: int = 2560  # critic: hidden width
+    critic_depth: int = 2  # critic: residual blocks
     # sparsity (masks of the Linear weight matrices)
     actor_sparsity_level: float = 0.8  # actor: fraction of its Linear weights pruned
     actor_prune_at: int = 0  # actor: env step at which its mask is taken (0: at initialization)

@@ -133,10 +133,10 @@ class Config:
     # critic updates between actor phases (each runs policy_delay actor updates, as CleanRL)
     policy_delay: int = 2
     # networks
-    actor_width: int = 256  # actor hidden width
-    actor_depth: int = 2  # actor hidden layers
-    critic_width: int = 256  # critic hidden width
-    critic_depth: int = 2  # critic hidden layers
+    actor_width: int = 256  # actor: hidden width
+    actor_depth: int = 2  # actor: hidden layers
+    critic_width: int = 256  # critic: hidden width
+    critic_depth: int = 2  # critic: hidden layers
     # sparsity (masks of the Linear weight matrices)
     critic_sparsity_level: float = 0.6  # critic: sparsity at the start (ends dense)
     critic_topology_every: int = 1000  # critic: gradient steps between mask updates

@@ -17,7 +17,7 @@ Resolved spec (every default and preset value filled in):
 
     specc: 1
     name: sac_dense
-    description: "Dense Soft Actor-Critic with 256x2 MLPs (CleanRL defaults): the baseline every sparse spec in this folder is compared with."
+    description: 'Dense Soft Actor-Critic with 256x2 MLPs (CleanRL defaults): the baseline every sparse spec in this folder is compared with.'
     algorithm: sac
     preset: cleanrl
     seed: 1
@@ -119,10 +119,10 @@ class Config:
     # critic updates between actor phases (each runs policy_delay actor updates, as CleanRL)
     policy_delay: int = 2
     # networks
-    actor_width: int = 256  # actor hidden width
-    actor_depth: int = 2  # actor hidden layers
-    critic_width: int = 256  # critic hidden width
-    critic_depth: int = 2  # critic hidden layers
+    actor_width: int = 256  # actor: hidden width
+    actor_depth: int = 2  # actor: hidden layers
+    critic_width: int = 256  # critic: hidden width
+    critic_depth: int = 2  # critic: hidden layers
     # evaluation, checkpoints and logging
     eval_every: int = 10_000  # environment steps between evaluations (0: never)
     eval_episodes: int = 10  # episodes per evaluation (deterministic policy)

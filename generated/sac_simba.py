@@ -18,7 +18,7 @@ Resolved spec (every default and preset value filled in):
 
     specc: 1
     name: sac_simba
-    description: "Dense SAC on SimBa networks (running observation normalisation, pre-LN inverted-bottleneck residual blocks, final LayerNorm): actor 128 wide with 1 block, critic 512 wide with 2 blocks, AdamW 1e-4 with weight decay 1e-2, replay ratio 2, gamma from the episode length."
+    description: 'Dense SAC on SimBa networks (running observation normalisation, pre-LN inverted-bottleneck residual blocks, final LayerNorm): actor 128 wide with 1 block, critic 512 wide with 2 blocks, AdamW 1e-4 with weight decay 1e-2, replay ratio 2, gamma from the episode length.'
     algorithm: sac
     preset: simba
     seed: 1
@@ -108,7 +108,7 @@ class Config:
     updates_per_step: int = 2  # gradient steps per environment step (replay ratio)
     actor_lr: float = 0.0001  # actor learning rate
     critic_lr: float = 0.0001  # critic learning rate
-    weight_decay: float = 0.01  # decoupled weight decay of the optimizers
+    weight_decay: float = 0.01  # weight decay of the optimizers (L2 for adam, decoupled for adamw)
     alpha_init: float = 0.01  # initial entropy temperature (learned)
     alpha_lr: float = 0.0001  # temperature learning rate
     # target entropy per action dimension (target = this * |A|)
@@ -116,10 +116,10 @@ class Config:
     # critic updates between actor phases (each runs policy_delay actor updates, as CleanRL)
     policy_delay: int = 1
     # networks
-    actor_width: int = 128  # actor hidden width
-    actor_depth: int = 1  # actor hidden layers
-    critic_width: int = 512  # critic hidden width
-    critic_depth: int = 2  # critic hidden layers
+    actor_width: int = 128  # actor: hidden width
+    actor_depth: int = 1  # actor: residual blocks
+    critic_width: int = 512  # critic: hidden width
+    critic_depth: int = 2  # critic: residual blocks
     # evaluation, checkpoints and logging
     eval_every: int = 5000  # environment steps between evaluations (0: never)
     eval_episodes: int = 10  # episodes per evaluation (deterministic policy)

@@ -18,7 +18,7 @@ Resolved spec (every default and preset value filled in):
 
     specc: 1
     name: sst_simba_sac
-    description: "SAC on SimBa networks with static sparsity 0.8 in both modules: critic 1024 wide with 2 blocks, actor 256 wide with 1 block, random ER masks taken at initialization and kept fixed; SimBa hyperparameters (AdamW, replay ratio 2, gamma from the episode length)."
+    description: 'SAC on SimBa networks with static sparsity 0.8 in both modules: critic 1024 wide with 2 blocks, actor 256 wide with 1 block, random ER masks taken at initialization and kept fixed; SimBa hyperparameters (AdamW, replay ratio 2, gamma from the episode length).'
     algorithm: sac
     preset: simba
     seed: 1
@@ -122,7 +122,7 @@ class Config:
     updates_per_step: int = 2  # gradient steps per environment step (replay ratio)
     actor_lr: float = 0.0001  # actor learning rate
     critic_lr: float = 0.0001  # critic learning rate
-    weight_decay: float = 0.01  # decoupled weight decay of the optimizers
+    weight_decay: float = 0.01  # weight decay of the optimizers (L2 for adam, decoupled for adamw)
     alpha_init: float = 0.01  # initial entropy temperature (learned)
     alpha_lr: float = 0.0001  # temperature learning rate
     # target entropy per action dimension (target = this * |A|)
@@ -130,10 +130,10 @@ class Config:
     # critic updates between actor phases (each runs policy_delay actor updates, as CleanRL)
     policy_delay: int = 1
     # networks
-    actor_width: int = 256  # actor hidden width
-    actor_depth: int = 1  # actor hidden layers
-    critic_width: int = 1024  # critic hidden width
-    critic_depth: int = 2  # critic hidden layers
+    actor_width: int = 256  # actor: hidden width
+    actor_depth: int = 1  # actor: residual blocks
+    critic_width: int = 1024  # critic: hidden width
+    critic_depth: int = 2  # critic: residual blocks
     # sparsity (masks of the Linear weight matrices)
     actor_sparsity_level: float = 0.8  # actor: fraction of its Linear weights pruned
     actor_prune_at: int = 0  # actor: env step at which its mask is taken (0: at initialization)

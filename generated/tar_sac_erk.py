@@ -17,7 +17,7 @@ Resolved spec (every default and preset value filled in):
 
     specc: 1
     name: tar_sac_erk
-    description: "SAC with static sparse actor and critic (256 wide): random masks with ERK layer-wise densities at sparsity 0.8, then Topology-Aware Revival (rr 0.01); the masks then stay fixed."
+    description: 'SAC with static sparse actor and critic (256 wide): random masks with ERK layer-wise densities at sparsity 0.8, then Topology-Aware Revival (rr 0.01); the masks then stay fixed.'
     algorithm: sac
     preset: tar
     seed: 1
@@ -126,14 +126,14 @@ class Config:
     updates_per_step: int = 1  # gradient steps per environment step (replay ratio)
     actor_lr: float = 0.0003  # actor learning rate
     critic_lr: float = 0.0003  # critic learning rate
-    alpha: float = 0.35  # entropy temperature (fixed)
+    alpha: float = 0.35  # entropy temperature, fixed (auto: learned)
     # critic updates between actor phases (each runs policy_delay actor updates, as CleanRL)
     policy_delay: int = 1
     # networks
-    actor_width: int = 256  # actor hidden width
-    actor_depth: int = 2  # actor hidden layers
-    critic_width: int = 256  # critic hidden width
-    critic_depth: int = 2  # critic hidden layers
+    actor_width: int = 256  # actor: hidden width
+    actor_depth: int = 2  # actor: hidden layers
+    critic_width: int = 256  # critic: hidden width
+    critic_depth: int = 2  # critic: hidden layers
     # sparsity (masks of the Linear weight matrices)
     actor_sparsity_level: float = 0.8  # actor: fraction of its Linear weights pruned
     actor_prune_at: int = 0  # actor: env step at which its mask is taken (0: at initialization)

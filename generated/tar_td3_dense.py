@@ -120,10 +120,10 @@ class Config:
     policy_noise: float = 0.2
     noise_clip: float = 0.5  # clip of the target policy smoothing noise
     # networks
-    actor_width: int = 256  # actor hidden width
-    actor_depth: int = 2  # actor hidden layers
-    critic_width: int = 256  # critic hidden width
-    critic_depth: int = 2  # critic hidden layers
+    actor_width: int = 256  # actor: hidden width
+    actor_depth: int = 2  # actor: hidden layers
+    critic_width: int = 256  # critic: hidden width
+    critic_depth: int = 2  # critic: hidden layers
     # evaluation, checkpoints and logging
     eval_every: int = 2500  # environment steps between evaluations (0: never)
     eval_episodes: int = 10  # episodes per evaluation (deterministic policy)

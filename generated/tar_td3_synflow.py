@@ -18,7 +18,7 @@ Resolved spec (every default and preset value filled in):
 
     specc: 1
     name: tar_td3_synflow
-    description: "TD3 with static sparse actor and critic (256 wide): SynFlow masks at sparsity 0.7 taken at initialization, then Topology-Aware Revival (rr 0.01) restores pruned connections where a layer falls under the Erdős–Rényi connectivity floor; the masks then stay fixed."
+    description: 'TD3 with static sparse actor and critic (256 wide): SynFlow masks at sparsity 0.7 taken at initialization, then Topology-Aware Revival (rr 0.01) restores pruned connections where a layer falls under the Erdős–Rényi connectivity floor; the masks then stay fixed.'
     algorithm: td3
     preset: tar
     seed: 1
@@ -136,10 +136,10 @@ class Config:
     policy_noise: float = 0.2
     noise_clip: float = 0.5  # clip of the target policy smoothing noise
     # networks
-    actor_width: int = 256  # actor hidden width
-    actor_depth: int = 2  # actor hidden layers
-    critic_width: int = 256  # critic hidden width
-    critic_depth: int = 2  # critic hidden layers
+    actor_width: int = 256  # actor: hidden width
+    actor_depth: int = 2  # actor: hidden layers
+    critic_width: int = 256  # critic: hidden width
+    critic_depth: int = 2  # critic: hidden layers
     # sparsity (masks of the Linear weight matrices)
     actor_sparsity_level: float = 0.7  # actor: fraction of its Linear weights pruned
     actor_prune_at: int = 0  # actor: env step at which its mask is taken (0: at initialization)

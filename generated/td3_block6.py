@@ -123,10 +123,10 @@ class Config:
     policy_noise: float = 0.2
     noise_clip: float = 0.5  # clip of the target policy smoothing noise
     # networks
-    actor_width: int = 256  # actor hidden width
-    actor_depth: int = 1  # actor hidden layers
-    critic_width: int = 256  # critic hidden width
-    critic_depth: int = 1  # critic hidden layers
+    actor_width: int = 256  # actor: hidden width
+    actor_depth: int = 1  # actor: residual blocks
+    critic_width: int = 256  # critic: hidden width
+    critic_depth: int = 1  # critic: residual blocks
     # evaluation, checkpoints and logging
     eval_every: int = 10_000  # environment steps between evaluations (0: never)
     eval_episodes: int = 10  # episodes per evaluation (deterministic policy)

@@ -1,6 +1,9 @@
-"""The compiler's tables: which train keys each algorithm uses, preset defaults with their
-sources, and specc's own defaults. Adding an algorithm (MR.Q) or a preset is a table entry
-here plus its templates; nothing else in the pipeline branches on algorithm names.
+"""The compiler's tables, each fact of the spec language once: its enumerations, which keys
+apply where, the help text of every key, preset defaults with their sources, and specc's own
+defaults. The schema (and so the JSON Schema), the rules, resolve, lower, the generated Config
+comments and the docs tests read them. Adding an algorithm (MR.Q), a preset, an architecture
+or a regime is entries here plus its templates: the stages look algorithms up in these tables
+(TRAIN_KEYS, MODULES, ENSEMBLES, TARGETS, ...) rather than testing their names.
 
 Every preset value carries the source it was taken from; the sources are cited in the
 generated config (one comment per preset group) and by ``specc explain``.
@@ -101,6 +104,15 @@ MODULES: dict[str, tuple[str, ...]] = {
 }
 
 DEFAULT_PRESET = {"sac": "cleanrl", "td3": "cleanrl", "ddpg": "cleanrl", "mrq": "mrq"}
+
+# Members of a module's ensemble (twin critics: clipped double Q of SAC and TD3); 1 when absent.
+ENSEMBLES: dict[str, dict[str, int]] = {"sac": {"critic": 2}, "td3": {"critic": 2}}
+
+
+def learned_temperature(algorithm: str, alpha: Any) -> bool:
+    """The fixed-alpha rule, once: an algorithm with an entropy temperature (a train key
+    `alpha`) learns it when alpha is `auto`; only then do LEARNED_ALPHA_KEYS apply."""
+    return "alpha" in TRAIN_KEYS[algorithm] and alpha == "auto"
 
 
 @dataclass(frozen=True)
@@ -273,7 +285,7 @@ PRESETS: dict[str, Preset] = {
     "mrq": Preset(
         name="mrq",
         source="MR.Q (Fujimoto et al. 2025), MRQ/MRQ.py Hyperparameters",
-        train={},
+        train={"mrq": {}},  # MR.Q's values arrive with its templates
         networks={},
         runtime={},
     ),
@@ -340,6 +352,25 @@ BLOCK_TYPES: dict[int, tuple[str, bool, bool]] = {
     6: ("elu", True, True),
 }
 
+# What an architecture fixes for the network keys it does not expose (ARCH_KEYS): SimBa's
+# blocks are pre-LayerNorm residual MLPs with ReLU (Lee et al. 2025).
+ARCH_FIXED: dict[str, dict[str, Any]] = {
+    "mlp": {"residual": False},
+    "block": {},
+    "simba": {"activation": "relu", "layer_norm": True, "residual": True},
+}
+
+# What `depth` counts, by architecture (the help of networks.MODULE.depth and of the flags).
+DEPTH_MEANING: dict[str, str] = {
+    "mlp": "hidden layers",
+    "block": "residual blocks",
+    "simba": "residual blocks",
+}
+
+# The generated code of an architecture: its trunk class (templates/networks) and activations.
+TRUNK_CLASS: dict[str, str] = {"mlp": "MLP", "block": "BlockMLP", "simba": "SimbaEncoder"}
+ACTIVATION_FN: dict[str, str] = {"relu": "F.relu", "elu": "F.elu"}
+
 # Fallback network defaults when a preset gives none for a module.
 NETWORK_DEFAULTS: dict[str, Any] = {
     "arch": "mlp",
@@ -405,3 +436,108 @@ MODULE_BATCH_INPUTS: dict[str, tuple[str, ...]] = {"actor": ("obs",), "critic": 
 
 # The first Linear of each trunk class (templates/networks).
 TRUNK_INPUT_LAYER: dict[str, str] = {"mlp": "hidden.0", "block": "projection", "simba": "embedding"}
+
+
+# --------------------------------------------------------------------------- help texts
+# The meaning of every key of the language, once: the JSON Schema's descriptions
+# (specc.schema), the comments of the generated Config (specc.lower) and `specc explain` read
+# these; docs/spec.md's key reference says the same at more length (tests/test_docs.py checks
+# that both list the same keys). Keys of a module are written networks.MODULE.*.
+HELP: dict[str, str] = {
+    "specc": "format version; must be 1",
+    "name": "[a-z][a-z0-9_]{0,63}; the output is <name>.py",
+    "description": "goes into the generated script's docstring",
+    "algorithm": "the RL algorithm",
+    "preset": "a family of defaults (see docs/spec.md, Presets)",
+    "seed": "seed of python, numpy, torch and the environments",
+    "env.id": "Gymnasium environment id",
+    "env.suite": "environment suite",
+    "env.action_repeat": "environment steps per agent action (the dmc papers use 2)",
+    "train.total_steps": "environment steps of the whole run",
+    "train.learning_starts": "environment steps of uniform random actions before updates start",
+    "train.batch_size": "transitions per gradient step",
+    "train.buffer_size": "replay buffer capacity (transitions)",
+    "train.gamma": "discount factor",
+    "train.tau": "Polyak coefficient of the target networks",
+    "train.update_every": "environment steps between update phases",
+    "train.updates_per_step": "gradient steps per environment step (replay ratio)",
+    "train.actor_lr": "actor learning rate",
+    "train.critic_lr": "critic learning rate",
+    "train.optimizer": "adam or adamw",
+    "train.weight_decay": "weight decay of the optimizers (L2 for adam, decoupled for adamw)",
+    "train.grad_clip": "max global gradient norm per module (0: none)",
+    "train.exploration_noise": "std of the Gaussian exploration noise, in units of the action scale",
+    "train.alpha": "entropy temperature, fixed (auto: learned)",
+    "train.alpha_init": "initial entropy temperature (learned)",
+    "train.alpha_lr": "temperature learning rate",
+    "train.target_entropy": "target entropy of the learned temperature (auto: -|A|, half: -|A|/2)",
+    "train.policy_delay": "critic updates between actor phases (each runs policy_delay actor updates, as CleanRL)",
+    "train.policy_noise": "std of the target policy smoothing noise, in units of the action scale",
+    "train.noise_clip": "clip of the target policy smoothing noise",
+    "train.ddpg_variant": "cleanrl (target actor, noise-free losses) | simba (no target actor; exploration noise in the actor loss and the target action; actor updated first)",
+    "eval.every": "environment steps between evaluations (0: never)",
+    "eval.episodes": "episodes per evaluation (deterministic policy)",
+    "checkpoint.every": "environment steps between checkpoints (0: only model.pt at the end)",
+    "networks.MODULE.arch": "network architecture",
+    "networks.MODULE.width": "hidden width",
+    "networks.MODULE.depth": "; ".join(f"{arch}: {m}" for arch, m in DEPTH_MEANING.items()),
+    "networks.MODULE.type": "block only: 1..6, the MST paper's variants",
+    "networks.MODULE.activation": "hidden activation (mlp and block)",
+    "networks.MODULE.layer_norm": "LayerNorm before each activation (mlp and block)",
+    "networks.MODULE.residual": "residual connections (block)",
+    "networks.MODULE.sparsity.regime": "dense | sst (static) | dst (dynamic) | d2s (dense to sparse) | s2d (sparse to dense)",
+    "networks.MODULE.sparsity.level": "fraction of the module's Linear weights pruned",
+    "networks.MODULE.sparsity.distribution": "layer-wise allocation of the level",
+    "networks.MODULE.sparsity.criterion": "how the initial mask is chosen",
+    "networks.MODULE.sparsity.prune_at": "env step at which its mask is taken (0: at initialization)",
+    "networks.MODULE.sparsity.dense_layers": "layer roles kept dense",
+    "networks.MODULE.sparsity.revival.method": "one-shot revival after pruning (TAR paper, Algorithm 1)",
+    "networks.MODULE.sparsity.revival.ratio": "revival ratio rr (TAR paper)",
+    "networks.MODULE.sparsity.topology.method": "how the mask changes during training",
+    "networks.MODULE.sparsity.topology.every": "gradient steps between mask updates",
+    "networks.MODULE.sparsity.topology.drop_fraction": "initial fraction of active weights replaced per update",
+    "networks.MODULE.sparsity.topology.decay": "decay of the drop fraction",
+    "networks.MODULE.sparsity.topology.end": "fraction of its gradient steps after which the topology is frozen",
+    "networks.MODULE.sparsity.schedule.start": "sparsity schedule start (fraction of its gradient steps)",
+    "networks.MODULE.sparsity.schedule.end": "sparsity schedule end (fraction of its gradient steps)",
+    "networks.MODULE.sparsity.schedule.power": "exponent of the sparsity schedule",
+    "diagnostics.every": "environment steps between network-health diagnostics (from learning_starts on)",
+    "diagnostics.metrics": "the metrics computed",
+    "diagnostics.dormant_tau": "a neuron is dormant when its activation score is <= tau (Sokar et al. 2023)",
+    "diagnostics.dormant_layers": "dormant_ratio: dense_outputs (every hidden Linear output before its activation, Ma et al.'s code) | activations (post-activation outputs, the paper's formula) | auto (dense_outputs on simba, activations on mlp and block)",
+    "diagnostics.srank_delta": "srank: smallest k whose top-k singular values hold 1 - delta of their sum (Kumar et al. 2021)",
+    "diagnostics.batch_size": "replay transitions the diagnostics are computed on",
+    "diagnostics.interference_samples": "grad_interference: samples k (the first of the diagnostics batch) of the k x k gradient-cosine matrix",
+    "reset.every": "environment steps between resets of the reset modules (Nikishin et al. 2022)",
+    "reset.modules": "the modules re-initialised",
+    "reset.keep_mask": "sparse modules keep their masks (false: a new initial mask is drawn)",
+    "reset.temperature": "sac with a learned temperature: also reset the temperature and its optimizer state (default: when modules lists the actor)",
+    "logging.tensorboard": "also write TensorBoard events (when the tensorboard package is installed)",
+    "logging.every": "environment steps between progress lines and training-metric rows",
+}
+
+# Help texts that differ by algorithm (DDPG and TD3 have no actor phases: one actor update
+# every policy_delay critic updates).
+HELP_BY_ALGORITHM: dict[tuple[str, str], str] = {
+    (
+        "td3",
+        "train.policy_delay",
+    ): "critic updates between actor updates (targets move with the actor)",
+    (
+        "ddpg",
+        "train.policy_delay",
+    ): "critic updates between actor updates (targets move with the actor)",
+}
+
+# The meaning of the level, by regime (its flag's help).
+LEVEL_MEANING: dict[str, str] = {
+    "sst": "fraction of its Linear weights pruned",
+    "dst": "fraction of its Linear weights pruned",
+    "d2s": "sparsity reached at the schedule's end (starts dense)",
+    "s2d": "sparsity at the start (ends dense)",
+}
+
+# Flags of the generated script that are no spec key.
+FLAG_HELP: dict[str, str] = {
+    "target_entropy_per_dim": "target entropy per action dimension (target = this * |A|)",
+}

@@ -1,4 +1,5 @@
-"""The pipeline: load -> overrides -> validate -> resolve -> render -> format.
+"""The pipeline: load -> overrides -> validate (schema, rules) -> resolve -> check the resolved
+tree -> lower to the plan -> render -> format; the CLI writes the outputs atomically.
 
 :func:`compile_specs` runs every stage for every spec and collects all diagnostics; it either
 returns every output or raises :class:`SpecError` with every problem of every spec, so that
@@ -11,10 +12,12 @@ from dataclasses import dataclass
 
 from .diagnostics import Diagnostic, Location, SpecError
 from .loader import LoadedSpec, load_spec
+from .lower import lower
 from .overrides import apply_overrides
 from .plan import Plan
 from .render import generate
-from .resolve import Tree, resolve
+from .resolve import Tree, resolve_tree
+from .rules import check_resolved
 from .schema import Spec
 from .validate import validate
 
@@ -29,7 +32,7 @@ class Compiled:
 
 
 def front_end(path: str, overrides: list[str]) -> tuple[LoadedSpec, Spec, Tree, Plan]:
-    """Load, override, validate and resolve one spec (everything short of rendering)."""
+    """Load, override, validate, resolve and lower one spec (everything short of rendering)."""
     loaded = load_spec(path)
     diags = apply_overrides(loaded, overrides)
     try:
@@ -38,8 +41,11 @@ def front_end(path: str, overrides: list[str]) -> tuple[LoadedSpec, Spec, Tree, 
         raise SpecError(diags + exc.diagnostics) from None
     if diags:
         raise SpecError(diags)
-    tree, plan = resolve(spec, loaded, tuple(overrides))
-    return loaded, spec, tree, plan
+    tree = resolve_tree(spec, loaded)
+    diags = check_resolved(tree, loaded)
+    if diags:
+        raise SpecError(diags)
+    return loaded, spec, tree, lower(loaded, tree, tuple(overrides))
 
 
 def compile_one(path: str, overrides: list[str]) -> Compiled:

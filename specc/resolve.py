@@ -1,58 +1,40 @@
-"""Stage 4: resolve a validated spec into a fully defaulted tree and a typed :class:`Plan`.
+"""Stage 4: resolve a validated spec into the resolved tree: every key that applies to it,
+with its value and where that value came from.
 
-Each value of the resolved tree records where it came from: ``spec`` (the file),
-``override`` (``-s``), ``preset NAME`` or ``default`` (specc's own default). ``specc explain``
-prints that tree; the generated script embeds it verbatim.
+The sources are ``spec`` (the file), ``override`` (``-s``), ``preset NAME``, ``derived from
+type`` (a block type's flags) or ``default`` (specc's own, :data:`specc.catalog.DEFAULTS`).
+Keys that do not apply (a learned temperature's keys with a fixed alpha, a metric's keys
+without the metric, ...) are left out. ``specc explain`` prints the tree with its sources
+(:func:`tree_to_yaml`); :mod:`specc.rules` checks it (``check_resolved``) and
+:mod:`specc.lower` turns it into the plan.
 """
 
 from __future__ import annotations
 
-import hashlib
+import io
 from dataclasses import dataclass
-from pathlib import PurePath
 from typing import Any
 
-from . import __version__
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
 from .catalog import (
-    DIAGNOSTICS_METRIC_KEYS,
-    REGIME_KEYS,
-    SUPPORTED,
     ARCH_KEYS,
     BLOCK_TYPES,
     DEFAULT_PRESET,
     DEFAULTS,
-    DORMANT_LAYERS_AUTO,
+    DIAGNOSTICS_METRIC_KEYS,
     LEARNED_ALPHA_KEYS,
-    MODULE_BATCH_INPUTS,
-    MODULE_INPUTS,
-    MODULE_LAYOUT,
     MODULES,
     NETWORK_DEFAULTS,
     PRESETS,
+    REGIME_KEYS,
     SPARSITY_DEFAULTS,
-    TARGETS,
     TRAIN_KEYS,
-    TRUNK_INPUT_LAYER,
+    learned_temperature,
 )
-from .diagnostics import Diagnostic, SpecError
-from .loader import LoadedSpec, dotted
-from .plan import (
-    AlgoPlan,
-    ConfigField,
-    ConfigGroup,
-    DiagnosticsPlan,
-    EnvPlan,
-    NetworkPlan,
-    Plan,
-    ResetPlan,
-    RuntimePlan,
-    SparsityPlan,
-    sparsity_code,
-)
-from .schema import Spec
-
-ACTIVATION_FN = {"relu": "F.relu", "elu": "F.elu"}
-TRUNK_CLASS = {"mlp": "MLP", "block": "BlockMLP", "simba": "SimbaEncoder"}
+from .loader import LoadedSpec
+from .schema import NetworkSpec, Spec
 
 
 @dataclass(frozen=True)
@@ -69,6 +51,23 @@ def _source(smap, path: tuple) -> str:
         if tuple(path[:i]) in smap.overrides:
             return "override"
     return "spec"
+
+
+def effective_arch(spec: Spec, module: str) -> str:
+    net: NetworkSpec | None = getattr(spec.networks, module)
+    if net is not None and net.arch is not None:
+        return net.arch
+    preset = PRESETS[spec.preset or DEFAULT_PRESET[spec.algorithm]]
+    arch = preset.networks.get(spec.algorithm, {}).get(module, {}).get("arch")
+    return arch or NETWORK_DEFAULTS["arch"]
+
+
+def effective_alpha(spec: Spec) -> Any:
+    """train.alpha as written, else the preset's (auto when neither sets it)."""
+    if spec.train is not None and spec.train.alpha is not None:
+        return spec.train.alpha
+    preset = PRESETS[spec.preset or DEFAULT_PRESET[spec.algorithm]]
+    return preset.train.get(spec.algorithm, {}).get("alpha", "auto")
 
 
 def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
@@ -114,13 +113,9 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
     train_spec = spec.train
     ptrain = preset.train.get(algo, {})
     train: Tree = {}
-    given_alpha = train_spec.alpha if train_spec is not None else None
-    alpha = given_alpha if given_alpha is not None else ptrain.get("alpha", "auto")
-    fixed_alpha = (
-        algo == "sac" and alpha != "auto"
-    )  # then the learned-temperature keys do not apply
+    alpha = effective_alpha(spec)
     for key in TRAIN_KEYS[algo]:
-        if fixed_alpha and key in LEARNED_ALPHA_KEYS:
+        if key in LEARNED_ALPHA_KEYS and not learned_temperature(algo, alpha):
             continue
         v = pick(
             ("train", key),
@@ -215,7 +210,7 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
         tree["reset"] = {
             k: runtime("reset", k, spec.reset) for k in ("every", "modules", "keep_mask")
         }
-        if algo == "sac" and alpha == "auto":
+        if learned_temperature(algo, alpha):
             # default: reset the temperature with the actor (catalog.DEFAULTS, reset.temperature)
             with_actor = "actor" in tree["reset"]["modules"].value
             tree["reset"]["temperature"] = pick(
@@ -283,609 +278,36 @@ def _resolve_sparsity(sp: Any, base: tuple, given: Any) -> Tree:
     return entry
 
 
-def _v(tree: Tree, dotted_key: str) -> Any:
-    node: Any = tree
-    for part in dotted_key.split("."):
-        node = node[part]
-    return node.value
-
-
-def _check_supported(spec: Spec, tree: Tree, loaded: LoadedSpec) -> list[Diagnostic]:
-    smap = loaded.smap
-    diags: list[Diagnostic] = []
-
-    def unsupported(path: tuple, what: str) -> None:
-        diags.append(
-            Diagnostic(
-                smap.location(path),
-                f"{what} is not implemented in specc {__version__} yet",
-                dotted(path),
-            )
-        )
-
-    if spec.algorithm not in SUPPORTED["algorithm"]:
-        unsupported(("algorithm",), f"algorithm {spec.algorithm!r}")
-        return diags
-    if _v(tree, "env.suite") not in SUPPORTED["suite"]:
-        unsupported(("env", "suite"), f"suite {_v(tree, 'env.suite')!r}")
-    if _v(tree, "env.action_repeat") != 1:
-        unsupported(("env", "action_repeat"), "action_repeat other than 1")
-    for module, entry in tree["networks"].items():
-        if entry["arch"].value not in SUPPORTED["arch"]:
-            unsupported(("networks", module, "arch"), f"arch {entry['arch'].value!r}")
-        regime = entry["sparsity"]["regime"].value
-        if regime not in SUPPORTED["regime"]:
-            unsupported(("networks", module, "sparsity", "regime"), f"sparsity regime {regime!r}")
-        else:
-            diags.extend(_check_prune_at(module, entry["sparsity"], tree, smap))
-            method = entry["sparsity"].get("topology", {}).get("method")
-            if method is not None and method.value not in SUPPORTED["topology"]:
-                unsupported(
-                    ("networks", module, "sparsity", "topology", "method"),
-                    f"topology method {method.value!r}",
-                )
-    diags.extend(_check_diagnostics_reset(tree, smap))
-    return diags
-
-
-def _check_diagnostics_reset(tree: Tree, smap: Any) -> list[Diagnostic]:
-    """diagnostics and reset against resolved values (defaults included)."""
-    diags: list[Diagnostic] = []
-    diag = tree.get("diagnostics")
-    if diag is not None:
-        if not diag["metrics"].value:
-            diags.append(
-                Diagnostic(
-                    smap.location(("diagnostics", "metrics"), at="value"),
-                    "lists no metric: name at least one, or remove 'diagnostics'",
-                    "diagnostics.metrics",
-                )
-            )
-        if (
-            "interference_samples" in diag
-            and not 2 <= diag["interference_samples"].value <= diag["batch_size"].value
-        ):
-            k, batch = diag["interference_samples"].value, diag["batch_size"].value
-            where = (
-                ("diagnostics", "interference_samples")
-                if diag["interference_samples"].source != "default"
-                else ("diagnostics", "batch_size")
-            )
-            diags.append(
-                Diagnostic(
-                    smap.location(where, at="value"),
-                    f"grad_interference needs 2 <= interference_samples <= batch_size (the k samples are the first of the diagnostics batch); got k = {k}, batch_size = {batch}",
-                    dotted(where),
-                )
-            )
-    reset = tree.get("reset")
-    if reset is not None and not reset["modules"].value:
-        diags.append(
-            Diagnostic(
-                smap.location(("reset", "modules"), at="value"),
-                "lists no module: name at least one, or remove 'reset'",
-                "reset.modules",
-            )
-        )
-    if reset is not None and not reset["keep_mask"].value:
-        for module in reset["modules"].value:
-            regime = tree["networks"][module]["sparsity"]["regime"].value
-            if regime in ("d2s", "s2d"):
-                diags.append(
-                    Diagnostic(
-                        smap.location(("reset", "keep_mask"), at="value"),
-                        f"keep_mask: false draws the {module}'s initial mask again, but its {regime} schedule owns the mask; use keep_mask: true",
-                        "reset.keep_mask",
-                    )
-                )
-    return diags
-
-
-def _check_prune_at(module: str, sp: Tree, tree: Tree, smap: Any) -> list[Diagnostic]:
-    """prune_at against the resolved training budget (values may come from a preset)."""
-    if "prune_at" not in sp:
-        return []
-    path = ("networks", module, "sparsity", "prune_at")
-    prune_at, train = sp["prune_at"].value, tree["train"]
-    given = sp["prune_at"].source != "default"
-    at = path if given else path[:-1]
-    where = smap.location(at, at="value" if given else "key")
-    diags = []
-    total, starts = train["total_steps"].value, train["learning_starts"].value
-    if prune_at >= total:
-        diags.append(
-            Diagnostic(
-                where,
-                f"prune_at {prune_at} is not before the end of training (total_steps {total}): the mask would never be taken",
-                dotted(at),
-            )
-        )
-    if sp.get("criterion") and sp["criterion"].value == "snip" and prune_at < max(starts, 1):
-        diags.append(
-            Diagnostic(
-                where,
-                f"criterion 'snip' scores a batch of the module's loss from the replay buffer, so it needs prune_at >= learning_starts ({starts}) and > 0; prune_at is {prune_at}",
-                dotted(at),
-            )
-        )
-    return diags
-
-
-# --------------------------------------------------------------------------- the plan
-_HELP = {
-    "env_id": "Gymnasium environment id",
-    "seed": "seed of python, numpy, torch and the environments",
-    "total_steps": "environment steps of the whole run",
-    "learning_starts": "environment steps of uniform random actions before updates start",
-    "batch_size": "transitions per gradient step",
-    "buffer_size": "replay buffer capacity (transitions)",
-    "gamma": "discount factor",
-    "tau": "Polyak coefficient of the target networks",
-    "update_every": "environment steps between update phases",
-    "updates_per_step": "gradient steps per environment step (replay ratio)",
-    "actor_lr": "actor learning rate",
-    "critic_lr": "critic learning rate",
-    "weight_decay": "decoupled weight decay of the optimizers",
-    "grad_clip": "max global gradient norm per module",
-    "alpha": "entropy temperature (fixed)",
-    "alpha_init": "initial entropy temperature (learned)",
-    "alpha_lr": "temperature learning rate",
-    "target_entropy": "target entropy of the learned temperature",
-    "target_entropy_per_dim": "target entropy per action dimension (target = this * |A|)",
-    "policy_delay": "critic updates between actor phases (each runs policy_delay actor updates, as CleanRL)",
-    "exploration_noise": "std of the Gaussian exploration noise, in units of the action scale",
-    "policy_noise": "std of the target policy smoothing noise, in units of the action scale",
-    "noise_clip": "clip of the target policy smoothing noise",
-    "eval_every": "environment steps between evaluations (0: never)",
-    "eval_episodes": "episodes per evaluation (deterministic policy)",
-    "checkpoint_every": "environment steps between checkpoints (0: only model.pt at the end)",
-    "log_every": "environment steps between progress lines and training-metric rows",
-    "tensorboard": "also write TensorBoard events (when the tensorboard package is installed)",
-    "diagnostics_every": "environment steps between network-health diagnostics (from learning_starts on)",
-    "diagnostics_batch_size": "replay transitions the diagnostics are computed on",
-    "dormant_tau": "a neuron is dormant when its activation score is <= tau (Sokar et al. 2023)",
-    "srank_delta": "srank: smallest k whose top-k singular values hold 1 - delta of their sum (Kumar et al. 2021)",
-    "interference_samples": "grad_interference: samples k (the first of the diagnostics batch) of the k x k gradient-cosine matrix",
-    "reset_every": "environment steps between resets of the reset modules (Nikishin et al. 2022)",
-}
-
-
-# Help texts that differ by algorithm.
-_HELP_BY_ALGO = {
-    ("td3", "policy_delay"): "critic updates between actor updates (targets move with the actor)",
-    ("ddpg", "policy_delay"): "critic updates between actor updates (targets move with the actor)",
-}
-
-
-def _type_of(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    return "str"
-
-
-def _sparsity_plan(algo: str, module: str, arch: str, sp: Tree) -> SparsityPlan:
-    if sp["regime"].value == "dense":
-        return SparsityPlan(regime="dense")
-    trunk, outputs = MODULE_LAYOUT[(algo, module)]
-    roles = {"input": (f"{trunk}.{TRUNK_INPUT_LAYER[arch]}",), "output": outputs}
-    revival = sp.get("revival", {})
-    regime = sp["regime"].value
-    topo, sched = sp.get("topology", {}), sp.get("schedule", {})
-    growth = topo["method"].value if "method" in topo else ("rigl" if regime == "s2d" else "")
-    return SparsityPlan(
-        regime=regime,
-        level=float(sp["level"].value),
-        distribution=sp["distribution"].value,
-        # s2d's initial mask is random (no criterion key); d2s starts dense and has none
-        criterion=(
-            sp["criterion"].value if "criterion" in sp else ("" if regime == "d2s" else "random")
-        ),
-        prune_at=sp["prune_at"].value if "prune_at" in sp else 0,
-        growth=growth,
-        topology_every=topo["every"].value if topo else 0,
-        drop_fraction=float(topo["drop_fraction"].value) if "drop_fraction" in topo else 0.0,
-        decay=topo["decay"].value if "decay" in topo else "",
-        topology_end=float(topo["end"].value) if "end" in topo else 0.0,
-        schedule_start=float(sched["start"].value) if sched else 0.0,
-        schedule_end=float(sched["end"].value) if sched else 0.0,
-        schedule_power=float(sched["power"].value) if sched else 0.0,
-        dense_layers=tuple(name for role in sp["dense_layers"].value for name in roles[role]),
-        output_layers=outputs,
-        inputs=MODULE_INPUTS[module],
-        revival=revival["method"].value if revival else "none",
-        revival_ratio=float(revival["ratio"].value) if "ratio" in revival else 0.0,
-    )
-
-
-def _sparsity_fields(module: str, sp: Tree) -> list[ConfigField]:
-    """The tunable numbers of a sparse module; structural choices (distribution, criterion,
-    revival method) decide which code the script contains, so they are not flags."""
-    if sp["regime"].value == "dense":
-        return []
-    regime = sp["regime"].value
-    level_help = {
-        "sst": "fraction of its Linear weights pruned",
-        "dst": "fraction of its Linear weights pruned",
-        "d2s": "sparsity reached at the schedule's end (starts dense)",
-        "s2d": "sparsity at the start (ends dense)",
-    }[regime]
-    fields = [
-        ConfigField(
-            f"{module}_sparsity_level",
-            "float",
-            float(sp["level"].value),
-            f"{module}: {level_help}",
-            sp["level"].source,
-        )
-    ]
-    if "prune_at" in sp:
-        fields.append(
-            ConfigField(
-                f"{module}_prune_at",
-                "int",
-                sp["prune_at"].value,
-                f"{module}: env step at which its mask is taken (0: at initialization)",
-                sp["prune_at"].source,
-            )
-        )
-    topo, sched = sp.get("topology", {}), sp.get("schedule", {})
-    if topo:
-        fields.append(
-            ConfigField(
-                f"{module}_topology_every",
-                "int",
-                topo["every"].value,
-                f"{module}: gradient steps between mask updates",
-                topo["every"].source,
-            )
-        )
-    if "drop_fraction" in topo:
-        fields += [
-            ConfigField(
-                f"{module}_drop_fraction",
-                "float",
-                float(topo["drop_fraction"].value),
-                f"{module}: initial fraction of active weights replaced per update",
-                topo["drop_fraction"].source,
-            ),
-            ConfigField(
-                f"{module}_topology_end",
-                "float",
-                float(topo["end"].value),
-                f"{module}: fraction of its gradient steps after which the topology is frozen",
-                topo["end"].source,
-            ),
-        ]
-    if sched:
-        fields += [
-            ConfigField(
-                f"{module}_schedule_start",
-                "float",
-                float(sched["start"].value),
-                f"{module}: sparsity schedule start (fraction of its gradient steps)",
-                sched["start"].source,
-            ),
-            ConfigField(
-                f"{module}_schedule_end",
-                "float",
-                float(sched["end"].value),
-                f"{module}: sparsity schedule end (fraction of its gradient steps)",
-                sched["end"].source,
-            ),
-            ConfigField(
-                f"{module}_schedule_power",
-                "float",
-                float(sched["power"].value),
-                f"{module}: exponent of the sparsity schedule",
-                sched["power"].source,
-            ),
-        ]
-    revival = sp.get("revival", {})
-    if "ratio" in revival:
-        fields.append(
-            ConfigField(
-                f"{module}_revival_ratio",
-                "float",
-                float(revival["ratio"].value),
-                f"{module}: revival ratio rr (TAR paper)",
-                revival["ratio"].source,
-            )
-        )
-    return fields
-
-
-def build_plan(spec: Spec, loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
-    algo = spec.algorithm
-    preset = PRESETS[_v(tree, "preset")]
-    train = tree["train"]
-
-    def field(name: str, value: Value, *, cast: type | None = None) -> ConfigField:
-        v = value.value
-        if cast is float:
-            v = float(v)
-        return ConfigField(
-            name, _type_of(v), v, _HELP_BY_ALGO.get((algo, name), _HELP[name]), value.source
-        )
-
-    run_fields = [field("env_id", tree["env"]["id"]), field("seed", tree["seed"])]
-    train_fields: list[ConfigField] = []
-    float_keys = {
-        "gamma",
-        "tau",
-        "actor_lr",
-        "critic_lr",
-        "weight_decay",
-        "grad_clip",
-        "alpha",
-        "alpha_init",
-        "alpha_lr",
-        "target_entropy",
-        "exploration_noise",
-        "policy_noise",
-        "noise_clip",
-    }
-    gamma_auto = train["gamma"].value == "auto"
-    learned_alpha = algo == "sac" and train.get("alpha", Value("auto", "")).value == "auto"
-    target_entropy_mode = ""
-    for key, val in train.items():
-        if key in ("optimizer", "ddpg_variant"):
-            continue  # structural: they choose the code, not a value
-        if key == "gamma" and gamma_auto:
-            continue  # computed at run time from the episode length
-        if key == "weight_decay" and train["optimizer"].value == "adam" and val.value == 0:
-            continue
-        if key == "grad_clip" and val.value == 0:
-            continue
-        if key == "alpha" and val.value == "auto":
-            continue
-        if key == "target_entropy":
-            if val.value in ("auto", "half"):
-                target_entropy_mode = "per_dim"
-                per_dim = -1.0 if val.value == "auto" else -0.5
-                train_fields.append(
-                    ConfigField(
-                        "target_entropy_per_dim",
-                        "float",
-                        per_dim,
-                        _HELP["target_entropy_per_dim"],
-                        val.source,
-                    )
-                )
-                continue
-            target_entropy_mode = "fixed"
-        train_fields.append(field(key, val, cast=float if key in float_keys else None))
-
-    net_fields: list[ConfigField] = []
-    sparsity_fields: list[ConfigField] = []
-    networks: list[NetworkPlan] = []
-    for module, entry in tree["networks"].items():
-        for key in ("width", "depth"):
-            name = f"{module}_{key}"
-            net_fields.append(
-                ConfigField(
-                    name,
-                    "int",
-                    entry[key].value,
-                    f"{module} hidden {'width' if key == 'width' else 'layers'}",
-                    entry[key].source,
-                )
-            )
-        arch = entry["arch"].value
-        networks.append(
-            NetworkPlan(
-                module=module,
-                arch=arch,
-                template=f"networks/{arch}.py.jinja",
-                trunk_class=TRUNK_CLASS[arch],
-                width=entry["width"].value,
-                depth=entry["depth"].value,
-                activation=entry["activation"].value if "activation" in entry else "relu",
-                activation_fn=ACTIVATION_FN[
-                    entry["activation"].value if "activation" in entry else "relu"
-                ],
-                layer_norm=entry["layer_norm"].value if "layer_norm" in entry else True,
-                residual=entry["residual"].value if "residual" in entry else False,
-                ensemble=2 if (module == "critic" and algo in ("sac", "td3")) else 1,
-                sparsity=_sparsity_plan(algo, module, arch, entry["sparsity"]),
-            )
-        )
-        sparsity_fields.extend(_sparsity_fields(module, entry["sparsity"]))
-
-    tb = _v(tree, "logging.tensorboard")
-    tb_mode = "auto" if tb == "auto" else ("on" if tb else "off")
-    loop_fields = [
-        field("eval_every", tree["eval"]["every"]),
-        field("eval_episodes", tree["eval"]["episodes"]),
-        field("checkpoint_every", tree["checkpoint"]["every"]),
-        field("log_every", tree["logging"]["every"]),
-    ]
-    if tb_mode != "off":
-        loop_fields.append(
-            ConfigField(
-                "tensorboard",
-                "bool",
-                True,
-                _HELP["tensorboard"],
-                tree["logging"]["tensorboard"].source,
-            )
-        )
-
-    diag_fields: list[ConfigField] = []
-    diagnostics = reset = None
-    modules = tuple(n.module for n in networks)
-    if "diagnostics" in tree:
-        d = tree["diagnostics"]
-        metric_names = tuple(d["metrics"].value)
-        layers = d["dormant_layers"].value if "dormant_layers" in d else ""
-        dormant_layers = (
-            {n.arch: DORMANT_LAYERS_AUTO[n.arch] if layers == "auto" else layers for n in networks}
-            if layers
-            else {}
-        )
-        diagnostics = DiagnosticsPlan(
-            metric_names, modules, {m: MODULE_BATCH_INPUTS[m] for m in modules}, dormant_layers
-        )
-        # the tree holds only the keys its metrics use (resolve_tree): one field each
-        names = {
-            "every": "diagnostics_every",
-            "batch_size": "diagnostics_batch_size",
-            "dormant_tau": "dormant_tau",
-            "srank_delta": "srank_delta",
-            "interference_samples": "interference_samples",
-        }
-        for key, name in names.items():
-            if key in d:
-                diag_fields.append(
-                    field(
-                        name, d[key], cast=float if key in ("dormant_tau", "srank_delta") else None
-                    )
-                )
-    if "reset" in tree:
-        r = tree["reset"]
-        chosen = set(r["modules"].value)
-        temperature = r["temperature"].value if "temperature" in r else False
-        reset = ResetPlan(
-            modules=tuple(m for m in modules if m in chosen),
-            keep_mask=r["keep_mask"].value,
-            temperature=temperature,
-        )
-        diag_fields.append(field("reset_every", r["every"]))
-
-    groups = (
-        ConfigGroup("experiment", tuple(run_fields)),
-        ConfigGroup(
-            f"{algo.upper()} hyperparameters",
-            tuple(train_fields),
-            note=f"preset {preset.name}: {preset.source}",
-        ),
-        ConfigGroup("networks", tuple(net_fields)),
-        *(
-            (ConfigGroup("sparsity (masks of the Linear weight matrices)", tuple(sparsity_fields)),)
-            if sparsity_fields
-            else ()
-        ),
-        *((ConfigGroup("diagnostics and reset", tuple(diag_fields)),) if diag_fields else ()),
-        ConfigGroup("evaluation, checkpoints and logging", tuple(loop_fields)),
-    )
-    names = [f.name for g in groups for f in g.fields]
-    assert len(names) == len(set(names)), names
-
-    metrics = (
-        "step",
-        "time",
-        "episode_return",
-        "eval_return",
-        "sps",
-        "critic_loss",
-        "actor_loss",
-    ) + (("alpha",) if algo == "sac" else ())
-    metrics += tuple(f"{n.module}_sparsity" for n in networks if n.sparsity.sparse)
-    metrics += tuple(f"{n.module}_topology_changed" for n in networks if n.sparsity.dynamic)
-    if diagnostics is not None:
-        metrics += diagnostics.columns()
-    raw = loaded.raw
-    ddpg_variant = train["ddpg_variant"].value if "ddpg_variant" in train else ""
-    return Plan(
-        name=spec.name,
-        description=spec.description or "",
-        algorithm=algo,
-        compiler_version=__version__,
-        spec_file=PurePath(loaded.path).name,
-        spec_sha256=hashlib.sha256(raw).hexdigest(),
-        overrides=overrides,
-        resolved_yaml=tree_to_yaml(tree, with_sources=False),
-        env=EnvPlan(
-            id=_v(tree, "env.id"),
-            suite=_v(tree, "env.suite"),
-            action_repeat=_v(tree, "env.action_repeat"),
-        ),
-        algo=AlgoPlan(
-            name=algo,
-            template=f"algorithms/{algo}.py.jinja",
-            preset=preset.name,
-            preset_source=preset.source,
-            optimizer=train["optimizer"].value,
-            weight_decay=any(f.name == "weight_decay" for f in train_fields),
-            grad_clip=any(f.name == "grad_clip" for f in train_fields),
-            gamma_auto=gamma_auto,
-            learned_alpha=learned_alpha,
-            target_entropy=target_entropy_mode,
-            actor_first=preset.options.get(algo, {}).get("actor_first", False)
-            or ddpg_variant == "simba",
-            log_std_min=-10.0 if tree["networks"]["actor"]["arch"].value == "simba" else -5.0,
-            # SimBa's DDPG has no target actor
-            targets={
-                m: t
-                for m, t in TARGETS[algo].items()
-                if not (m == "actor" and ddpg_variant == "simba")
-            },
-            ddpg_variant=ddpg_variant,
-        ),
-        networks=tuple(networks),
-        config=groups,
-        runtime=RuntimePlan(
-            tensorboard=tb_mode, obs_norm=any(n.arch == "simba" for n in networks), metrics=metrics
-        ),
-        diagnostics=diagnostics,
-        reset=reset,
-        sparsity=sparsity_code(tuple(networks)),
-    )
-
-
-def resolve(spec: Spec, loaded: LoadedSpec, overrides: tuple[str, ...] = ()) -> tuple[Tree, Plan]:
-    tree = resolve_tree(spec, loaded)
-    diags = _check_supported(spec, tree, loaded)
-    if diags:
-        raise SpecError(diags)
-    return tree, build_plan(spec, loaded, tree, overrides)
-
-
 # --------------------------------------------------------------------------- YAML out
-def _scalar(v: Any) -> str:
-    import json
-    import re
-
-    if v is None:
-        return "null"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return repr(v)
+def _yaml_value(v: Any) -> Any:
     if isinstance(v, list):
-        return "[" + ", ".join(_scalar(x) for x in v) + "]"
-    s = str(v)
-    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_./-]*", s) and s not in (
-        "true",
-        "false",
-        "null",
-        "yes",
-        "no",
-        "on",
-        "off",
-    ):
-        return s
-    return json.dumps(s, ensure_ascii=False)
+        seq = CommentedSeq(v)
+        seq.fa.set_flow_style()  # [a, b]: a list of names reads best on one line
+        return seq
+    return v
+
+
+def _commented(tree: Tree, with_sources: bool) -> CommentedMap:
+    out = CommentedMap()
+    for key, val in tree.items():
+        if isinstance(val, dict):
+            out[key] = _commented(val, with_sources)
+        else:
+            out[key] = _yaml_value(val.value)
+            if with_sources:
+                out.yaml_add_eol_comment(val.source, key, column=0)
+    return out
 
 
 def tree_to_yaml(tree: Tree, *, with_sources: bool) -> str:
-    """Deterministic YAML for a resolved tree; with_sources adds '# source' to each value."""
-    lines: list[str] = []
-
-    def walk(node: Tree, indent: int) -> None:
-        for key, val in node.items():
-            pad = "  " * indent
-            if isinstance(val, dict):
-                lines.append(f"{pad}{key}:")
-                walk(val, indent + 1)
-            else:
-                text = f"{pad}{key}: {_scalar(val.value)}"
-                if with_sources:
-                    text = f"{text}  # {val.source}"
-                lines.append(text)
-
-    walk(tree, 0)
-    return "\n".join(lines) + "\n"
+    """The tree as YAML (ruamel.yaml, deterministic); with_sources adds ``# source`` to each
+    value."""
+    yaml = YAML()
+    yaml.width = 4096  # one value a line, never folded
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    buf = io.StringIO()
+    yaml.dump(_commented(tree, with_sources), buf)
+    if not with_sources:
+        return buf.getvalue()
+    # two spaces before a comment, as black writes them (a source never contains " # ")
+    return "".join("  # ".join(line.rsplit(" # ", 1)) for line in buf.getvalue().splitlines(True))

@@ -1,50 +1,41 @@
-"""Stage 3b: rules that relate several keys of a structurally valid spec.
+"""The semantic rules: relations between keys that the schema's shapes cannot express.
 
-Each rule reports at the key that breaks it. The rules are the ones SPEC_LANGUAGE.md states
-(keys that do not apply to the chosen algorithm or regime, ...) plus the consistency checks a
-researcher would expect (a block ``type`` and explicit flags must agree, ...).
+Two entry points, one a stage: :func:`check_rules` runs on the validated spec (stage 3b: keys
+that do not apply to the chosen algorithm or regime, a block ``type`` and explicit flags that
+disagree, ...), :func:`check_resolved` on the resolved tree (after stage 4: rules whose values
+may come from a preset or a default, and what this version of specc generates). Each rule
+reports at the key that breaks it. The rules are the ones SPEC_LANGUAGE.md states plus the
+consistency checks a researcher would expect.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from . import __version__
 from .catalog import (
     ARCH_KEYS,
     BLOCK_TYPES,
     DEFAULT_PRESET,
+    DIAGNOSTICS_METRIC_KEYS,
     LEARNED_ALPHA_KEYS,
+    MODULE_NAMES,
     MODULES,
     PRESETS,
-    TRAIN_KEYS,
-    presets_for,
-    DIAGNOSTICS_METRIC_KEYS,
-    MODULE_NAMES,
     REGIME_KEYS,
+    SUPPORTED,
+    TRAIN_KEYS,
+    learned_temperature,
+    presets_for,
 )
 from .diagnostics import Diagnostic
 from .loader import LoadedSpec, dotted
+from .resolve import Tree, effective_alpha, effective_arch
 from .schema import NetworkSpec, Spec, SparsitySpec
 
 
 def _set_keys(model: Any) -> list[str]:
     return [k for k in type(model).model_fields if getattr(model, k) is not None]
-
-
-def effective_arch(spec: Spec, module: str) -> str:
-    net: NetworkSpec | None = getattr(spec.networks, module)
-    if net is not None and net.arch is not None:
-        return net.arch
-    preset = PRESETS[spec.preset or DEFAULT_PRESET[spec.algorithm]]
-    return preset.networks.get(spec.algorithm, {}).get(module, {}).get("arch", "mlp")
-
-
-def effective_alpha(spec: Spec) -> Any:
-    """sac's train.alpha as written, else the preset's (auto when neither sets it)."""
-    if spec.train is not None and spec.train.alpha is not None:
-        return spec.train.alpha
-    preset = PRESETS[spec.preset or DEFAULT_PRESET[spec.algorithm]]
-    return preset.train.get(spec.algorithm, {}).get("alpha", "auto")
 
 
 def check_rules(spec: Spec, loaded: LoadedSpec) -> list[Diagnostic]:
@@ -56,7 +47,7 @@ def check_rules(spec: Spec, loaded: LoadedSpec) -> list[Diagnostic]:
 
     algo = spec.algorithm
     preset = spec.preset or DEFAULT_PRESET[algo]
-    if spec.preset is not None and algo not in PRESETS[preset].train and algo != "mrq":
+    if spec.preset is not None and algo not in PRESETS[preset].train:
         err(
             ("preset",),
             f"preset {preset!r} has no defaults for algorithm {algo!r} (presets for {algo}: {', '.join(presets_for(algo)) or 'none'})",
@@ -74,10 +65,10 @@ def check_rules(spec: Spec, loaded: LoadedSpec) -> list[Diagnostic]:
                     f"not used by algorithm {algo!r}"
                     + (f" (used by: {', '.join(users)})" if users else ""),
                 )
-        if algo == "sac" and spec.train.alpha is not None and spec.train.alpha != "auto":
+        if not learned_temperature(algo, effective_alpha(spec)):
             for key in LEARNED_ALPHA_KEYS:
-                if getattr(spec.train, key) is not None:
-                    err(("train", key), "applies only to a learned temperature (alpha: auto)")
+                if key in TRAIN_KEYS[algo] and getattr(spec.train, key) is not None:
+                    err(("train", key), _fixed_alpha(spec))
 
     # modules
     modules = MODULES[algo]
@@ -100,22 +91,11 @@ def check_rules(spec: Spec, loaded: LoadedSpec) -> list[Diagnostic]:
                 ("reset", "temperature"),
                 f"applies only to sac's learned temperature; algorithm {algo!r} has none",
             )
-        elif effective_alpha(spec) != "auto":
-            where = (
-                ""
-                if spec.train is not None and spec.train.alpha is not None
-                else f" (preset {spec.preset or DEFAULT_PRESET[algo]})"
-            )
-            err(
-                ("reset", "temperature"),
-                f"applies only to a learned temperature (alpha: auto); alpha is fixed at {effective_alpha(spec)}{where}",
-            )
+        elif not learned_temperature(algo, effective_alpha(spec)):
+            err(("reset", "temperature"), _fixed_alpha(spec))
     if spec.diagnostics is not None and spec.diagnostics.metrics is not None:
-        seen: set[str] = set()
-        for i, m in enumerate(spec.diagnostics.metrics):
-            if m in seen:
-                err(("diagnostics", "metrics", i), f"{m!r} is listed twice", at="value")
-            seen.add(m)
+        _check_unique(("diagnostics", "metrics"), spec.diagnostics.metrics, err)
+        seen = set(spec.diagnostics.metrics)
         # a key of metrics that the list leaves out
         for key, users in DIAGNOSTICS_METRIC_KEYS.items():
             if getattr(spec.diagnostics, key) is not None and not seen & set(users):
@@ -131,8 +111,26 @@ def check_rules(spec: Spec, loaded: LoadedSpec) -> list[Diagnostic]:
     return diags
 
 
+def _fixed_alpha(spec: Spec) -> str:
+    """The message of a learned-temperature key when the temperature is fixed."""
+    alpha = effective_alpha(spec)
+    if spec.train is not None and spec.train.alpha is not None:
+        return f"applies only to a learned temperature (alpha: auto); alpha is fixed at {alpha}"
+    preset = spec.preset or DEFAULT_PRESET[spec.algorithm]
+    return f"applies only to a learned temperature (alpha: auto); alpha is fixed at {alpha} (preset {preset})"
+
+
+def _check_unique(path: tuple, values: list[Any], err, among: Any = None) -> None:
+    """Each value once (only those in ``among``, when given: the others are errors already)."""
+    seen: set[Any] = set()
+    for i, v in enumerate(values):
+        if v in seen:
+            err(path + (i,), f"{v!r} is listed twice", at="value")
+        if among is None or v in among:
+            seen.add(v)
+
+
 def _check_module_list(path: tuple, names: list[str], modules: tuple[str, ...], err) -> None:
-    seen: set[str] = set()
     for i, m in enumerate(names):
         if m not in modules:
             err(
@@ -140,9 +138,7 @@ def _check_module_list(path: tuple, names: list[str], modules: tuple[str, ...], 
                 f"module {m!r} does not exist for this algorithm (modules: {', '.join(modules)})",
                 at="value",
             )
-        elif m in seen:
-            err(path + (i,), f"{m!r} is listed twice", at="value")
-        seen.add(m)
+    _check_unique(path, names, err, among=modules)
 
 
 def _check_network(spec: Spec, module: str, net: NetworkSpec, err) -> None:
@@ -200,11 +196,7 @@ def _check_sparsity(module: str, sp: SparsitySpec, base: tuple, err) -> None:
             at="value",
         )
     if sp.dense_layers:
-        seen: set[str] = set()
-        for i, role in enumerate(sp.dense_layers):
-            if role in seen:
-                err(base + ("dense_layers", i), f"{role!r} is listed twice", at="value")
-            seen.add(role)
+        _check_unique(base + ("dense_layers",), sp.dense_layers, err)
     if (
         sp.revival is not None
         and regime == "sst"
@@ -240,3 +232,135 @@ def _check_sparsity(module: str, sp: SparsitySpec, base: tuple, err) -> None:
             f"must be after schedule.start ({sp.schedule.start})",
             at="value",
         )
+
+
+# --------------------------------------------------------------------------- on the resolved tree
+def _v(tree: Tree, dotted_key: str) -> Any:
+    node: Any = tree
+    for part in dotted_key.split("."):
+        node = node[part]
+    return node.value
+
+
+def check_resolved(tree: Tree, loaded: LoadedSpec) -> list[Diagnostic]:
+    """Rules on the resolved tree (values a preset or default may have given): what this
+    version generates, prune_at against the training budget, diagnostics and reset."""
+    smap = loaded.smap
+    diags: list[Diagnostic] = []
+
+    def unsupported(path: tuple, what: str) -> None:
+        diags.append(
+            Diagnostic(
+                smap.location(path),
+                f"{what} is not implemented in specc {__version__} yet",
+                dotted(path),
+            )
+        )
+
+    algorithm = _v(tree, "algorithm")
+    if algorithm not in SUPPORTED["algorithm"]:
+        unsupported(("algorithm",), f"algorithm {algorithm!r}")
+        return diags
+    if _v(tree, "env.suite") not in SUPPORTED["suite"]:
+        unsupported(("env", "suite"), f"suite {_v(tree, 'env.suite')!r}")
+    if _v(tree, "env.action_repeat") != 1:
+        unsupported(("env", "action_repeat"), "action_repeat other than 1")
+    for module, entry in tree["networks"].items():
+        if entry["arch"].value not in SUPPORTED["arch"]:
+            unsupported(("networks", module, "arch"), f"arch {entry['arch'].value!r}")
+        regime = entry["sparsity"]["regime"].value
+        if regime not in SUPPORTED["regime"]:
+            unsupported(("networks", module, "sparsity", "regime"), f"sparsity regime {regime!r}")
+        else:
+            diags.extend(_check_prune_at(module, entry["sparsity"], tree, smap))
+            method = entry["sparsity"].get("topology", {}).get("method")
+            if method is not None and method.value not in SUPPORTED["topology"]:
+                unsupported(
+                    ("networks", module, "sparsity", "topology", "method"),
+                    f"topology method {method.value!r}",
+                )
+    diags.extend(_check_diagnostics_reset(tree, smap))
+    return diags
+
+
+def _check_diagnostics_reset(tree: Tree, smap: Any) -> list[Diagnostic]:
+    """diagnostics and reset against resolved values (defaults included)."""
+    diags: list[Diagnostic] = []
+    diag = tree.get("diagnostics")
+    if diag is not None:
+        if not diag["metrics"].value:
+            diags.append(
+                Diagnostic(
+                    smap.location(("diagnostics", "metrics"), at="value"),
+                    "lists no metric: name at least one, or remove 'diagnostics'",
+                    "diagnostics.metrics",
+                )
+            )
+        if (
+            "interference_samples" in diag
+            and not 2 <= diag["interference_samples"].value <= diag["batch_size"].value
+        ):
+            k, batch = diag["interference_samples"].value, diag["batch_size"].value
+            where = (
+                ("diagnostics", "interference_samples")
+                if diag["interference_samples"].source != "default"
+                else ("diagnostics", "batch_size")
+            )
+            diags.append(
+                Diagnostic(
+                    smap.location(where, at="value"),
+                    f"grad_interference needs 2 <= interference_samples <= batch_size (the k samples are the first of the diagnostics batch); got k = {k}, batch_size = {batch}",
+                    dotted(where),
+                )
+            )
+    reset = tree.get("reset")
+    if reset is not None and not reset["modules"].value:
+        diags.append(
+            Diagnostic(
+                smap.location(("reset", "modules"), at="value"),
+                "lists no module: name at least one, or remove 'reset'",
+                "reset.modules",
+            )
+        )
+    if reset is not None and not reset["keep_mask"].value:
+        for module in reset["modules"].value:
+            regime = tree["networks"][module]["sparsity"]["regime"].value
+            if regime in ("d2s", "s2d"):
+                diags.append(
+                    Diagnostic(
+                        smap.location(("reset", "keep_mask"), at="value"),
+                        f"keep_mask: false draws the {module}'s initial mask again, but its {regime} schedule owns the mask; use keep_mask: true",
+                        "reset.keep_mask",
+                    )
+                )
+    return diags
+
+
+def _check_prune_at(module: str, sp: Tree, tree: Tree, smap: Any) -> list[Diagnostic]:
+    """prune_at against the resolved training budget (values may come from a preset)."""
+    if "prune_at" not in sp:
+        return []
+    path = ("networks", module, "sparsity", "prune_at")
+    prune_at, train = sp["prune_at"].value, tree["train"]
+    given = sp["prune_at"].source != "default"
+    at = path if given else path[:-1]
+    where = smap.location(at, at="value" if given else "key")
+    diags = []
+    total, starts = train["total_steps"].value, train["learning_starts"].value
+    if prune_at >= total:
+        diags.append(
+            Diagnostic(
+                where,
+                f"prune_at {prune_at} is not before the end of training (total_steps {total}): the mask would never be taken",
+                dotted(at),
+            )
+        )
+    if sp.get("criterion") and sp["criterion"].value == "snip" and prune_at < max(starts, 1):
+        diags.append(
+            Diagnostic(
+                where,
+                f"criterion 'snip' scores a batch of the module's loss from the replay buffer, so it needs prune_at >= learning_starts ({starts}) and > 0; prune_at is {prune_at}",
+                dotted(at),
+            )
+        )
+    return diags

@@ -127,16 +127,16 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+def key(path: str, default: Any = None) -> Any:
+    """A field of the spec at dotted ``path``, described by its help text in the catalog."""
+    return Field(default, description=catalog.HELP[path])
+
+
 # --------------------------------------------------------------------------- env
 class EnvSpec(_Model):
-    id: Annotated[
-        str,
-        Field(
-            pattern=ENV_ID_RE, description="Gymnasium id (suite dmc: 'domain-task', e.g. dog-run)"
-        ),
-    ]
-    suite: Optional[choice(*catalog.SUITES)] = Field(None, description="gymnasium (default) | dmc")
-    action_repeat: Optional[PosInt] = Field(None, description="default 1 (the dmc papers use 2)")
+    id: Annotated[str, Field(pattern=ENV_ID_RE)] = key("env.id", ...)
+    suite: Optional[choice(*catalog.SUITES)] = key("env.suite")
+    action_repeat: Optional[PosInt] = key("env.action_repeat")
 
 
 # --------------------------------------------------------------------------- train
@@ -144,109 +144,76 @@ class TrainSpec(_Model):
     """Algorithm hyperparameters. Which keys apply to which algorithm: specc.catalog.TRAIN_KEYS."""
 
     # common
-    total_steps: Optional[PosInt] = Field(None, description="env steps of the whole run")
-    learning_starts: Optional[NonNegInt] = Field(
-        None, description="env steps of uniform random actions before updates start"
-    )
-    batch_size: Optional[PosInt] = None
-    buffer_size: Optional[PosInt] = None
-    gamma: Optional[number_or("auto", gt=0.0, lt=1.0)] = Field(
-        None, description="discount, or auto: the SimBa/TD-MPC2 heuristic from the episode length"
-    )
-    tau: Optional[number_in(gt=0.0, le=1.0)] = Field(
-        None, description="Polyak coefficient of the target networks"
-    )
-    update_every: Optional[PosInt] = Field(None, description="env steps between update phases")
-    updates_per_step: Optional[PosInt] = Field(
-        None, description="gradient updates per env step (replay ratio)"
-    )
-    actor_lr: Optional[number_in(gt=0.0)] = None
-    critic_lr: Optional[number_in(gt=0.0)] = None
-    optimizer: Optional[choice(*catalog.OPTIMIZERS)] = None
-    weight_decay: Optional[number_in(ge=0.0)] = None
-    grad_clip: Optional[number_in(ge=0.0)] = Field(
-        None, description="max global grad norm per module; 0 = none"
-    )
-    exploration_noise: Optional[number_in(ge=0.0)] = Field(
-        None, description="td3/ddpg: std of the Gaussian action noise, in units of the action scale"
-    )
+    total_steps: Optional[PosInt] = key("train.total_steps")
+    learning_starts: Optional[NonNegInt] = key("train.learning_starts")
+    batch_size: Optional[PosInt] = key("train.batch_size")
+    buffer_size: Optional[PosInt] = key("train.buffer_size")
+    gamma: Optional[number_or("auto", gt=0.0, lt=1.0)] = key("train.gamma")
+    tau: Optional[number_in(gt=0.0, le=1.0)] = key("train.tau")
+    update_every: Optional[PosInt] = key("train.update_every")
+    updates_per_step: Optional[PosInt] = key("train.updates_per_step")
+    actor_lr: Optional[number_in(gt=0.0)] = key("train.actor_lr")
+    critic_lr: Optional[number_in(gt=0.0)] = key("train.critic_lr")
+    optimizer: Optional[choice(*catalog.OPTIMIZERS)] = key("train.optimizer")
+    weight_decay: Optional[number_in(ge=0.0)] = key("train.weight_decay")
+    grad_clip: Optional[number_in(ge=0.0)] = key("train.grad_clip")
+    exploration_noise: Optional[number_in(ge=0.0)] = key("train.exploration_noise")
     # sac
-    alpha: Optional[number_or("auto", gt=0.0)] = Field(
-        None, description="entropy temperature, or auto to learn it"
-    )
-    alpha_init: Optional[number_in(gt=0.0)] = Field(
-        None, description="sac with alpha auto: initial temperature"
-    )
-    alpha_lr: Optional[number_in(gt=0.0)] = None
-    target_entropy: Optional[number_or("auto", "half")] = Field(
-        None, description="a number, auto = -|A|, half = -|A|/2"
-    )
-    policy_delay: Optional[PosInt] = Field(
-        None,
-        description="critic updates between actor phases (each runs policy_delay actor updates)",
-    )
+    alpha: Optional[number_or("auto", gt=0.0)] = key("train.alpha")
+    alpha_init: Optional[number_in(gt=0.0)] = key("train.alpha_init")
+    alpha_lr: Optional[number_in(gt=0.0)] = key("train.alpha_lr")
+    target_entropy: Optional[number_or("auto", "half")] = key("train.target_entropy")
+    policy_delay: Optional[PosInt] = key("train.policy_delay")
     # td3
-    policy_noise: Optional[number_in(ge=0.0)] = Field(
-        None, description="td3: std of the target policy smoothing noise"
-    )
-    noise_clip: Optional[number_in(ge=0.0)] = Field(
-        None, description="td3: clip of the target policy smoothing noise"
-    )
+    policy_noise: Optional[number_in(ge=0.0)] = key("train.policy_noise")
+    noise_clip: Optional[number_in(ge=0.0)] = key("train.noise_clip")
     # ddpg
-    ddpg_variant: Optional[choice(*catalog.DDPG_VARIANTS)] = Field(
-        None,
-        description="ddpg: cleanrl (target actor, noise-free losses) | simba (no target actor; exploration noise in the actor loss and the target action; actor updated first)",
-    )
+    ddpg_variant: Optional[choice(*catalog.DDPG_VARIANTS)] = key("train.ddpg_variant")
 
 
 # --------------------------------------------------------------------------- networks and sparsity
+_SP = "networks.MODULE.sparsity."
+
+
 class RevivalSpec(_Model):
-    method: choice(*catalog.REVIVAL_METHODS)
-    ratio: Optional[Fraction01] = Field(
-        None, description="rr: the revival ratio of Algorithm 1 (TAR paper)"
-    )
+    method: choice(*catalog.REVIVAL_METHODS) = key(_SP + "revival.method", ...)
+    ratio: Optional[Fraction01] = key(_SP + "revival.ratio")
 
 
 class TopologySpec(_Model):
-    method: Optional[choice(*catalog.TOPOLOGY_METHODS)] = None
-    every: Optional[PosInt] = Field(None, description="gradient steps between mask updates")
-    drop_fraction: Optional[number_in(gt=0.0, le=1.0)] = None
-    decay: Optional[choice(*catalog.DECAYS)] = None
-    end: Optional[number_in(gt=0.0, le=1.0)] = Field(
-        None, description="fraction of training after which the topology is frozen"
-    )
+    method: Optional[choice(*catalog.TOPOLOGY_METHODS)] = key(_SP + "topology.method")
+    every: Optional[PosInt] = key(_SP + "topology.every")
+    drop_fraction: Optional[number_in(gt=0.0, le=1.0)] = key(_SP + "topology.drop_fraction")
+    decay: Optional[choice(*catalog.DECAYS)] = key(_SP + "topology.decay")
+    end: Optional[number_in(gt=0.0, le=1.0)] = key(_SP + "topology.end")
 
 
 class ScheduleSpec(_Model):
-    start: Optional[Fraction01] = None
-    end: Optional[Fraction01] = None
-    power: Optional[number_in(gt=0.0)] = None
+    start: Optional[Fraction01] = key(_SP + "schedule.start")
+    end: Optional[Fraction01] = key(_SP + "schedule.end")
+    power: Optional[number_in(gt=0.0)] = key(_SP + "schedule.power")
 
 
 class SparsitySpec(_Model):
-    regime: choice(*catalog.REGIMES)
-    level: Optional[number_in(ge=0.0, lt=1.0)] = None
-    distribution: Optional[choice(*catalog.DISTRIBUTIONS)] = None
-    criterion: Optional[choice(*catalog.CRITERIA)] = None
-    prune_at: Optional[NonNegInt] = None
-    dense_layers: Optional[list[choice(*catalog.DENSE_LAYER_ROLES)]] = None
+    regime: choice(*catalog.REGIMES) = key(_SP + "regime", ...)
+    level: Optional[number_in(ge=0.0, lt=1.0)] = key(_SP + "level")
+    distribution: Optional[choice(*catalog.DISTRIBUTIONS)] = key(_SP + "distribution")
+    criterion: Optional[choice(*catalog.CRITERIA)] = key(_SP + "criterion")
+    prune_at: Optional[NonNegInt] = key(_SP + "prune_at")
+    dense_layers: Optional[list[choice(*catalog.DENSE_LAYER_ROLES)]] = key(_SP + "dense_layers")
     revival: Optional[RevivalSpec] = None
     topology: Optional[TopologySpec] = None
     schedule: Optional[ScheduleSpec] = None
 
 
 class NetworkSpec(_Model):
-    arch: Optional[choice(*catalog.ARCHS)] = None
-    width: Optional[PosInt] = None
-    depth: Optional[PosInt] = Field(
-        None, description="mlp: hidden layers; block and simba: residual blocks"
-    )
-    type: Optional[Annotated[int, Field(ge=1, le=6)]] = Field(
-        None, description="block only: 1..6, the MST paper's variants"
-    )
-    activation: Optional[choice(*catalog.ACTIVATIONS)] = None
-    layer_norm: Optional[bool] = None
-    residual: Optional[bool] = None
+    arch: Optional[choice(*catalog.ARCHS)] = key("networks.MODULE.arch")
+    width: Optional[PosInt] = key("networks.MODULE.width")
+    depth: Optional[PosInt] = key("networks.MODULE.depth")
+    type: Optional[Annotated[int, Field(ge=1, le=6)]] = key("networks.MODULE.type")
+    activation: Optional[choice(*catalog.ACTIVATIONS)] = key("networks.MODULE.activation")
+    layer_norm: Optional[bool] = key("networks.MODULE.layer_norm")
+    residual: Optional[bool] = key("networks.MODULE.residual")
     sparsity: Optional[SparsitySpec] = None
 
 
@@ -258,16 +225,12 @@ class NetworksSpec(_Model):
 
 # --------------------------------------------------------------------------- runtime
 class EvalSpec(_Model):
-    every: Optional[NonNegInt] = Field(
-        None, description="env steps between evaluations; 0 disables"
-    )
-    episodes: Optional[PosInt] = None
+    every: Optional[NonNegInt] = key("eval.every")
+    episodes: Optional[PosInt] = key("eval.episodes")
 
 
 class CheckpointSpec(_Model):
-    every: Optional[NonNegInt] = Field(
-        None, description="env steps between checkpoints; 0 disables periodic checkpoints"
-    )
+    every: Optional[NonNegInt] = key("checkpoint.every")
 
 
 MetricName = choice(*catalog.METRICS)
@@ -275,30 +238,20 @@ ModuleName = choice(*catalog.MODULE_NAMES)
 
 
 class DiagnosticsSpec(_Model):
-    every: Optional[PosInt] = Field(None, description="env steps between diagnostics")
-    metrics: Optional[list[MetricName]] = None
-    dormant_tau: Optional[number_in(gt=0.0, lt=1.0)] = None
-    srank_delta: Optional[number_in(gt=0.0, lt=1.0)] = None
-    batch_size: Optional[PosInt] = Field(
-        None, description="replay transitions the metrics are computed on"
-    )
-    interference_samples: Optional[PosInt] = Field(
-        None, description="grad_interference: samples k of the k x k gradient-cosine matrix"
-    )
-    dormant_layers: Optional[choice(*catalog.DORMANT_LAYERS)] = Field(
-        None,
-        description="dormant_ratio: dense_outputs (every hidden Linear output before its activation, Ma et al.'s code) | activations (post-activation outputs, the paper's formula) | auto (dense_outputs on simba, activations on mlp and block)",
-    )
+    every: Optional[PosInt] = key("diagnostics.every")
+    metrics: Optional[list[MetricName]] = key("diagnostics.metrics")
+    dormant_tau: Optional[number_in(gt=0.0, lt=1.0)] = key("diagnostics.dormant_tau")
+    srank_delta: Optional[number_in(gt=0.0, lt=1.0)] = key("diagnostics.srank_delta")
+    batch_size: Optional[PosInt] = key("diagnostics.batch_size")
+    interference_samples: Optional[PosInt] = key("diagnostics.interference_samples")
+    dormant_layers: Optional[choice(*catalog.DORMANT_LAYERS)] = key("diagnostics.dormant_layers")
 
 
 class ResetSpec(_Model):
-    every: PosInt
-    modules: Optional[list[ModuleName]] = None
-    keep_mask: Optional[bool] = None
-    temperature: Optional[bool] = Field(
-        None,
-        description="sac with a learned temperature: also reset the temperature and its optimizer state (default: when modules lists the actor)",
-    )
+    every: PosInt = key("reset.every", ...)
+    modules: Optional[list[ModuleName]] = key("reset.modules")
+    keep_mask: Optional[bool] = key("reset.keep_mask")
+    temperature: Optional[bool] = key("reset.temperature")
 
 
 class LoggingSpec(_Model):
@@ -308,10 +261,8 @@ class LoggingSpec(_Model):
             PlainValidator(lambda v: _tb(v)),
             WithJsonSchema({"anyOf": [{"type": "boolean"}, {"enum": ["auto"]}]}),
         ]
-    ] = None
-    every: Optional[PosInt] = Field(
-        None, description="env steps between progress lines and training-metric rows"
-    )
+    ] = key("logging.tensorboard")
+    every: Optional[PosInt] = key("logging.every")
 
 
 def _tb(v: Any) -> Any:
@@ -327,14 +278,12 @@ def _tb(v: Any) -> Any:
 class Spec(_Model):
     """A specc spec, version 1."""
 
-    specc: int = Field(description="format version; must be 1")
-    name: Annotated[
-        str, Field(pattern=NAME_RE, description="[a-z][a-z0-9_]{0,63}; the output is <name>.py")
-    ]
-    description: Optional[str] = None
-    algorithm: choice(*catalog.ALGORITHMS)
-    preset: Optional[choice(*catalog.PRESETS)] = None
-    seed: Optional[NonNegInt] = None
+    specc: int = key("specc", ...)
+    name: Annotated[str, Field(pattern=NAME_RE)] = key("name", ...)
+    description: Optional[str] = key("description")
+    algorithm: choice(*catalog.ALGORITHMS) = key("algorithm", ...)
+    preset: Optional[choice(*catalog.PRESETS)] = key("preset")
+    seed: Optional[NonNegInt] = key("seed")
     env: EnvSpec
     train: Optional[TrainSpec] = None
     eval: Optional[EvalSpec] = None

@@ -1,0 +1,388 @@
+"""Stage 5: lower a resolved tree into the typed :class:`~specc.plan.Plan` the templates read.
+
+The tree says what the user asked for, with every default filled in (:mod:`specc.resolve`);
+the plan says what the script contains: its Config fields (one command-line flag each, with
+the help text of the catalog), its networks with their sparsity, the structural choices that
+select code (the optimizer, a learned temperature, the DDPG variant, ...) and the metrics
+columns. Every derived fact is computed here or in :mod:`specc.plan`, none in a template.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import PurePath
+from typing import Any
+
+from . import __version__
+from .catalog import (
+    ACTIVATION_FN,
+    ARCH_FIXED,
+    DEPTH_MEANING,
+    DORMANT_LAYERS_AUTO,
+    ENSEMBLES,
+    FLAG_HELP,
+    HELP,
+    HELP_BY_ALGORITHM,
+    LEVEL_MEANING,
+    MODULE_BATCH_INPUTS,
+    MODULE_INPUTS,
+    MODULE_LAYOUT,
+    PRESETS,
+    TARGETS,
+    TRAIN_KEYS,
+    TRUNK_CLASS,
+    TRUNK_INPUT_LAYER,
+    learned_temperature,
+)
+from .loader import LoadedSpec
+from .plan import (
+    AlgoPlan,
+    ConfigField,
+    ConfigGroup,
+    DiagnosticsPlan,
+    EnvPlan,
+    NetworkPlan,
+    Plan,
+    ResetPlan,
+    RuntimePlan,
+    SparsityPlan,
+    sparsity_code,
+)
+from .resolve import Tree, Value, tree_to_yaml
+
+# Train keys whose flags are floats (a preset may give 1 for 1.0).
+FLOAT_TRAIN_KEYS = frozenset(
+    {
+        "gamma",
+        "tau",
+        "actor_lr",
+        "critic_lr",
+        "weight_decay",
+        "grad_clip",
+        "alpha",
+        "alpha_init",
+        "alpha_lr",
+        "target_entropy",
+        "exploration_noise",
+        "policy_noise",
+        "noise_clip",
+    }
+)
+
+# Train keys that choose code rather than a value: they are no flag.
+STRUCTURAL_TRAIN_KEYS = ("optimizer", "ddpg_variant")
+
+# Flags of the runtime sections: flag name -> (section, key, float?), in Config order.
+DIAGNOSTICS_FLAGS = {
+    "diagnostics_every": ("every", False),
+    "diagnostics_batch_size": ("batch_size", False),
+    "dormant_tau": ("dormant_tau", True),
+    "srank_delta": ("srank_delta", True),
+    "interference_samples": ("interference_samples", False),
+}
+
+_SP = "networks.MODULE.sparsity."
+
+# The tunable numbers of a sparse module: flag suffix -> (path in its sparsity entry, help
+# key, float?); structural choices (distribution, criterion, revival method) decide which code
+# the script contains, so they are no flags. The level's help depends on the regime.
+SPARSITY_FLAGS: dict[str, tuple[tuple[str, ...], str, bool]] = {
+    "sparsity_level": (("level",), "", True),
+    "prune_at": (("prune_at",), _SP + "prune_at", False),
+    "topology_every": (("topology", "every"), _SP + "topology.every", False),
+    "drop_fraction": (("topology", "drop_fraction"), _SP + "topology.drop_fraction", True),
+    "topology_end": (("topology", "end"), _SP + "topology.end", True),
+    "schedule_start": (("schedule", "start"), _SP + "schedule.start", True),
+    "schedule_end": (("schedule", "end"), _SP + "schedule.end", True),
+    "schedule_power": (("schedule", "power"), _SP + "schedule.power", True),
+    "revival_ratio": (("revival", "ratio"), _SP + "revival.ratio", True),
+}
+
+
+def _v(tree: Tree, dotted_key: str) -> Any:
+    node: Any = tree
+    for part in dotted_key.split("."):
+        node = node[part]
+    return node.value
+
+
+def _type_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    return "str"
+
+
+def _field(name: str, value: Value, help_text: str, *, cast_float: bool = False) -> ConfigField:
+    v = float(value.value) if cast_float else value.value
+    return ConfigField(name, _type_of(v), v, help_text, value.source)
+
+
+def _get(entry: Tree, path: tuple[str, ...]) -> Value | None:
+    node: Any = entry
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+# --------------------------------------------------------------------------- networks
+def _sparsity_plan(algo: str, module: str, arch: str, sp: Tree) -> SparsityPlan:
+    if sp["regime"].value == "dense":
+        return SparsityPlan(regime="dense")
+    trunk, outputs = MODULE_LAYOUT[(algo, module)]
+    roles = {"input": (f"{trunk}.{TRUNK_INPUT_LAYER[arch]}",), "output": outputs}
+    revival = sp.get("revival", {})
+    regime = sp["regime"].value
+    topo, sched = sp.get("topology", {}), sp.get("schedule", {})
+    growth = topo["method"].value if "method" in topo else ("rigl" if regime == "s2d" else "")
+    return SparsityPlan(
+        regime=regime,
+        level=float(sp["level"].value),
+        distribution=sp["distribution"].value,
+        # s2d's initial mask is random (no criterion key); d2s starts dense and has none
+        criterion=(
+            sp["criterion"].value if "criterion" in sp else ("" if regime == "d2s" else "random")
+        ),
+        prune_at=sp["prune_at"].value if "prune_at" in sp else 0,
+        growth=growth,
+        topology_every=topo["every"].value if topo else 0,
+        drop_fraction=float(topo["drop_fraction"].value) if "drop_fraction" in topo else 0.0,
+        decay=topo["decay"].value if "decay" in topo else "",
+        topology_end=float(topo["end"].value) if "end" in topo else 0.0,
+        schedule_start=float(sched["start"].value) if sched else 0.0,
+        schedule_end=float(sched["end"].value) if sched else 0.0,
+        schedule_power=float(sched["power"].value) if sched else 0.0,
+        dense_layers=tuple(name for role in sp["dense_layers"].value for name in roles[role]),
+        output_layers=outputs,
+        inputs=MODULE_INPUTS[module],
+        revival=revival["method"].value if revival else "none",
+        revival_ratio=float(revival["ratio"].value) if "ratio" in revival else 0.0,
+    )
+
+
+def _sparsity_fields(module: str, sp: Tree) -> list[ConfigField]:
+    """The module's tunable sparsity numbers that its regime uses (SPARSITY_FLAGS)."""
+    regime = sp["regime"].value
+    if regime == "dense":
+        return []
+    fields = []
+    for suffix, (path, help_key, cast) in SPARSITY_FLAGS.items():
+        value = _get(sp, path)
+        if value is not None:
+            meaning = HELP[help_key] if help_key else LEVEL_MEANING[regime]
+            fields.append(
+                _field(f"{module}_{suffix}", value, f"{module}: {meaning}", cast_float=cast)
+            )
+    return fields
+
+
+def _network(algo: str, module: str, entry: Tree) -> NetworkPlan:
+    arch = entry["arch"].value
+    fixed = ARCH_FIXED[arch]
+
+    def key(name: str) -> Any:
+        return entry[name].value if name in entry else fixed[name]
+
+    return NetworkPlan(
+        module=module,
+        arch=arch,
+        template=f"networks/{arch}.py.jinja",
+        trunk_class=TRUNK_CLASS[arch],
+        width=entry["width"].value,
+        depth=entry["depth"].value,
+        activation=key("activation"),
+        activation_fn=ACTIVATION_FN[key("activation")],
+        layer_norm=key("layer_norm"),
+        residual=key("residual"),
+        ensemble=ENSEMBLES.get(algo, {}).get(module, 1),
+        sparsity=_sparsity_plan(algo, module, arch, entry["sparsity"]),
+    )
+
+
+def _network_fields(module: str, entry: Tree) -> list[ConfigField]:
+    depth = DEPTH_MEANING[entry["arch"].value]
+    return [
+        _field(f"{module}_width", entry["width"], f"{module}: {HELP['networks.MODULE.width']}"),
+        _field(f"{module}_depth", entry["depth"], f"{module}: {depth}"),
+    ]
+
+
+# --------------------------------------------------------------------------- config
+def _train_fields(algo: str, train: Tree) -> list[ConfigField]:
+    """The algorithm's hyperparameters that are values (not structure), as flags."""
+    fields: list[ConfigField] = []
+    for key, val in train.items():
+        if key in STRUCTURAL_TRAIN_KEYS:
+            continue
+        if key == "gamma" and val.value == "auto":
+            continue  # computed at run time from the episode length
+        if key == "weight_decay" and train["optimizer"].value == "adam" and val.value == 0:
+            continue
+        if key == "grad_clip" and val.value == 0:
+            continue  # no clipping: no code
+        if key == "alpha" and val.value == "auto":
+            continue  # learned: alpha_init is its flag
+        help_key = f"train.{key}"
+        text = HELP_BY_ALGORITHM.get((algo, help_key), HELP[help_key])
+        if key == "target_entropy" and val.value in ("auto", "half"):
+            per_dim = -1.0 if val.value == "auto" else -0.5
+            name = "target_entropy_per_dim"
+            fields.append(ConfigField(name, "float", per_dim, FLAG_HELP[name], val.source))
+            continue
+        fields.append(_field(key, val, text, cast_float=key in FLOAT_TRAIN_KEYS))
+    return fields
+
+
+def _runtime_fields(tree: Tree) -> list[ConfigField]:
+    fields = [
+        _field("eval_every", tree["eval"]["every"], HELP["eval.every"]),
+        _field("eval_episodes", tree["eval"]["episodes"], HELP["eval.episodes"]),
+        _field("checkpoint_every", tree["checkpoint"]["every"], HELP["checkpoint.every"]),
+        _field("log_every", tree["logging"]["every"], HELP["logging.every"]),
+    ]
+    tb = tree["logging"]["tensorboard"]
+    if tb.value is not False:  # auto or true: the flag turns it off
+        fields.append(
+            ConfigField("tensorboard", "bool", True, HELP["logging.tensorboard"], tb.source)
+        )
+    return fields
+
+
+def _diagnostics_fields(tree: Tree) -> list[ConfigField]:
+    fields = []
+    d = tree.get("diagnostics", {})
+    for name, (key, cast) in DIAGNOSTICS_FLAGS.items():
+        if key in d:  # the tree holds only the keys its metrics use (resolve)
+            fields.append(_field(name, d[key], HELP[f"diagnostics.{key}"], cast_float=cast))
+    if "reset" in tree:
+        fields.append(_field("reset_every", tree["reset"]["every"], HELP["reset.every"]))
+    return fields
+
+
+# --------------------------------------------------------------------------- the plan
+def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
+    algo = _v(tree, "algorithm")
+    preset = PRESETS[_v(tree, "preset")]
+    train = tree["train"]
+
+    networks = tuple(_network(algo, m, entry) for m, entry in tree["networks"].items())
+    modules = tuple(n.module for n in networks)
+    train_fields = _train_fields(algo, train)
+    sparsity_fields = [
+        f for m, entry in tree["networks"].items() for f in _sparsity_fields(m, entry["sparsity"])
+    ]
+    diag_fields = _diagnostics_fields(tree)
+    groups = (
+        ConfigGroup(
+            "experiment",
+            (
+                _field("env_id", tree["env"]["id"], HELP["env.id"]),
+                _field("seed", tree["seed"], HELP["seed"]),
+            ),
+        ),
+        ConfigGroup(
+            f"{algo.upper()} hyperparameters",
+            tuple(train_fields),
+            note=f"preset {preset.name}: {preset.source}",
+        ),
+        ConfigGroup(
+            "networks",
+            tuple(f for m, entry in tree["networks"].items() for f in _network_fields(m, entry)),
+        ),
+        *(
+            (ConfigGroup("sparsity (masks of the Linear weight matrices)", tuple(sparsity_fields)),)
+            if sparsity_fields
+            else ()
+        ),
+        *((ConfigGroup("diagnostics and reset", tuple(diag_fields)),) if diag_fields else ()),
+        ConfigGroup("evaluation, checkpoints and logging", tuple(_runtime_fields(tree))),
+    )
+    names = [f.name for g in groups for f in g.fields]
+    assert len(names) == len(set(names)), names
+
+    diagnostics = reset = None
+    if "diagnostics" in tree:
+        d = tree["diagnostics"]
+        layers = d["dormant_layers"].value if "dormant_layers" in d else ""
+        dormant_layers = {
+            n.arch: DORMANT_LAYERS_AUTO[n.arch] if layers == "auto" else layers for n in networks
+        }
+        diagnostics = DiagnosticsPlan(
+            tuple(d["metrics"].value),
+            modules,
+            {m: MODULE_BATCH_INPUTS[m] for m in modules},
+            dormant_layers if layers else {},
+        )
+    if "reset" in tree:
+        r = tree["reset"]
+        reset = ResetPlan(
+            modules=tuple(m for m in modules if m in r["modules"].value),
+            keep_mask=r["keep_mask"].value,
+            temperature=r["temperature"].value if "temperature" in r else False,
+        )
+
+    tb = _v(tree, "logging.tensorboard")
+    learned_alpha = "alpha" in train and learned_temperature(algo, train["alpha"].value)
+    target_entropy = train.get("target_entropy")
+    ddpg_variant = train["ddpg_variant"].value if "ddpg_variant" in train else ""
+    metrics = ("step", "time", "episode_return", "eval_return", "sps", "critic_loss", "actor_loss")
+    metrics += ("alpha",) if "alpha" in TRAIN_KEYS[algo] else ()  # an entropy temperature
+    metrics += tuple(f"{n.module}_sparsity" for n in networks if n.sparsity.sparse)
+    metrics += tuple(f"{n.module}_topology_changed" for n in networks if n.sparsity.dynamic)
+    metrics += diagnostics.columns() if diagnostics is not None else ()
+    return Plan(
+        name=_v(tree, "name"),
+        description=_v(tree, "description") if "description" in tree else "",
+        algorithm=algo,
+        compiler_version=__version__,
+        spec_file=PurePath(loaded.path).name,
+        spec_sha256=hashlib.sha256(loaded.raw).hexdigest(),
+        overrides=overrides,
+        resolved_yaml=tree_to_yaml(tree, with_sources=False),
+        env=EnvPlan(
+            id=_v(tree, "env.id"),
+            suite=_v(tree, "env.suite"),
+            action_repeat=_v(tree, "env.action_repeat"),
+        ),
+        algo=AlgoPlan(
+            name=algo,
+            template=f"algorithms/{algo}.py.jinja",
+            preset=preset.name,
+            preset_source=preset.source,
+            optimizer=train["optimizer"].value,
+            weight_decay=any(f.name == "weight_decay" for f in train_fields),
+            grad_clip=any(f.name == "grad_clip" for f in train_fields),
+            gamma_auto=train["gamma"].value == "auto",
+            learned_alpha=learned_alpha,
+            target_entropy=(
+                ""
+                if target_entropy is None
+                else "per_dim" if target_entropy.value in ("auto", "half") else "fixed"
+            ),
+            actor_first=preset.options.get(algo, {}).get("actor_first", False)
+            or ddpg_variant == "simba",
+            log_std_min=-10.0 if tree["networks"]["actor"]["arch"].value == "simba" else -5.0,
+            # SimBa's DDPG has no target actor
+            targets={
+                m: t
+                for m, t in TARGETS[algo].items()
+                if not (m == "actor" and ddpg_variant == "simba")
+            },
+            ddpg_variant=ddpg_variant,
+        ),
+        networks=networks,
+        config=groups,
+        runtime=RuntimePlan(
+            tensorboard="auto" if tb == "auto" else ("on" if tb else "off"),
+            obs_norm=any(n.arch == "simba" for n in networks),
+            metrics=metrics,
+        ),
+        diagnostics=diagnostics,
+        reset=reset,
+        sparsity=sparsity_code(networks),
+    )
