@@ -105,6 +105,13 @@ MODULES: dict[str, tuple[str, ...]] = {
 
 DEFAULT_PRESET = {"sac": "cleanrl", "td3": "cleanrl", "ddpg": "cleanrl", "mrq": "mrq"}
 
+# The DDPG variants (train.ddpg_variant): CleanRL's has a target actor and updates the critic
+# first; SimBa's (scale_rl/agents/ddpg) has no target actor and updates the actor first.
+DDPG_VARIANT_OPTIONS: dict[str, dict[str, bool]] = {
+    "cleanrl": {"target_actor": True, "actor_first": False},
+    "simba": {"target_actor": False, "actor_first": True},
+}
+
 # Members of a module's ensemble (twin critics: clipped double Q of SAC and TD3); 1 when absent.
 ENSEMBLES: dict[str, dict[str, int]] = {"sac": {"critic": 2}, "td3": {"critic": 2}}
 
@@ -370,6 +377,16 @@ DEPTH_MEANING: dict[str, str] = {
 # The generated code of an architecture: its trunk class (templates/networks) and activations.
 TRUNK_CLASS: dict[str, str] = {"mlp": "MLP", "block": "BlockMLP", "simba": "SimbaEncoder"}
 ACTIVATION_FN: dict[str, str] = {"relu": "F.relu", "elu": "F.elu"}
+
+# Per architecture: the lower bound of a SAC policy's log std (CleanRL -5; SimBa's actor -10),
+# and whether observations are normalised by running statistics (SimBa's RSNorm).
+ACTOR_LOG_STD_MIN: dict[str, float] = {"mlp": -5.0, "block": -5.0, "simba": -10.0}
+OBS_NORM_ARCHS: tuple[str, ...] = ("simba",)
+
+# Regimes whose masks change during training, and those of them whose sparsity follows a
+# schedule (their mask is the schedule's: no new initial mask on reset).
+DYNAMIC_REGIMES: tuple[str, ...] = ("dst", "d2s", "s2d")
+SCHEDULED_REGIMES: tuple[str, ...] = ("d2s", "s2d")
 
 # Fallback network defaults when a preset gives none for a module.
 NETWORK_DEFAULTS: dict[str, Any] = {

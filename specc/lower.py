@@ -16,6 +16,9 @@ from typing import Any
 from . import __version__
 from .catalog import (
     ACTIVATION_FN,
+    ACTOR_LOG_STD_MIN,
+    DDPG_VARIANT_OPTIONS,
+    OBS_NORM_ARCHS,
     ARCH_FIXED,
     DEPTH_MEANING,
     DORMANT_LAYERS_AUTO,
@@ -330,6 +333,7 @@ def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
     learned_alpha = "alpha" in train and learned_temperature(algo, train["alpha"].value)
     target_entropy = train.get("target_entropy")
     ddpg_variant = train["ddpg_variant"].value if "ddpg_variant" in train else ""
+    variant = DDPG_VARIANT_OPTIONS.get(ddpg_variant, {})
     metrics = ("step", "time", "episode_return", "eval_return", "sps", "critic_loss", "actor_loss")
     metrics += ("alpha",) if "alpha" in TRAIN_KEYS[algo] else ()  # an entropy temperature
     metrics += tuple(f"{n.module}_sparsity" for n in networks if n.sparsity.sparse)
@@ -365,13 +369,12 @@ def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
                 else "per_dim" if target_entropy.value in ("auto", "half") else "fixed"
             ),
             actor_first=preset.options.get(algo, {}).get("actor_first", False)
-            or ddpg_variant == "simba",
-            log_std_min=-10.0 if tree["networks"]["actor"]["arch"].value == "simba" else -5.0,
-            # SimBa's DDPG has no target actor
+            or variant.get("actor_first", False),
+            log_std_min=ACTOR_LOG_STD_MIN[_v(tree, "networks.actor.arch")],
             targets={
                 m: t
                 for m, t in TARGETS[algo].items()
-                if not (m == "actor" and ddpg_variant == "simba")
+                if m != "actor" or variant.get("target_actor", True)
             },
             ddpg_variant=ddpg_variant,
         ),
@@ -379,7 +382,7 @@ def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
         config=groups,
         runtime=RuntimePlan(
             tensorboard="auto" if tb == "auto" else ("on" if tb else "off"),
-            obs_norm=any(n.arch == "simba" for n in networks),
+            obs_norm=any(n.arch in OBS_NORM_ARCHS for n in networks),
             metrics=metrics,
         ),
         diagnostics=diagnostics,

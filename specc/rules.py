@@ -23,6 +23,7 @@ from .catalog import (
     MODULES,
     PRESETS,
     REGIME_KEYS,
+    SCHEDULED_REGIMES,
     SUPPORTED,
     TRAIN_KEYS,
     learned_temperature,
@@ -86,7 +87,7 @@ def check_rules(spec: Spec, loaded: LoadedSpec) -> list[Diagnostic]:
     if spec.reset is not None and spec.reset.modules is not None:
         _check_module_list(("reset", "modules"), spec.reset.modules, modules, err)
     if spec.reset is not None and spec.reset.temperature is not None:
-        if algo != "sac":
+        if "alpha" not in TRAIN_KEYS[algo]:
             err(
                 ("reset", "temperature"),
                 f"applies only to sac's learned temperature; algorithm {algo!r} has none",
@@ -325,7 +326,7 @@ def _check_diagnostics_reset(tree: Tree, smap: Any) -> list[Diagnostic]:
     if reset is not None and not reset["keep_mask"].value:
         for module in reset["modules"].value:
             regime = tree["networks"][module]["sparsity"]["regime"].value
-            if regime in ("d2s", "s2d"):
+            if regime in SCHEDULED_REGIMES:
                 diags.append(
                     Diagnostic(
                         smap.location(("reset", "keep_mask"), at="value"),
