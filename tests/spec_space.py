@@ -16,7 +16,22 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from specc.catalog import CRITERIA, DISTRIBUTIONS, METRICS, SUPPORTED
+from specc.catalog import (
+    ACTIVATIONS,
+    ARCHS,
+    CRITERIA,
+    DDPG_VARIANTS,
+    DECAYS,
+    DIAGNOSTICS_METRIC_KEYS,
+    DISTRIBUTIONS,
+    DORMANT_LAYERS,
+    METRICS,
+    OPTIMIZERS,
+    REGIMES,
+    REVIVAL_METHODS,
+    SUPPORTED,
+    TOPOLOGY_METHODS,
+)
 
 # The run every drawn spec is sized for (train keys in the spec itself, so that prune_at and
 # snip's rules are checked against the same budget the run uses).
@@ -51,21 +66,21 @@ def _put(d: dict, key: str, value) -> None:
 @st.composite
 def network(draw, preset: str | None) -> tuple[dict, str]:
     """A module's network keys and its effective arch."""
-    arch = draw(st.sampled_from((None, "mlp", "block", "simba")))
+    arch = draw(st.sampled_from((None, *ARCHS)))
     effective = arch or PRESET_ARCH[preset]
     net: dict = {}
     _put(net, "arch", arch)
     net["width"] = draw(st.sampled_from((8, 16, 24)))
     net["depth"] = draw(st.integers(1, 2))
     if effective == "mlp":
-        _put(net, "activation", _maybe(draw, st.sampled_from(("relu", "elu"))))
+        _put(net, "activation", _maybe(draw, st.sampled_from(ACTIVATIONS)))
         _put(net, "layer_norm", _maybe(draw, st.booleans()))
     elif effective == "block":
         block_type = _maybe(draw, st.integers(1, 6))
         if block_type is not None:
             net["type"] = block_type
         else:
-            _put(net, "activation", _maybe(draw, st.sampled_from(("relu", "elu"))))
+            _put(net, "activation", _maybe(draw, st.sampled_from(ACTIVATIONS)))
             _put(net, "layer_norm", _maybe(draw, st.booleans()))
             _put(net, "residual", _maybe(draw, st.booleans()))
     return net, effective
@@ -73,7 +88,7 @@ def network(draw, preset: str | None) -> tuple[dict, str]:
 
 @st.composite
 def sparsity(draw, module: str) -> dict:
-    regime = draw(st.sampled_from(("dense", "sst", "dst", "d2s", "s2d")))
+    regime = draw(st.sampled_from(REGIMES))
     if regime == "dense":
         return draw(st.sampled_from(({}, {"regime": "dense"})))
     sp: dict = {"regime": regime, "level": draw(st.sampled_from((0.3, 0.5, 0.7, 0.9)))}
@@ -95,13 +110,13 @@ def sparsity(draw, module: str) -> dict:
     dense = _maybe(draw, st.sampled_from((["input"], ["output"], ["input", "output"], [])))
     _put(sp, "dense_layers", dense)
     if regime == "sst":
-        method = _maybe(draw, st.sampled_from(("none", "uniform", "tar")))
+        method = _maybe(draw, st.sampled_from(REVIVAL_METHODS))
         if method == "none":
             sp["revival"] = {"method": "none"}
         elif method is not None:
             sp["revival"] = {"method": method, "ratio": draw(st.sampled_from((0.05, 0.1, 0.3)))}
     if regime != "sst":
-        methods = ("set", "rigl", "importance") if module == "critic" else ("set", "rigl")
+        methods = tuple(m for m in TOPOLOGY_METHODS if module == "critic" or m != "importance")
         method = (
             draw(st.sampled_from(methods))
             if regime == "dst"
@@ -111,7 +126,7 @@ def sparsity(draw, module: str) -> dict:
         _put(topology, "method", method)
         if method is not None or regime != "d2s":  # d2s without a method prunes only
             _put(topology, "drop_fraction", _maybe(draw, st.sampled_from((0.1, 0.3, 0.5))))
-            _put(topology, "decay", _maybe(draw, st.sampled_from(("cosine", "constant", "linear"))))
+            _put(topology, "decay", _maybe(draw, st.sampled_from(DECAYS)))
             _put(topology, "end", _maybe(draw, st.sampled_from((0.5, 0.75, 1.0))))
         sp["topology"] = topology
     if regime in ("d2s", "s2d"):
@@ -133,7 +148,7 @@ def train(draw, algorithm: str) -> dict:
     _put(t, "update_every", _maybe(draw, st.sampled_from((1, 2, 50)), 0.7))
     _put(t, "updates_per_step", _maybe(draw, st.sampled_from((1, 2)), 0.7))
     _put(t, "policy_delay", _maybe(draw, st.sampled_from((1, 2)), 0.6))
-    optimizer = _maybe(draw, st.sampled_from(("adam", "adamw")), 0.6)
+    optimizer = _maybe(draw, st.sampled_from(OPTIMIZERS), 0.6)
     _put(t, "optimizer", optimizer)
     _put(t, "weight_decay", _maybe(draw, st.sampled_from((0.0, 0.01)), 0.7))
     _put(t, "grad_clip", _maybe(draw, st.sampled_from((0.0, 1.0)), 0.7))
@@ -146,7 +161,7 @@ def train(draw, algorithm: str) -> dict:
     else:
         _put(t, "exploration_noise", _maybe(draw, st.sampled_from((0.1, 0.2)), 0.7))
     if algorithm == "ddpg":
-        _put(t, "ddpg_variant", _maybe(draw, st.sampled_from(("cleanrl", "simba")), 0.6))
+        _put(t, "ddpg_variant", _maybe(draw, st.sampled_from(DDPG_VARIANTS), 0.6))
     if algorithm == "td3":
         _put(t, "policy_noise", _maybe(draw, st.sampled_from((0.1, 0.2)), 0.7))
         _put(t, "noise_clip", _maybe(draw, st.sampled_from((0.3, 0.5)), 0.7))
@@ -178,7 +193,7 @@ def valid_specs(draw) -> dict:
     if draw(st.booleans()):
         metrics = draw(st.lists(st.sampled_from(METRICS), min_size=1, max_size=5, unique=True))
         diagnostics: dict = {"every": 50, "metrics": metrics}
-        if set(metrics) & {"dormant_ratio", "srank", "grad_interference"}:
+        if set(metrics) & set(DIAGNOSTICS_METRIC_KEYS["batch_size"]):
             diagnostics["batch_size"] = 16
         if "grad_interference" in metrics:
             diagnostics["interference_samples"] = draw(st.sampled_from((2, 4)))
@@ -186,7 +201,7 @@ def valid_specs(draw) -> dict:
             _put(
                 diagnostics,
                 "dormant_layers",
-                _maybe(draw, st.sampled_from(("auto", "dense_outputs", "activations"))),
+                _maybe(draw, st.sampled_from(DORMANT_LAYERS)),
             )
         spec["diagnostics"] = diagnostics
     if draw(st.integers(0, 99)) < 30:
