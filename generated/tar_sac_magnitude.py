@@ -127,7 +127,7 @@ class Config:
     updates_per_step: int = 1  # gradient steps per environment step (replay ratio)
     actor_lr: float = 0.0003  # actor learning rate
     critic_lr: float = 0.0003  # critic learning rate
-    alpha: float = 0.35  # entropy temperature, fixed (auto: learned)
+    alpha: float = 0.35  # entropy temperature (a number: fixed; auto: learned)
     # critic updates between actor phases (each runs policy_delay actor updates, as CleanRL)
     policy_delay: int = 1
     # networks

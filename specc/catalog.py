@@ -484,7 +484,7 @@ HELP: dict[str, str] = {
     "train.weight_decay": "weight decay of the optimizers (L2 for adam, decoupled for adamw)",
     "train.grad_clip": "max global gradient norm per module (0: none)",
     "train.exploration_noise": "std of the Gaussian exploration noise, in units of the action scale",
-    "train.alpha": "entropy temperature, fixed (auto: learned)",
+    "train.alpha": "entropy temperature (a number: fixed; auto: learned)",
     "train.alpha_init": "initial entropy temperature (learned)",
     "train.alpha_lr": "temperature learning rate",
     "train.target_entropy": "target entropy of the learned temperature (auto: -|A|, half: -|A|/2)",
@@ -532,6 +532,16 @@ HELP: dict[str, str] = {
     "logging.tensorboard": "also write TensorBoard events (when the tensorboard package is installed)",
     "logging.every": "environment steps between progress lines and training-metric rows",
 }
+
+
+def help_for(path: tuple[str, ...], algorithm: str = "") -> str:
+    """The help text of the key at ``path`` (networks.actor.width -> networks.MODULE.width),
+    the algorithm's own where it has one."""
+    if path[0] == "networks" and len(path) > 2:
+        path = ("networks", "MODULE", *path[2:])
+    key = ".".join(path)
+    return HELP_BY_ALGORITHM.get((algorithm, key), HELP[key])
+
 
 # Help texts that differ by algorithm (DDPG and TD3 have no actor phases: one actor update
 # every policy_delay critic updates).

@@ -18,6 +18,7 @@ from .compiler import compile_specs, front_end
 from .diagnostics import SpecError, format_diagnostics
 from .plot import MissingDependency, plot
 from .render import TemplateBug
+from .catalog import help_for
 from .resolve import tree_to_yaml
 from .schema import json_schema
 from .writer import write_atomic
@@ -139,10 +140,11 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _explain(args: argparse.Namespace) -> int:
     _, _, tree, plan = front_end(args.spec, args.overrides)
-    print(
-        f"# {args.spec} resolved by specc {__version__}; '# source' says where each value came from"
+    print(f"# {args.spec} resolved by specc {__version__}; '# source: meaning' after each value")
+    algorithm = tree["algorithm"].value
+    sys.stdout.write(
+        tree_to_yaml(tree, comment=lambda path, v: f"{v.source}: {help_for(path, algorithm)}")
     )
-    sys.stdout.write(tree_to_yaml(tree, with_sources=True))
     return EXIT_OK
 
 

@@ -25,7 +25,6 @@ from .catalog import (
     ENSEMBLES,
     FLAG_HELP,
     HELP,
-    HELP_BY_ALGORITHM,
     LEVEL_MEANING,
     MODULE_BATCH_INPUTS,
     MODULE_INPUTS,
@@ -35,6 +34,7 @@ from .catalog import (
     TRAIN_KEYS,
     TRUNK_CLASS,
     TRUNK_INPUT_LAYER,
+    help_for,
     learned_temperature,
 )
 from .loader import LoadedSpec
@@ -230,8 +230,7 @@ def _train_fields(algo: str, train: Tree) -> list[ConfigField]:
             continue  # no clipping: no code
         if key == "alpha" and val.value == "auto":
             continue  # learned: alpha_init is its flag
-        help_key = f"train.{key}"
-        text = HELP_BY_ALGORITHM.get((algo, help_key), HELP[help_key])
+        text = help_for(("train", key), algo)
         if key == "target_entropy" and val.value in ("auto", "half"):
             per_dim = -1.0 if val.value == "auto" else -0.5
             name = "target_entropy_per_dim"
@@ -347,7 +346,7 @@ def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
         spec_file=PurePath(loaded.path).name,
         spec_sha256=hashlib.sha256(loaded.raw).hexdigest(),
         overrides=overrides,
-        resolved_yaml=tree_to_yaml(tree, with_sources=False),
+        resolved_yaml=tree_to_yaml(tree),
         env=EnvPlan(
             id=_v(tree, "env.id"),
             suite=_v(tree, "env.suite"),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -44,6 +44,7 @@ class Value:
 
 
 Tree = dict[str, Any]  # nested dicts whose leaves are Value
+Comment = Callable[[tuple[str, ...], Value], str]
 
 
 def _source(smap, path: tuple) -> str:
@@ -287,27 +288,28 @@ def _yaml_value(v: Any) -> Any:
     return v
 
 
-def _commented(tree: Tree, with_sources: bool) -> CommentedMap:
+def _commented(tree: Tree, comment: Comment | None, path: tuple[str, ...] = ()) -> CommentedMap:
     out = CommentedMap()
     for key, val in tree.items():
         if isinstance(val, dict):
-            out[key] = _commented(val, with_sources)
+            out[key] = _commented(val, comment, path + (key,))
         else:
             out[key] = _yaml_value(val.value)
-            if with_sources:
-                out.yaml_add_eol_comment(val.source, key, column=0)
+            if comment is not None:
+                out.yaml_add_eol_comment(comment(path + (key,), val), key, column=0)
     return out
 
 
-def tree_to_yaml(tree: Tree, *, with_sources: bool) -> str:
-    """The tree as YAML (ruamel.yaml, deterministic); with_sources adds ``# source`` to each
-    value."""
+def tree_to_yaml(tree: Tree, comment: Comment | None = None) -> str:
+    """The tree as YAML (ruamel.yaml, deterministic); ``comment(path, value)`` gives an
+    end-of-line comment for each value (``specc explain``: its source and help)."""
     yaml = YAML()
     yaml.width = 4096  # one value a line, never folded
     yaml.indent(mapping=2, sequence=4, offset=2)
     buf = io.StringIO()
-    yaml.dump(_commented(tree, with_sources), buf)
-    if not with_sources:
+    yaml.dump(_commented(tree, comment), buf)
+    if comment is None:
         return buf.getvalue()
-    # two spaces before a comment, as black writes them (a source never contains " # ")
+    # two spaces before a comment, as black writes them (ruamel writes one); the comment is
+    # the last " # " of its line (a quoted value may hold one, a comment never does)
     return "".join("  # ".join(line.rsplit(" # ", 1)) for line in buf.getvalue().splitlines(True))

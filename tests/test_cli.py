@@ -7,6 +7,7 @@ from pathlib import Path
 from conftest import ROOT, run_specc
 
 from specc import __version__
+from specc.catalog import HELP
 
 SAC = str(ROOT / "specs" / "sac_dense.yaml")
 
@@ -103,10 +104,11 @@ def test_explain_annotates_every_value_with_its_source():
     r = run_specc("explain", SAC, "-s", "train.batch_size=512")
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert "  batch_size: 512  # override" in lines
-    assert "  learning_starts: 5000  # preset cleanrl" in lines
-    assert "  suite: gymnasium  # default" in lines
-    assert "  id: HalfCheetah-v5  # spec" in lines
+    assert "  batch_size: 512  # override: transitions per gradient step" in lines
+    assert "  learning_starts: 5000  # preset cleanrl: " + HELP["train.learning_starts"] in lines
+    assert "  suite: gymnasium  # default: environment suite" in lines
+    assert "  id: HalfCheetah-v5  # spec: Gymnasium environment id" in lines
+    assert "    width: 256  # spec: hidden width" in lines
     values = [l for l in lines[1:] if not l.rstrip().endswith(":")]
     assert all("  # " in l for l in values), [l for l in values if "  # " not in l]
 
