@@ -15,6 +15,7 @@ import io
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from pydantic import BaseModel
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
@@ -34,7 +35,7 @@ from .catalog import (
     learned_temperature,
 )
 from .loader import LoadedSpec
-from .schema import NetworkSpec, Spec
+from .schema import NetworkSpec, SparsitySpec, Spec, _unwrap
 
 
 @dataclass(frozen=True)
@@ -220,62 +221,34 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
     return tree
 
 
-def _resolve_sparsity(sp: Any, base: tuple, given: Any) -> Tree:
-    """The sparsity entry of one module: the keys its regime uses, specc's defaults filled in."""
+def _resolve_sparsity(sp: SparsitySpec | None, base: tuple, given: Any) -> Tree:
+    """The sparsity entry of one module: the keys its regime uses (REGIME_KEYS), specc's
+    defaults (SPARSITY_DEFAULTS) filled in; a key with no default is left out when not given
+    (revival.ratio, topology.method)."""
     if sp is None:
         return {"regime": Value("dense", "default")}
-    keys = REGIME_KEYS[sp.regime]
-    entry: Tree = {"regime": given(base + ("regime",), sp.regime)}
-    for key in keys[1:]:
-        val = getattr(sp, key)
-        if key == "revival":
-            rv = val
-            method = rv.method if rv is not None else None
-            sub: Tree = {
-                "method": (
-                    given(base + ("revival", "method"), method)
-                    if method
-                    else Value(SPARSITY_DEFAULTS["revival.method"], "default")
-                )
+
+    def value(path: tuple[str, ...], v: Any) -> Value | None:
+        if v is not None:
+            return given(base + path, list(v) if isinstance(v, list) else v)
+        default = SPARSITY_DEFAULTS.get(".".join(path))
+        return None if default is None else Value(default, "default")
+
+    entry: Tree = {}
+    for key in REGIME_KEYS[sp.regime]:
+        annotation = SparsitySpec.model_fields[key].annotation
+        section = _unwrap(annotation)
+        if isinstance(section, type) and issubclass(section, BaseModel):
+            given_section = getattr(sp, key)
+            sub = {
+                k: value((key, k), getattr(given_section, k, None)) for k in section.model_fields
             }
-            if rv is not None and rv.ratio is not None:
-                sub["ratio"] = given(base + ("revival", "ratio"), rv.ratio)
-            entry[key] = sub
-        elif key in ("topology", "schedule"):
-            sub = {}
-            for k in (
-                (type(val).model_fields if val is not None else ())
-                if key == "topology"
-                else ("start", "end", "power")
-            ):
-                if k == "method":
-                    if val is not None and val.method is not None:
-                        sub[k] = given(base + (key, k), val.method)
-                    continue
-                v = getattr(val, k) if val is not None else None
-                sub[k] = (
-                    given(base + (key, k), v)
-                    if v is not None
-                    else Value(SPARSITY_DEFAULTS[f"{key}.{k}"], "default")
-                )
-            if key == "topology" and val is None:
-                sub = {
-                    k: Value(SPARSITY_DEFAULTS[f"topology.{k}"], "default")
-                    for k in ("every", "drop_fraction", "decay", "end")
-                }
-            if key == "topology" and sp.regime == "d2s" and "method" not in sub:
-                sub = {"every": sub["every"]}  # prunes only: no drop-and-grow keys apply
-            entry[key] = sub
-        elif hasattr(val, "model_fields"):
-            entry[key] = {
-                k: given(base + (key, k), getattr(val, k))
-                for k in type(val).model_fields
-                if getattr(val, k) is not None
-            }
-        elif val is not None:
-            entry[key] = given(base + (key,), list(val) if isinstance(val, list) else val)
-        elif key in SPARSITY_DEFAULTS:
-            entry[key] = Value(SPARSITY_DEFAULTS[key], "default")
+            entry[key] = {k: v for k, v in sub.items() if v is not None}
+        elif (v := value((key,), getattr(sp, key))) is not None:
+            entry[key] = v
+    topology = entry.get("topology")
+    if topology is not None and "method" not in topology and sp.regime == "d2s":
+        entry["topology"] = {"every": topology["every"]}  # prunes only: no drop-and-grow keys
     return entry
 
 

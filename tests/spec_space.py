@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from specc import catalog
 from specc.catalog import (
     ACTIVATIONS,
     ARCHS,
@@ -141,8 +142,15 @@ def sparsity(draw, module: str) -> dict:
     return sp
 
 
+def _learned_temperature(algorithm: str, preset: str | None, train: dict) -> bool:
+    """The spec's alpha, else its preset's (tar fixes it at 0.35): is it learned?"""
+    presets = catalog.PRESETS[preset or catalog.DEFAULT_PRESET[algorithm]]
+    alpha = train.get("alpha", presets.train[algorithm].get("alpha", "auto"))
+    return catalog.learned_temperature(algorithm, alpha)
+
+
 @st.composite
-def train(draw, algorithm: str) -> dict:
+def train(draw, algorithm: str, preset: str | None) -> dict:
     t = dict(RUN)
     _put(t, "gamma", _maybe(draw, st.sampled_from((0.99, "auto")), 0.7))
     _put(t, "update_every", _maybe(draw, st.sampled_from((1, 2, 50)), 0.7))
@@ -155,7 +163,7 @@ def train(draw, algorithm: str) -> dict:
     if algorithm == "sac":
         alpha = _maybe(draw, st.sampled_from(("auto", 0.2)), 0.6)
         _put(t, "alpha", alpha)
-        if alpha in (None, "auto"):
+        if _learned_temperature(algorithm, preset, t):
             _put(t, "alpha_init", _maybe(draw, st.sampled_from((0.1, 1.0)), 0.7))
             _put(t, "target_entropy", _maybe(draw, st.sampled_from(("auto", "half", -1.5)), 0.7))
     else:
@@ -177,7 +185,7 @@ def valid_specs(draw) -> dict:
     _put(spec, "preset", preset)
     spec["seed"] = draw(st.integers(0, 3))
     spec["env"] = {"id": "Pendulum-v1"}
-    spec["train"] = draw(train(algorithm))
+    spec["train"] = draw(train(algorithm, preset))
     networks, regimes = {}, {}
     for module in ("actor", "critic"):
         net, _ = draw(network(preset))
@@ -211,10 +219,7 @@ def valid_specs(draw) -> dict:
         reset: dict = {"every": 120, "modules": modules}
         scheduled = any(regimes[m] in ("d2s", "s2d") for m in modules)
         _put(reset, "keep_mask", True if scheduled else _maybe(draw, st.booleans()))
-        learned_alpha = (
-            algorithm == "sac" and preset != "tar" and spec["train"].get("alpha", "auto") == "auto"
-        )
-        if learned_alpha:
+        if _learned_temperature(algorithm, preset, spec["train"]):
             _put(reset, "temperature", _maybe(draw, st.booleans()))
         spec["reset"] = reset
     return spec
