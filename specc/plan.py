@@ -152,11 +152,34 @@ class NetworkPlan:
     ensemble: int  # members evaluated in one batched forward (2 for twin critics)
     sparsity: SparsityPlan
 
+    @property
+    def orthogonal_heads(self) -> bool:
+        """SimBa initialises the layers after its trunk (a SAC actor's heads) orthogonally."""
+        return self.arch == "simba"
+
+    @property
+    def ensembled(self) -> bool:
+        """The module's layers hold several members (EnsembleLinear)."""
+        return self.ensemble > 1
+
+
+ALGORITHM_TEMPLATES = {
+    "sac": "algorithms/sac.py.jinja",
+    # TD3 and DDPG: one deterministic actor-critic template, the differences chosen by AlgoPlan facts
+    "td3": "algorithms/deterministic.py.jinja",
+    "ddpg": "algorithms/deterministic.py.jinja",
+}
+
+
+LOG_STD_SOURCES = {
+    -10.0: "SimBa's NormalTanhPolicy (CleanRL uses -5)",
+    -5.0: "CleanRL (spinning-up uses -20)",
+}
+
 
 @dataclass(frozen=True)
 class AlgoPlan:
     name: str  # sac | td3 | ddpg
-    template: str  # algorithms/<name>.py.jinja
     preset: str
     preset_source: str
     optimizer: str  # adam | adamw
@@ -175,6 +198,54 @@ class AlgoPlan:
     ddpg_variant: str = (
         ""  # ddpg: "cleanrl" (target actor) | "simba" (no target actor, noisy losses, actor first); "" otherwise
     )
+
+    @property
+    def template(self) -> str:
+        """The algorithm template that defines the script's agent (its algo.* macros)."""
+        return ALGORITHM_TEMPLATES[self.name]
+
+    @property
+    def twin_critics(self) -> bool:
+        """Two critics in one ensemble, the TD target from their minimum (clipped double Q: SAC,
+        TD3); the loss is the sum of both members' losses, logged halved (CleanRL)."""
+        return self.name in ("sac", "td3")
+
+    @property
+    def target_smoothing(self) -> bool:
+        """TD3's target policy smoothing: clipped Gaussian noise on the target actor's action."""
+        return self.name == "td3"
+
+    @property
+    def critic_loss_hparams(self) -> tuple[str, ...]:
+        """Config fields the critic loss takes beyond the networks and the discount."""
+        return ("policy_noise", "noise_clip") if self.target_smoothing else ()
+
+    @property
+    def target_actor(self) -> bool:
+        """The actor has a target network (TD3, CleanRL's DDPG; not SAC nor SimBa's DDPG)."""
+        return "actor" in self.targets
+
+    @property
+    def next_actor(self) -> str:
+        """The variable of the network whose action the TD target bootstraps from (TD3, DDPG)."""
+        return self.targets.get("actor", "actor")
+
+    @property
+    def noisy_losses(self) -> bool:
+        """SimBa's DDPG: the exploration noise is added to the action in the actor loss and to
+        the next action of the TD target (actor.act)."""
+        return self.ddpg_variant == "simba"
+
+    @property
+    def log_std_source(self) -> str:
+        """Where the policy's log-std bounds come from (a comment beside them)."""
+        return LOG_STD_SOURCES[self.log_std_min]
+
+    @property
+    def delayed_modules(self) -> tuple[str, ...]:
+        """Modules updated only every policy_delay-th update, once (TD3, DDPG); SAC makes up the
+        delay with policy_delay actor updates, so its actor steps as often as its critic."""
+        return ("actor",) if self.name in ("td3", "ddpg") else ()
 
 
 @dataclass(frozen=True)

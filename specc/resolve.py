@@ -805,7 +805,6 @@ def build_plan(spec: Spec, loaded: LoadedSpec, tree: Tree, overrides: tuple[str,
         ),
         algo=AlgoPlan(
             name=algo,
-            template=f"algorithms/{algo}.py.jinja",
             preset=preset.name,
             preset_source=preset.source,
             optimizer=train["optimizer"].value,
