@@ -93,6 +93,17 @@ class SparsityCode:
     snip_batch: bool  # a module scores a replay batch (SNIP): --dry-run builds a random one
 
     @property
+    def importance(self) -> bool:
+        """Some module grows by neuron importance (the topology-adaptation paper)."""
+        return "importance" in self.growth
+
+    @property
+    def scheduled_mixed(self) -> bool:
+        """Scheduled modules of both kinds: one with a global count, one with per-layer counts
+        (scheduled_counts chooses at run time by whether the module has a reference)."""
+        return self.scheduled_global and self.scheduled_layerwise
+
+    @property
     def growth_by_module(self) -> bool:
         """The growth method is chosen at run time per module: several methods, or a module that
         does not grow beside one that does."""
@@ -138,6 +149,18 @@ def sparsity_code(networks: tuple[NetworkPlan, ...]) -> SparsityCode | None:
 
 
 @dataclass(frozen=True)
+class TrunkPlan:
+    """What one trunk class (one network template) must support: the union over the script's
+    modules of that architecture, so that the class is emitted once for all of them."""
+
+    arch: str  # mlp | block | simba
+    ensembled: bool  # some module of this arch holds ensemble layers: the class takes `ensemble`
+    layer_norm: bool  # some module of this arch normalizes (an MLP's optional LayerNorm)
+    ensemble_layer_norm: bool  # ... an ensembled one: EnsembleLayerNorm (learnable per member)
+    dense_outputs: bool  # dormant_ratio scores pre-activation Linear outputs (Ma et al.'s code)
+
+
+@dataclass(frozen=True)
 class NetworkPlan:
     module: str  # actor | critic | encoder
     arch: str  # mlp | block | simba
@@ -151,6 +174,22 @@ class NetworkPlan:
     residual: bool  # block only
     ensemble: int  # members evaluated in one batched forward (2 for twin critics)
     sparsity: SparsityPlan
+
+    @property
+    def trunk_kwargs(self) -> tuple[tuple[str, str], ...]:
+        """The keyword arguments of the module's trunk constructor after (in, width, depth, out),
+        as (name, Python source): the activation (not SimBa's, always ReLU), BlockMLP's
+        layer_norm and residual, an MLP's layer_norm when on, the ensemble size when > 1."""
+        kwargs = []
+        if self.arch != "simba":
+            kwargs.append(("activation", self.activation_fn))
+        if self.arch == "block":
+            kwargs += [("layer_norm", repr(self.layer_norm)), ("residual", repr(self.residual))]
+        elif self.arch == "mlp" and self.layer_norm:
+            kwargs.append(("layer_norm", "True"))
+        if self.ensembled:
+            kwargs.append(("ensemble", str(self.ensemble)))
+        return tuple(kwargs)
 
     @property
     def orthogonal_heads(self) -> bool:
@@ -318,6 +357,20 @@ class Plan:
                 return n
         raise KeyError(module)
 
+    def trunk(self, arch: str) -> TrunkPlan:
+        """The facts of the trunk class of `arch` (a network template's class)."""
+        nets = [n for n in self.networks if n.arch == arch]
+        if not nets:
+            raise KeyError(arch)
+        dormant = self.diagnostics.dormant_layers if self.diagnostics is not None else {}
+        return TrunkPlan(
+            arch=arch,
+            ensembled=any(n.ensembled for n in nets),
+            layer_norm=any(n.layer_norm for n in nets),
+            ensemble_layer_norm=any(n.ensembled and n.layer_norm for n in nets),
+            dense_outputs=dormant.get(arch) == "dense_outputs",
+        )
+
     @property
     def probes_activations(self) -> bool:
         """Diagnostics read hidden activations (dormant_ratio, srank): the network classes get
@@ -347,6 +400,17 @@ class Plan:
         if self.ensemble_layer_norm:
             classes.append("EnsembleLayerNorm")
         return tuple(classes)
+
+    @property
+    def block_layer_norm(self) -> bool:
+        """A BlockMLP normalizes (its parameter-free LayerNorm, F.layer_norm in ln_activ)."""
+        return any(n.arch == "block" and n.layer_norm for n in self.networks)
+
+    @property
+    def normalized(self) -> bool:
+        """Some network normalizes, with a module class (norm_classes) or BlockMLP's function
+        (SynFlow scores with the normalization skipped)."""
+        return bool(self.norm_classes) or self.block_layer_norm
 
     @property
     def ensemble_layer_norm(self) -> bool:

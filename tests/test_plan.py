@@ -133,3 +133,134 @@ def test_sac_facts():
     simba = spec_plan("sac_simba").algo
     assert simba.log_std_min == -10.0
     assert simba.log_std_source == "SimBa's NormalTanhPolicy (CleanRL uses -5)"
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_delayed_modules_step_less_often(spec):
+    """The actor of TD3 and DDPG is updated every policy_delay-th update, SAC's at each."""
+    a = spec_plan(spec.stem).algo
+    assert a.delayed_modules == (() if a.name == "sac" else ("actor",))
+
+
+# --------------------------------------------------------------------------- networks
+def test_trunk_kwargs():
+    assert spec_plan("td3_dense").network("actor").trunk_kwargs == (("activation", "F.relu"),)
+    assert spec_plan("td3_dense").network("critic").trunk_kwargs == (
+        ("activation", "F.relu"),
+        ("ensemble", "2"),
+    )
+    assert spec_plan("td3_block6").network("actor").trunk_kwargs == (
+        ("activation", "F.elu"),
+        ("layer_norm", "True"),
+        ("residual", "True"),
+    )
+    # SimBa's trunk has no activation argument (ReLU inside its blocks)
+    assert spec_plan("sac_simba").network("actor").trunk_kwargs == ()
+    assert spec_plan("sac_simba").network("critic").trunk_kwargs == (("ensemble", "2"),)
+
+
+def test_trunk_kwargs_in_small_specs(tmp_path):
+    ln = small_plan(
+        tmp_path,
+        "ddpg",
+        "  actor: {arch: mlp, activation: elu}\n  critic: {arch: mlp, layer_norm: true}\n",
+    )
+    assert ln.network("actor").trunk_kwargs == (("activation", "F.elu"),)
+    assert ln.network("critic").trunk_kwargs == (("activation", "F.relu"), ("layer_norm", "True"))
+    block = small_plan(
+        tmp_path, "sac", "  actor: {arch: block, type: 1}\n  critic: {arch: mlp}\n"
+    ).network("actor")
+    assert dict(block.trunk_kwargs)["layer_norm"] in ("True", "False")
+    assert dict(block.trunk_kwargs)["residual"] in ("True", "False")
+
+
+def test_orthogonal_heads_only_for_simba():
+    assert spec_plan("sac_simba").network("actor").orthogonal_heads
+    assert not spec_plan("sac_dense").network("actor").orthogonal_heads
+    assert not spec_plan("td3_block6").network("actor").orthogonal_heads
+
+
+def test_trunk_facts_of_the_specs():
+    mlp = spec_plan("sac_dense").trunk("mlp")
+    assert (mlp.ensembled, mlp.layer_norm, mlp.ensemble_layer_norm, mlp.dense_outputs) == (
+        True,
+        False,
+        False,
+        False,
+    )
+    assert not spec_plan("ddpg_dense").trunk("mlp").ensembled  # one critic
+    block = spec_plan("td3_block6").trunk("block")
+    assert block.ensembled and block.layer_norm and block.ensemble_layer_norm
+    simba = spec_plan("diag_sac_wide_dense").trunk("simba")
+    assert simba.ensembled and simba.dense_outputs
+    assert not spec_plan("sac_simba").trunk("simba").dense_outputs  # no diagnostics
+    assert not spec_plan("mst_ddpg").trunk("simba").ensembled
+    with pytest.raises(KeyError):
+        spec_plan("sac_dense").trunk("simba")
+
+
+def test_trunk_facts_are_the_union_over_modules(tmp_path):
+    """An MLP actor with LayerNorm beside an ensembled MLP critic without: the class takes both
+    options, but no ensemble module normalizes."""
+    plan = small_plan(
+        tmp_path,
+        "sac",
+        "  actor: {arch: mlp, layer_norm: true}\n  critic: {arch: mlp, layer_norm: false}\n",
+    )
+    mlp = plan.trunk("mlp")
+    assert (mlp.ensembled, mlp.layer_norm, mlp.ensemble_layer_norm) == (True, True, False)
+    plan = small_plan(
+        tmp_path, "sac", "  actor: {arch: mlp}\n  critic: {arch: mlp, layer_norm: true}\n"
+    )
+    assert plan.trunk("mlp").ensemble_layer_norm
+    assert plan.ensemble_layer_norm
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_trunk_facts_agree_with_the_networks(spec):
+    plan = spec_plan(spec.stem)
+    for net in plan.networks:
+        trunk = plan.trunk(net.arch)
+        assert trunk.arch == net.arch
+        assert trunk.ensembled >= net.ensembled and trunk.layer_norm >= net.layer_norm
+    dormant = plan.diagnostics.dormant_layers if plan.diagnostics else {}
+    for arch in {n.arch for n in plan.networks}:
+        assert plan.trunk(arch).dense_outputs == (dormant.get(arch) == "dense_outputs")
+
+
+def test_normalization_facts():
+    """SynFlow scores with normalization skipped: the classes to hook and BlockMLP's function."""
+    assert not spec_plan("tar_td3_synflow").normalized  # plain MLPs
+    block = spec_plan("td3_block6")
+    assert block.block_layer_norm and block.normalized and block.norm_classes == ()
+    simba = spec_plan("sst_simba_sac")
+    assert not simba.block_layer_norm and simba.normalized
+    assert simba.norm_classes == ("nn.LayerNorm", "EnsembleLayerNorm")
+
+
+def test_block_without_layer_norm(tmp_path):
+    plan = small_plan(
+        tmp_path, "td3", "  actor: {arch: block, type: 1}\n  critic: {arch: block, type: 1}\n"
+    )
+    assert plan.block_layer_norm == any(n.layer_norm for n in plan.networks)
+
+
+# --------------------------------------------------------------------------- sparsity
+def test_importance_growth():
+    assert spec_plan("dst_importance_td3").sparsity.importance
+    assert not spec_plan("dst_set_td3").sparsity.importance
+    assert not spec_plan("mst_sac").sparsity.importance
+
+
+SCHEDULED = """  actor:
+    sparsity: {regime: d2s, level: 0.5, distribution: global, schedule: {start: 0.1, end: 0.5}}
+  critic:
+    sparsity: {regime: d2s, level: 0.5, distribution: er, schedule: {start: 0.1, end: 0.5}}
+"""
+
+
+def test_scheduled_mixed(tmp_path):
+    code = small_plan(tmp_path, "sac", SCHEDULED).sparsity
+    assert code.scheduled_global and code.scheduled_layerwise and code.scheduled_mixed
+    code = spec_plan("d2s_sac").sparsity
+    assert code.scheduled and not code.scheduled_mixed
