@@ -71,6 +71,11 @@ class SparsityPlan:
     def dynamic(self) -> bool:
         return self.regime in ("dst", "d2s", "s2d")
 
+    @property
+    def scheduled(self) -> bool:
+        """The module's level follows a schedule (d2s, s2d)."""
+        return self.regime in ("d2s", "s2d")
+
 
 @dataclass(frozen=True)
 class SparsityCode:
@@ -129,7 +134,7 @@ def sparsity_code(networks: tuple[NetworkPlan, ...]) -> SparsityCode | None:
     if not sparse:
         return None
     dynamic = [s for s in sparse if s.dynamic]
-    scheduled = [s for s in dynamic if s.regime in ("d2s", "s2d")]
+    scheduled = [s for s in dynamic if s.scheduled]
     return SparsityCode(
         allocations=_ordered(ALLOCATION_FUNCTIONS[s.distribution] for s in sparse),
         criteria=_ordered(s.criterion for s in sparse),
@@ -402,6 +407,11 @@ class Plan:
         return tuple(classes)
 
     @property
+    def ensembled(self) -> bool:
+        """Some network holds ensemble layers: the script defines EnsembleLinear."""
+        return any(n.ensembled for n in self.networks)
+
+    @property
     def block_layer_norm(self) -> bool:
         """A BlockMLP normalizes (its parameter-free LayerNorm, F.layer_norm in ln_activ)."""
         return any(n.arch == "block" and n.layer_norm for n in self.networks)
@@ -423,9 +433,7 @@ class Plan:
     @property
     def network_templates(self) -> tuple[str, ...]:
         """Each network template once, in module order."""
-        seen: list[str] = (
-            ["networks/ensemble.py.jinja"] if any(n.ensemble > 1 for n in self.networks) else []
-        )
+        seen: list[str] = ["networks/ensemble.py.jinja"] if self.ensembled else []
         for n in self.networks:
             if n.template not in seen:
                 seen.append(n.template)

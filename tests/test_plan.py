@@ -264,3 +264,15 @@ def test_scheduled_mixed(tmp_path):
     assert code.scheduled_global and code.scheduled_layerwise and code.scheduled_mixed
     code = spec_plan("d2s_sac").sparsity
     assert code.scheduled and not code.scheduled_mixed
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_scheduled_and_ensembled_facts(spec):
+    plan = spec_plan(spec.stem)
+    for net in plan.networks:
+        assert net.sparsity.scheduled == (net.sparsity.regime in ("d2s", "s2d"))
+        assert not net.sparsity.scheduled or net.sparsity.dynamic
+    assert plan.ensembled == any(n.ensemble > 1 for n in plan.networks)
+    assert ("networks/ensemble.py.jinja" in plan.network_templates) == plan.ensembled
+    if plan.sparsity is not None:
+        assert plan.sparsity.scheduled == any(n.sparsity.scheduled for n in plan.networks)
