@@ -281,6 +281,11 @@ class AlgoPlan:
         return self.ddpg_variant == "simba"
 
     @property
+    def target_entropy_per_dim(self) -> bool:
+        """SAC's target entropy is a multiple of the action dimension (set at run time)."""
+        return self.target_entropy == "per_dim"
+
+    @property
     def log_std_source(self) -> str:
         """Where the policy's log-std bounds come from (a comment beside them)."""
         return LOG_STD_SOURCES[self.log_std_min]

@@ -130,6 +130,7 @@ def test_sac_facts():
     assert a.delayed_modules == ()  # SAC makes up the delay with policy_delay actor updates
     assert a.critic_loss_hparams == ()
     assert (a.log_std_min, a.log_std_source) == (-5.0, "CleanRL (spinning-up uses -20)")
+    assert a.learned_alpha and a.target_entropy_per_dim
     simba = spec_plan("sac_simba").algo
     assert simba.log_std_min == -10.0
     assert simba.log_std_source == "SimBa's NormalTanhPolicy (CleanRL uses -5)"
@@ -276,3 +277,11 @@ def test_scheduled_and_ensembled_facts(spec):
     assert ("networks/ensemble.py.jinja" in plan.network_templates) == plan.ensembled
     if plan.sparsity is not None:
         assert plan.sparsity.scheduled == any(n.sparsity.scheduled for n in plan.networks)
+
+
+def test_target_entropy_fixed(tmp_path):
+    a = small_plan(tmp_path, "sac", MLP, "train:\n  target_entropy: -2.5\n").algo
+    assert a.learned_alpha and not a.target_entropy_per_dim
+    a = small_plan(tmp_path, "sac", MLP, "train:\n  alpha: 0.2\n").algo
+    assert not a.learned_alpha and not a.target_entropy_per_dim
+    assert not spec_plan("td3_dense").algo.target_entropy_per_dim
