@@ -282,13 +282,16 @@ def critic_td_errors_fn(batch, actor_target, critic, critic_target, gamma):
     """TD errors Q(s, a) - y on every sample: (B,)."""
     obs, actions, rewards, next_obs, terminations = batch
     with torch.no_grad():
-        next_q = critic_target(next_obs, actor_target(next_obs))
-        target = rewards + gamma * (1.0 - terminations) * next_q  # no bootstrap past a termination
+        next_actions = actor_target(next_obs)
+        # no bootstrap past a termination
+        next_q = critic_target(next_obs, next_actions)
+        target = rewards + gamma * (1.0 - terminations) * next_q
     return critic(obs, actions) - target
 
 
 def critic_loss_fn(batch, actor_target, critic, critic_target, gamma):
-    return critic_td_errors_fn(batch, actor_target, critic, critic_target, gamma).pow(2).mean()
+    td_errors = critic_td_errors_fn(batch, actor_target, critic, critic_target, gamma)
+    return td_errors.pow(2).mean()
 
 
 def actor_loss_fn(obs, actor, critic):
@@ -655,7 +658,7 @@ def main():
 
         if step >= cfg.learning_starts and step % cfg.update_every == 0:
             # update_every * updates_per_step critic updates; after every policy_delay-th one, an actor
-            # update and the Polyak step of both targets (CleanRL)
+            # update and the Polyak step of both targets (TD3's delayed policy updates, CleanRL)
             for _ in range(cfg.update_every * cfg.updates_per_step):
                 batch = rb.sample(cfg.batch_size)
                 loss = critic_loss(batch, actor_target, critic, critic_target, gamma)

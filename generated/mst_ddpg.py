@@ -629,13 +629,16 @@ def critic_td_errors_fn(batch, actor, critic, critic_target, gamma):
     to the bounds (actor.act)."""
     obs, actions, rewards, next_obs, terminations = batch
     with torch.no_grad():
-        next_q = critic_target(next_obs, actor.act(next_obs))
-        target = rewards + gamma * (1.0 - terminations) * next_q  # no bootstrap past a termination
+        next_actions = actor.act(next_obs)
+        # no bootstrap past a termination
+        next_q = critic_target(next_obs, next_actions)
+        target = rewards + gamma * (1.0 - terminations) * next_q
     return critic(obs, actions) - target
 
 
 def critic_loss_fn(batch, actor, critic, critic_target, gamma):
-    return critic_td_errors_fn(batch, actor, critic, critic_target, gamma).pow(2).mean()
+    td_errors = critic_td_errors_fn(batch, actor, critic, critic_target, gamma)
+    return td_errors.pow(2).mean()
 
 
 def actor_loss_fn(obs, actor, critic):

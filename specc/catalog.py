@@ -63,6 +63,9 @@ DIAGNOSTICS_METRIC_KEYS: dict[str, tuple[str, ...]] = {
     "interference_samples": ("grad_interference",),
 }
 
+# Metrics that read a module's hidden activations (its class gets an activations() method).
+ACTIVATION_METRICS = ("dormant_ratio", "srank")
+
 COMMON_TRAIN_KEYS = (
     "total_steps",
     "learning_starts",
@@ -111,6 +114,18 @@ DDPG_VARIANT_OPTIONS: dict[str, dict[str, bool]] = {
     "cleanrl": {"target_actor": True, "actor_first": False},
     "simba": {"target_actor": False, "actor_first": True},
 }
+
+# How an algorithm is written (templates/algorithms): its template (TD3 and DDPG share the
+# deterministic actor-critic one, their differences chosen by AlgoPlan facts); the algorithms
+# with TD3's target policy smoothing; the modules updated once every policy_delay-th critic
+# update (SAC makes up the delay with policy_delay actor updates instead, as CleanRL).
+ALGORITHM_TEMPLATES: dict[str, str] = {
+    "sac": "algorithms/sac.py.jinja",
+    "td3": "algorithms/deterministic.py.jinja",
+    "ddpg": "algorithms/deterministic.py.jinja",
+}
+TARGET_SMOOTHING: tuple[str, ...] = ("td3",)
+DELAYED_MODULES: dict[str, tuple[str, ...]] = {"td3": ("actor",), "ddpg": ("actor",)}
 
 # Members of a module's ensemble (twin critics: clipped double Q of SAC and TD3); 1 when absent.
 ENSEMBLES: dict[str, dict[str, int]] = {"sac": {"critic": 2}, "td3": {"critic": 2}}
@@ -381,6 +396,10 @@ ACTIVATION_FN: dict[str, str] = {"relu": "F.relu", "elu": "F.elu"}
 # Per architecture: the lower bound of a SAC policy's log std (CleanRL -5; SimBa's actor -10),
 # and whether observations are normalised by running statistics (SimBa's RSNorm).
 ACTOR_LOG_STD_MIN: dict[str, float] = {"mlp": -5.0, "block": -5.0, "simba": -10.0}
+ACTOR_LOG_STD_SOURCES: dict[float, str] = {
+    -10.0: "SimBa's NormalTanhPolicy (CleanRL uses -5)",
+    -5.0: "CleanRL (spinning-up uses -20)",
+}
 OBS_NORM_ARCHS: tuple[str, ...] = ("simba",)
 
 # Regimes whose masks change during training, and those of them whose sparsity follows a

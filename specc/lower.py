@@ -354,7 +354,6 @@ def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
         ),
         algo=AlgoPlan(
             name=algo,
-            template=f"algorithms/{algo}.py.jinja",
             preset=preset.name,
             preset_source=preset.source,
             optimizer=train["optimizer"].value,

@@ -10,6 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .catalog import (
+    ACTIVATION_METRICS,
+    ACTOR_LOG_STD_SOURCES,
+    ALGORITHM_TEMPLATES,
+    DELAYED_MODULES,
+    DYNAMIC_REGIMES,
+    ENSEMBLES,
+    SCHEDULED_REGIMES,
+    TARGET_SMOOTHING,
+)
+
 
 @dataclass(frozen=True)
 class ConfigField:
@@ -69,7 +80,12 @@ class SparsityPlan:
 
     @property
     def dynamic(self) -> bool:
-        return self.regime in ("dst", "d2s", "s2d")
+        return self.regime in DYNAMIC_REGIMES
+
+    @property
+    def scheduled(self) -> bool:
+        """The module's level follows a schedule (d2s, s2d)."""
+        return self.regime in SCHEDULED_REGIMES
 
 
 @dataclass(frozen=True)
@@ -91,6 +107,17 @@ class SparsityCode:
     scheduled_global: bool  # ... with one global count
     scheduled_layerwise: bool  # ... with per-layer counts scaled from a reference allocation
     snip_batch: bool  # a module scores a replay batch (SNIP): --dry-run builds a random one
+
+    @property
+    def importance(self) -> bool:
+        """Some module grows by neuron importance (the topology-adaptation paper)."""
+        return "importance" in self.growth
+
+    @property
+    def scheduled_mixed(self) -> bool:
+        """Scheduled modules of both kinds: one with a global count, one with per-layer counts
+        (scheduled_counts chooses at run time by whether the module has a reference)."""
+        return self.scheduled_global and self.scheduled_layerwise
 
     @property
     def growth_by_module(self) -> bool:
@@ -118,7 +145,7 @@ def sparsity_code(networks: tuple[NetworkPlan, ...]) -> SparsityCode | None:
     if not sparse:
         return None
     dynamic = [s for s in sparse if s.dynamic]
-    scheduled = [s for s in dynamic if s.regime in ("d2s", "s2d")]
+    scheduled = [s for s in dynamic if s.scheduled]
     return SparsityCode(
         allocations=_ordered(ALLOCATION_FUNCTIONS[s.distribution] for s in sparse),
         criteria=_ordered(s.criterion for s in sparse),
@@ -138,6 +165,18 @@ def sparsity_code(networks: tuple[NetworkPlan, ...]) -> SparsityCode | None:
 
 
 @dataclass(frozen=True)
+class TrunkPlan:
+    """What one trunk class (one network template) must support: the union over the script's
+    modules of that architecture, so that the class is emitted once for all of them."""
+
+    arch: str  # mlp | block | simba
+    ensembled: bool  # some module of this arch holds ensemble layers: the class takes `ensemble`
+    layer_norm: bool  # some module of this arch normalizes (an MLP's optional LayerNorm)
+    ensemble_layer_norm: bool  # ... an ensembled one: EnsembleLayerNorm (learnable per member)
+    dense_outputs: bool  # dormant_ratio scores pre-activation Linear outputs (Ma et al.'s code)
+
+
+@dataclass(frozen=True)
 class NetworkPlan:
     module: str  # actor | critic | encoder
     arch: str  # mlp | block | simba
@@ -152,11 +191,36 @@ class NetworkPlan:
     ensemble: int  # members evaluated in one batched forward (2 for twin critics)
     sparsity: SparsityPlan
 
+    @property
+    def trunk_kwargs(self) -> tuple[tuple[str, str], ...]:
+        """The keyword arguments of the module's trunk constructor after (in, width, depth, out),
+        as (name, Python source): the activation (not SimBa's, always ReLU), BlockMLP's
+        layer_norm and residual, an MLP's layer_norm when on, the ensemble size when > 1."""
+        kwargs = []
+        if self.arch != "simba":
+            kwargs.append(("activation", self.activation_fn))
+        if self.arch == "block":
+            kwargs += [("layer_norm", repr(self.layer_norm)), ("residual", repr(self.residual))]
+        elif self.arch == "mlp" and self.layer_norm:
+            kwargs.append(("layer_norm", "True"))
+        if self.ensembled:
+            kwargs.append(("ensemble", str(self.ensemble)))
+        return tuple(kwargs)
+
+    @property
+    def orthogonal_heads(self) -> bool:
+        """SimBa initialises the layers after its trunk (a SAC actor's heads) orthogonally."""
+        return self.arch == "simba"
+
+    @property
+    def ensembled(self) -> bool:
+        """The module's layers hold several members (EnsembleLinear)."""
+        return self.ensemble > 1
+
 
 @dataclass(frozen=True)
 class AlgoPlan:
     name: str  # sac | td3 | ddpg
-    template: str  # algorithms/<name>.py.jinja
     preset: str
     preset_source: str
     optimizer: str  # adam | adamw
@@ -175,6 +239,59 @@ class AlgoPlan:
     ddpg_variant: str = (
         ""  # ddpg: "cleanrl" (target actor) | "simba" (no target actor, noisy losses, actor first); "" otherwise
     )
+
+    @property
+    def template(self) -> str:
+        """The algorithm template that defines the script's agent (its algo.* macros)."""
+        return ALGORITHM_TEMPLATES[self.name]
+
+    @property
+    def twin_critics(self) -> bool:
+        """Two critics in one ensemble, the TD target from their minimum (clipped double Q: SAC,
+        TD3); the loss is the sum of both members' losses, logged halved (CleanRL)."""
+        return ENSEMBLES.get(self.name, {}).get("critic", 1) > 1
+
+    @property
+    def target_smoothing(self) -> bool:
+        """TD3's target policy smoothing: clipped Gaussian noise on the target actor's action."""
+        return self.name in TARGET_SMOOTHING
+
+    @property
+    def critic_loss_hparams(self) -> tuple[str, ...]:
+        """Config fields the critic loss takes beyond the networks and the discount."""
+        return ("policy_noise", "noise_clip") if self.target_smoothing else ()
+
+    @property
+    def target_actor(self) -> bool:
+        """The actor has a target network (TD3, CleanRL's DDPG; not SAC nor SimBa's DDPG)."""
+        return "actor" in self.targets
+
+    @property
+    def next_actor(self) -> str:
+        """The variable of the network whose action the TD target bootstraps from (TD3, DDPG)."""
+        return self.targets.get("actor", "actor")
+
+    @property
+    def noisy_losses(self) -> bool:
+        """SimBa's DDPG: the exploration noise is added to the action in the actor loss and to
+        the next action of the TD target (actor.act)."""
+        return self.ddpg_variant == "simba"
+
+    @property
+    def target_entropy_per_dim(self) -> bool:
+        """SAC's target entropy is a multiple of the action dimension (set at run time)."""
+        return self.target_entropy == "per_dim"
+
+    @property
+    def log_std_source(self) -> str:
+        """Where the policy's log-std bounds come from (a comment beside them)."""
+        return ACTOR_LOG_STD_SOURCES[self.log_std_min]
+
+    @property
+    def delayed_modules(self) -> tuple[str, ...]:
+        """Modules updated only every policy_delay-th update, once (TD3, DDPG); SAC makes up the
+        delay with policy_delay actor updates, so its actor steps as often as its critic."""
+        return DELAYED_MODULES.get(self.name, ())
 
 
 @dataclass(frozen=True)
@@ -247,12 +364,26 @@ class Plan:
                 return n
         raise KeyError(module)
 
+    def trunk(self, arch: str) -> TrunkPlan:
+        """The facts of the trunk class of `arch` (a network template's class)."""
+        nets = [n for n in self.networks if n.arch == arch]
+        if not nets:
+            raise KeyError(arch)
+        dormant = self.diagnostics.dormant_layers if self.diagnostics is not None else {}
+        return TrunkPlan(
+            arch=arch,
+            ensembled=any(n.ensembled for n in nets),
+            layer_norm=any(n.layer_norm for n in nets),
+            ensemble_layer_norm=any(n.ensembled and n.layer_norm for n in nets),
+            dense_outputs=dormant.get(arch) == "dense_outputs",
+        )
+
     @property
     def probes_activations(self) -> bool:
         """Diagnostics read hidden activations (dormant_ratio, srank): the network classes get
         an activations() method."""
         return self.diagnostics is not None and bool(
-            {"dormant_ratio", "srank"} & set(self.diagnostics.metrics)
+            set(ACTIVATION_METRICS) & set(self.diagnostics.metrics)
         )
 
     @property
@@ -278,6 +409,22 @@ class Plan:
         return tuple(classes)
 
     @property
+    def ensembled(self) -> bool:
+        """Some network holds ensemble layers: the script defines EnsembleLinear."""
+        return any(n.ensembled for n in self.networks)
+
+    @property
+    def block_layer_norm(self) -> bool:
+        """A BlockMLP normalizes (its parameter-free LayerNorm, F.layer_norm in ln_activ)."""
+        return any(n.arch == "block" and n.layer_norm for n in self.networks)
+
+    @property
+    def normalized(self) -> bool:
+        """Some network normalizes, with a module class (norm_classes) or BlockMLP's function
+        (SynFlow scores with the normalization skipped)."""
+        return bool(self.norm_classes) or self.block_layer_norm
+
+    @property
     def ensemble_layer_norm(self) -> bool:
         """An ensembled network normalizes with learnable affines: an MLP with LayerNorm, or SimBa."""
         return any(
@@ -288,9 +435,7 @@ class Plan:
     @property
     def network_templates(self) -> tuple[str, ...]:
         """Each network template once, in module order."""
-        seen: list[str] = (
-            ["networks/ensemble.py.jinja"] if any(n.ensemble > 1 for n in self.networks) else []
-        )
+        seen: list[str] = ["networks/ensemble.py.jinja"] if self.ensembled else []
         for n in self.networks:
             if n.template not in seen:
                 seen.append(n.template)

@@ -33,7 +33,8 @@ def test_every_algorithm_has_an_entry_in_each_algorithm_table(table):
 
 def test_generated_algorithms_have_their_code_tables():
     for algo in catalog.SUPPORTED["algorithm"]:
-        assert algo in catalog.TARGETS
+        assert algo in catalog.TARGETS and algo in catalog.ALGORITHM_TEMPLATES
+        assert (ROOT / "templates" / catalog.ALGORITHM_TEMPLATES[algo]).exists()
         for module in catalog.MODULES[algo]:
             assert (algo, module) in catalog.MODULE_LAYOUT
             assert module in catalog.MODULE_INPUTS and module in catalog.MODULE_BATCH_INPUTS

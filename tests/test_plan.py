@@ -1,0 +1,288 @@
+"""Plan facts: what the templates select with is computed (and tested) here, in Python.
+
+Each fact is checked on the plans of the specs in specs/ and on small specs written for the
+case; the templates print these facts and never derive them."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import pytest
+
+from specc.compiler import front_end
+from specc.catalog import ALGORITHM_TEMPLATES
+from specc.plan import Plan
+from specc.render import templates_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = sorted((ROOT / "specs").glob("*.yaml"))
+
+
+@functools.lru_cache(maxsize=None)
+def spec_plan(name: str) -> Plan:
+    return front_end(str(ROOT / "specs" / f"{name}.yaml"), [])[3]
+
+
+def small_plan(tmp_path: Path, algorithm: str, networks: str, extra: str = "") -> Plan:
+    """The plan of a small spec: Pendulum, the given networks block (YAML lines under networks:)."""
+    text = (
+        f"specc: 1\nname: small\nalgorithm: {algorithm}\nenv:\n  id: Pendulum-v1\n"
+        f"networks:\n{networks}{extra}"
+    )
+    path = tmp_path / "small.yaml"
+    path.write_text(text)
+    return front_end(str(path), [])[3]
+
+
+MLP = "  actor: {arch: mlp}\n  critic: {arch: mlp}\n"
+
+
+# --------------------------------------------------------------------------- algorithms
+def test_every_algorithm_template_exists():
+    for template in set(ALGORITHM_TEMPLATES.values()):
+        assert (templates_dir() / template).is_file(), template
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_algo_template_of_every_spec(spec):
+    plan = spec_plan(spec.stem)
+    expected = {
+        "sac": "algorithms/sac.py.jinja",
+        "td3": "algorithms/deterministic.py.jinja",
+        "ddpg": "algorithms/deterministic.py.jinja",
+    }[plan.algorithm]
+    assert plan.algo.template == expected
+
+
+# name -> (twin_critics, target_smoothing, target_actor, next_actor, noisy_losses, actor_first,
+#          delayed_modules, critic_loss_hparams)
+DETERMINISTIC = {
+    "td3_dense": (
+        True,
+        True,
+        True,
+        "actor_target",
+        False,
+        False,
+        ("actor",),
+        ("policy_noise", "noise_clip"),
+    ),
+    "ddpg_dense": (False, False, True, "actor_target", False, False, ("actor",), ()),
+    "mst_ddpg": (False, False, False, "actor", True, True, ("actor",), ()),
+    "tar_td3_synflow": (
+        True,
+        True,
+        True,
+        "actor_target",
+        False,
+        False,
+        ("actor",),
+        ("policy_noise", "noise_clip"),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DETERMINISTIC))
+def test_deterministic_actor_critic_facts(name):
+    a = spec_plan(name).algo
+    facts = (
+        a.twin_critics,
+        a.target_smoothing,
+        a.target_actor,
+        a.next_actor,
+        a.noisy_losses,
+        a.actor_first,
+        a.delayed_modules,
+        a.critic_loss_hparams,
+    )
+    assert facts == DETERMINISTIC[name]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_twin_critics_is_the_critic_ensemble(spec):
+    """The algorithm's twin critics and the critic network's ensemble are one fact."""
+    plan = spec_plan(spec.stem)
+    assert plan.algo.twin_critics == (plan.network("critic").ensemble == 2)
+    assert plan.network("critic").ensembled == plan.algo.twin_critics
+    assert not plan.network("actor").ensembled
+
+
+def test_ddpg_variants_in_small_specs(tmp_path):
+    cleanrl = small_plan(tmp_path, "ddpg", MLP).algo
+    assert (cleanrl.ddpg_variant, cleanrl.target_actor, cleanrl.noisy_losses) == (
+        "cleanrl",
+        True,
+        False,
+    )
+    simba = small_plan(tmp_path, "ddpg", MLP, "train:\n  ddpg_variant: simba\n").algo
+    assert (simba.target_actor, simba.next_actor, simba.noisy_losses, simba.actor_first) == (
+        False,
+        "actor",
+        True,
+        True,
+    )
+    assert simba.targets == {"critic": "critic_target"}
+
+
+def test_sac_facts():
+    a = spec_plan("sac_dense").algo
+    assert a.twin_critics and not a.target_smoothing and not a.target_actor
+    assert a.delayed_modules == ()  # SAC makes up the delay with policy_delay actor updates
+    assert a.critic_loss_hparams == ()
+    assert (a.log_std_min, a.log_std_source) == (-5.0, "CleanRL (spinning-up uses -20)")
+    assert a.learned_alpha and a.target_entropy_per_dim
+    simba = spec_plan("sac_simba").algo
+    assert simba.log_std_min == -10.0
+    assert simba.log_std_source == "SimBa's NormalTanhPolicy (CleanRL uses -5)"
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_delayed_modules_step_less_often(spec):
+    """The actor of TD3 and DDPG is updated every policy_delay-th update, SAC's at each."""
+    a = spec_plan(spec.stem).algo
+    assert a.delayed_modules == (() if a.name == "sac" else ("actor",))
+
+
+# --------------------------------------------------------------------------- networks
+def test_trunk_kwargs():
+    assert spec_plan("td3_dense").network("actor").trunk_kwargs == (("activation", "F.relu"),)
+    assert spec_plan("td3_dense").network("critic").trunk_kwargs == (
+        ("activation", "F.relu"),
+        ("ensemble", "2"),
+    )
+    assert spec_plan("td3_block6").network("actor").trunk_kwargs == (
+        ("activation", "F.elu"),
+        ("layer_norm", "True"),
+        ("residual", "True"),
+    )
+    # SimBa's trunk has no activation argument (ReLU inside its blocks)
+    assert spec_plan("sac_simba").network("actor").trunk_kwargs == ()
+    assert spec_plan("sac_simba").network("critic").trunk_kwargs == (("ensemble", "2"),)
+
+
+def test_trunk_kwargs_in_small_specs(tmp_path):
+    ln = small_plan(
+        tmp_path,
+        "ddpg",
+        "  actor: {arch: mlp, activation: elu}\n  critic: {arch: mlp, layer_norm: true}\n",
+    )
+    assert ln.network("actor").trunk_kwargs == (("activation", "F.elu"),)
+    assert ln.network("critic").trunk_kwargs == (("activation", "F.relu"), ("layer_norm", "True"))
+    block = small_plan(
+        tmp_path, "sac", "  actor: {arch: block, type: 1}\n  critic: {arch: mlp}\n"
+    ).network("actor")
+    assert dict(block.trunk_kwargs)["layer_norm"] in ("True", "False")
+    assert dict(block.trunk_kwargs)["residual"] in ("True", "False")
+
+
+def test_orthogonal_heads_only_for_simba():
+    assert spec_plan("sac_simba").network("actor").orthogonal_heads
+    assert not spec_plan("sac_dense").network("actor").orthogonal_heads
+    assert not spec_plan("td3_block6").network("actor").orthogonal_heads
+
+
+def test_trunk_facts_of_the_specs():
+    mlp = spec_plan("sac_dense").trunk("mlp")
+    assert (mlp.ensembled, mlp.layer_norm, mlp.ensemble_layer_norm, mlp.dense_outputs) == (
+        True,
+        False,
+        False,
+        False,
+    )
+    assert not spec_plan("ddpg_dense").trunk("mlp").ensembled  # one critic
+    block = spec_plan("td3_block6").trunk("block")
+    assert block.ensembled and block.layer_norm and block.ensemble_layer_norm
+    simba = spec_plan("diag_sac_wide_dense").trunk("simba")
+    assert simba.ensembled and simba.dense_outputs
+    assert not spec_plan("sac_simba").trunk("simba").dense_outputs  # no diagnostics
+    assert not spec_plan("mst_ddpg").trunk("simba").ensembled
+    with pytest.raises(KeyError):
+        spec_plan("sac_dense").trunk("simba")
+
+
+def test_trunk_facts_are_the_union_over_modules(tmp_path):
+    """An MLP actor with LayerNorm beside an ensembled MLP critic without: the class takes both
+    options, but no ensemble module normalizes."""
+    plan = small_plan(
+        tmp_path,
+        "sac",
+        "  actor: {arch: mlp, layer_norm: true}\n  critic: {arch: mlp, layer_norm: false}\n",
+    )
+    mlp = plan.trunk("mlp")
+    assert (mlp.ensembled, mlp.layer_norm, mlp.ensemble_layer_norm) == (True, True, False)
+    plan = small_plan(
+        tmp_path, "sac", "  actor: {arch: mlp}\n  critic: {arch: mlp, layer_norm: true}\n"
+    )
+    assert plan.trunk("mlp").ensemble_layer_norm
+    assert plan.ensemble_layer_norm
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_trunk_facts_agree_with_the_networks(spec):
+    plan = spec_plan(spec.stem)
+    for net in plan.networks:
+        trunk = plan.trunk(net.arch)
+        assert trunk.arch == net.arch
+        assert trunk.ensembled >= net.ensembled and trunk.layer_norm >= net.layer_norm
+    dormant = plan.diagnostics.dormant_layers if plan.diagnostics else {}
+    for arch in {n.arch for n in plan.networks}:
+        assert plan.trunk(arch).dense_outputs == (dormant.get(arch) == "dense_outputs")
+
+
+def test_normalization_facts():
+    """SynFlow scores with normalization skipped: the classes to hook and BlockMLP's function."""
+    assert not spec_plan("tar_td3_synflow").normalized  # plain MLPs
+    block = spec_plan("td3_block6")
+    assert block.block_layer_norm and block.normalized and block.norm_classes == ()
+    simba = spec_plan("sst_simba_sac")
+    assert not simba.block_layer_norm and simba.normalized
+    assert simba.norm_classes == ("nn.LayerNorm", "EnsembleLayerNorm")
+
+
+def test_block_without_layer_norm(tmp_path):
+    plan = small_plan(
+        tmp_path, "td3", "  actor: {arch: block, type: 1}\n  critic: {arch: block, type: 1}\n"
+    )
+    assert plan.block_layer_norm == any(n.layer_norm for n in plan.networks)
+
+
+# --------------------------------------------------------------------------- sparsity
+def test_importance_growth():
+    assert spec_plan("dst_importance_td3").sparsity.importance
+    assert not spec_plan("dst_set_td3").sparsity.importance
+    assert not spec_plan("mst_sac").sparsity.importance
+
+
+SCHEDULED = """  actor:
+    sparsity: {regime: d2s, level: 0.5, distribution: global, schedule: {start: 0.1, end: 0.5}}
+  critic:
+    sparsity: {regime: d2s, level: 0.5, distribution: er, schedule: {start: 0.1, end: 0.5}}
+"""
+
+
+def test_scheduled_mixed(tmp_path):
+    code = small_plan(tmp_path, "sac", SCHEDULED).sparsity
+    assert code.scheduled_global and code.scheduled_layerwise and code.scheduled_mixed
+    code = spec_plan("d2s_sac").sparsity
+    assert code.scheduled and not code.scheduled_mixed
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_scheduled_and_ensembled_facts(spec):
+    plan = spec_plan(spec.stem)
+    for net in plan.networks:
+        assert net.sparsity.scheduled == (net.sparsity.regime in ("d2s", "s2d"))
+        assert not net.sparsity.scheduled or net.sparsity.dynamic
+    assert plan.ensembled == any(n.ensemble > 1 for n in plan.networks)
+    assert ("networks/ensemble.py.jinja" in plan.network_templates) == plan.ensembled
+    if plan.sparsity is not None:
+        assert plan.sparsity.scheduled == any(n.sparsity.scheduled for n in plan.networks)
+
+
+def test_target_entropy_fixed(tmp_path):
+    a = small_plan(tmp_path, "sac", MLP, "train:\n  target_entropy: -2.5\n").algo
+    assert a.learned_alpha and not a.target_entropy_per_dim
+    a = small_plan(tmp_path, "sac", MLP, "train:\n  alpha: 0.2\n").algo
+    assert not a.learned_alpha and not a.target_entropy_per_dim
+    assert not spec_plan("td3_dense").algo.target_entropy_per_dim
