@@ -484,6 +484,12 @@ class DynamicMasks(Masks):
         self.step, self.updates, self.changed = state["step"], state["updates"], state["changed"]
 
 
+def prune_critic(critic_masks, cfg):
+    """D2S starts dense: only the per-layer shape of the final level (ER allocation) is fixed now."""
+    keep = er_counts(critic_masks.shapes(), cfg.critic_sparsity_level, critic_masks.dense)
+    critic_masks.set_reference(cfg.critic_sparsity_level, keep)
+
+
 # ---------------------------------------------------------------------------
 # Replay buffer (preallocated on the training device)
 # ---------------------------------------------------------------------------
@@ -691,14 +697,8 @@ def main():
         * cfg.critic_topology_every,
         cfg.critic_schedule_power,
     )
-
-    def prune_critic():
-        """D2S starts dense: only the per-layer shape of the final level (ER allocation) is fixed now."""
-        keep = er_counts(critic_masks.shapes(), cfg.critic_sparsity_level, critic_masks.dense)
-        critic_masks.set_reference(cfg.critic_sparsity_level, keep)
-
     masks = {"critic": critic_masks}
-    prune_critic()
+    prune_critic(critic_masks, cfg)
 
     if cfg.dry_run:
 

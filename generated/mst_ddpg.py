@@ -483,6 +483,23 @@ class DynamicMasks(Masks):
         self.step, self.updates, self.changed = state["step"], state["updates"], state["changed"]
 
 
+def prune_actor(actor_masks, actor_opt, cfg):
+    """The actor's mask: random scores, ER allocation at level cfg.actor_sparsity_level."""
+    keep = er_counts(actor_masks.shapes(), cfg.actor_sparsity_level, actor_masks.dense)
+    actor_masks.prune(random_scores(actor_masks), keep)
+    actor_masks.apply()
+    actor_masks.mask_optimizer_state(actor_opt)
+
+
+def prune_critic(critic_masks, critic_opt, critic_target, cfg):
+    """The critic's initial mask: random scores, ER allocation at level cfg.critic_sparsity_level."""
+    keep = er_counts(critic_masks.shapes(), cfg.critic_sparsity_level, critic_masks.dense)
+    critic_masks.prune(random_scores(critic_masks), keep)
+    critic_masks.apply()
+    critic_masks.apply(critic_target)  # targets share the online masks
+    critic_masks.mask_optimizer_state(critic_opt)
+
+
 # ---------------------------------------------------------------------------
 # Replay buffer (preallocated on the training device)
 # ---------------------------------------------------------------------------
@@ -671,14 +688,6 @@ def main():
 
     # sparsity: masks per sparse module, each taken once at its prune_at
     actor_masks = Masks(actor)
-
-    def prune_actor():
-        """The actor's mask: random scores, ER allocation at level cfg.actor_sparsity_level."""
-        keep = er_counts(actor_masks.shapes(), cfg.actor_sparsity_level, actor_masks.dense)
-        actor_masks.prune(random_scores(actor_masks), keep)
-        actor_masks.apply()
-        actor_masks.mask_optimizer_state(actor_opt)
-
     # the critic's gradient steps in the run: the time axis of its topology schedule
     critic_steps = (cfg.total_steps - cfg.learning_starts + 1) * cfg.updates_per_step
     critic_masks = DynamicMasks(
@@ -691,26 +700,17 @@ def main():
         drop_fraction=cfg.critic_drop_fraction,
         end_step=int(cfg.critic_topology_end * critic_steps),
     )
-
-    def prune_critic():
-        """The critic's initial mask: random scores, ER allocation at level cfg.critic_sparsity_level."""
-        keep = er_counts(critic_masks.shapes(), cfg.critic_sparsity_level, critic_masks.dense)
-        critic_masks.prune(random_scores(critic_masks), keep)
-        critic_masks.apply()
-        critic_masks.apply(critic_target)  # targets share the online masks
-        critic_masks.mask_optimizer_state(critic_opt)
-
     masks = {"actor": actor_masks, "critic": critic_masks}
     if cfg.actor_prune_at == 0:
-        prune_actor()
+        prune_actor(actor_masks, actor_opt, cfg)
     if cfg.critic_prune_at == 0:
-        prune_critic()
+        prune_critic(critic_masks, critic_opt, critic_target, cfg)
 
     if cfg.dry_run:
         if cfg.actor_prune_at > 0:
-            prune_actor()
+            prune_actor(actor_masks, actor_opt, cfg)
         if cfg.critic_prune_at > 0:
-            prune_critic()
+            prune_critic(critic_masks, critic_opt, critic_target, cfg)
 
         print_plan(nets, masks, cfg, cfg.json)
         return
@@ -760,9 +760,9 @@ def main():
             obs, _ = env.reset()
 
         if step == cfg.actor_prune_at:
-            prune_actor()
+            prune_actor(actor_masks, actor_opt, cfg)
         if step == cfg.critic_prune_at:
-            prune_critic()
+            prune_critic(critic_masks, critic_opt, critic_target, cfg)
 
         if step >= cfg.learning_starts and step % cfg.update_every == 0:
             # update_every * updates_per_step updates in SimBa's order: the actor (every policy_delay-th

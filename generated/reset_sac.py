@@ -480,6 +480,23 @@ def random_scores(masks):
     return masks.per_layer([torch.rand_like(w) for w in masks.weights])
 
 
+def prune_actor(actor_masks, actor_opt, cfg):
+    """The actor's mask: random scores, ER allocation at level cfg.actor_sparsity_level."""
+    keep = er_counts(actor_masks.shapes(), cfg.actor_sparsity_level, actor_masks.dense)
+    actor_masks.prune(random_scores(actor_masks), keep)
+    actor_masks.apply()
+    actor_masks.mask_optimizer_state(actor_opt)
+
+
+def prune_critic(critic_masks, critic_opt, critic_target, cfg):
+    """The critic's mask: random scores, ER allocation at level cfg.critic_sparsity_level."""
+    keep = er_counts(critic_masks.shapes(), cfg.critic_sparsity_level, critic_masks.dense)
+    critic_masks.prune(random_scores(critic_masks), keep)
+    critic_masks.apply()
+    critic_masks.apply(critic_target)  # targets share the online masks
+    critic_masks.mask_optimizer_state(critic_opt)
+
+
 # ---------------------------------------------------------------------------
 # Diagnostics: network health (dormant neurons, feature rank, gradients, norms)
 # ---------------------------------------------------------------------------
@@ -826,35 +843,18 @@ def main():
 
     # sparsity: masks per sparse module, each taken once at its prune_at
     actor_masks = Masks(actor)
-
-    def prune_actor():
-        """The actor's mask: random scores, ER allocation at level cfg.actor_sparsity_level."""
-        keep = er_counts(actor_masks.shapes(), cfg.actor_sparsity_level, actor_masks.dense)
-        actor_masks.prune(random_scores(actor_masks), keep)
-        actor_masks.apply()
-        actor_masks.mask_optimizer_state(actor_opt)
-
     critic_masks = Masks(critic)
-
-    def prune_critic():
-        """The critic's mask: random scores, ER allocation at level cfg.critic_sparsity_level."""
-        keep = er_counts(critic_masks.shapes(), cfg.critic_sparsity_level, critic_masks.dense)
-        critic_masks.prune(random_scores(critic_masks), keep)
-        critic_masks.apply()
-        critic_masks.apply(critic_target)  # targets share the online masks
-        critic_masks.mask_optimizer_state(critic_opt)
-
     masks = {"actor": actor_masks, "critic": critic_masks}
     if cfg.actor_prune_at == 0:
-        prune_actor()
+        prune_actor(actor_masks, actor_opt, cfg)
     if cfg.critic_prune_at == 0:
-        prune_critic()
+        prune_critic(critic_masks, critic_opt, critic_target, cfg)
 
     if cfg.dry_run:
         if cfg.actor_prune_at > 0:
-            prune_actor()
+            prune_actor(actor_masks, actor_opt, cfg)
         if cfg.critic_prune_at > 0:
-            prune_critic()
+            prune_critic(critic_masks, critic_opt, critic_target, cfg)
 
         print_plan(nets, masks, cfg, cfg.json)
         return
@@ -913,9 +913,9 @@ def main():
             obs, _ = env.reset()
 
         if step == cfg.actor_prune_at:
-            prune_actor()
+            prune_actor(actor_masks, actor_opt, cfg)
         if step == cfg.critic_prune_at:
-            prune_critic()
+            prune_critic(critic_masks, critic_opt, critic_target, cfg)
 
         if step % cfg.reset_every == 0 and step < cfg.total_steps:
             # fresh weights and optimizer state (masks kept), the temperature back to its initial value; the replay buffer stays

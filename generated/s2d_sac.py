@@ -507,6 +507,16 @@ class DynamicMasks(Masks):
         self.step, self.updates, self.changed = state["step"], state["updates"], state["changed"]
 
 
+def prune_critic(critic_masks, critic_opt, critic_target, cfg):
+    """The critic's initial mask: random scores, ER allocation at level cfg.critic_sparsity_level."""
+    keep = er_counts(critic_masks.shapes(), cfg.critic_sparsity_level, critic_masks.dense)
+    critic_masks.prune(random_scores(critic_masks), keep)
+    critic_masks.set_reference(cfg.critic_sparsity_level, keep)
+    critic_masks.apply()
+    critic_masks.apply(critic_target)  # targets share the online masks
+    critic_masks.mask_optimizer_state(critic_opt)
+
+
 # ---------------------------------------------------------------------------
 # Replay buffer (preallocated on the training device)
 # ---------------------------------------------------------------------------
@@ -714,18 +724,8 @@ def main():
         * cfg.critic_topology_every,
         cfg.critic_schedule_power,
     )
-
-    def prune_critic():
-        """The critic's initial mask: random scores, ER allocation at level cfg.critic_sparsity_level."""
-        keep = er_counts(critic_masks.shapes(), cfg.critic_sparsity_level, critic_masks.dense)
-        critic_masks.prune(random_scores(critic_masks), keep)
-        critic_masks.set_reference(cfg.critic_sparsity_level, keep)
-        critic_masks.apply()
-        critic_masks.apply(critic_target)  # targets share the online masks
-        critic_masks.mask_optimizer_state(critic_opt)
-
     masks = {"critic": critic_masks}
-    prune_critic()
+    prune_critic(critic_masks, critic_opt, critic_target, cfg)
 
     if cfg.dry_run:
 

@@ -387,6 +387,25 @@ def tar_budget(fan_in, fan_out, active, ratio):
     return {"E_topo": e_topo, "G": g, "Q": q, "R": min(pruned, max(g, q))}
 
 
+def prune_actor(actor_masks, actor_opt, cfg):
+    """The actor's mask: magnitude scores, one global threshold at level cfg.actor_sparsity_level, then TAR revival."""
+    keep = global_count(actor_masks.shapes(), cfg.actor_sparsity_level, actor_masks.dense)
+    actor_masks.prune(magnitude_scores(actor_masks), keep)
+    actor_masks.revive(cfg.actor_revival_ratio, tar_budget)
+    actor_masks.apply()
+    actor_masks.mask_optimizer_state(actor_opt)
+
+
+def prune_critic(critic_masks, critic_opt, critic_target, cfg):
+    """The critic's mask: magnitude scores, one global threshold at level cfg.critic_sparsity_level, then TAR revival."""
+    keep = global_count(critic_masks.shapes(), cfg.critic_sparsity_level, critic_masks.dense)
+    critic_masks.prune(magnitude_scores(critic_masks), keep)
+    critic_masks.revive(cfg.critic_revival_ratio, tar_budget)
+    critic_masks.apply()
+    critic_masks.apply(critic_target)  # targets share the online masks
+    critic_masks.mask_optimizer_state(critic_opt)
+
+
 # ---------------------------------------------------------------------------
 # Replay buffer (preallocated on the training device)
 # ---------------------------------------------------------------------------
@@ -558,37 +577,18 @@ def main():
 
     # sparsity: masks per sparse module, each taken once at its prune_at
     actor_masks = Masks(actor)
-
-    def prune_actor():
-        """The actor's mask: magnitude scores, one global threshold at level cfg.actor_sparsity_level, then TAR revival."""
-        keep = global_count(actor_masks.shapes(), cfg.actor_sparsity_level, actor_masks.dense)
-        actor_masks.prune(magnitude_scores(actor_masks), keep)
-        actor_masks.revive(cfg.actor_revival_ratio, tar_budget)
-        actor_masks.apply()
-        actor_masks.mask_optimizer_state(actor_opt)
-
     critic_masks = Masks(critic)
-
-    def prune_critic():
-        """The critic's mask: magnitude scores, one global threshold at level cfg.critic_sparsity_level, then TAR revival."""
-        keep = global_count(critic_masks.shapes(), cfg.critic_sparsity_level, critic_masks.dense)
-        critic_masks.prune(magnitude_scores(critic_masks), keep)
-        critic_masks.revive(cfg.critic_revival_ratio, tar_budget)
-        critic_masks.apply()
-        critic_masks.apply(critic_target)  # targets share the online masks
-        critic_masks.mask_optimizer_state(critic_opt)
-
     masks = {"actor": actor_masks, "critic": critic_masks}
     if cfg.actor_prune_at == 0:
-        prune_actor()
+        prune_actor(actor_masks, actor_opt, cfg)
     if cfg.critic_prune_at == 0:
-        prune_critic()
+        prune_critic(critic_masks, critic_opt, critic_target, cfg)
 
     if cfg.dry_run:
         if cfg.actor_prune_at > 0:
-            prune_actor()
+            prune_actor(actor_masks, actor_opt, cfg)
         if cfg.critic_prune_at > 0:
-            prune_critic()
+            prune_critic(critic_masks, critic_opt, critic_target, cfg)
 
         print_plan(nets, masks, cfg, cfg.json)
         return
@@ -632,9 +632,9 @@ def main():
             obs, _ = env.reset()
 
         if step == cfg.actor_prune_at:
-            prune_actor()
+            prune_actor(actor_masks, actor_opt, cfg)
         if step == cfg.critic_prune_at:
-            prune_critic()
+            prune_critic(critic_masks, critic_opt, critic_target, cfg)
 
         if step >= cfg.learning_starts and step % cfg.update_every == 0:
             # update_every * updates_per_step critic updates, each followed by a Polyak step; after every
