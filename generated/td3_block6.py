@@ -507,7 +507,7 @@ def main():
             run.step, run.num_updates, run.obs = step, num_updates, obs
             run.elapsed = time.perf_counter() - t_start
             save_checkpoint(run, cfg, env, device, rb, stateful, tensors)
-        paused += time.perf_counter() - t_pause  # evaluation and checkpoints do not count for SPS
+        paused += time.perf_counter() - t_pause  # this bookkeeping does not count for SPS
 
     final = {name: m.state_dict() for name, m in nets.items()}
     final.update({name: t.detach().cpu() for name, t in tensors.items()})
