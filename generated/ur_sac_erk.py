@@ -14,10 +14,9 @@ Run (needs only numpy, torch and gymnasium[mujoco]; tensorboard if installed):
     python ur_sac_erk.py --device cuda         # auto (default) | cpu | cuda
     python ur_sac_erk.py --resume --run-dir runs/ur_sac_erk__1   # continue a run
 
-Reading order: Config, the networks and the update functions first, then main() with the
-training loop; the run plumbing (resume, checkpoints, metrics log, dry run) follows main() and
-ends with RESOLVED_SPEC, the spec with every default and preset value filled in, which --dry-run
-prints and each run writes to <run_dir>/spec.yaml."""
+main() with the training loop follows the networks, updates and environment; the run plumbing
+(resume, checkpoints, metrics log, dry run) follows main(). RESOLVED_SPEC, at the end, is the
+spec with every default filled in: --dry-run prints it, a run writes it to <run_dir>/spec.yaml."""
 
 import argparse
 import copy
@@ -612,6 +611,7 @@ def main():
     run = start_or_resume(cfg, checkpoint, env, device, rb, stateful, tensors)
     del checkpoint  # it may hold a copy of the replay buffer
     log = MetricsLog(cfg.run_dir, run.step, cfg.tensorboard)
+    # the loop's own variables (the episode's are in run); a checkpoint writes them back into run
     step, num_updates, obs, losses = run.step, run.num_updates, run.obs, run.losses
 
     t_start = time.perf_counter() - run.elapsed
@@ -742,9 +742,10 @@ def load_config(given):
 
 def setup_torch(cfg):
     """The training device, and the CPU settings the run's speed depends on."""
-    if cfg.device == "auto":
-        cfg.device = "cuda" if torch.cuda.is_available() else "cpu"
-    device = torch.device(cfg.device)
+    name = cfg.device
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(name)
     # Adam's moments of near-dead units decay into float32 denormals, which x86 CPUs process
     # ~100x slower (training slows down after a few thousand steps): flush them to zero. Set
     # before the first parallel op so that the intra-op threads inherit the mode.
