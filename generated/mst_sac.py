@@ -821,9 +821,8 @@ def main():
     while step < cfg.total_steps:
         step += 1
         obs_t = torch.as_tensor(obs, dtype=torch.float32, device=device)
-        if (
-            step > 1
-        ):  # SimBa updates the statistics at every acting step but the first, warm-up included
+        # SimBa updates the statistics at every acting step but the first, warm-up included
+        if step > 1:
             obs_norm.update(obs_t)
         # act: uniform random actions during warm-up, then the policy
         if step <= cfg.learning_starts:
