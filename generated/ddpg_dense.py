@@ -9,65 +9,13 @@ Edit the spec and recompile rather than editing this file: specc compile SPEC -o
 Run (needs only numpy, torch and gymnasium[mujoco]; tensorboard if installed):
     python ddpg_dense.py                       # train with the spec's settings
     python ddpg_dense.py --help                # every hyperparameter is a flag
-    python ddpg_dense.py --dry-run [--json]    # print the per-layer plan and exit
+    python ddpg_dense.py --dry-run [--json]    # print the per-layer plan and the spec, exit
     python ddpg_dense.py --device cuda         # auto (default) | cpu | cuda
     python ddpg_dense.py --resume --run-dir runs/ddpg_dense__1   # continue a run
 
-Resolved spec (every default and preset value filled in):
-
-    specc: 1
-    name: ddpg_dense
-    description: Dense DDPG with 256x2 MLPs (CleanRL defaults, which delay the actor and target updates by 2 critic updates).
-    algorithm: ddpg
-    preset: cleanrl
-    seed: 1
-    env:
-      id: HalfCheetah-v5
-      suite: gymnasium
-      action_repeat: 1
-    train:
-      total_steps: 1000000
-      learning_starts: 25000
-      batch_size: 256
-      buffer_size: 1000000
-      gamma: 0.99
-      tau: 0.005
-      update_every: 1
-      updates_per_step: 1
-      actor_lr: 0.0003
-      critic_lr: 0.0003
-      optimizer: adam
-      weight_decay: 0.0
-      grad_clip: 0.0
-      exploration_noise: 0.1
-      policy_delay: 2
-      ddpg_variant: cleanrl
-    eval:
-      every: 10000
-      episodes: 10
-    checkpoint:
-      every: 100000
-    networks:
-      actor:
-        arch: mlp
-        width: 256
-        depth: 2
-        activation: relu
-        layer_norm: false
-        sparsity:
-          regime: dense
-      critic:
-        arch: mlp
-        width: 256
-        depth: 2
-        activation: relu
-        layer_norm: false
-        sparsity:
-          regime: dense
-    logging:
-      tensorboard: auto
-      every: 1000
-"""
+main() with the training loop follows the networks, updates and environment; the run plumbing
+(resume, checkpoints, metrics log, dry run) follows main(). RESOLVED_SPEC, at the end, is the
+spec with every default filled in: --dry-run prints it, a run writes it to <run_dir>/spec.yaml."""
 
 import argparse
 import copy
@@ -76,7 +24,7 @@ import json
 import os
 import random
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 
 import gymnasium as gym
 import numpy as np
@@ -89,7 +37,7 @@ ALGORITHM = "ddpg"
 
 
 # ---------------------------------------------------------------------------
-# Config: every hyperparameter, each one also a command-line flag
+# Config: every hyperparameter, each one also a command-line flag (parse_args, below main)
 # ---------------------------------------------------------------------------
 @dataclass
 class Config:
@@ -135,26 +83,6 @@ class Config:
     save_buffer: bool = True  # put the replay buffer in checkpoints (needed for an exact resume)
     compile: bool = False  # torch.compile the update functions
     threads: int = 0  # torch intra-op threads on CPU; 0 = min(available, 4)
-
-
-def parse_args(argv=None) -> dict:
-    """Every Config field is a flag (env_id -> --env-id; booleans: --flag / --no-flag).
-
-    Returns only the flags given, so that --resume can apply them over the saved config."""
-    parser = argparse.ArgumentParser(
-        description=__doc__.strip().splitlines()[0], argument_default=argparse.SUPPRESS
-    )
-    for f in fields(Config):
-        flag = "--" + f.name.replace("_", "-")
-        if f.type is bool:
-            parser.add_argument(
-                flag, action=argparse.BooleanOptionalAction, help=f"default: {f.default}"
-            )
-        else:
-            parser.add_argument(
-                flag, type=f.type, metavar=f.type.__name__.upper(), help=f"default: {f.default}"
-            )
-    return vars(parser.parse_args(argv))
 
 
 # ---------------------------------------------------------------------------
@@ -318,21 +246,6 @@ def make_env(env_id, seed):
     return env
 
 
-def restore_env(env, seed, reset_rng_state, actions):
-    """Bring env back to its state at checkpoint time by re-running the current episode: reset
-    from the env RNG state saved just before that episode's reset, then replay its actions.
-
-    Exact for environments that are deterministic given their RNG (MuJoCo and classic control
-    are); main() checks the result against the saved observation."""
-    obs, _ = env.reset(seed=seed)
-    if reset_rng_state is not None:  # not the first episode: redraw its initial state
-        env.unwrapped.np_random.bit_generator.state = reset_rng_state
-        obs, _ = env.reset()
-    for action in actions:
-        obs, *_ = env.step(action)
-    return obs
-
-
 def evaluate(actor, env, n_episodes, seed, device):
     """Mean return of the deterministic policy; episode k always starts from reset(seed + k)."""
     returns = []
@@ -351,8 +264,332 @@ def evaluate(actor, env, n_episodes, seed, device):
 
 
 # ---------------------------------------------------------------------------
-# Run directory, metrics, checkpoints, dry run
+# Training
 # ---------------------------------------------------------------------------
+def main():
+    # the flags given (every hyperparameter is one); with --resume, on top of the saved config
+    cfg, checkpoint = load_config(parse_args())
+    device = setup_torch(cfg)
+
+    random.seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    env = make_env(cfg.env_id, cfg.seed)
+    eval_env = make_env(cfg.env_id, cfg.seed)
+    obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
+    gamma = cfg.gamma
+
+    actor = Actor(
+        obs_dim,
+        act_dim,
+        cfg.actor_width,
+        cfg.actor_depth,
+        env.action_space.low,
+        env.action_space.high,
+        cfg.exploration_noise,
+    ).to(device)
+    critic = Critic(obs_dim, act_dim, cfg.critic_width, cfg.critic_depth).to(device)
+    actor_target = copy.deepcopy(actor).requires_grad_(False)
+    critic_target = copy.deepcopy(critic).requires_grad_(False)
+    actor_opt = make_optimizer([{"params": list(actor.parameters()), "lr": cfg.actor_lr}])
+    critic_opt = make_optimizer([{"params": list(critic.parameters()), "lr": cfg.critic_lr}])
+    online_params = list(actor.parameters()) + list(critic.parameters())
+    target_params = list(actor_target.parameters()) + list(critic_target.parameters())
+    nets = {"actor": actor, "critic": critic}
+    targets = {"actor_target": actor_target, "critic_target": critic_target}
+    optimizers = {"actor_opt": actor_opt, "critic_opt": critic_opt}
+    tensors = {}
+    critic_loss, actor_loss = critic_loss_fn, actor_loss_fn
+    if cfg.compile:
+        critic_loss, actor_loss = torch.compile(critic_loss_fn), torch.compile(actor_loss_fn)
+
+    if cfg.dry_run:
+        print_plan(nets, cfg.json)
+        return
+    stateful = {**nets, **targets, **optimizers}  # what a checkpoint holds besides the RunState
+    rb = ReplayBuffer(cfg.buffer_size, obs_dim, act_dim, device)
+
+    # a new run in cfg.run_dir, or (--resume) the one there, restored from its checkpoint
+    run = start_or_resume(cfg, checkpoint, env, device, rb, stateful, tensors)
+    del checkpoint  # it may hold a copy of the replay buffer
+    log = MetricsLog(cfg.run_dir, run.step, cfg.tensorboard)
+    # the loop's own variables (the episode's are in run); a checkpoint writes them back into run
+    step, num_updates, obs, losses = run.step, run.num_updates, run.obs, run.losses
+
+    t_start = time.perf_counter() - run.elapsed
+    sps_t0, sps_step0, paused = None, 0, 0.0
+    while step < cfg.total_steps:
+        step += 1
+        # act: uniform random actions during warm-up, then the policy
+        if step <= cfg.learning_starts:
+            action = env.action_space.sample()
+        else:
+            with torch.inference_mode():
+                obs_t = torch.as_tensor(obs, dtype=torch.float32, device=device)
+                action = actor.act(obs_t).cpu().numpy()
+        next_obs, reward, terminated, truncated, _ = env.step(action)
+        run.ep_actions.append(action)
+        run.ep_return += float(reward)
+        # bootstrap through truncation (time limits), not through termination
+        rb.add(obs, action, reward, next_obs, terminated)
+        obs = next_obs
+
+        row = {}
+        if terminated or truncated:
+            row["episode_return"] = run.ep_return
+            run.end_episode(env)
+            obs, _ = env.reset()
+
+        if step >= cfg.learning_starts and step % cfg.update_every == 0:
+            # update_every * updates_per_step critic updates; after every policy_delay-th one, an actor
+            # update and the Polyak step of both targets (TD3's delayed policy updates, CleanRL)
+            for _ in range(cfg.update_every * cfg.updates_per_step):
+                batch = rb.sample(cfg.batch_size)
+                loss = critic_loss(batch, actor_target, critic, critic_target, gamma)
+                optimizer_step(critic_opt, loss)
+                losses["critic_loss"] = loss.detach()
+                num_updates += 1
+                if num_updates % cfg.policy_delay == 0:
+                    loss = actor_loss(batch[0], actor, critic)
+                    optimizer_step(actor_opt, loss)
+                    losses["actor_loss"] = loss.detach()
+                    polyak_update(target_params, online_params, cfg.tau)
+
+            if sps_t0 is None:
+                # training-phase clock: warm-up and the first (slow, maybe compiling) updates excluded
+                sps_t0, sps_step0, paused = time.perf_counter(), step, 0.0
+
+        if step % cfg.log_every == 0:
+            sps = (
+                (step - sps_step0) / (time.perf_counter() - sps_t0 - paused)
+                if sps_t0 and step > sps_step0
+                else None
+            )
+            if sps:
+                row["sps"] = sps
+            if losses:
+                row.update({k: v.item() for k, v in losses.items()})  # the only host syncs
+
+            eta = f"{(cfg.total_steps - step) / sps / 60:.1f} min" if sps else "-"
+            sps_text = f"{sps:.0f}" if sps else "warm-up"
+            print(
+                f"step {step}/{cfg.total_steps}  sps {sps_text}  episode_return {run.last_return:.1f}  eta {eta}"
+            )
+
+        t_pause = time.perf_counter()
+        if cfg.eval_every and step % cfg.eval_every == 0:
+            row["eval_return"] = evaluate(
+                actor, eval_env, cfg.eval_episodes, cfg.seed + 100_000, device
+            )
+            print(f"step {step}  eval_return {row['eval_return']:.1f}")
+        if row:
+            log.write({"step": step, "time": round(time.perf_counter() - t_start, 3), **row})
+        if (cfg.checkpoint_every and step % cfg.checkpoint_every == 0) or step == cfg.total_steps:
+            run.step, run.num_updates, run.obs = step, num_updates, obs
+            run.elapsed = time.perf_counter() - t_start
+            save_checkpoint(run, cfg, env, device, rb, stateful, tensors)
+        paused += time.perf_counter() - t_pause  # this bookkeeping does not count for SPS
+
+    final = {name: m.state_dict() for name, m in nets.items()}
+    final.update({name: t.detach().cpu() for name, t in tensors.items()})
+    save_atomic(final, os.path.join(cfg.run_dir, "model.pt"))
+    log.close()
+    env.close()
+    eval_env.close()
+
+
+# ---------------------------------------------------------------------------
+# Run plumbing: flags, config and resume, checkpoints, metrics log, dry run, the resolved spec
+# (main() calls these; Python resolves the names when main() runs)
+# ---------------------------------------------------------------------------
+def parse_args(argv=None) -> dict:
+    """Every Config field is a flag (env_id -> --env-id; booleans: --flag / --no-flag).
+
+    Returns only the flags given, so that --resume can apply them over the saved config."""
+    parser = argparse.ArgumentParser(
+        description=__doc__.strip().splitlines()[0], argument_default=argparse.SUPPRESS
+    )
+    for f in fields(Config):
+        flag = "--" + f.name.replace("_", "-")
+        if f.type is bool:
+            parser.add_argument(
+                flag, action=argparse.BooleanOptionalAction, help=f"default: {f.default}"
+            )
+        else:
+            parser.add_argument(
+                flag, type=f.type, metavar=f.type.__name__.upper(), help=f"default: {f.default}"
+            )
+    return vars(parser.parse_args(argv))
+
+
+def load_config(given):
+    """The run's Config: the flags given on top of the defaults or, with --resume, on top of the
+    saved config (e.g. a larger --total-steps). Also returns the checkpoint to resume (or None)."""
+    cfg = Config(**given)
+    cfg.run_dir = run_dir = cfg.run_dir or os.path.join("runs", f"{NAME}__{cfg.seed}")
+    if not cfg.resume:
+        return cfg, None
+    ckpt_path = os.path.join(run_dir, "checkpoint.pt")
+    config_path = os.path.join(run_dir, "config.json")
+    checkpoint, saved = None, {}
+    if os.path.exists(ckpt_path):
+        try:
+            checkpoint = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+        except Exception as e:  # not left by a kill (save_atomic): a disk error or a bad copy
+            message = "put back a copy, or delete it and pass --resume to start the run again"
+            raise SystemExit(
+                f"{ckpt_path} cannot be read ({type(e).__name__}): {message}"
+            ) from None
+        saved, note = checkpoint["config"], f"resuming {ckpt_path} at step {checkpoint['step']}"
+    elif os.path.exists(config_path):  # killed before its first checkpoint
+        with open(config_path) as f:
+            saved = json.load(f)
+        note = f"no checkpoint in {run_dir}: starting the run again from step 0"
+    else:
+        note = f"no run in {run_dir}: starting from step 0"
+    cfg = Config(**{**saved, **given, "run_dir": run_dir})
+    changed = {k: v for k, v in given.items() if saved.get(k) != v}
+    print(f"{note}; changed: {changed}")
+    return cfg, checkpoint
+
+
+def setup_torch(cfg):
+    """The training device, and the CPU settings the run's speed depends on."""
+    name = cfg.device
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(name)
+    # Adam's moments of near-dead units decay into float32 denormals, which x86 CPUs process
+    # ~100x slower (training slows down after a few thousand steps): flush them to zero. Set
+    # before the first parallel op so that the intra-op threads inherit the mode.
+    torch.set_flush_denormal(True)
+    # the matmuls are small: more than a few threads only add synchronisation
+    cfg.threads = cfg.threads or min(torch.get_num_threads(), 4)
+    torch.set_num_threads(cfg.threads)
+    cfg.device = device.type  # config.json records what was used (results depend on it)
+    return device
+
+
+@dataclass
+class RunState:
+    """What the training loop carries from step to step besides the modules: the counters and
+    the current episode. A checkpoint saves it whole and --resume restores it whole."""
+
+    step: int = 0
+    num_updates: int = 0
+    elapsed: float = 0.0  # seconds of training before this process
+    obs: np.ndarray = None  # the observation the next step acts on
+    losses: dict = field(default_factory=dict)  # the last update's losses (tensors)
+    episodes: int = 0
+    ep_return: float = 0.0
+    last_return: float = float("nan")
+    ep_actions: list = field(default_factory=list)  # the current episode's, to rebuild it on resume
+    ep_reset_rng: dict = None  # the env RNG state before its reset (None: reset(seed=cfg.seed))
+
+    def end_episode(self, env):
+        self.episodes, self.last_return = self.episodes + 1, self.ep_return
+        self.ep_return, self.ep_actions = 0.0, []
+        self.ep_reset_rng = env.unwrapped.np_random.bit_generator.state
+
+
+def start_or_resume(cfg, checkpoint, env, device, rb, stateful, tensors):
+    """A new run in cfg.run_dir (refused where one is already), or the resumed one: its modules,
+    optimizers, tensors, replay buffer, environment and RNG states as the checkpoint saved them.
+    Writes config.json and spec.yaml. Returns the RunState the training loop starts from."""
+    if checkpoint is None:
+        if not cfg.resume and os.path.exists(os.path.join(cfg.run_dir, "metrics.csv")):
+            raise SystemExit(
+                f"{cfg.run_dir} holds a run already: pass --resume, or another --run-dir"
+            )
+        os.makedirs(cfg.run_dir, exist_ok=True)
+        obs, _ = env.reset(seed=cfg.seed)
+        run = RunState(obs=obs)
+    else:
+        for name, module in stateful.items():
+            module.load_state_dict(checkpoint[name])
+        with torch.no_grad():
+            for name, tensor in tensors.items():
+                tensor.copy_(checkpoint[name])
+        if checkpoint["buffer"] is not None:
+            rb.load_state_dict(checkpoint["buffer"])
+        else:
+            print(
+                "the checkpoint has no replay buffer: training goes on from an empty one (not exact)"
+            )
+        run = RunState(**{f.name: checkpoint[f.name] for f in fields(RunState)})
+        run.losses = {k: v.to(device) for k, v in run.losses.items()}
+        run.ep_actions = list(run.ep_actions)
+        run.obs = restore_env(env, cfg.seed, run.ep_reset_rng, run.ep_actions)
+        if not np.array_equal(run.obs, checkpoint["obs"]):
+            print(
+                "warning: the replayed episode does not end in the saved observation; using the saved one"
+            )
+            run.obs = checkpoint["obs"]
+        set_rng_state(checkpoint["rng"], env, device)
+    write_atomic(json.dumps(asdict(cfg), indent=2), os.path.join(cfg.run_dir, "config.json"))
+    write_atomic(RESOLVED_SPEC, os.path.join(cfg.run_dir, "spec.yaml"))
+    return run
+
+
+def restore_env(env, seed, reset_rng_state, actions):
+    """Bring env back to its state at checkpoint time by re-running the current episode: reset
+    from the env RNG state saved just before that episode's reset, then replay its actions.
+
+    Exact for environments that are deterministic given their RNG (MuJoCo and classic control
+    are); start_or_resume() checks the result against the saved observation."""
+    obs, _ = env.reset(seed=seed)
+    if reset_rng_state is not None:  # not the first episode: redraw its initial state
+        env.unwrapped.np_random.bit_generator.state = reset_rng_state
+        obs, _ = env.reset()
+    for action in actions:
+        obs, *_ = env.step(action)
+    return obs
+
+
+def save_checkpoint(run, cfg, env, device, rb, stateful, tensors):
+    state = {f.name: getattr(run, f.name) for f in fields(RunState)}
+    state["losses"] = {k: v.cpu() for k, v in run.losses.items()}
+    state["config"] = asdict(cfg)
+    state["rng"] = rng_state(env, device)
+    state["buffer"] = rb.state_dict() if cfg.save_buffer else None
+    state.update({name: m.state_dict() for name, m in stateful.items()})
+    state.update({name: t.detach().cpu() for name, t in tensors.items()})
+    save_atomic(state, os.path.join(cfg.run_dir, "checkpoint.pt"))
+
+
+def rng_state(env, device):
+    state = {
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),
+        "torch": torch.get_rng_state(),
+        "action_space": env.action_space.np_random.bit_generator.state,
+    }
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def set_rng_state(state, env, device):
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    env.action_space.np_random.bit_generator.state = state["action_space"]
+    if device.type == "cuda":
+        torch.cuda.set_rng_state(state["cuda"], device)
+
+
+def save_atomic(obj, path):
+    tmp = path + ".tmp"
+    torch.save(obj, tmp)
+    os.replace(tmp, path)  # a crash never leaves a half-written file behind
+
+
+def write_atomic(text, path):
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)  # whole or absent (--resume may read config.json)
+
+
 METRICS = ["step", "time", "episode_return", "eval_return", "sps", "critic_loss", "actor_loss"]
 
 
@@ -397,33 +634,6 @@ class MetricsLog:
             self.tb.close()
 
 
-def rng_state(env, device):
-    state = {
-        "python": random.getstate(),
-        "numpy": np.random.get_state(),
-        "torch": torch.get_rng_state(),
-        "action_space": env.action_space.np_random.bit_generator.state,
-    }
-    if device.type == "cuda":
-        state["cuda"] = torch.cuda.get_rng_state(device)
-    return state
-
-
-def set_rng_state(state, env, device):
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
-    torch.set_rng_state(state["torch"])
-    env.action_space.np_random.bit_generator.state = state["action_space"]
-    if device.type == "cuda":
-        torch.cuda.set_rng_state(state["cuda"], device)
-
-
-def save_atomic(obj, path):
-    tmp = path + ".tmp"
-    torch.save(obj, tmp)
-    os.replace(tmp, path)  # a crash never leaves a half-written file behind
-
-
 def layer_plan(nets):
     """Per module, its Linear weight matrices (the maskable ones) in parameter order; an
     ensemble layer contributes one entry per member."""
@@ -459,7 +669,11 @@ def print_plan(nets, as_json):
             ],
         }
     if as_json:
-        print(json.dumps({"name": NAME, "algorithm": ALGORITHM, "modules": modules}))
+        print(
+            json.dumps(
+                {"name": NAME, "algorithm": ALGORITHM, "modules": modules, "spec": RESOLVED_SPEC}
+            )
+        )
         return
     print(
         f"{'module':<8} {'layer':<18} {'shape [out, in]':<16} {'weights':>9} {'active':>9} density"
@@ -474,242 +688,65 @@ def print_plan(nets, as_json):
         print(
             f"{module}: {info['regime']}, {info['active']}/{info['total']} weights active, {n_params} parameters in all"
         )
+    print(
+        f"\nthe resolved spec (written to <run_dir>/spec.yaml by a run):\n{RESOLVED_SPEC}", end=""
+    )
 
 
-# ---------------------------------------------------------------------------
-# Training
-# ---------------------------------------------------------------------------
-def resolve_device(name):
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(name)
-
-
-def main():
-    given = parse_args()
-    cfg = Config(**given)
-    run_dir = cfg.run_dir or os.path.join("runs", f"{NAME}__{cfg.seed}")
-    ckpt_path = os.path.join(run_dir, "checkpoint.pt")
-    config_path = os.path.join(run_dir, "config.json")
-    checkpoint, saved = None, {}
-    if cfg.resume and os.path.exists(ckpt_path):
-        try:
-            checkpoint = torch.load(ckpt_path, map_location="cpu", weights_only=False)
-        except Exception as e:  # not left by a kill (save_atomic): a disk error or a bad copy
-            message = "put back a copy, or delete it and pass --resume to start the run again"
-            raise SystemExit(
-                f"{ckpt_path} cannot be read ({type(e).__name__}): {message}"
-            ) from None
-        saved, note = checkpoint["config"], f"resuming {ckpt_path} at step {checkpoint['step']}"
-    elif cfg.resume and os.path.exists(config_path):  # killed before its first checkpoint
-        with open(config_path) as f:
-            saved = json.load(f)
-        note = f"no checkpoint in {run_dir}: starting the run again from step 0"
-    elif cfg.resume:
-        note = f"no run in {run_dir}: starting from step 0"
-    if cfg.resume:
-        # the saved config, with the flags given now on top (e.g. a larger --total-steps)
-        cfg = Config(**{**saved, **given, "run_dir": run_dir})
-        changed = {k: v for k, v in given.items() if saved.get(k) != v}
-        print(f"{note}; changed: {changed}")
-
-    device = resolve_device(cfg.device)
-    # Adam's moments of near-dead units decay into float32 denormals, which x86 CPUs process
-    # ~100x slower (training slows down after a few thousand steps): flush them to zero. Set
-    # before the first parallel op so that the intra-op threads inherit the mode.
-    torch.set_flush_denormal(True)
-    # the matmuls are small: more than a few threads only add synchronisation
-    cfg.threads = cfg.threads or min(torch.get_num_threads(), 4)
-    torch.set_num_threads(cfg.threads)
-    cfg.device = device.type  # config.json records what was used (results depend on it)
-
-    random.seed(cfg.seed)
-    np.random.seed(cfg.seed)
-    torch.manual_seed(cfg.seed)
-    env = make_env(cfg.env_id, cfg.seed)
-    eval_env = make_env(cfg.env_id, cfg.seed)
-    obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
-    gamma = cfg.gamma
-
-    actor = Actor(
-        obs_dim,
-        act_dim,
-        cfg.actor_width,
-        cfg.actor_depth,
-        env.action_space.low,
-        env.action_space.high,
-        cfg.exploration_noise,
-    ).to(device)
-    critic = Critic(obs_dim, act_dim, cfg.critic_width, cfg.critic_depth).to(device)
-    actor_target = copy.deepcopy(actor).requires_grad_(False)
-    critic_target = copy.deepcopy(critic).requires_grad_(False)
-    actor_opt = make_optimizer([{"params": list(actor.parameters()), "lr": cfg.actor_lr}])
-    critic_opt = make_optimizer([{"params": list(critic.parameters()), "lr": cfg.critic_lr}])
-    online_params = list(actor.parameters()) + list(critic.parameters())
-    target_params = list(actor_target.parameters()) + list(critic_target.parameters())
-    nets = {"actor": actor, "critic": critic}
-    targets = {"actor_target": actor_target, "critic_target": critic_target}
-    optimizers = {"actor_opt": actor_opt, "critic_opt": critic_opt}
-    tensors = {}
-    critic_loss, actor_loss = critic_loss_fn, actor_loss_fn
-    if cfg.compile:
-        critic_loss, actor_loss = torch.compile(critic_loss_fn), torch.compile(actor_loss_fn)
-
-    if cfg.dry_run:
-        print_plan(nets, cfg.json)
-        return
-    stateful = {**nets, **targets}  # modules whose state a checkpoint holds
-    rb = ReplayBuffer(cfg.buffer_size, obs_dim, act_dim, device)
-
-    # counters and the state of the current episode
-    step, num_updates, episodes, elapsed = 0, 0, 0, 0.0
-    ep_return, last_return = 0.0, float("nan")
-    ep_actions, ep_reset_rng = [], None  # to rebuild the current episode on resume
-    losses = {}
-    if checkpoint is None:
-        if not cfg.resume and os.path.exists(os.path.join(run_dir, "metrics.csv")):
-            raise SystemExit(f"{run_dir} holds a run already: pass --resume, or another --run-dir")
-        os.makedirs(run_dir, exist_ok=True)
-        obs, _ = env.reset(seed=cfg.seed)
-    else:
-        for name, module in stateful.items():
-            module.load_state_dict(checkpoint[name])
-        for name, opt in optimizers.items():
-            opt.load_state_dict(checkpoint[name])
-        with torch.no_grad():
-            for name, tensor in tensors.items():
-                tensor.copy_(checkpoint[name])
-        if checkpoint["buffer"] is not None:
-            rb.load_state_dict(checkpoint["buffer"])
-        else:
-            print(
-                "the checkpoint has no replay buffer: training goes on from an empty one (not exact)"
-            )
-        step, num_updates, episodes = (
-            checkpoint["step"],
-            checkpoint["num_updates"],
-            checkpoint["episodes"],
-        )
-        elapsed, ep_return, last_return = (
-            checkpoint["elapsed"],
-            checkpoint["ep_return"],
-            checkpoint["last_return"],
-        )
-        ep_actions, ep_reset_rng = list(checkpoint["ep_actions"]), checkpoint["ep_reset_rng"]
-        losses = {k: v.to(device) for k, v in checkpoint["losses"].items()}
-        obs = restore_env(env, cfg.seed, ep_reset_rng, ep_actions)
-        if not np.array_equal(obs, checkpoint["obs"]):
-            print(
-                "warning: the replayed episode does not end in the saved observation; using the saved one"
-            )
-            obs = checkpoint["obs"]
-        set_rng_state(checkpoint["rng"], env, device)
-    with open(config_path + ".tmp", "w") as f:
-        json.dump(asdict(cfg), f, indent=2)
-    os.replace(config_path + ".tmp", config_path)  # whole or absent (--resume may read it)
-    log = MetricsLog(run_dir, step, cfg.tensorboard)
-    del checkpoint
-
-    def save_checkpoint(now):
-        state = {
-            "config": asdict(cfg),
-            "step": step,
-            "num_updates": num_updates,
-            "episodes": episodes,
-            "elapsed": now,
-            "ep_return": ep_return,
-            "last_return": last_return,
-            "ep_actions": ep_actions,
-            "ep_reset_rng": ep_reset_rng,
-            "obs": obs,
-            "losses": {k: v.cpu() for k, v in losses.items()},
-            "rng": rng_state(env, device),
-            "buffer": rb.state_dict() if cfg.save_buffer else None,
-        }
-        state.update({name: m.state_dict() for name, m in {**stateful, **optimizers}.items()})
-        state.update({name: t.detach().cpu() for name, t in tensors.items()})
-        save_atomic(state, ckpt_path)
-
-    t_start = time.perf_counter() - elapsed
-    sps_t0, sps_step0, paused = None, 0, 0.0
-    while step < cfg.total_steps:
-        step += 1
-        # act: uniform random actions during warm-up, then the policy
-        if step <= cfg.learning_starts:
-            action = env.action_space.sample()
-        else:
-            with torch.inference_mode():
-                obs_t = torch.as_tensor(obs, dtype=torch.float32, device=device)
-                action = actor.act(obs_t).cpu().numpy()
-        next_obs, reward, terminated, truncated, _ = env.step(action)
-        ep_actions.append(action)
-        ep_return += float(reward)
-        # bootstrap through truncation (time limits), not through termination
-        rb.add(obs, action, reward, next_obs, terminated)
-        obs = next_obs
-
-        row = {}
-        if terminated or truncated:
-            episodes, last_return = episodes + 1, ep_return
-            row["episode_return"] = ep_return
-            ep_return, ep_actions = 0.0, []
-            ep_reset_rng = env.unwrapped.np_random.bit_generator.state
-            obs, _ = env.reset()
-
-        if step >= cfg.learning_starts and step % cfg.update_every == 0:
-            # update_every * updates_per_step critic updates; after every policy_delay-th one, an actor
-            # update and the Polyak step of both targets (TD3's delayed policy updates, CleanRL)
-            for _ in range(cfg.update_every * cfg.updates_per_step):
-                batch = rb.sample(cfg.batch_size)
-                loss = critic_loss(batch, actor_target, critic, critic_target, gamma)
-                optimizer_step(critic_opt, loss)
-                losses["critic_loss"] = loss.detach()
-                num_updates += 1
-                if num_updates % cfg.policy_delay == 0:
-                    loss = actor_loss(batch[0], actor, critic)
-                    optimizer_step(actor_opt, loss)
-                    losses["actor_loss"] = loss.detach()
-                    polyak_update(target_params, online_params, cfg.tau)
-
-            if sps_t0 is None:
-                # training-phase clock: warm-up and the first (slow, maybe compiling) updates excluded
-                sps_t0, sps_step0, paused = time.perf_counter(), step, 0.0
-
-        if step % cfg.log_every == 0:
-            sps = (
-                (step - sps_step0) / (time.perf_counter() - sps_t0 - paused)
-                if sps_t0 and step > sps_step0
-                else None
-            )
-            if sps:
-                row["sps"] = sps
-            if losses:
-                row.update({k: v.item() for k, v in losses.items()})  # the only host syncs
-
-            eta = f"{(cfg.total_steps - step) / sps / 60:.1f} min" if sps else "-"
-            sps_text = f"{sps:.0f}" if sps else "warm-up"
-            print(
-                f"step {step}/{cfg.total_steps}  sps {sps_text}  episode_return {last_return:.1f}  eta {eta}"
-            )
-
-        t_pause = time.perf_counter()
-        if cfg.eval_every and step % cfg.eval_every == 0:
-            row["eval_return"] = evaluate(
-                actor, eval_env, cfg.eval_episodes, cfg.seed + 100_000, device
-            )
-            print(f"step {step}  eval_return {row['eval_return']:.1f}")
-        if row:
-            log.write({"step": step, "time": round(time.perf_counter() - t_start, 3), **row})
-        if (cfg.checkpoint_every and step % cfg.checkpoint_every == 0) or step == cfg.total_steps:
-            save_checkpoint(time.perf_counter() - t_start)
-        paused += time.perf_counter() - t_pause  # evaluation and checkpoints do not count for SPS
-
-    final = {name: m.state_dict() for name, m in nets.items()}
-    final.update({name: t.detach().cpu() for name, t in tensors.items()})
-    save_atomic(final, os.path.join(run_dir, "model.pt"))
-    log.close()
-    env.close()
-    eval_env.close()
+RESOLVED_SPEC = """\
+specc: 1
+name: ddpg_dense
+description: Dense DDPG with 256x2 MLPs (CleanRL defaults, which delay the actor and target updates by 2 critic updates).
+algorithm: ddpg
+preset: cleanrl
+seed: 1
+env:
+  id: HalfCheetah-v5
+  suite: gymnasium
+  action_repeat: 1
+train:
+  total_steps: 1000000
+  learning_starts: 25000
+  batch_size: 256
+  buffer_size: 1000000
+  gamma: 0.99
+  tau: 0.005
+  update_every: 1
+  updates_per_step: 1
+  actor_lr: 0.0003
+  critic_lr: 0.0003
+  optimizer: adam
+  weight_decay: 0.0
+  grad_clip: 0.0
+  exploration_noise: 0.1
+  policy_delay: 2
+  ddpg_variant: cleanrl
+eval:
+  every: 10000
+  episodes: 10
+checkpoint:
+  every: 100000
+networks:
+  actor:
+    arch: mlp
+    width: 256
+    depth: 2
+    activation: relu
+    layer_norm: false
+    sparsity:
+      regime: dense
+  critic:
+    arch: mlp
+    width: 256
+    depth: 2
+    activation: relu
+    layer_norm: false
+    sparsity:
+      regime: dense
+logging:
+  tensorboard: auto
+  every: 1000
+"""
 
 
 if __name__ == "__main__":

@@ -11,81 +11,13 @@ Edit the spec and recompile rather than editing this file: specc compile SPEC -o
 Run (needs only numpy, torch and gymnasium[mujoco]; tensorboard if installed):
     python mst_sac.py                       # train with the spec's settings
     python mst_sac.py --help                # every hyperparameter is a flag
-    python mst_sac.py --dry-run [--json]    # print the per-layer plan and exit
+    python mst_sac.py --dry-run [--json]    # print the per-layer plan and the spec, exit
     python mst_sac.py --device cuda         # auto (default) | cpu | cuda
     python mst_sac.py --resume --run-dir runs/mst_sac__1   # continue a run
 
-Resolved spec (every default and preset value filled in):
-
-    specc: 1
-    name: mst_sac
-    description: "MST on SAC with SimBa networks: a dynamic-sparse critic (RigL: every 1000 gradient steps drop the smallest-magnitude 30% of active weights, decaying by cosine, and regrow where the critic loss's gradient is largest) and a static-sparse actor (random ER mask), both at sparsity 0.6; SimBa hyperparameters."
-    algorithm: sac
-    preset: simba
-    seed: 1
-    env:
-      id: Humanoid-v5
-      suite: gymnasium
-      action_repeat: 1
-    train:
-      total_steps: 1000000
-      learning_starts: 5000
-      batch_size: 256
-      buffer_size: 1000000
-      gamma: auto
-      tau: 0.005
-      update_every: 1
-      updates_per_step: 2
-      actor_lr: 0.0001
-      critic_lr: 0.0001
-      optimizer: adamw
-      weight_decay: 0.01
-      grad_clip: 0.0
-      alpha: auto
-      alpha_init: 0.01
-      alpha_lr: 0.0001
-      target_entropy: half
-      policy_delay: 1
-    eval:
-      every: 5000
-      episodes: 10
-    checkpoint:
-      every: 100000
-    networks:
-      actor:
-        arch: simba
-        width: 128
-        depth: 1
-        sparsity:
-          regime: sst
-          level: 0.6
-          distribution: er
-          criterion: random
-          prune_at: 0
-          dense_layers: []
-          revival:
-            method: none
-      critic:
-        arch: simba
-        width: 512
-        depth: 2
-        sparsity:
-          regime: dst
-          level: 0.6
-          distribution: er
-          criterion: random
-          prune_at: 0
-          dense_layers: []
-          topology:
-            method: rigl
-            every: 1000
-            drop_fraction: 0.3
-            decay: cosine
-            end: 0.75
-    logging:
-      tensorboard: auto
-      every: 1000
-"""
+main() with the training loop follows the networks, updates and environment; the run plumbing
+(resume, checkpoints, metrics log, dry run) follows main(). RESOLVED_SPEC, at the end, is the
+spec with every default filled in: --dry-run prints it, a run writes it to <run_dir>/spec.yaml."""
 
 import argparse
 import copy
@@ -95,7 +27,7 @@ import math
 import os
 import random
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 
 import gymnasium as gym
 import numpy as np
@@ -108,7 +40,7 @@ ALGORITHM = "sac"
 
 
 # ---------------------------------------------------------------------------
-# Config: every hyperparameter, each one also a command-line flag
+# Config: every hyperparameter, each one also a command-line flag (parse_args, below main)
 # ---------------------------------------------------------------------------
 @dataclass
 class Config:
@@ -166,26 +98,6 @@ class Config:
     save_buffer: bool = True  # put the replay buffer in checkpoints (needed for an exact resume)
     compile: bool = False  # torch.compile the update functions
     threads: int = 0  # torch intra-op threads on CPU; 0 = min(available, 4)
-
-
-def parse_args(argv=None) -> dict:
-    """Every Config field is a flag (env_id -> --env-id; booleans: --flag / --no-flag).
-
-    Returns only the flags given, so that --resume can apply them over the saved config."""
-    parser = argparse.ArgumentParser(
-        description=__doc__.strip().splitlines()[0], argument_default=argparse.SUPPRESS
-    )
-    for f in fields(Config):
-        flag = "--" + f.name.replace("_", "-")
-        if f.type is bool:
-            parser.add_argument(
-                flag, action=argparse.BooleanOptionalAction, help=f"default: {f.default}"
-            )
-        else:
-            parser.add_argument(
-                flag, type=f.type, metavar=f.type.__name__.upper(), help=f"default: {f.default}"
-            )
-    return vars(parser.parse_args(argv))
 
 
 # ---------------------------------------------------------------------------
@@ -622,6 +534,23 @@ class DynamicMasks(Masks):
         self.step, self.updates, self.changed = state["step"], state["updates"], state["changed"]
 
 
+def prune_actor(actor_masks, actor_opt, cfg):
+    """The actor's mask: random scores, ER allocation at level cfg.actor_sparsity_level."""
+    keep = er_counts(actor_masks.shapes(), cfg.actor_sparsity_level, actor_masks.dense)
+    actor_masks.prune(random_scores(actor_masks), keep)
+    actor_masks.apply()
+    actor_masks.mask_optimizer_state(actor_opt)
+
+
+def prune_critic(critic_masks, critic_opt, critic_target, cfg):
+    """The critic's initial mask: random scores, ER allocation at level cfg.critic_sparsity_level."""
+    keep = er_counts(critic_masks.shapes(), cfg.critic_sparsity_level, critic_masks.dense)
+    critic_masks.prune(random_scores(critic_masks), keep)
+    critic_masks.apply()
+    critic_masks.apply(critic_target)  # targets share the online masks
+    critic_masks.mask_optimizer_state(critic_opt)
+
+
 # ---------------------------------------------------------------------------
 # Replay buffer (preallocated on the training device)
 # ---------------------------------------------------------------------------
@@ -755,21 +684,6 @@ def discount_heuristic(env):
     return float(np.clip((horizon / 5 - 1) / (horizon / 5), 0.95, 0.995))
 
 
-def restore_env(env, seed, reset_rng_state, actions):
-    """Bring env back to its state at checkpoint time by re-running the current episode: reset
-    from the env RNG state saved just before that episode's reset, then replay its actions.
-
-    Exact for environments that are deterministic given their RNG (MuJoCo and classic control
-    are); main() checks the result against the saved observation."""
-    obs, _ = env.reset(seed=seed)
-    if reset_rng_state is not None:  # not the first episode: redraw its initial state
-        env.unwrapped.np_random.bit_generator.state = reset_rng_state
-        obs, _ = env.reset()
-    for action in actions:
-        obs, *_ = env.step(action)
-    return obs
-
-
 def evaluate(actor, env, n_episodes, seed, device, obs_norm):
     """Mean return of the deterministic policy; episode k always starts from reset(seed + k)."""
     returns = []
@@ -789,8 +703,389 @@ def evaluate(actor, env, n_episodes, seed, device, obs_norm):
 
 
 # ---------------------------------------------------------------------------
-# Run directory, metrics, checkpoints, dry run
+# Training
 # ---------------------------------------------------------------------------
+def main():
+    # the flags given (every hyperparameter is one); with --resume, on top of the saved config
+    cfg, checkpoint = load_config(parse_args())
+    device = setup_torch(cfg)
+
+    random.seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    env = make_env(cfg.env_id, cfg.seed)
+    eval_env = make_env(cfg.env_id, cfg.seed)
+    obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
+    gamma = discount_heuristic(env)
+
+    actor = Actor(
+        obs_dim,
+        act_dim,
+        cfg.actor_width,
+        cfg.actor_depth,
+        env.action_space.low,
+        env.action_space.high,
+    ).to(device)
+    critic = Critic(obs_dim, act_dim, cfg.critic_width, cfg.critic_depth).to(device)
+    critic_target = copy.deepcopy(critic).requires_grad_(False)
+    log_alpha = torch.tensor(math.log(cfg.alpha_init), device=device, requires_grad=True)
+    target_entropy = cfg.target_entropy_per_dim * act_dim  # -|A| (CleanRL) or -|A|/2 (SimBa)
+    critic_opt = make_optimizer(
+        [{"params": list(critic.parameters()), "lr": cfg.critic_lr}], cfg.weight_decay
+    )
+    # the actor and the temperature share one optimizer: two parameter groups with their own lr
+    actor_opt = make_optimizer(
+        [
+            {"params": list(actor.parameters()), "lr": cfg.actor_lr},
+            {"params": [log_alpha], "lr": cfg.alpha_lr, "weight_decay": 0.0},
+        ],
+        cfg.weight_decay,
+    )
+    critic_params, target_params = list(critic.parameters()), list(critic_target.parameters())
+    nets = {"actor": actor, "critic": critic}
+    targets = {"critic_target": critic_target}
+    optimizers = {"actor_opt": actor_opt, "critic_opt": critic_opt}
+    tensors = {"log_alpha": log_alpha}
+    critic_loss, actor_loss = critic_loss_fn, actor_loss_fn
+    if cfg.compile:
+        critic_loss, actor_loss = torch.compile(critic_loss_fn), torch.compile(actor_loss_fn)
+
+    # sparsity: masks per sparse module, each taken once at its prune_at
+    actor_masks = Masks(actor)
+    # the critic's gradient steps in the run: the time axis of its topology schedule
+    critic_steps = (cfg.total_steps - cfg.learning_starts + 1) * cfg.updates_per_step
+    critic_masks = DynamicMasks(
+        critic,
+        critic_opt,
+        targets=(critic_target,),
+        growth="rigl",
+        drop_schedule=cosine_drop_fraction,
+        every=cfg.critic_topology_every,
+        drop_fraction=cfg.critic_drop_fraction,
+        end_step=int(cfg.critic_topology_end * critic_steps),
+    )
+    masks = {"actor": actor_masks, "critic": critic_masks}
+    if cfg.actor_prune_at == 0:
+        prune_actor(actor_masks, actor_opt, cfg)
+    if cfg.critic_prune_at == 0:
+        prune_critic(critic_masks, critic_opt, critic_target, cfg)
+
+    if cfg.dry_run:
+        if cfg.actor_prune_at > 0:
+            prune_actor(actor_masks, actor_opt, cfg)
+        if cfg.critic_prune_at > 0:
+            prune_critic(critic_masks, critic_opt, critic_target, cfg)
+
+        print_plan(nets, masks, cfg, cfg.json)
+        return
+    # what a checkpoint holds besides the RunState: networks, targets, masks, optimizers
+    stateful = {
+        **nets,
+        **targets,
+        **{f"{name}_masks": m for name, m in masks.items()},
+        **optimizers,
+    }
+    obs_norm = RunningObsNorm(obs_dim).to(device)
+    stateful["obs_norm"] = obs_norm
+    rb = ReplayBuffer(cfg.buffer_size, obs_dim, act_dim, device, obs_norm)
+
+    # a new run in cfg.run_dir, or (--resume) the one there, restored from its checkpoint
+    run = start_or_resume(cfg, checkpoint, env, device, rb, stateful, tensors)
+    del checkpoint  # it may hold a copy of the replay buffer
+    log = MetricsLog(cfg.run_dir, run.step, cfg.tensorboard)
+    # the loop's own variables (the episode's are in run); a checkpoint writes them back into run
+    step, num_updates, obs, losses = run.step, run.num_updates, run.obs, run.losses
+
+    t_start = time.perf_counter() - run.elapsed
+    sps_t0, sps_step0, paused = None, 0, 0.0
+    while step < cfg.total_steps:
+        step += 1
+        obs_t = torch.as_tensor(obs, dtype=torch.float32, device=device)
+        # SimBa updates the statistics at every acting step but the first, warm-up included
+        if step > 1:
+            obs_norm.update(obs_t)
+        # act: uniform random actions during warm-up, then the policy
+        if step <= cfg.learning_starts:
+            action = env.action_space.sample()
+        else:
+            with torch.inference_mode():
+                action = actor.act(obs_norm(obs_t)).cpu().numpy()
+        next_obs, reward, terminated, truncated, _ = env.step(action)
+        run.ep_actions.append(action)
+        run.ep_return += float(reward)
+        # bootstrap through truncation (time limits), not through termination
+        rb.add(obs, action, reward, next_obs, terminated)
+        obs = next_obs
+
+        row = {}
+        if terminated or truncated:
+            row["episode_return"] = run.ep_return
+            run.end_episode(env)
+            obs, _ = env.reset()
+
+        if step == cfg.actor_prune_at:
+            prune_actor(actor_masks, actor_opt, cfg)
+        if step == cfg.critic_prune_at:
+            prune_critic(critic_masks, critic_opt, critic_target, cfg)
+
+        if step >= cfg.learning_starts and step % cfg.update_every == 0:
+            # update_every * updates_per_step updates in SimBa's order: actor and temperature (every
+            # policy_delay-th update, policy_delay of them), then critic, then the Polyak step
+            for _ in range(cfg.update_every * cfg.updates_per_step):
+                batch = rb.sample(cfg.batch_size)
+                num_updates += 1
+                if num_updates % cfg.policy_delay == 0:
+                    for _ in range(cfg.policy_delay):
+                        loss, losses["actor_loss"] = actor_loss(
+                            batch[0], actor, critic, log_alpha, target_entropy
+                        )
+                        optimizer_step(actor_opt, loss, masks=actor_masks)
+                loss = critic_loss(batch, actor, critic, critic_target, log_alpha, gamma)
+                optimizer_step(critic_opt, loss, masks=critic_masks)
+                losses["critic_loss"] = loss.detach() / 2  # CleanRL logs qf_loss / 2
+                polyak_update(target_params, critic_params, cfg.tau)
+
+            if sps_t0 is None:
+                # training-phase clock: warm-up and the first (slow, maybe compiling) updates excluded
+                sps_t0, sps_step0, paused = time.perf_counter(), step, 0.0
+
+        if step % cfg.log_every == 0:
+            sps = (
+                (step - sps_step0) / (time.perf_counter() - sps_t0 - paused)
+                if sps_t0 and step > sps_step0
+                else None
+            )
+            if sps:
+                row["sps"] = sps
+            if losses:
+                row.update({k: v.item() for k, v in losses.items()})  # the only host syncs
+                row["alpha"] = log_alpha.exp().item()
+
+            row["actor_sparsity"] = actor_masks.sparsity()
+            row["critic_sparsity"] = critic_masks.sparsity()
+            row["critic_topology_changed"] = critic_masks.changed
+
+            eta = f"{(cfg.total_steps - step) / sps / 60:.1f} min" if sps else "-"
+            sps_text = f"{sps:.0f}" if sps else "warm-up"
+            print(
+                f"step {step}/{cfg.total_steps}  sps {sps_text}  episode_return {run.last_return:.1f}  eta {eta}"
+            )
+
+        t_pause = time.perf_counter()
+        if cfg.eval_every and step % cfg.eval_every == 0:
+            row["eval_return"] = evaluate(
+                actor, eval_env, cfg.eval_episodes, cfg.seed + 100_000, device, obs_norm
+            )
+            print(f"step {step}  eval_return {row['eval_return']:.1f}")
+        if row:
+            log.write({"step": step, "time": round(time.perf_counter() - t_start, 3), **row})
+        if (cfg.checkpoint_every and step % cfg.checkpoint_every == 0) or step == cfg.total_steps:
+            run.step, run.num_updates, run.obs = step, num_updates, obs
+            run.elapsed = time.perf_counter() - t_start
+            save_checkpoint(run, cfg, env, device, rb, stateful, tensors)
+        paused += time.perf_counter() - t_pause  # this bookkeeping does not count for SPS
+
+    final = {name: m.state_dict() for name, m in nets.items()}
+    final["obs_norm"] = obs_norm.state_dict()  # the policy acts on normalised observations
+    final.update({name: t.detach().cpu() for name, t in tensors.items()})
+    save_atomic(final, os.path.join(cfg.run_dir, "model.pt"))
+    log.close()
+    env.close()
+    eval_env.close()
+
+
+# ---------------------------------------------------------------------------
+# Run plumbing: flags, config and resume, checkpoints, metrics log, dry run, the resolved spec
+# (main() calls these; Python resolves the names when main() runs)
+# ---------------------------------------------------------------------------
+def parse_args(argv=None) -> dict:
+    """Every Config field is a flag (env_id -> --env-id; booleans: --flag / --no-flag).
+
+    Returns only the flags given, so that --resume can apply them over the saved config."""
+    parser = argparse.ArgumentParser(
+        description=__doc__.strip().splitlines()[0], argument_default=argparse.SUPPRESS
+    )
+    for f in fields(Config):
+        flag = "--" + f.name.replace("_", "-")
+        if f.type is bool:
+            parser.add_argument(
+                flag, action=argparse.BooleanOptionalAction, help=f"default: {f.default}"
+            )
+        else:
+            parser.add_argument(
+                flag, type=f.type, metavar=f.type.__name__.upper(), help=f"default: {f.default}"
+            )
+    return vars(parser.parse_args(argv))
+
+
+def load_config(given):
+    """The run's Config: the flags given on top of the defaults or, with --resume, on top of the
+    saved config (e.g. a larger --total-steps). Also returns the checkpoint to resume (or None)."""
+    cfg = Config(**given)
+    cfg.run_dir = run_dir = cfg.run_dir or os.path.join("runs", f"{NAME}__{cfg.seed}")
+    if not cfg.resume:
+        return cfg, None
+    ckpt_path = os.path.join(run_dir, "checkpoint.pt")
+    config_path = os.path.join(run_dir, "config.json")
+    checkpoint, saved = None, {}
+    if os.path.exists(ckpt_path):
+        try:
+            checkpoint = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+        except Exception as e:  # not left by a kill (save_atomic): a disk error or a bad copy
+            message = "put back a copy, or delete it and pass --resume to start the run again"
+            raise SystemExit(
+                f"{ckpt_path} cannot be read ({type(e).__name__}): {message}"
+            ) from None
+        saved, note = checkpoint["config"], f"resuming {ckpt_path} at step {checkpoint['step']}"
+    elif os.path.exists(config_path):  # killed before its first checkpoint
+        with open(config_path) as f:
+            saved = json.load(f)
+        note = f"no checkpoint in {run_dir}: starting the run again from step 0"
+    else:
+        note = f"no run in {run_dir}: starting from step 0"
+    cfg = Config(**{**saved, **given, "run_dir": run_dir})
+    changed = {k: v for k, v in given.items() if saved.get(k) != v}
+    print(f"{note}; changed: {changed}")
+    return cfg, checkpoint
+
+
+def setup_torch(cfg):
+    """The training device, and the CPU settings the run's speed depends on."""
+    name = cfg.device
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(name)
+    # Adam's moments of near-dead units decay into float32 denormals, which x86 CPUs process
+    # ~100x slower (training slows down after a few thousand steps): flush them to zero. Set
+    # before the first parallel op so that the intra-op threads inherit the mode.
+    torch.set_flush_denormal(True)
+    # the matmuls are small: more than a few threads only add synchronisation
+    cfg.threads = cfg.threads or min(torch.get_num_threads(), 4)
+    torch.set_num_threads(cfg.threads)
+    cfg.device = device.type  # config.json records what was used (results depend on it)
+    return device
+
+
+@dataclass
+class RunState:
+    """What the training loop carries from step to step besides the modules: the counters and
+    the current episode. A checkpoint saves it whole and --resume restores it whole."""
+
+    step: int = 0
+    num_updates: int = 0
+    elapsed: float = 0.0  # seconds of training before this process
+    obs: np.ndarray = None  # the observation the next step acts on
+    losses: dict = field(default_factory=dict)  # the last update's losses (tensors)
+    episodes: int = 0
+    ep_return: float = 0.0
+    last_return: float = float("nan")
+    ep_actions: list = field(default_factory=list)  # the current episode's, to rebuild it on resume
+    ep_reset_rng: dict = None  # the env RNG state before its reset (None: reset(seed=cfg.seed))
+
+    def end_episode(self, env):
+        self.episodes, self.last_return = self.episodes + 1, self.ep_return
+        self.ep_return, self.ep_actions = 0.0, []
+        self.ep_reset_rng = env.unwrapped.np_random.bit_generator.state
+
+
+def start_or_resume(cfg, checkpoint, env, device, rb, stateful, tensors):
+    """A new run in cfg.run_dir (refused where one is already), or the resumed one: its modules,
+    optimizers, tensors, replay buffer, environment and RNG states as the checkpoint saved them.
+    Writes config.json and spec.yaml. Returns the RunState the training loop starts from."""
+    if checkpoint is None:
+        if not cfg.resume and os.path.exists(os.path.join(cfg.run_dir, "metrics.csv")):
+            raise SystemExit(
+                f"{cfg.run_dir} holds a run already: pass --resume, or another --run-dir"
+            )
+        os.makedirs(cfg.run_dir, exist_ok=True)
+        obs, _ = env.reset(seed=cfg.seed)
+        run = RunState(obs=obs)
+    else:
+        for name, module in stateful.items():
+            module.load_state_dict(checkpoint[name])
+        with torch.no_grad():
+            for name, tensor in tensors.items():
+                tensor.copy_(checkpoint[name])
+        if checkpoint["buffer"] is not None:
+            rb.load_state_dict(checkpoint["buffer"])
+        else:
+            print(
+                "the checkpoint has no replay buffer: training goes on from an empty one (not exact)"
+            )
+        run = RunState(**{f.name: checkpoint[f.name] for f in fields(RunState)})
+        run.losses = {k: v.to(device) for k, v in run.losses.items()}
+        run.ep_actions = list(run.ep_actions)
+        run.obs = restore_env(env, cfg.seed, run.ep_reset_rng, run.ep_actions)
+        if not np.array_equal(run.obs, checkpoint["obs"]):
+            print(
+                "warning: the replayed episode does not end in the saved observation; using the saved one"
+            )
+            run.obs = checkpoint["obs"]
+        set_rng_state(checkpoint["rng"], env, device)
+    write_atomic(json.dumps(asdict(cfg), indent=2), os.path.join(cfg.run_dir, "config.json"))
+    write_atomic(RESOLVED_SPEC, os.path.join(cfg.run_dir, "spec.yaml"))
+    return run
+
+
+def restore_env(env, seed, reset_rng_state, actions):
+    """Bring env back to its state at checkpoint time by re-running the current episode: reset
+    from the env RNG state saved just before that episode's reset, then replay its actions.
+
+    Exact for environments that are deterministic given their RNG (MuJoCo and classic control
+    are); start_or_resume() checks the result against the saved observation."""
+    obs, _ = env.reset(seed=seed)
+    if reset_rng_state is not None:  # not the first episode: redraw its initial state
+        env.unwrapped.np_random.bit_generator.state = reset_rng_state
+        obs, _ = env.reset()
+    for action in actions:
+        obs, *_ = env.step(action)
+    return obs
+
+
+def save_checkpoint(run, cfg, env, device, rb, stateful, tensors):
+    state = {f.name: getattr(run, f.name) for f in fields(RunState)}
+    state["losses"] = {k: v.cpu() for k, v in run.losses.items()}
+    state["config"] = asdict(cfg)
+    state["rng"] = rng_state(env, device)
+    state["buffer"] = rb.state_dict() if cfg.save_buffer else None
+    state.update({name: m.state_dict() for name, m in stateful.items()})
+    state.update({name: t.detach().cpu() for name, t in tensors.items()})
+    save_atomic(state, os.path.join(cfg.run_dir, "checkpoint.pt"))
+
+
+def rng_state(env, device):
+    state = {
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),
+        "torch": torch.get_rng_state(),
+        "action_space": env.action_space.np_random.bit_generator.state,
+    }
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def set_rng_state(state, env, device):
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    env.action_space.np_random.bit_generator.state = state["action_space"]
+    if device.type == "cuda":
+        torch.cuda.set_rng_state(state["cuda"], device)
+
+
+def save_atomic(obj, path):
+    tmp = path + ".tmp"
+    torch.save(obj, tmp)
+    os.replace(tmp, path)  # a crash never leaves a half-written file behind
+
+
+def write_atomic(text, path):
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)  # whole or absent (--resume may read config.json)
+
+
 METRICS = [
     "step",
     "time",
@@ -845,33 +1140,6 @@ class MetricsLog:
         self.file.close()
         if self.tb is not None:
             self.tb.close()
-
-
-def rng_state(env, device):
-    state = {
-        "python": random.getstate(),
-        "numpy": np.random.get_state(),
-        "torch": torch.get_rng_state(),
-        "action_space": env.action_space.np_random.bit_generator.state,
-    }
-    if device.type == "cuda":
-        state["cuda"] = torch.cuda.get_rng_state(device)
-    return state
-
-
-def set_rng_state(state, env, device):
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
-    torch.set_rng_state(state["torch"])
-    env.action_space.np_random.bit_generator.state = state["action_space"]
-    if device.type == "cuda":
-        torch.cuda.set_rng_state(state["cuda"], device)
-
-
-def save_atomic(obj, path):
-    tmp = path + ".tmp"
-    torch.save(obj, tmp)
-    os.replace(tmp, path)  # a crash never leaves a half-written file behind
 
 
 def layer_plan(nets):
@@ -932,7 +1200,11 @@ def print_plan(nets, masks, cfg, as_json):
             ],
         }
     if as_json:
-        print(json.dumps({"name": NAME, "algorithm": ALGORITHM, "modules": modules}))
+        print(
+            json.dumps(
+                {"name": NAME, "algorithm": ALGORITHM, "modules": modules, "spec": RESOLVED_SPEC}
+            )
+        )
         return
     print(
         f"{'module':<8} {'layer':<18} {'shape [out, in]':<16} {'weights':>9} {'active':>9} density"
@@ -963,312 +1235,81 @@ def print_plan(nets, masks, cfg, as_json):
                 f"{module}: topology {method} every {m.every} gradient steps up to step "
                 f"{m.end_step} ({m.end_step // m.every} updates); drop fraction at 0/25/50/75% of it: {fractions}"
             )
-
-
-# ---------------------------------------------------------------------------
-# Training
-# ---------------------------------------------------------------------------
-def resolve_device(name):
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(name)
-
-
-def main():
-    given = parse_args()
-    cfg = Config(**given)
-    run_dir = cfg.run_dir or os.path.join("runs", f"{NAME}__{cfg.seed}")
-    ckpt_path = os.path.join(run_dir, "checkpoint.pt")
-    config_path = os.path.join(run_dir, "config.json")
-    checkpoint, saved = None, {}
-    if cfg.resume and os.path.exists(ckpt_path):
-        try:
-            checkpoint = torch.load(ckpt_path, map_location="cpu", weights_only=False)
-        except Exception as e:  # not left by a kill (save_atomic): a disk error or a bad copy
-            message = "put back a copy, or delete it and pass --resume to start the run again"
-            raise SystemExit(
-                f"{ckpt_path} cannot be read ({type(e).__name__}): {message}"
-            ) from None
-        saved, note = checkpoint["config"], f"resuming {ckpt_path} at step {checkpoint['step']}"
-    elif cfg.resume and os.path.exists(config_path):  # killed before its first checkpoint
-        with open(config_path) as f:
-            saved = json.load(f)
-        note = f"no checkpoint in {run_dir}: starting the run again from step 0"
-    elif cfg.resume:
-        note = f"no run in {run_dir}: starting from step 0"
-    if cfg.resume:
-        # the saved config, with the flags given now on top (e.g. a larger --total-steps)
-        cfg = Config(**{**saved, **given, "run_dir": run_dir})
-        changed = {k: v for k, v in given.items() if saved.get(k) != v}
-        print(f"{note}; changed: {changed}")
-
-    device = resolve_device(cfg.device)
-    # Adam's moments of near-dead units decay into float32 denormals, which x86 CPUs process
-    # ~100x slower (training slows down after a few thousand steps): flush them to zero. Set
-    # before the first parallel op so that the intra-op threads inherit the mode.
-    torch.set_flush_denormal(True)
-    # the matmuls are small: more than a few threads only add synchronisation
-    cfg.threads = cfg.threads or min(torch.get_num_threads(), 4)
-    torch.set_num_threads(cfg.threads)
-    cfg.device = device.type  # config.json records what was used (results depend on it)
-
-    random.seed(cfg.seed)
-    np.random.seed(cfg.seed)
-    torch.manual_seed(cfg.seed)
-    env = make_env(cfg.env_id, cfg.seed)
-    eval_env = make_env(cfg.env_id, cfg.seed)
-    obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
-    gamma = discount_heuristic(env)
-
-    actor = Actor(
-        obs_dim,
-        act_dim,
-        cfg.actor_width,
-        cfg.actor_depth,
-        env.action_space.low,
-        env.action_space.high,
-    ).to(device)
-    critic = Critic(obs_dim, act_dim, cfg.critic_width, cfg.critic_depth).to(device)
-    critic_target = copy.deepcopy(critic).requires_grad_(False)
-    log_alpha = torch.tensor(math.log(cfg.alpha_init), device=device, requires_grad=True)
-    target_entropy = cfg.target_entropy_per_dim * act_dim  # -|A| (CleanRL) or -|A|/2 (SimBa)
-    critic_opt = make_optimizer(
-        [{"params": list(critic.parameters()), "lr": cfg.critic_lr}], cfg.weight_decay
-    )
-    # the actor and the temperature share one optimizer: two parameter groups with their own lr
-    actor_opt = make_optimizer(
-        [
-            {"params": list(actor.parameters()), "lr": cfg.actor_lr},
-            {"params": [log_alpha], "lr": cfg.alpha_lr, "weight_decay": 0.0},
-        ],
-        cfg.weight_decay,
-    )
-    critic_params, target_params = list(critic.parameters()), list(critic_target.parameters())
-    nets = {"actor": actor, "critic": critic}
-    targets = {"critic_target": critic_target}
-    optimizers = {"actor_opt": actor_opt, "critic_opt": critic_opt}
-    tensors = {"log_alpha": log_alpha}
-    critic_loss, actor_loss = critic_loss_fn, actor_loss_fn
-    if cfg.compile:
-        critic_loss, actor_loss = torch.compile(critic_loss_fn), torch.compile(actor_loss_fn)
-
-    # sparsity: masks per sparse module, each taken once at its prune_at
-    actor_masks = Masks(actor)
-
-    def prune_actor():
-        """The actor's mask: random scores, ER allocation at level cfg.actor_sparsity_level."""
-        keep = er_counts(actor_masks.shapes(), cfg.actor_sparsity_level, actor_masks.dense)
-        actor_masks.prune(random_scores(actor_masks), keep)
-        actor_masks.apply()
-        actor_masks.mask_optimizer_state(actor_opt)
-
-    # the critic's gradient steps in the run: the time axis of its topology schedule
-    critic_steps = (cfg.total_steps - cfg.learning_starts + 1) * cfg.updates_per_step
-    critic_masks = DynamicMasks(
-        critic,
-        critic_opt,
-        targets=(critic_target,),
-        growth="rigl",
-        drop_schedule=cosine_drop_fraction,
-        every=cfg.critic_topology_every,
-        drop_fraction=cfg.critic_drop_fraction,
-        end_step=int(cfg.critic_topology_end * critic_steps),
+    print(
+        f"\nthe resolved spec (written to <run_dir>/spec.yaml by a run):\n{RESOLVED_SPEC}", end=""
     )
 
-    def prune_critic():
-        """The critic's initial mask: random scores, ER allocation at level cfg.critic_sparsity_level."""
-        keep = er_counts(critic_masks.shapes(), cfg.critic_sparsity_level, critic_masks.dense)
-        critic_masks.prune(random_scores(critic_masks), keep)
-        critic_masks.apply()
-        critic_masks.apply(critic_target)  # targets share the online masks
-        critic_masks.mask_optimizer_state(critic_opt)
 
-    masks = {"actor": actor_masks, "critic": critic_masks}
-    if cfg.actor_prune_at == 0:
-        prune_actor()
-    if cfg.critic_prune_at == 0:
-        prune_critic()
-
-    if cfg.dry_run:
-        if cfg.actor_prune_at > 0:
-            prune_actor()
-        if cfg.critic_prune_at > 0:
-            prune_critic()
-
-        print_plan(nets, masks, cfg, cfg.json)
-        return
-    # what a checkpoint holds: networks, targets and masks
-    stateful = {**nets, **targets, **{f"{name}_masks": m for name, m in masks.items()}}
-    obs_norm = RunningObsNorm(obs_dim).to(device)
-    stateful["obs_norm"] = obs_norm
-    rb = ReplayBuffer(cfg.buffer_size, obs_dim, act_dim, device, obs_norm)
-
-    # counters and the state of the current episode
-    step, num_updates, episodes, elapsed = 0, 0, 0, 0.0
-    ep_return, last_return = 0.0, float("nan")
-    ep_actions, ep_reset_rng = [], None  # to rebuild the current episode on resume
-    losses = {}
-    if checkpoint is None:
-        if not cfg.resume and os.path.exists(os.path.join(run_dir, "metrics.csv")):
-            raise SystemExit(f"{run_dir} holds a run already: pass --resume, or another --run-dir")
-        os.makedirs(run_dir, exist_ok=True)
-        obs, _ = env.reset(seed=cfg.seed)
-    else:
-        for name, module in stateful.items():
-            module.load_state_dict(checkpoint[name])
-        for name, opt in optimizers.items():
-            opt.load_state_dict(checkpoint[name])
-        with torch.no_grad():
-            for name, tensor in tensors.items():
-                tensor.copy_(checkpoint[name])
-        if checkpoint["buffer"] is not None:
-            rb.load_state_dict(checkpoint["buffer"])
-        else:
-            print(
-                "the checkpoint has no replay buffer: training goes on from an empty one (not exact)"
-            )
-        step, num_updates, episodes = (
-            checkpoint["step"],
-            checkpoint["num_updates"],
-            checkpoint["episodes"],
-        )
-        elapsed, ep_return, last_return = (
-            checkpoint["elapsed"],
-            checkpoint["ep_return"],
-            checkpoint["last_return"],
-        )
-        ep_actions, ep_reset_rng = list(checkpoint["ep_actions"]), checkpoint["ep_reset_rng"]
-        losses = {k: v.to(device) for k, v in checkpoint["losses"].items()}
-        obs = restore_env(env, cfg.seed, ep_reset_rng, ep_actions)
-        if not np.array_equal(obs, checkpoint["obs"]):
-            print(
-                "warning: the replayed episode does not end in the saved observation; using the saved one"
-            )
-            obs = checkpoint["obs"]
-        set_rng_state(checkpoint["rng"], env, device)
-    with open(config_path + ".tmp", "w") as f:
-        json.dump(asdict(cfg), f, indent=2)
-    os.replace(config_path + ".tmp", config_path)  # whole or absent (--resume may read it)
-    log = MetricsLog(run_dir, step, cfg.tensorboard)
-    del checkpoint
-
-    def save_checkpoint(now):
-        state = {
-            "config": asdict(cfg),
-            "step": step,
-            "num_updates": num_updates,
-            "episodes": episodes,
-            "elapsed": now,
-            "ep_return": ep_return,
-            "last_return": last_return,
-            "ep_actions": ep_actions,
-            "ep_reset_rng": ep_reset_rng,
-            "obs": obs,
-            "losses": {k: v.cpu() for k, v in losses.items()},
-            "rng": rng_state(env, device),
-            "buffer": rb.state_dict() if cfg.save_buffer else None,
-        }
-        state.update({name: m.state_dict() for name, m in {**stateful, **optimizers}.items()})
-        state.update({name: t.detach().cpu() for name, t in tensors.items()})
-        save_atomic(state, ckpt_path)
-
-    t_start = time.perf_counter() - elapsed
-    sps_t0, sps_step0, paused = None, 0, 0.0
-    while step < cfg.total_steps:
-        step += 1
-        obs_t = torch.as_tensor(obs, dtype=torch.float32, device=device)
-        if (
-            step > 1
-        ):  # SimBa updates the statistics at every acting step but the first, warm-up included
-            obs_norm.update(obs_t)
-        # act: uniform random actions during warm-up, then the policy
-        if step <= cfg.learning_starts:
-            action = env.action_space.sample()
-        else:
-            with torch.inference_mode():
-                action = actor.act(obs_norm(obs_t)).cpu().numpy()
-        next_obs, reward, terminated, truncated, _ = env.step(action)
-        ep_actions.append(action)
-        ep_return += float(reward)
-        # bootstrap through truncation (time limits), not through termination
-        rb.add(obs, action, reward, next_obs, terminated)
-        obs = next_obs
-
-        row = {}
-        if terminated or truncated:
-            episodes, last_return = episodes + 1, ep_return
-            row["episode_return"] = ep_return
-            ep_return, ep_actions = 0.0, []
-            ep_reset_rng = env.unwrapped.np_random.bit_generator.state
-            obs, _ = env.reset()
-
-        if step == cfg.actor_prune_at:
-            prune_actor()
-        if step == cfg.critic_prune_at:
-            prune_critic()
-
-        if step >= cfg.learning_starts and step % cfg.update_every == 0:
-            # update_every * updates_per_step updates in SimBa's order: actor and temperature (every
-            # policy_delay-th update, policy_delay of them), then critic, then the Polyak step
-            for _ in range(cfg.update_every * cfg.updates_per_step):
-                batch = rb.sample(cfg.batch_size)
-                num_updates += 1
-                if num_updates % cfg.policy_delay == 0:
-                    for _ in range(cfg.policy_delay):
-                        loss, losses["actor_loss"] = actor_loss(
-                            batch[0], actor, critic, log_alpha, target_entropy
-                        )
-                        optimizer_step(actor_opt, loss, masks=actor_masks)
-                loss = critic_loss(batch, actor, critic, critic_target, log_alpha, gamma)
-                optimizer_step(critic_opt, loss, masks=critic_masks)
-                losses["critic_loss"] = loss.detach() / 2  # CleanRL logs qf_loss / 2
-                polyak_update(target_params, critic_params, cfg.tau)
-
-            if sps_t0 is None:
-                # training-phase clock: warm-up and the first (slow, maybe compiling) updates excluded
-                sps_t0, sps_step0, paused = time.perf_counter(), step, 0.0
-
-        if step % cfg.log_every == 0:
-            sps = (
-                (step - sps_step0) / (time.perf_counter() - sps_t0 - paused)
-                if sps_t0 and step > sps_step0
-                else None
-            )
-            if sps:
-                row["sps"] = sps
-            if losses:
-                row.update({k: v.item() for k, v in losses.items()})  # the only host syncs
-                row["alpha"] = log_alpha.exp().item()
-
-            row["actor_sparsity"] = actor_masks.sparsity()
-            row["critic_sparsity"] = critic_masks.sparsity()
-            row["critic_topology_changed"] = critic_masks.changed
-
-            eta = f"{(cfg.total_steps - step) / sps / 60:.1f} min" if sps else "-"
-            sps_text = f"{sps:.0f}" if sps else "warm-up"
-            print(
-                f"step {step}/{cfg.total_steps}  sps {sps_text}  episode_return {last_return:.1f}  eta {eta}"
-            )
-
-        t_pause = time.perf_counter()
-        if cfg.eval_every and step % cfg.eval_every == 0:
-            row["eval_return"] = evaluate(
-                actor, eval_env, cfg.eval_episodes, cfg.seed + 100_000, device, obs_norm
-            )
-            print(f"step {step}  eval_return {row['eval_return']:.1f}")
-        if row:
-            log.write({"step": step, "time": round(time.perf_counter() - t_start, 3), **row})
-        if (cfg.checkpoint_every and step % cfg.checkpoint_every == 0) or step == cfg.total_steps:
-            save_checkpoint(time.perf_counter() - t_start)
-        paused += time.perf_counter() - t_pause  # evaluation and checkpoints do not count for SPS
-
-    final = {name: m.state_dict() for name, m in nets.items()}
-    final["obs_norm"] = obs_norm.state_dict()  # the policy acts on normalised observations
-    final.update({name: t.detach().cpu() for name, t in tensors.items()})
-    save_atomic(final, os.path.join(run_dir, "model.pt"))
-    log.close()
-    env.close()
-    eval_env.close()
+RESOLVED_SPEC = """\
+specc: 1
+name: mst_sac
+description: "MST on SAC with SimBa networks: a dynamic-sparse critic (RigL: every 1000 gradient steps drop the smallest-magnitude 30% of active weights, decaying by cosine, and regrow where the critic loss's gradient is largest) and a static-sparse actor (random ER mask), both at sparsity 0.6; SimBa hyperparameters."
+algorithm: sac
+preset: simba
+seed: 1
+env:
+  id: Humanoid-v5
+  suite: gymnasium
+  action_repeat: 1
+train:
+  total_steps: 1000000
+  learning_starts: 5000
+  batch_size: 256
+  buffer_size: 1000000
+  gamma: auto
+  tau: 0.005
+  update_every: 1
+  updates_per_step: 2
+  actor_lr: 0.0001
+  critic_lr: 0.0001
+  optimizer: adamw
+  weight_decay: 0.01
+  grad_clip: 0.0
+  alpha: auto
+  alpha_init: 0.01
+  alpha_lr: 0.0001
+  target_entropy: half
+  policy_delay: 1
+eval:
+  every: 5000
+  episodes: 10
+checkpoint:
+  every: 100000
+networks:
+  actor:
+    arch: simba
+    width: 128
+    depth: 1
+    sparsity:
+      regime: sst
+      level: 0.6
+      distribution: er
+      criterion: random
+      prune_at: 0
+      dense_layers: []
+      revival:
+        method: none
+  critic:
+    arch: simba
+    width: 512
+    depth: 2
+    sparsity:
+      regime: dst
+      level: 0.6
+      distribution: er
+      criterion: random
+      prune_at: 0
+      dense_layers: []
+      topology:
+        method: rigl
+        every: 1000
+        drop_fraction: 0.3
+        decay: cosine
+        end: 0.75
+logging:
+  tensorboard: auto
+  every: 1000
+"""
 
 
 if __name__ == "__main__":

@@ -10,80 +10,13 @@ Edit the spec and recompile rather than editing this file: specc compile SPEC -o
 Run (needs only numpy, torch and gymnasium[mujoco]; tensorboard if installed):
     python s2d_sac.py                       # train with the spec's settings
     python s2d_sac.py --help                # every hyperparameter is a flag
-    python s2d_sac.py --dry-run [--json]    # print the per-layer plan and exit
+    python s2d_sac.py --dry-run [--json]    # print the per-layer plan and the spec, exit
     python s2d_sac.py --device cuda         # auto (default) | cpu | cuda
     python s2d_sac.py --resume --run-dir runs/s2d_sac__1   # continue a run
 
-Resolved spec (every default and preset value filled in):
-
-    specc: 1
-    name: s2d_sac
-    description: "SAC with a sparse-to-dense critic: random ER mask at sparsity 0.6, then every 1000 gradient steps RigL drop-and-grow that grows more than it drops, following the MST paper's schedule (power 2) down to dense at 80% of training; the actor stays dense."
-    algorithm: sac
-    preset: cleanrl
-    seed: 1
-    env:
-      id: HalfCheetah-v5
-      suite: gymnasium
-      action_repeat: 1
-    train:
-      total_steps: 1000000
-      learning_starts: 5000
-      batch_size: 256
-      buffer_size: 1000000
-      gamma: 0.99
-      tau: 0.005
-      update_every: 1
-      updates_per_step: 1
-      actor_lr: 0.0003
-      critic_lr: 0.001
-      optimizer: adam
-      weight_decay: 0.0
-      grad_clip: 0.0
-      alpha: auto
-      alpha_init: 1.0
-      alpha_lr: 0.001
-      target_entropy: auto
-      policy_delay: 2
-    eval:
-      every: 10000
-      episodes: 10
-    checkpoint:
-      every: 100000
-    networks:
-      actor:
-        arch: mlp
-        width: 256
-        depth: 2
-        activation: relu
-        layer_norm: false
-        sparsity:
-          regime: dense
-      critic:
-        arch: mlp
-        width: 256
-        depth: 2
-        activation: relu
-        layer_norm: false
-        sparsity:
-          regime: s2d
-          level: 0.6
-          distribution: er
-          dense_layers: []
-          topology:
-            method: rigl
-            every: 1000
-            drop_fraction: 0.3
-            decay: cosine
-            end: 0.8
-          schedule:
-            start: 0.2
-            end: 0.8
-            power: 2.0
-    logging:
-      tensorboard: auto
-      every: 1000
-"""
+main() with the training loop follows the networks, updates and environment; the run plumbing
+(resume, checkpoints, metrics log, dry run) follows main(). RESOLVED_SPEC, at the end, is the
+spec with every default filled in: --dry-run prints it, a run writes it to <run_dir>/spec.yaml."""
 
 import argparse
 import copy
@@ -93,7 +26,7 @@ import math
 import os
 import random
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 
 import gymnasium as gym
 import numpy as np
@@ -106,7 +39,7 @@ ALGORITHM = "sac"
 
 
 # ---------------------------------------------------------------------------
-# Config: every hyperparameter, each one also a command-line flag
+# Config: every hyperparameter, each one also a command-line flag (parse_args, below main)
 # ---------------------------------------------------------------------------
 @dataclass
 class Config:
@@ -166,26 +99,6 @@ class Config:
     save_buffer: bool = True  # put the replay buffer in checkpoints (needed for an exact resume)
     compile: bool = False  # torch.compile the update functions
     threads: int = 0  # torch intra-op threads on CPU; 0 = min(available, 4)
-
-
-def parse_args(argv=None) -> dict:
-    """Every Config field is a flag (env_id -> --env-id; booleans: --flag / --no-flag).
-
-    Returns only the flags given, so that --resume can apply them over the saved config."""
-    parser = argparse.ArgumentParser(
-        description=__doc__.strip().splitlines()[0], argument_default=argparse.SUPPRESS
-    )
-    for f in fields(Config):
-        flag = "--" + f.name.replace("_", "-")
-        if f.type is bool:
-            parser.add_argument(
-                flag, action=argparse.BooleanOptionalAction, help=f"default: {f.default}"
-            )
-        else:
-            parser.add_argument(
-                flag, type=f.type, metavar=f.type.__name__.upper(), help=f"default: {f.default}"
-            )
-    return vars(parser.parse_args(argv))
 
 
 # ---------------------------------------------------------------------------
@@ -573,6 +486,16 @@ class DynamicMasks(Masks):
         self.step, self.updates, self.changed = state["step"], state["updates"], state["changed"]
 
 
+def prune_critic(critic_masks, critic_opt, critic_target, cfg):
+    """The critic's initial mask: random scores, ER allocation at level cfg.critic_sparsity_level."""
+    keep = er_counts(critic_masks.shapes(), cfg.critic_sparsity_level, critic_masks.dense)
+    critic_masks.prune(random_scores(critic_masks), keep)
+    critic_masks.set_reference(cfg.critic_sparsity_level, keep)
+    critic_masks.apply()
+    critic_masks.apply(critic_target)  # targets share the online masks
+    critic_masks.mask_optimizer_state(critic_opt)
+
+
 # ---------------------------------------------------------------------------
 # Replay buffer (preallocated on the training device)
 # ---------------------------------------------------------------------------
@@ -695,21 +618,6 @@ def make_env(env_id, seed):
     return env
 
 
-def restore_env(env, seed, reset_rng_state, actions):
-    """Bring env back to its state at checkpoint time by re-running the current episode: reset
-    from the env RNG state saved just before that episode's reset, then replay its actions.
-
-    Exact for environments that are deterministic given their RNG (MuJoCo and classic control
-    are); main() checks the result against the saved observation."""
-    obs, _ = env.reset(seed=seed)
-    if reset_rng_state is not None:  # not the first episode: redraw its initial state
-        env.unwrapped.np_random.bit_generator.state = reset_rng_state
-        obs, _ = env.reset()
-    for action in actions:
-        obs, *_ = env.step(action)
-    return obs
-
-
 def evaluate(actor, env, n_episodes, seed, device):
     """Mean return of the deterministic policy; episode k always starts from reset(seed + k)."""
     returns = []
@@ -728,236 +636,12 @@ def evaluate(actor, env, n_episodes, seed, device):
 
 
 # ---------------------------------------------------------------------------
-# Run directory, metrics, checkpoints, dry run
-# ---------------------------------------------------------------------------
-METRICS = [
-    "step",
-    "time",
-    "episode_return",
-    "eval_return",
-    "sps",
-    "critic_loss",
-    "actor_loss",
-    "alpha",
-    "critic_sparsity",
-    "critic_topology_changed",
-]
-
-
-class MetricsLog:
-    """metrics.csv (always) and TensorBoard (when enabled and installed): one row per logging event."""
-
-    def __init__(self, run_dir, start, tensorboard):
-        """start: the step the run starts from (that of its checkpoint, or 0)."""
-        self.path = os.path.join(run_dir, "metrics.csv")
-        rows = []
-        if os.path.exists(self.path):  # drop the rows a killed run wrote after its checkpoint
-            with open(self.path, newline="") as f:
-                rows = [r for r in csv.DictReader(f) if int(r["step"]) <= start]
-        with open(self.path + ".tmp", "w", newline="") as f:  # replaced whole: a kill loses no row
-            writer = csv.DictWriter(f, fieldnames=METRICS)
-            writer.writeheader()
-            writer.writerows(rows)
-        os.replace(self.path + ".tmp", self.path)
-        self.file = open(self.path, "a", newline="")
-        self.writer = csv.DictWriter(self.file, fieldnames=METRICS)
-        self.tb = None
-        if tensorboard:
-            try:
-                from torch.utils.tensorboard import SummaryWriter
-
-                # purge_step: TensorBoard hides the events a killed run wrote after its checkpoint
-                self.tb = SummaryWriter(run_dir, purge_step=start + 1)
-            except ImportError:
-                print("tensorboard is not installed: writing metrics.csv only")
-
-    def write(self, row):
-        self.writer.writerow(row)
-        self.file.flush()
-        if self.tb is not None:
-            for k, v in row.items():
-                if k not in ("step", "time"):
-                    self.tb.add_scalar(k, v, row["step"])
-
-    def close(self):
-        self.file.close()
-        if self.tb is not None:
-            self.tb.close()
-
-
-def rng_state(env, device):
-    state = {
-        "python": random.getstate(),
-        "numpy": np.random.get_state(),
-        "torch": torch.get_rng_state(),
-        "action_space": env.action_space.np_random.bit_generator.state,
-    }
-    if device.type == "cuda":
-        state["cuda"] = torch.cuda.get_rng_state(device)
-    return state
-
-
-def set_rng_state(state, env, device):
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
-    torch.set_rng_state(state["torch"])
-    env.action_space.np_random.bit_generator.state = state["action_space"]
-    if device.type == "cuda":
-        torch.cuda.set_rng_state(state["cuda"], device)
-
-
-def save_atomic(obj, path):
-    tmp = path + ".tmp"
-    torch.save(obj, tmp)
-    os.replace(tmp, path)  # a crash never leaves a half-written file behind
-
-
-def layer_plan(nets):
-    """Per module, its Linear weight matrices (the maskable ones) in parameter order; an
-    ensemble layer contributes one entry per member."""
-    plan = {}
-    for module, net in nets.items():
-        layers = []
-        for name, m in net.named_modules():
-            if isinstance(m, nn.Linear):
-                layers.append((name, list(m.weight.shape)))
-            elif isinstance(m, EnsembleLinear):
-                for e in range(m.weight.shape[0]):
-                    layers.append((f"{name}[{e}]", [m.weight.shape[2], m.weight.shape[1]]))
-        plan[module] = layers
-    return plan
-
-
-def print_plan(nets, masks, cfg, as_json):
-    plan = layer_plan(nets)
-    modules = {}
-    for module, layers in plan.items():
-        total = sum(out * inp for _, (out, inp) in layers)
-        if module in masks:
-            m = masks[module]
-            active = [int(x.sum()) for x in m.per_layer(m.masks)]
-            modules[module] = {
-                "regime": {"critic": "s2d"}[module],
-                "level": getattr(cfg, f"{module}_sparsity_level"),
-                "total": total,
-                "active": sum(active),
-                "layers": [
-                    {
-                        "name": name,
-                        "shape": shape,
-                        "density": a / (shape[0] * shape[1]),
-                        "active": a,
-                        "revived": 0,
-                    }
-                    for (name, shape), a in zip(layers, active)
-                ],
-            }
-            continue
-        modules[module] = {
-            "regime": "dense",
-            "level": 0.0,
-            "total": total,
-            "active": total,
-            "layers": [
-                {
-                    "name": name,
-                    "shape": shape,
-                    "density": 1.0,
-                    "active": shape[0] * shape[1],
-                    "revived": 0,
-                }
-                for name, shape in layers
-            ],
-        }
-    if as_json:
-        print(json.dumps({"name": NAME, "algorithm": ALGORITHM, "modules": modules}))
-        return
-    print(
-        f"{'module':<8} {'layer':<18} {'shape [out, in]':<16} {'weights':>9} {'active':>9} density"
-    )
-    for module, info in modules.items():
-        for layer in info["layers"]:
-            print(
-                f"{module:<8} {layer['name']:<18} {str(layer['shape']):<16} "
-                f"{layer['shape'][0] * layer['shape'][1]:>9} {layer['active']:>9} {layer['density']:.3f}"
-            )
-        n_params = sum(p.numel() for p in nets[module].parameters())
-        sparsity = (
-            f" (sparsity {1 - info['active'] / info['total']:.4f})"
-            if info["regime"] != "dense"
-            else ""
-        )
-        print(
-            f"{module}: {info['regime']}, {info['active']}/{info['total']} weights active{sparsity}, {n_params} parameters in all"
-        )
-        m = masks.get(module)
-        if isinstance(m, DynamicMasks):
-            points = [int(q * m.end_step) for q in (0.0, 0.25, 0.5, 0.75)]
-            fractions = ", ".join(
-                f"{m.drop_schedule(t, m.drop_fraction, m.end_step):.4f}" for t in points
-            )
-            method = m.growth
-            print(
-                f"{module}: topology {method} every {m.every} gradient steps up to step "
-                f"{m.end_step} ({m.end_step // m.every} updates); drop fraction at 0/25/50/75% of it: {fractions}"
-            )
-            if m.schedule is not None:
-                initial, final, start, end, power = m.schedule
-                levels = ", ".join(
-                    f"{scheduled_sparsity(start + q * (end - start), initial, final, start, end, power):.3f}"
-                    for q in (0.0, 0.25, 0.5, 0.75, 1.0)
-                )
-                print(
-                    f"{module}: sparsity {initial} -> {final} between gradient steps {start} and {end}; at 0/25/50/75/100%: {levels}"
-                )
-
-
-# ---------------------------------------------------------------------------
 # Training
 # ---------------------------------------------------------------------------
-def resolve_device(name):
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(name)
-
-
 def main():
-    given = parse_args()
-    cfg = Config(**given)
-    run_dir = cfg.run_dir or os.path.join("runs", f"{NAME}__{cfg.seed}")
-    ckpt_path = os.path.join(run_dir, "checkpoint.pt")
-    config_path = os.path.join(run_dir, "config.json")
-    checkpoint, saved = None, {}
-    if cfg.resume and os.path.exists(ckpt_path):
-        try:
-            checkpoint = torch.load(ckpt_path, map_location="cpu", weights_only=False)
-        except Exception as e:  # not left by a kill (save_atomic): a disk error or a bad copy
-            message = "put back a copy, or delete it and pass --resume to start the run again"
-            raise SystemExit(
-                f"{ckpt_path} cannot be read ({type(e).__name__}): {message}"
-            ) from None
-        saved, note = checkpoint["config"], f"resuming {ckpt_path} at step {checkpoint['step']}"
-    elif cfg.resume and os.path.exists(config_path):  # killed before its first checkpoint
-        with open(config_path) as f:
-            saved = json.load(f)
-        note = f"no checkpoint in {run_dir}: starting the run again from step 0"
-    elif cfg.resume:
-        note = f"no run in {run_dir}: starting from step 0"
-    if cfg.resume:
-        # the saved config, with the flags given now on top (e.g. a larger --total-steps)
-        cfg = Config(**{**saved, **given, "run_dir": run_dir})
-        changed = {k: v for k, v in given.items() if saved.get(k) != v}
-        print(f"{note}; changed: {changed}")
-
-    device = resolve_device(cfg.device)
-    # Adam's moments of near-dead units decay into float32 denormals, which x86 CPUs process
-    # ~100x slower (training slows down after a few thousand steps): flush them to zero. Set
-    # before the first parallel op so that the intra-op threads inherit the mode.
-    torch.set_flush_denormal(True)
-    # the matmuls are small: more than a few threads only add synchronisation
-    cfg.threads = cfg.threads or min(torch.get_num_threads(), 4)
-    torch.set_num_threads(cfg.threads)
-    cfg.device = device.type  # config.json records what was used (results depend on it)
+    # the flags given (every hyperparameter is one); with --resume, on top of the saved config
+    cfg, checkpoint = load_config(parse_args())
+    device = setup_torch(cfg)
 
     random.seed(cfg.seed)
     np.random.seed(cfg.seed)
@@ -1019,97 +703,30 @@ def main():
         * cfg.critic_topology_every,
         cfg.critic_schedule_power,
     )
-
-    def prune_critic():
-        """The critic's initial mask: random scores, ER allocation at level cfg.critic_sparsity_level."""
-        keep = er_counts(critic_masks.shapes(), cfg.critic_sparsity_level, critic_masks.dense)
-        critic_masks.prune(random_scores(critic_masks), keep)
-        critic_masks.set_reference(cfg.critic_sparsity_level, keep)
-        critic_masks.apply()
-        critic_masks.apply(critic_target)  # targets share the online masks
-        critic_masks.mask_optimizer_state(critic_opt)
-
     masks = {"critic": critic_masks}
-    prune_critic()
+    prune_critic(critic_masks, critic_opt, critic_target, cfg)
 
     if cfg.dry_run:
 
         print_plan(nets, masks, cfg, cfg.json)
         return
-    # what a checkpoint holds: networks, targets and masks
-    stateful = {**nets, **targets, **{f"{name}_masks": m for name, m in masks.items()}}
+    # what a checkpoint holds besides the RunState: networks, targets, masks, optimizers
+    stateful = {
+        **nets,
+        **targets,
+        **{f"{name}_masks": m for name, m in masks.items()},
+        **optimizers,
+    }
     rb = ReplayBuffer(cfg.buffer_size, obs_dim, act_dim, device)
 
-    # counters and the state of the current episode
-    step, num_updates, episodes, elapsed = 0, 0, 0, 0.0
-    ep_return, last_return = 0.0, float("nan")
-    ep_actions, ep_reset_rng = [], None  # to rebuild the current episode on resume
-    losses = {}
-    if checkpoint is None:
-        if not cfg.resume and os.path.exists(os.path.join(run_dir, "metrics.csv")):
-            raise SystemExit(f"{run_dir} holds a run already: pass --resume, or another --run-dir")
-        os.makedirs(run_dir, exist_ok=True)
-        obs, _ = env.reset(seed=cfg.seed)
-    else:
-        for name, module in stateful.items():
-            module.load_state_dict(checkpoint[name])
-        for name, opt in optimizers.items():
-            opt.load_state_dict(checkpoint[name])
-        with torch.no_grad():
-            for name, tensor in tensors.items():
-                tensor.copy_(checkpoint[name])
-        if checkpoint["buffer"] is not None:
-            rb.load_state_dict(checkpoint["buffer"])
-        else:
-            print(
-                "the checkpoint has no replay buffer: training goes on from an empty one (not exact)"
-            )
-        step, num_updates, episodes = (
-            checkpoint["step"],
-            checkpoint["num_updates"],
-            checkpoint["episodes"],
-        )
-        elapsed, ep_return, last_return = (
-            checkpoint["elapsed"],
-            checkpoint["ep_return"],
-            checkpoint["last_return"],
-        )
-        ep_actions, ep_reset_rng = list(checkpoint["ep_actions"]), checkpoint["ep_reset_rng"]
-        losses = {k: v.to(device) for k, v in checkpoint["losses"].items()}
-        obs = restore_env(env, cfg.seed, ep_reset_rng, ep_actions)
-        if not np.array_equal(obs, checkpoint["obs"]):
-            print(
-                "warning: the replayed episode does not end in the saved observation; using the saved one"
-            )
-            obs = checkpoint["obs"]
-        set_rng_state(checkpoint["rng"], env, device)
-    with open(config_path + ".tmp", "w") as f:
-        json.dump(asdict(cfg), f, indent=2)
-    os.replace(config_path + ".tmp", config_path)  # whole or absent (--resume may read it)
-    log = MetricsLog(run_dir, step, cfg.tensorboard)
-    del checkpoint
+    # a new run in cfg.run_dir, or (--resume) the one there, restored from its checkpoint
+    run = start_or_resume(cfg, checkpoint, env, device, rb, stateful, tensors)
+    del checkpoint  # it may hold a copy of the replay buffer
+    log = MetricsLog(cfg.run_dir, run.step, cfg.tensorboard)
+    # the loop's own variables (the episode's are in run); a checkpoint writes them back into run
+    step, num_updates, obs, losses = run.step, run.num_updates, run.obs, run.losses
 
-    def save_checkpoint(now):
-        state = {
-            "config": asdict(cfg),
-            "step": step,
-            "num_updates": num_updates,
-            "episodes": episodes,
-            "elapsed": now,
-            "ep_return": ep_return,
-            "last_return": last_return,
-            "ep_actions": ep_actions,
-            "ep_reset_rng": ep_reset_rng,
-            "obs": obs,
-            "losses": {k: v.cpu() for k, v in losses.items()},
-            "rng": rng_state(env, device),
-            "buffer": rb.state_dict() if cfg.save_buffer else None,
-        }
-        state.update({name: m.state_dict() for name, m in {**stateful, **optimizers}.items()})
-        state.update({name: t.detach().cpu() for name, t in tensors.items()})
-        save_atomic(state, ckpt_path)
-
-    t_start = time.perf_counter() - elapsed
+    t_start = time.perf_counter() - run.elapsed
     sps_t0, sps_step0, paused = None, 0, 0.0
     while step < cfg.total_steps:
         step += 1
@@ -1121,18 +738,16 @@ def main():
                 obs_t = torch.as_tensor(obs, dtype=torch.float32, device=device)
                 action = actor.act(obs_t).cpu().numpy()
         next_obs, reward, terminated, truncated, _ = env.step(action)
-        ep_actions.append(action)
-        ep_return += float(reward)
+        run.ep_actions.append(action)
+        run.ep_return += float(reward)
         # bootstrap through truncation (time limits), not through termination
         rb.add(obs, action, reward, next_obs, terminated)
         obs = next_obs
 
         row = {}
         if terminated or truncated:
-            episodes, last_return = episodes + 1, ep_return
-            row["episode_return"] = ep_return
-            ep_return, ep_actions = 0.0, []
-            ep_reset_rng = env.unwrapped.np_random.bit_generator.state
+            row["episode_return"] = run.ep_return
+            run.end_episode(env)
             obs, _ = env.reset()
 
         if step >= cfg.learning_starts and step % cfg.update_every == 0:
@@ -1175,7 +790,7 @@ def main():
             eta = f"{(cfg.total_steps - step) / sps / 60:.1f} min" if sps else "-"
             sps_text = f"{sps:.0f}" if sps else "warm-up"
             print(
-                f"step {step}/{cfg.total_steps}  sps {sps_text}  episode_return {last_return:.1f}  eta {eta}"
+                f"step {step}/{cfg.total_steps}  sps {sps_text}  episode_return {run.last_return:.1f}  eta {eta}"
             )
 
         t_pause = time.perf_counter()
@@ -1187,15 +802,442 @@ def main():
         if row:
             log.write({"step": step, "time": round(time.perf_counter() - t_start, 3), **row})
         if (cfg.checkpoint_every and step % cfg.checkpoint_every == 0) or step == cfg.total_steps:
-            save_checkpoint(time.perf_counter() - t_start)
-        paused += time.perf_counter() - t_pause  # evaluation and checkpoints do not count for SPS
+            run.step, run.num_updates, run.obs = step, num_updates, obs
+            run.elapsed = time.perf_counter() - t_start
+            save_checkpoint(run, cfg, env, device, rb, stateful, tensors)
+        paused += time.perf_counter() - t_pause  # this bookkeeping does not count for SPS
 
     final = {name: m.state_dict() for name, m in nets.items()}
     final.update({name: t.detach().cpu() for name, t in tensors.items()})
-    save_atomic(final, os.path.join(run_dir, "model.pt"))
+    save_atomic(final, os.path.join(cfg.run_dir, "model.pt"))
     log.close()
     env.close()
     eval_env.close()
+
+
+# ---------------------------------------------------------------------------
+# Run plumbing: flags, config and resume, checkpoints, metrics log, dry run, the resolved spec
+# (main() calls these; Python resolves the names when main() runs)
+# ---------------------------------------------------------------------------
+def parse_args(argv=None) -> dict:
+    """Every Config field is a flag (env_id -> --env-id; booleans: --flag / --no-flag).
+
+    Returns only the flags given, so that --resume can apply them over the saved config."""
+    parser = argparse.ArgumentParser(
+        description=__doc__.strip().splitlines()[0], argument_default=argparse.SUPPRESS
+    )
+    for f in fields(Config):
+        flag = "--" + f.name.replace("_", "-")
+        if f.type is bool:
+            parser.add_argument(
+                flag, action=argparse.BooleanOptionalAction, help=f"default: {f.default}"
+            )
+        else:
+            parser.add_argument(
+                flag, type=f.type, metavar=f.type.__name__.upper(), help=f"default: {f.default}"
+            )
+    return vars(parser.parse_args(argv))
+
+
+def load_config(given):
+    """The run's Config: the flags given on top of the defaults or, with --resume, on top of the
+    saved config (e.g. a larger --total-steps). Also returns the checkpoint to resume (or None)."""
+    cfg = Config(**given)
+    cfg.run_dir = run_dir = cfg.run_dir or os.path.join("runs", f"{NAME}__{cfg.seed}")
+    if not cfg.resume:
+        return cfg, None
+    ckpt_path = os.path.join(run_dir, "checkpoint.pt")
+    config_path = os.path.join(run_dir, "config.json")
+    checkpoint, saved = None, {}
+    if os.path.exists(ckpt_path):
+        try:
+            checkpoint = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+        except Exception as e:  # not left by a kill (save_atomic): a disk error or a bad copy
+            message = "put back a copy, or delete it and pass --resume to start the run again"
+            raise SystemExit(
+                f"{ckpt_path} cannot be read ({type(e).__name__}): {message}"
+            ) from None
+        saved, note = checkpoint["config"], f"resuming {ckpt_path} at step {checkpoint['step']}"
+    elif os.path.exists(config_path):  # killed before its first checkpoint
+        with open(config_path) as f:
+            saved = json.load(f)
+        note = f"no checkpoint in {run_dir}: starting the run again from step 0"
+    else:
+        note = f"no run in {run_dir}: starting from step 0"
+    cfg = Config(**{**saved, **given, "run_dir": run_dir})
+    changed = {k: v for k, v in given.items() if saved.get(k) != v}
+    print(f"{note}; changed: {changed}")
+    return cfg, checkpoint
+
+
+def setup_torch(cfg):
+    """The training device, and the CPU settings the run's speed depends on."""
+    name = cfg.device
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(name)
+    # Adam's moments of near-dead units decay into float32 denormals, which x86 CPUs process
+    # ~100x slower (training slows down after a few thousand steps): flush them to zero. Set
+    # before the first parallel op so that the intra-op threads inherit the mode.
+    torch.set_flush_denormal(True)
+    # the matmuls are small: more than a few threads only add synchronisation
+    cfg.threads = cfg.threads or min(torch.get_num_threads(), 4)
+    torch.set_num_threads(cfg.threads)
+    cfg.device = device.type  # config.json records what was used (results depend on it)
+    return device
+
+
+@dataclass
+class RunState:
+    """What the training loop carries from step to step besides the modules: the counters and
+    the current episode. A checkpoint saves it whole and --resume restores it whole."""
+
+    step: int = 0
+    num_updates: int = 0
+    elapsed: float = 0.0  # seconds of training before this process
+    obs: np.ndarray = None  # the observation the next step acts on
+    losses: dict = field(default_factory=dict)  # the last update's losses (tensors)
+    episodes: int = 0
+    ep_return: float = 0.0
+    last_return: float = float("nan")
+    ep_actions: list = field(default_factory=list)  # the current episode's, to rebuild it on resume
+    ep_reset_rng: dict = None  # the env RNG state before its reset (None: reset(seed=cfg.seed))
+
+    def end_episode(self, env):
+        self.episodes, self.last_return = self.episodes + 1, self.ep_return
+        self.ep_return, self.ep_actions = 0.0, []
+        self.ep_reset_rng = env.unwrapped.np_random.bit_generator.state
+
+
+def start_or_resume(cfg, checkpoint, env, device, rb, stateful, tensors):
+    """A new run in cfg.run_dir (refused where one is already), or the resumed one: its modules,
+    optimizers, tensors, replay buffer, environment and RNG states as the checkpoint saved them.
+    Writes config.json and spec.yaml. Returns the RunState the training loop starts from."""
+    if checkpoint is None:
+        if not cfg.resume and os.path.exists(os.path.join(cfg.run_dir, "metrics.csv")):
+            raise SystemExit(
+                f"{cfg.run_dir} holds a run already: pass --resume, or another --run-dir"
+            )
+        os.makedirs(cfg.run_dir, exist_ok=True)
+        obs, _ = env.reset(seed=cfg.seed)
+        run = RunState(obs=obs)
+    else:
+        for name, module in stateful.items():
+            module.load_state_dict(checkpoint[name])
+        with torch.no_grad():
+            for name, tensor in tensors.items():
+                tensor.copy_(checkpoint[name])
+        if checkpoint["buffer"] is not None:
+            rb.load_state_dict(checkpoint["buffer"])
+        else:
+            print(
+                "the checkpoint has no replay buffer: training goes on from an empty one (not exact)"
+            )
+        run = RunState(**{f.name: checkpoint[f.name] for f in fields(RunState)})
+        run.losses = {k: v.to(device) for k, v in run.losses.items()}
+        run.ep_actions = list(run.ep_actions)
+        run.obs = restore_env(env, cfg.seed, run.ep_reset_rng, run.ep_actions)
+        if not np.array_equal(run.obs, checkpoint["obs"]):
+            print(
+                "warning: the replayed episode does not end in the saved observation; using the saved one"
+            )
+            run.obs = checkpoint["obs"]
+        set_rng_state(checkpoint["rng"], env, device)
+    write_atomic(json.dumps(asdict(cfg), indent=2), os.path.join(cfg.run_dir, "config.json"))
+    write_atomic(RESOLVED_SPEC, os.path.join(cfg.run_dir, "spec.yaml"))
+    return run
+
+
+def restore_env(env, seed, reset_rng_state, actions):
+    """Bring env back to its state at checkpoint time by re-running the current episode: reset
+    from the env RNG state saved just before that episode's reset, then replay its actions.
+
+    Exact for environments that are deterministic given their RNG (MuJoCo and classic control
+    are); start_or_resume() checks the result against the saved observation."""
+    obs, _ = env.reset(seed=seed)
+    if reset_rng_state is not None:  # not the first episode: redraw its initial state
+        env.unwrapped.np_random.bit_generator.state = reset_rng_state
+        obs, _ = env.reset()
+    for action in actions:
+        obs, *_ = env.step(action)
+    return obs
+
+
+def save_checkpoint(run, cfg, env, device, rb, stateful, tensors):
+    state = {f.name: getattr(run, f.name) for f in fields(RunState)}
+    state["losses"] = {k: v.cpu() for k, v in run.losses.items()}
+    state["config"] = asdict(cfg)
+    state["rng"] = rng_state(env, device)
+    state["buffer"] = rb.state_dict() if cfg.save_buffer else None
+    state.update({name: m.state_dict() for name, m in stateful.items()})
+    state.update({name: t.detach().cpu() for name, t in tensors.items()})
+    save_atomic(state, os.path.join(cfg.run_dir, "checkpoint.pt"))
+
+
+def rng_state(env, device):
+    state = {
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),
+        "torch": torch.get_rng_state(),
+        "action_space": env.action_space.np_random.bit_generator.state,
+    }
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def set_rng_state(state, env, device):
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    env.action_space.np_random.bit_generator.state = state["action_space"]
+    if device.type == "cuda":
+        torch.cuda.set_rng_state(state["cuda"], device)
+
+
+def save_atomic(obj, path):
+    tmp = path + ".tmp"
+    torch.save(obj, tmp)
+    os.replace(tmp, path)  # a crash never leaves a half-written file behind
+
+
+def write_atomic(text, path):
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)  # whole or absent (--resume may read config.json)
+
+
+METRICS = [
+    "step",
+    "time",
+    "episode_return",
+    "eval_return",
+    "sps",
+    "critic_loss",
+    "actor_loss",
+    "alpha",
+    "critic_sparsity",
+    "critic_topology_changed",
+]
+
+
+class MetricsLog:
+    """metrics.csv (always) and TensorBoard (when enabled and installed): one row per logging event."""
+
+    def __init__(self, run_dir, start, tensorboard):
+        """start: the step the run starts from (that of its checkpoint, or 0)."""
+        self.path = os.path.join(run_dir, "metrics.csv")
+        rows = []
+        if os.path.exists(self.path):  # drop the rows a killed run wrote after its checkpoint
+            with open(self.path, newline="") as f:
+                rows = [r for r in csv.DictReader(f) if int(r["step"]) <= start]
+        with open(self.path + ".tmp", "w", newline="") as f:  # replaced whole: a kill loses no row
+            writer = csv.DictWriter(f, fieldnames=METRICS)
+            writer.writeheader()
+            writer.writerows(rows)
+        os.replace(self.path + ".tmp", self.path)
+        self.file = open(self.path, "a", newline="")
+        self.writer = csv.DictWriter(self.file, fieldnames=METRICS)
+        self.tb = None
+        if tensorboard:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+
+                # purge_step: TensorBoard hides the events a killed run wrote after its checkpoint
+                self.tb = SummaryWriter(run_dir, purge_step=start + 1)
+            except ImportError:
+                print("tensorboard is not installed: writing metrics.csv only")
+
+    def write(self, row):
+        self.writer.writerow(row)
+        self.file.flush()
+        if self.tb is not None:
+            for k, v in row.items():
+                if k not in ("step", "time"):
+                    self.tb.add_scalar(k, v, row["step"])
+
+    def close(self):
+        self.file.close()
+        if self.tb is not None:
+            self.tb.close()
+
+
+def layer_plan(nets):
+    """Per module, its Linear weight matrices (the maskable ones) in parameter order; an
+    ensemble layer contributes one entry per member."""
+    plan = {}
+    for module, net in nets.items():
+        layers = []
+        for name, m in net.named_modules():
+            if isinstance(m, nn.Linear):
+                layers.append((name, list(m.weight.shape)))
+            elif isinstance(m, EnsembleLinear):
+                for e in range(m.weight.shape[0]):
+                    layers.append((f"{name}[{e}]", [m.weight.shape[2], m.weight.shape[1]]))
+        plan[module] = layers
+    return plan
+
+
+def print_plan(nets, masks, cfg, as_json):
+    plan = layer_plan(nets)
+    modules = {}
+    for module, layers in plan.items():
+        total = sum(out * inp for _, (out, inp) in layers)
+        if module in masks:
+            m = masks[module]
+            active = [int(x.sum()) for x in m.per_layer(m.masks)]
+            modules[module] = {
+                "regime": {"critic": "s2d"}[module],
+                "level": getattr(cfg, f"{module}_sparsity_level"),
+                "total": total,
+                "active": sum(active),
+                "layers": [
+                    {
+                        "name": name,
+                        "shape": shape,
+                        "density": a / (shape[0] * shape[1]),
+                        "active": a,
+                        "revived": 0,
+                    }
+                    for (name, shape), a in zip(layers, active)
+                ],
+            }
+            continue
+        modules[module] = {
+            "regime": "dense",
+            "level": 0.0,
+            "total": total,
+            "active": total,
+            "layers": [
+                {
+                    "name": name,
+                    "shape": shape,
+                    "density": 1.0,
+                    "active": shape[0] * shape[1],
+                    "revived": 0,
+                }
+                for name, shape in layers
+            ],
+        }
+    if as_json:
+        print(
+            json.dumps(
+                {"name": NAME, "algorithm": ALGORITHM, "modules": modules, "spec": RESOLVED_SPEC}
+            )
+        )
+        return
+    print(
+        f"{'module':<8} {'layer':<18} {'shape [out, in]':<16} {'weights':>9} {'active':>9} density"
+    )
+    for module, info in modules.items():
+        for layer in info["layers"]:
+            print(
+                f"{module:<8} {layer['name']:<18} {str(layer['shape']):<16} "
+                f"{layer['shape'][0] * layer['shape'][1]:>9} {layer['active']:>9} {layer['density']:.3f}"
+            )
+        n_params = sum(p.numel() for p in nets[module].parameters())
+        sparsity = (
+            f" (sparsity {1 - info['active'] / info['total']:.4f})"
+            if info["regime"] != "dense"
+            else ""
+        )
+        print(
+            f"{module}: {info['regime']}, {info['active']}/{info['total']} weights active{sparsity}, {n_params} parameters in all"
+        )
+        m = masks.get(module)
+        if isinstance(m, DynamicMasks):
+            points = [int(q * m.end_step) for q in (0.0, 0.25, 0.5, 0.75)]
+            fractions = ", ".join(
+                f"{m.drop_schedule(t, m.drop_fraction, m.end_step):.4f}" for t in points
+            )
+            method = m.growth
+            print(
+                f"{module}: topology {method} every {m.every} gradient steps up to step "
+                f"{m.end_step} ({m.end_step // m.every} updates); drop fraction at 0/25/50/75% of it: {fractions}"
+            )
+            if m.schedule is not None:
+                initial, final, start, end, power = m.schedule
+                levels = ", ".join(
+                    f"{scheduled_sparsity(start + q * (end - start), initial, final, start, end, power):.3f}"
+                    for q in (0.0, 0.25, 0.5, 0.75, 1.0)
+                )
+                print(
+                    f"{module}: sparsity {initial} -> {final} between gradient steps {start} and {end}; at 0/25/50/75/100%: {levels}"
+                )
+    print(
+        f"\nthe resolved spec (written to <run_dir>/spec.yaml by a run):\n{RESOLVED_SPEC}", end=""
+    )
+
+
+RESOLVED_SPEC = """\
+specc: 1
+name: s2d_sac
+description: "SAC with a sparse-to-dense critic: random ER mask at sparsity 0.6, then every 1000 gradient steps RigL drop-and-grow that grows more than it drops, following the MST paper's schedule (power 2) down to dense at 80% of training; the actor stays dense."
+algorithm: sac
+preset: cleanrl
+seed: 1
+env:
+  id: HalfCheetah-v5
+  suite: gymnasium
+  action_repeat: 1
+train:
+  total_steps: 1000000
+  learning_starts: 5000
+  batch_size: 256
+  buffer_size: 1000000
+  gamma: 0.99
+  tau: 0.005
+  update_every: 1
+  updates_per_step: 1
+  actor_lr: 0.0003
+  critic_lr: 0.001
+  optimizer: adam
+  weight_decay: 0.0
+  grad_clip: 0.0
+  alpha: auto
+  alpha_init: 1.0
+  alpha_lr: 0.001
+  target_entropy: auto
+  policy_delay: 2
+eval:
+  every: 10000
+  episodes: 10
+checkpoint:
+  every: 100000
+networks:
+  actor:
+    arch: mlp
+    width: 256
+    depth: 2
+    activation: relu
+    layer_norm: false
+    sparsity:
+      regime: dense
+  critic:
+    arch: mlp
+    width: 256
+    depth: 2
+    activation: relu
+    layer_norm: false
+    sparsity:
+      regime: s2d
+      level: 0.6
+      distribution: er
+      dense_layers: []
+      topology:
+        method: rigl
+        every: 1000
+        drop_fraction: 0.3
+        decay: cosine
+        end: 0.8
+      schedule:
+        start: 0.2
+        end: 0.8
+        power: 2.0
+logging:
+  tensorboard: auto
+  every: 1000
+"""
 
 
 if __name__ == "__main__":

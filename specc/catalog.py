@@ -406,6 +406,22 @@ OBS_NORM_ARCHS: tuple[str, ...] = ("simba",)
 # schedule (their mask is the schedule's: no new initial mask on reset).
 DYNAMIC_REGIMES: tuple[str, ...] = ("dst", "d2s", "s2d")
 SCHEDULED_REGIMES: tuple[str, ...] = ("d2s", "s2d")
+DENSE_START_REGIMES: tuple[str, ...] = ("d2s",)  # dense at first, pruned along the schedule
+
+# Each distribution's allocation function in the generated code (templates/sparsity/masks; for
+# Linear layers ER and ERK coincide), and in words (the prune functions' docstrings).
+ALLOCATION_FUNCTIONS: dict[str, str] = {
+    "uniform": "uniform_counts",
+    "er": "er_counts",
+    "erk": "er_counts",
+    "global": "global_count",
+}
+ALLOCATION_TEXT: dict[str, str] = {
+    "uniform": "uniform allocation",
+    "er": "ER allocation",
+    "erk": "ERK allocation",
+    "global": "one global threshold",
+}
 
 # Fallback network defaults when a preset gives none for a module.
 NETWORK_DEFAULTS: dict[str, Any] = {

@@ -14,7 +14,10 @@ from .catalog import (
     ACTIVATION_METRICS,
     ACTOR_LOG_STD_SOURCES,
     ALGORITHM_TEMPLATES,
+    ALLOCATION_FUNCTIONS,
+    ALLOCATION_TEXT,
     DELAYED_MODULES,
+    DENSE_START_REGIMES,
     DYNAMIC_REGIMES,
     ENSEMBLES,
     SCHEDULED_REGIMES,
@@ -84,8 +87,25 @@ class SparsityPlan:
 
     @property
     def scheduled(self) -> bool:
-        """The module's level follows a schedule (d2s, s2d)."""
+        """The module's level follows a schedule (d2s, s2d); the others take their mask once,
+        at prune_at."""
         return self.regime in SCHEDULED_REGIMES
+
+    @property
+    def starts_dense(self) -> bool:
+        """The module trains dense at first and is pruned along its schedule (d2s)."""
+        return self.regime in DENSE_START_REGIMES
+
+    @property
+    def layerwise_schedule(self) -> bool:
+        """The schedule scales a per-layer reference allocation (Masks.set_reference); with
+        distribution global only the module's count follows it."""
+        return self.scheduled and self.distribution != "global"
+
+    @property
+    def allocation_text(self) -> str:
+        """The allocation in words (the prune function's docstring)."""
+        return ALLOCATION_TEXT[self.distribution]
 
 
 @dataclass(frozen=True)
@@ -124,14 +144,6 @@ class SparsityCode:
         """The growth method is chosen at run time per module: several methods, or a module that
         does not grow beside one that does."""
         return len(self.growth) > 1 or (self.prune_only and bool(self.growth))
-
-
-ALLOCATION_FUNCTIONS = {
-    "uniform": "uniform_counts",
-    "er": "er_counts",
-    "erk": "er_counts",
-    "global": "global_count",
-}
 
 
 def _ordered(values) -> tuple[str, ...]:

@@ -111,6 +111,23 @@ def test_docstring_escaping_round_trips():
     assert ast.get_docstring(module, clean=False) == text
 
 
+def test_resolved_spec_reaches_the_script_verbatim(tmp_path):
+    """RESOLVED_SPEC is the resolved YAML, whatever quotes and backslashes the spec holds."""
+    import ast
+
+    from specc.compiler import compile_one
+
+    nasty = 'description=\'ends with a quote" and has """triple""" quotes, a \\ and \\"""\''
+    compiled = compile_one(write(tmp_path, BASE), [nasty])
+    tree = ast.parse(compiled.source)
+    (value,) = [
+        node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "RESOLVED_SPEC"
+    ]
+    assert value == compiled.plan.resolved_yaml and 'triple\\"\\"\\"' in value
+
+
 # --- diagnostics and reset -------------------------------------------------------------------
 
 
@@ -206,7 +223,8 @@ def test_reset_temperature_defaults_to_resetting_it_with_the_actor(tmp_path):
     code = _code(tmp_path, ["reset={every: 1000, temperature: false}"])
     assert "def reset_temperature" not in code and "it keeps its value and optimizer state" in code
     code = _code(tmp_path, ["reset={every: 1000}"])
-    assert "def reset_temperature" in code and "reset_temperature()\n" in code
+    assert "def reset_temperature" in code
+    assert "reset_temperature(log_alpha, actor_opt, cfg.alpha_init)\n" in code
     # no learned temperature: no key in the tree
     _, _, tree, plan = front_end(write(tmp_path, BASE), ["reset={every: 1000}", "train.alpha=0.2"])
     assert "temperature" not in tree["reset"] and plan.reset.temperature is False
@@ -237,7 +255,8 @@ def _code(tmp_path, overrides, base=BASE):
     from specc.compiler import compile_one
 
     source = compile_one(write(tmp_path, base), overrides).source
-    return source[source.index('"""', 3) + 3 :]  # without the docstring (it embeds the spec)
+    # without the docstring and RESOLVED_SPEC (the resolved spec)
+    return source[source.index('"""', 3) + 3 : source.index("RESOLVED_SPEC = ")]
 
 
 DIAGNOSTICS_NAMES = (
@@ -247,7 +266,7 @@ DIAGNOSTICS_NAMES = (
     "def grad_norm",
     "def grad_interference",
     "class LossProbe",
-    "_sample_loss",
+    "sample_losses",
     "def activations",
     "def diagnose",
     "def reset_",
@@ -271,22 +290,22 @@ def test_only_the_diagnostics_functions_a_spec_uses_are_emitted(tmp_path):
     assert present(code) == {
         "def grad_interference",
         "class LossProbe",
-        "_sample_loss",
+        "sample_losses",
         "def diagnose",
     }
     assert "activations(obs" not in code and "k_batch = " in code
     code = _code(tmp_path, ["reset={every: 10, modules: [critic]}"])
+    flat = "".join(code.split())  # black may wrap the call
     assert (
         present(code) == {"def reset_"}
-        and "def reset_critic" in code
-        and "def reset_actor" not in code
+        and "reset_module(critic,critic_opt,Critic(" in flat
+        and "reset_module(actor," not in flat
     )
-    # masks reach the metrics only where a module is sparse
+    # masks reach the metrics only where a module is sparse (masks.get: None for a dense one)
     code = _code(tmp_path, ["diagnostics={}", "networks.actor.sparsity={regime: sst, level: 0.5}"])
-    assert "grad_norm(actor, actor_masks)" in code and "grad_norm(critic)" in code
-    flat = "".join(code.split())  # black may wrap the call
-    assert "grad_interference(actor,actor_sample_loss,k_batch,actor_masks)" in flat
-    assert "grad_interference(critic,critic_sample_loss,k_batch)" in flat
+    flat = "".join(code.split())
+    assert 'masks={"actor":actor_masks}' in flat and "grad_norm(net,masks.get(name))" in flat
+    assert "grad_interference(net,sample_losses[name],k_batch,masks.get(name))" in flat
     assert "def grad_norm(net):" in _code(
         tmp_path, ["diagnostics={}"]
     )  # no masks argument in a dense script

@@ -72,8 +72,9 @@ def test_dry_run_json_contract(path, tmp_path, monkeypatch):
     lines = [l for l in out.splitlines() if l.strip()]
     assert len(lines) == 1, out
     plan = json.loads(lines[0])
-    assert set(plan) == {"name", "algorithm", "modules"}
+    assert set(plan) == {"name", "algorithm", "modules", "spec"}
     assert plan["name"] == path.stem
+    assert plan["spec"] == import_script(path).RESOLVED_SPEC and plan["spec"].startswith("specc: ")
     assert {"actor", "critic"} <= set(plan["modules"])
     for info in plan["modules"].values():
         assert set(info) == {"regime", "level", "total", "active", "layers"}
@@ -126,9 +127,10 @@ def test_short_run_writes_its_run_directory(path, tmp_path, monkeypatch):
             *SMALL,
         ],
     )
-    assert {"config.json", "metrics.csv", "checkpoint.pt", "model.pt"} <= {
+    assert {"config.json", "spec.yaml", "metrics.csv", "checkpoint.pt", "model.pt"} <= {
         p.name for p in run_dir.iterdir()
     }
+    assert (run_dir / "spec.yaml").read_text() == import_script(path).RESOLVED_SPEC
     config = json.loads((run_dir / "config.json").read_text())
     assert config["total_steps"] == 300 and config["device"] == "cpu"
     with open(run_dir / "metrics.csv", newline="") as f:

@@ -286,3 +286,33 @@ def test_target_entropy_fixed(tmp_path):
     a = small_plan(tmp_path, "sac", MLP, "train:\n  alpha: 0.2\n").algo
     assert not a.learned_alpha and not a.target_entropy_per_dim
     assert not spec_plan("td3_dense").algo.target_entropy_per_dim
+
+
+@pytest.mark.parametrize(
+    "regime, distribution, scheduled, starts_dense, layerwise",
+    [
+        ("sst", "er", False, False, False),
+        ("dst", "global", False, False, False),
+        ("d2s", "er", True, True, True),
+        ("d2s", "global", True, True, False),
+        ("s2d", "uniform", True, False, True),
+        ("s2d", "global", True, False, False),
+    ],
+)
+def test_schedule_facts(tmp_path, regime, distribution, scheduled, starts_dense, layerwise):
+    """How a sparse module's prune function is written: a mask taken once (sst, dst) or one
+    that follows a schedule from dense (d2s) or to dense (s2d), per layer or globally."""
+    criterion = ", criterion: magnitude" if regime in ("sst", "dst") else ""
+    topology = ", topology: {method: rigl}" if regime == "dst" else ""
+    critic = (
+        f"  critic: {{arch: mlp, sparsity: {{regime: {regime}, level: 0.5, "
+        f"distribution: {distribution}{criterion}{topology}}}}}\n"
+    )
+    sp = small_plan(tmp_path, "sac", "  actor: {arch: mlp}\n" + critic).network("critic").sparsity
+    assert (sp.scheduled, sp.starts_dense, sp.layerwise_schedule) == (
+        scheduled,
+        starts_dense,
+        layerwise,
+    )
+    words = {"er": "ER allocation", "uniform": "uniform allocation", "global": "one global"}
+    assert sp.allocation_text.startswith(words[distribution])

@@ -57,9 +57,9 @@ FIELDS = {
 
 
 def code(path):
-    """The script without its docstring (which embeds the resolved spec, every key included)."""
+    """The script without its docstring and RESOLVED_SPEC (the resolved spec, every key included)."""
     text = path.read_text()
-    return text[text.index('"""', 3) + 3 :]
+    return text[text.index('"""', 3) + 3 : text.index("RESOLVED_SPEC = ")]
 
 
 def _compile(tmp_path, spec, overrides):
