@@ -21,6 +21,7 @@ spec with every default filled in: --dry-run prints it, a run writes it to <run_
 import argparse
 import copy
 import csv
+import io
 import json
 import math
 import os
@@ -749,7 +750,7 @@ def save_atomic(obj, path):
 
 
 def write_atomic(text, path):
-    with open(path + ".tmp", "w") as f:
+    with open(path + ".tmp", "w", newline="") as f:  # text written as is (csv's \r\n too)
         f.write(text)
     os.replace(path + ".tmp", path)  # whole or absent (--resume may read config.json)
 
@@ -776,11 +777,11 @@ class MetricsLog:
         if os.path.exists(self.path):  # drop the rows a killed run wrote after its checkpoint
             with open(self.path, newline="") as f:
                 rows = [r for r in csv.DictReader(f) if int(r["step"]) <= start]
-        with open(self.path + ".tmp", "w", newline="") as f:  # replaced whole: a kill loses no row
-            writer = csv.DictWriter(f, fieldnames=METRICS)
-            writer.writeheader()
-            writer.writerows(rows)
-        os.replace(self.path + ".tmp", self.path)
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, fieldnames=METRICS)
+        writer.writeheader()
+        writer.writerows(rows)
+        write_atomic(text.getvalue(), self.path)  # replaced whole: a kill loses no row
         self.file = open(self.path, "a", newline="")
         self.writer = csv.DictWriter(self.file, fieldnames=METRICS)
         self.tb = None

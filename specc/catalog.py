@@ -65,6 +65,8 @@ DIAGNOSTICS_METRIC_KEYS: dict[str, tuple[str, ...]] = {
 
 # Metrics that read a module's hidden activations (its class gets an activations() method).
 ACTIVATION_METRICS = ("dormant_ratio", "srank")
+# Metrics of gradients, which count only a sparse module's active weights (its mask).
+MASKED_METRICS = ("grad_norm", "grad_interference")
 
 COMMON_TRAIN_KEYS = (
     "total_steps",

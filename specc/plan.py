@@ -17,6 +17,8 @@ from .catalog import (
     ALLOCATION_FUNCTIONS,
     ALLOCATION_TEXT,
     DELAYED_MODULES,
+    DIAGNOSTICS_METRIC_KEYS,
+    MASKED_METRICS,
     DENSE_START_REGIMES,
     DYNAMIC_REGIMES,
     ENSEMBLES,
@@ -339,6 +341,16 @@ class DiagnosticsPlan:
     def columns(self) -> tuple[str, ...]:
         return tuple(f"{m}_{metric}" for m in self.modules for metric in self.metrics)
 
+    @property
+    def uses_batch(self) -> bool:
+        """Some metric is computed on a replay batch (grad_norm and param_norm need none)."""
+        return bool(set(DIAGNOSTICS_METRIC_KEYS["batch_size"]) & set(self.metrics))
+
+    @property
+    def uses_masks(self) -> bool:
+        """Some metric counts only a sparse module's active weights (its gradients)."""
+        return bool(set(MASKED_METRICS) & set(self.metrics))
+
 
 @dataclass(frozen=True)
 class ResetPlan:
@@ -396,6 +408,28 @@ class Plan:
         an activations() method."""
         return self.diagnostics is not None and bool(
             set(ACTIVATION_METRICS) & set(self.diagnostics.metrics)
+        )
+
+    @property
+    def diagnose_masks(self) -> bool:
+        """diagnose() takes the masks: some module is sparse and some metric reads its mask."""
+        return (
+            bool(self.sparse_networks)
+            and self.diagnostics is not None
+            and (self.diagnostics.uses_masks)
+        )
+
+    @property
+    def diagnose_args(self) -> tuple[str, ...]:
+        """What diagnose() takes from main(), only what its metrics use."""
+        d = self.diagnostics
+        if d is None:
+            return ()
+        return (
+            ("nets",)
+            + (("masks",) if self.diagnose_masks else ())
+            + (("sample_losses",) if "grad_interference" in d.metrics else ())
+            + (("rb", "cfg") if d.uses_batch else ())
         )
 
     @property

@@ -16,6 +16,7 @@ ALLOWED_IMPORTS = {
     "argparse",
     "copy",
     "csv",
+    "io",
     "json",
     "math",
     "os",

@@ -316,3 +316,32 @@ def test_schedule_facts(tmp_path, regime, distribution, scheduled, starts_dense,
     )
     words = {"er": "ER allocation", "uniform": "uniform allocation", "global": "one global"}
     assert sp.allocation_text.startswith(words[distribution])
+
+
+@pytest.mark.parametrize(
+    "metrics, sparse, args",
+    [
+        ("[param_norm]", False, ("nets",)),
+        ("[grad_norm]", False, ("nets",)),
+        ("[grad_norm]", True, ("nets", "masks")),
+        ("[srank]", True, ("nets", "rb", "cfg")),
+        ("[grad_interference]", True, ("nets", "masks", "sample_losses", "rb", "cfg")),
+        ("[dormant_ratio, param_norm]", False, ("nets", "rb", "cfg")),
+    ],
+)
+def test_diagnose_takes_only_what_its_metrics_use(tmp_path, metrics, sparse, args):
+    critic = "  critic: {arch: mlp, sparsity: {regime: sst, level: 0.5}}\n" if sparse else ""
+    plan = small_plan(
+        tmp_path,
+        "sac",
+        "  actor: {arch: mlp}\n" + (critic or "  critic: {arch: mlp}\n"),
+        f"diagnostics: {{every: 100, metrics: {metrics}}}\n",
+    )
+    assert plan.diagnose_args == args
+    assert plan.diagnose_masks == ("masks" in args)
+    assert plan.diagnostics.uses_batch == ("rb" in args)
+
+
+def test_no_diagnostics_no_diagnose_args(tmp_path):
+    plan = small_plan(tmp_path, "sac", MLP)
+    assert plan.diagnose_args == () and not plan.diagnose_masks
