@@ -7,7 +7,11 @@ diagnostics every 5000 env steps.
 Source: reset_sac.yaml (sha256 e7012341ce0a1953f0eb67ab32e38be3b7a287fde553a75617c5b753f6ffd238).
 Edit the spec and recompile rather than editing this file: specc compile SPEC -o DIR.
 
-Run (needs only numpy, torch and gymnasium[mujoco]; tensorboard if installed):
+Needs numpy and torch, and for the env (specc's `mujoco` extra):
+    pip install 'gymnasium[mujoco]>=1.0,<2'
+(tensorboard is used if installed.)
+
+Run:
     python reset_sac.py                       # train with the spec's settings
     python reset_sac.py --help                # every hyperparameter is a flag
     python reset_sac.py --dry-run [--json]    # print the per-layer plan and the spec, exit
@@ -50,13 +54,14 @@ class Config:
     # SAC hyperparameters
     # preset simba: Sparsity-scaling paper (Ma et al. 2025) Tables 2-3 and the SimBa code
     # (configs/agent/sac_simba.yaml, ddpg_simba.yaml)
-    total_steps: int = 1_000_000  # environment steps of the whole run
-    learning_starts: int = 5000  # environment steps of uniform random actions before updates start
+    # agent steps of the whole run (frames = agent steps x action_repeat)
+    total_steps: int = 1_000_000
+    learning_starts: int = 5000  # agent steps of uniform random actions before updates start
     batch_size: int = 256  # transitions per gradient step
     buffer_size: int = 1_000_000  # replay buffer capacity (transitions)
     tau: float = 0.005  # Polyak coefficient of the target networks
-    update_every: int = 1  # environment steps between update phases
-    updates_per_step: int = 2  # gradient steps per environment step (replay ratio)
+    update_every: int = 1  # agent steps between update phases
+    updates_per_step: int = 2  # gradient steps per agent step (replay ratio)
     actor_lr: float = 0.0001  # actor learning rate
     critic_lr: float = 0.0001  # critic learning rate
     weight_decay: float = 0.01  # weight decay of the optimizers (L2 for adam, decoupled for adamw)
@@ -73,11 +78,11 @@ class Config:
     critic_depth: int = 2  # critic: residual blocks
     # sparsity (masks of the Linear weight matrices)
     actor_sparsity_level: float = 0.8  # actor: fraction of its Linear weights pruned
-    actor_prune_at: int = 0  # actor: env step at which its mask is taken (0: at initialization)
+    actor_prune_at: int = 0  # actor: agent step at which its mask is taken (0: at initialization)
     critic_sparsity_level: float = 0.8  # critic: fraction of its Linear weights pruned
-    critic_prune_at: int = 0  # critic: env step at which its mask is taken (0: at initialization)
+    critic_prune_at: int = 0  # critic: agent step at which its mask is taken (0: at initialization)
     # diagnostics and reset
-    # environment steps between network-health diagnostics (from learning_starts on)
+    # agent steps between network-health diagnostics (from learning_starts on)
     diagnostics_every: int = 5000
     diagnostics_batch_size: int = 256  # replay transitions the diagnostics are computed on
     # a neuron is dormant when its activation score is <= tau (Sokar et al. 2023)
@@ -86,14 +91,13 @@ class Config:
     srank_delta: float = 0.01
     # grad_interference: samples k (the first of the diagnostics batch) of the k x k gradient-cosine matrix
     interference_samples: int = 8
-    # environment steps between resets of the reset modules (Nikishin et al. 2022)
+    # agent steps between resets of the reset modules (Nikishin et al. 2022)
     reset_every: int = 200_000
     # evaluation, checkpoints and logging
-    eval_every: int = 5000  # environment steps between evaluations (0: never)
+    eval_every: int = 5000  # agent steps between evaluations (0: never)
     eval_episodes: int = 10  # episodes per evaluation (deterministic policy)
-    # environment steps between checkpoints (0: only model.pt at the end)
-    checkpoint_every: int = 100_000
-    log_every: int = 1000  # environment steps between progress lines and training-metric rows
+    checkpoint_every: int = 100_000  # agent steps between checkpoints (0: only model.pt at the end)
+    log_every: int = 1000  # agent steps between progress lines and training-metric rows
     # also write TensorBoard events (when the tensorboard package is installed)
     tensorboard: bool = True
     # runtime (not hyperparameters)
@@ -734,16 +738,32 @@ def polyak_update(target_params, online_params, tau):
 # ---------------------------------------------------------------------------
 # Environment and evaluation
 # ---------------------------------------------------------------------------
+ENV_INSTALL = "pip install 'gymnasium[mujoco]>=1.0,<2'"  # what the env needs beyond numpy and torch
+
+
 def make_env(env_id, seed):
     """A plain (non-vector) Gymnasium 1.x env: step() returns the true final observation and
     the loop resets explicitly, so there is no final_obs / autoreset bookkeeping."""
-    env = gym.make(env_id)
+    try:
+        env = gym.make(env_id)
+    except gym.error.DependencyNotInstalled:
+        raise SystemExit(f"{env_id} needs packages that are not installed: {ENV_INSTALL}") from None
     assert isinstance(
         env.action_space, gym.spaces.Box
     ), "only continuous (Box) actions are supported"
     assert len(env.observation_space.shape) == 1, "only flat observations are supported"
     env.action_space.seed(seed)
     return env
+
+
+def env_rng_state(env):
+    """The state of the RNG that draws the env's initial states (an episode is replayed from it
+    on resume)."""
+    return env.unwrapped.np_random.bit_generator.state
+
+
+def set_env_rng_state(env, state):
+    env.unwrapped.np_random.bit_generator.state = state
 
 
 def discount_heuristic(env):
@@ -1085,7 +1105,7 @@ class RunState:
     def end_episode(self, env):
         self.episodes, self.last_return = self.episodes + 1, self.ep_return
         self.ep_return, self.ep_actions = 0.0, []
-        self.ep_reset_rng = env.unwrapped.np_random.bit_generator.state
+        self.ep_reset_rng = env_rng_state(env)
 
 
 def start_or_resume(cfg, checkpoint, env, device, rb, stateful, tensors):
@@ -1131,11 +1151,12 @@ def restore_env(env, seed, reset_rng_state, actions):
     """Bring env back to its state at checkpoint time by re-running the current episode: reset
     from the env RNG state saved just before that episode's reset, then replay its actions.
 
-    Exact for environments that are deterministic given their RNG (MuJoCo and classic control
-    are); start_or_resume() checks the result against the saved observation."""
+    Exact for environments that are deterministic given their RNG (MuJoCo, DeepMind Control,
+    Box2D and classic control are); start_or_resume() checks the result against the saved
+    observation."""
     obs, _ = env.reset(seed=seed)
     if reset_rng_state is not None:  # not the first episode: redraw its initial state
-        env.unwrapped.np_random.bit_generator.state = reset_rng_state
+        set_env_rng_state(env, reset_rng_state)
         obs, _ = env.reset()
     for action in actions:
         obs, *_ = env.step(action)

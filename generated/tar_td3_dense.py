@@ -7,7 +7,11 @@ paper's static-sparse and revival runs are compared with.
 Source: tar_td3_dense.yaml (sha256 39e319d48192de302e0e8a4c80b3928be8e7f0eb495cf904e39e54410cc18156).
 Edit the spec and recompile rather than editing this file: specc compile SPEC -o DIR.
 
-Run (needs only numpy, torch and gymnasium[mujoco]; tensorboard if installed):
+Needs numpy and torch, and for the env (specc's `mujoco` extra):
+    pip install 'gymnasium[mujoco]>=1.0,<2'
+(tensorboard is used if installed.)
+
+Run:
     python tar_td3_dense.py                       # train with the spec's settings
     python tar_td3_dense.py --help                # every hyperparameter is a flag
     python tar_td3_dense.py --dry-run [--json]    # print the per-layer plan and the spec, exit
@@ -50,15 +54,15 @@ class Config:
     # TD3 hyperparameters
     # preset tar: TAR paper (Topology-Aware Revival), Table 3; values it leaves open follow
     # CleanRL
-    total_steps: int = 1_000_000  # environment steps of the whole run
-    # environment steps of uniform random actions before updates start
-    learning_starts: int = 25_000
+    # agent steps of the whole run (frames = agent steps x action_repeat)
+    total_steps: int = 1_000_000
+    learning_starts: int = 25_000  # agent steps of uniform random actions before updates start
     batch_size: int = 256  # transitions per gradient step
     buffer_size: int = 1_000_000  # replay buffer capacity (transitions)
     gamma: float = 0.99  # discount factor
     tau: float = 0.005  # Polyak coefficient of the target networks
-    update_every: int = 50  # environment steps between update phases
-    updates_per_step: int = 1  # gradient steps per environment step (replay ratio)
+    update_every: int = 50  # agent steps between update phases
+    updates_per_step: int = 1  # gradient steps per agent step (replay ratio)
     actor_lr: float = 0.0001  # actor learning rate
     critic_lr: float = 0.0001  # critic learning rate
     # std of the Gaussian exploration noise, in units of the action scale
@@ -73,11 +77,10 @@ class Config:
     critic_width: int = 256  # critic: hidden width
     critic_depth: int = 2  # critic: hidden layers
     # evaluation, checkpoints and logging
-    eval_every: int = 2500  # environment steps between evaluations (0: never)
+    eval_every: int = 2500  # agent steps between evaluations (0: never)
     eval_episodes: int = 10  # episodes per evaluation (deterministic policy)
-    # environment steps between checkpoints (0: only model.pt at the end)
-    checkpoint_every: int = 100_000
-    log_every: int = 1000  # environment steps between progress lines and training-metric rows
+    checkpoint_every: int = 100_000  # agent steps between checkpoints (0: only model.pt at the end)
+    log_every: int = 1000  # agent steps between progress lines and training-metric rows
     # also write TensorBoard events (when the tensorboard package is installed)
     tensorboard: bool = True
     # runtime (not hyperparameters)
@@ -279,16 +282,32 @@ def polyak_update(target_params, online_params, tau):
 # ---------------------------------------------------------------------------
 # Environment and evaluation
 # ---------------------------------------------------------------------------
+ENV_INSTALL = "pip install 'gymnasium[mujoco]>=1.0,<2'"  # what the env needs beyond numpy and torch
+
+
 def make_env(env_id, seed):
     """A plain (non-vector) Gymnasium 1.x env: step() returns the true final observation and
     the loop resets explicitly, so there is no final_obs / autoreset bookkeeping."""
-    env = gym.make(env_id)
+    try:
+        env = gym.make(env_id)
+    except gym.error.DependencyNotInstalled:
+        raise SystemExit(f"{env_id} needs packages that are not installed: {ENV_INSTALL}") from None
     assert isinstance(
         env.action_space, gym.spaces.Box
     ), "only continuous (Box) actions are supported"
     assert len(env.observation_space.shape) == 1, "only flat observations are supported"
     env.action_space.seed(seed)
     return env
+
+
+def env_rng_state(env):
+    """The state of the RNG that draws the env's initial states (an episode is replayed from it
+    on resume)."""
+    return env.unwrapped.np_random.bit_generator.state
+
+
+def set_env_rng_state(env, state):
+    env.unwrapped.np_random.bit_generator.state = state
 
 
 def evaluate(actor, env, n_episodes, seed, device):
@@ -542,7 +561,7 @@ class RunState:
     def end_episode(self, env):
         self.episodes, self.last_return = self.episodes + 1, self.ep_return
         self.ep_return, self.ep_actions = 0.0, []
-        self.ep_reset_rng = env.unwrapped.np_random.bit_generator.state
+        self.ep_reset_rng = env_rng_state(env)
 
 
 def start_or_resume(cfg, checkpoint, env, device, rb, stateful, tensors):
@@ -588,11 +607,12 @@ def restore_env(env, seed, reset_rng_state, actions):
     """Bring env back to its state at checkpoint time by re-running the current episode: reset
     from the env RNG state saved just before that episode's reset, then replay its actions.
 
-    Exact for environments that are deterministic given their RNG (MuJoCo and classic control
-    are); start_or_resume() checks the result against the saved observation."""
+    Exact for environments that are deterministic given their RNG (MuJoCo, DeepMind Control,
+    Box2D and classic control are); start_or_resume() checks the result against the saved
+    observation."""
     obs, _ = env.reset(seed=seed)
     if reset_rng_state is not None:  # not the first episode: redraw its initial state
-        env.unwrapped.np_random.bit_generator.state = reset_rng_state
+        set_env_rng_state(env, reset_rng_state)
         obs, _ = env.reset()
     for action in actions:
         obs, *_ = env.step(action)

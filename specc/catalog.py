@@ -42,7 +42,7 @@ SUPPORTED: dict[str, tuple[str, ...]] = {
     "arch": ARCHS,
     "regime": REGIMES,
     "topology": TOPOLOGY_METHODS,
-    "suite": ("gymnasium",),
+    "suite": SUITES,
 }
 
 # Which sparsity keys apply to which regime.
@@ -315,6 +315,136 @@ PRESETS: dict[str, Preset] = {
     ),
 }
 
+# --------------------------------------------------------------------------- environments
+# What each suite's generated env code is, which pip packages it needs, and the protocol the
+# papers run it with. A new suite (Atari, pixels) is entries here plus its env template.
+ENV_TEMPLATES: dict[str, str] = {"gymnasium": "envs/gymnasium.py.jinja", "dmc": "envs/dmc.py.jinja"}
+
+# pip requirements per install extra, as pyproject.toml's optional-dependencies list them
+# (tests/test_packaging.py checks that they agree). dm_control 1.0.50 needs mujoco >= 3.17 and
+# fails with mujoco 4 (MjModel has no flex_vertedge); Gymnasium's MuJoCo v5 envs run on 3.17.
+GYMNASIUM_REQUIREMENT = "gymnasium>=1.0,<2"  # what an env needs when it needs no extra
+EXTRAS: dict[str, tuple[str, ...]] = {
+    "mujoco": ("gymnasium[mujoco]>=1.0,<2",),
+    "box2d": ("gymnasium[box2d]>=1.0,<2",),
+    "dmc": (
+        "gymnasium[mujoco]>=1.0,<2",
+        "shimmy[dm-control]==2.0.1",
+        "dm-control==1.0.50",
+        "mujoco>=3.17,<4",
+    ),
+}
+
+# Gymnasium env families (the id without its -vN suffix) that need an extra beyond gymnasium
+# itself; an id in none of them (classic control: Pendulum-v1, MountainCarContinuous-v0, or an
+# env another package registers) needs only gymnasium.
+GYMNASIUM_EXTRAS: dict[str, tuple[str, ...]] = {
+    "mujoco": (
+        "Ant",
+        "HalfCheetah",
+        "Hopper",
+        "Humanoid",
+        "HumanoidStandup",
+        "InvertedDoublePendulum",
+        "InvertedPendulum",
+        "Pusher",
+        "Reacher",
+        "Swimmer",
+        "Walker2d",
+    ),
+    "box2d": ("BipedalWalker", "BipedalWalkerHardcore", "LunarLanderContinuous", "CarRacing"),
+}
+
+# The DeepMind Control suite's tasks as the papers write them, "domain-task" (dm_control 1.0.50
+# suite.ALL_TASKS; shimmy registers each as dm_control/<domain>-<task>-v0). lqr is left out:
+# its actions are unbounded and its episodes have no time limit.
+DMC_TASKS: tuple[str, ...] = (
+    "acrobot-swingup",
+    "acrobot-swingup_sparse",
+    "ball_in_cup-catch",
+    "cartpole-balance",
+    "cartpole-balance_sparse",
+    "cartpole-swingup",
+    "cartpole-swingup_sparse",
+    "cartpole-two_poles",
+    "cartpole-three_poles",
+    "cheetah-run",
+    "dog-stand",
+    "dog-walk",
+    "dog-trot",
+    "dog-run",
+    "dog-fetch",
+    "finger-spin",
+    "finger-turn_easy",
+    "finger-turn_hard",
+    "fish-upright",
+    "fish-swim",
+    "hopper-stand",
+    "hopper-hop",
+    "humanoid-stand",
+    "humanoid-walk",
+    "humanoid-run",
+    "humanoid-run_pure_state",
+    "humanoid_CMU-stand",
+    "humanoid_CMU-walk",
+    "humanoid_CMU-run",
+    "manipulator-bring_ball",
+    "manipulator-bring_peg",
+    "manipulator-insert_ball",
+    "manipulator-insert_peg",
+    "pendulum-swingup",
+    "point_mass-easy",
+    "point_mass-hard",
+    "quadruped-walk",
+    "quadruped-run",
+    "quadruped-escape",
+    "quadruped-fetch",
+    "reacher-easy",
+    "reacher-hard",
+    "stacker-stack_2",
+    "stacker-stack_4",
+    "swimmer-swimmer6",
+    "swimmer-swimmer15",
+    "walker-stand",
+    "walker-walk",
+    "walker-run",
+)
+# Every suite task above ends at 1000 frames (20 s, or 10 s at a 0.01 s control step): a time
+# limit, so a truncation, never a termination (DMC tasks do not terminate).
+DMC_EPISODE_FRAMES = 1000
+
+# Defaults that belong to a suite's protocol rather than to an algorithm's preset: on dmc they
+# replace the preset's Gymnasium values (a value the spec gives still wins). MR.Q's DMC setting
+# (MRQ/main.py): action repeat 2, 500k agent steps = 1M frames, an evaluation of 10 episodes
+# every 5k agent steps; Ma et al.'s SimBa DMC runs use the same (1M env frames, eval every 5k).
+SUITE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "dmc": {
+        "env.action_repeat": 2,
+        "train.total_steps": 500_000,
+        "eval.every": 5000,
+        "eval.episodes": 10,
+    },
+}
+SUITE_DEFAULT_SOURCES: dict[str, str] = {
+    "dmc": "suite dmc (MR.Q and SimBa DMC protocol)",
+}
+
+
+# The generated Config's comment on env_id, per suite.
+ENV_ID_HELP: dict[str, str] = {
+    "gymnasium": "Gymnasium environment id",
+    "dmc": "DeepMind Control task, domain-task",
+}
+
+
+def install_extra(suite: str, env_id: str) -> str:
+    """The install extra an env needs ("" when gymnasium alone runs it)."""
+    if suite != "gymnasium":
+        return suite
+    family = env_id.rsplit("-v", 1)[0]
+    return next((extra for extra, fams in GYMNASIUM_EXTRAS.items() if family in fams), "")
+
+
 # specc's own defaults (not from a preset): the spec language's documented defaults.
 DEFAULTS: dict[str, Any] = {
     "seed": 1,
@@ -504,17 +634,17 @@ HELP: dict[str, str] = {
     "algorithm": "the RL algorithm",
     "preset": "a family of defaults (see docs/spec.md, Presets)",
     "seed": "seed of python, numpy, torch and the environments",
-    "env.id": "Gymnasium environment id",
-    "env.suite": "environment suite",
-    "env.action_repeat": "environment steps per agent action (the dmc papers use 2)",
-    "train.total_steps": "environment steps of the whole run",
-    "train.learning_starts": "environment steps of uniform random actions before updates start",
+    "env.id": "environment id: a Gymnasium id, or for suite dmc the task as domain-task (dog-run)",
+    "env.suite": "environment suite: gymnasium | dmc (DeepMind Control through shimmy)",
+    "env.action_repeat": "environment frames per agent step, rewards summed (default 1; dmc: 2)",
+    "train.total_steps": "agent steps of the whole run (frames = agent steps x action_repeat)",
+    "train.learning_starts": "agent steps of uniform random actions before updates start",
     "train.batch_size": "transitions per gradient step",
     "train.buffer_size": "replay buffer capacity (transitions)",
     "train.gamma": "discount factor",
     "train.tau": "Polyak coefficient of the target networks",
-    "train.update_every": "environment steps between update phases",
-    "train.updates_per_step": "gradient steps per environment step (replay ratio)",
+    "train.update_every": "agent steps between update phases",
+    "train.updates_per_step": "gradient steps per agent step (replay ratio)",
     "train.actor_lr": "actor learning rate",
     "train.critic_lr": "critic learning rate",
     "train.optimizer": "adam or adamw",
@@ -529,9 +659,9 @@ HELP: dict[str, str] = {
     "train.policy_noise": "std of the target policy smoothing noise, in units of the action scale",
     "train.noise_clip": "clip of the target policy smoothing noise",
     "train.ddpg_variant": "cleanrl (target actor, noise-free losses) | simba (no target actor; exploration noise in the actor loss and the target action; actor updated first)",
-    "eval.every": "environment steps between evaluations (0: never)",
+    "eval.every": "agent steps between evaluations (0: never)",
     "eval.episodes": "episodes per evaluation (deterministic policy)",
-    "checkpoint.every": "environment steps between checkpoints (0: only model.pt at the end)",
+    "checkpoint.every": "agent steps between checkpoints (0: only model.pt at the end)",
     "networks.MODULE.arch": "network architecture",
     "networks.MODULE.width": "hidden width",
     "networks.MODULE.depth": "; ".join(f"{arch}: {m}" for arch, m in DEPTH_MEANING.items()),
@@ -543,7 +673,7 @@ HELP: dict[str, str] = {
     "networks.MODULE.sparsity.level": "fraction of the module's Linear weights pruned",
     "networks.MODULE.sparsity.distribution": "layer-wise allocation of the level",
     "networks.MODULE.sparsity.criterion": "how the initial mask is chosen",
-    "networks.MODULE.sparsity.prune_at": "env step at which its mask is taken (0: at initialization)",
+    "networks.MODULE.sparsity.prune_at": "agent step at which its mask is taken (0: at initialization)",
     "networks.MODULE.sparsity.dense_layers": "layer roles kept dense",
     "networks.MODULE.sparsity.revival.method": "one-shot revival after pruning (TAR paper, Algorithm 1)",
     "networks.MODULE.sparsity.revival.ratio": "revival ratio rr (TAR paper)",
@@ -555,19 +685,19 @@ HELP: dict[str, str] = {
     "networks.MODULE.sparsity.schedule.start": "sparsity schedule start (fraction of its gradient steps)",
     "networks.MODULE.sparsity.schedule.end": "sparsity schedule end (fraction of its gradient steps)",
     "networks.MODULE.sparsity.schedule.power": "exponent of the sparsity schedule",
-    "diagnostics.every": "environment steps between network-health diagnostics (from learning_starts on)",
+    "diagnostics.every": "agent steps between network-health diagnostics (from learning_starts on)",
     "diagnostics.metrics": "the metrics computed",
     "diagnostics.dormant_tau": "a neuron is dormant when its activation score is <= tau (Sokar et al. 2023)",
     "diagnostics.dormant_layers": "dormant_ratio: dense_outputs (every hidden Linear output before its activation, Ma et al.'s code) | activations (post-activation outputs, the paper's formula) | auto (dense_outputs on simba, activations on mlp and block)",
     "diagnostics.srank_delta": "srank: smallest k whose top-k singular values hold 1 - delta of their sum (Kumar et al. 2021)",
     "diagnostics.batch_size": "replay transitions the diagnostics are computed on",
     "diagnostics.interference_samples": "grad_interference: samples k (the first of the diagnostics batch) of the k x k gradient-cosine matrix",
-    "reset.every": "environment steps between resets of the reset modules (Nikishin et al. 2022)",
+    "reset.every": "agent steps between resets of the reset modules (Nikishin et al. 2022)",
     "reset.modules": "the modules re-initialised",
     "reset.keep_mask": "sparse modules keep their masks (false: a new initial mask is drawn)",
     "reset.temperature": "sac with a learned temperature: also reset the temperature and its optimizer state (default: when modules lists the actor)",
     "logging.tensorboard": "also write TensorBoard events (when the tensorboard package is installed)",
-    "logging.every": "environment steps between progress lines and training-metric rows",
+    "logging.every": "agent steps between progress lines and training-metric rows",
 }
 
 

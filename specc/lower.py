@@ -15,6 +15,7 @@ from typing import Any
 
 from . import __version__
 from .catalog import (
+    ENV_ID_HELP,
     ACTIVATION_FN,
     ACTOR_LOG_STD_MIN,
     DDPG_VARIANT_OPTIONS,
@@ -240,6 +241,15 @@ def _train_fields(algo: str, train: Tree) -> list[ConfigField]:
     return fields
 
 
+def _suite_note(fields: list[ConfigField]) -> str:
+    """The fields a suite's protocol sets instead of the preset, with its source."""
+    by_source: dict[str, list[str]] = {}
+    for f in fields:
+        if f.source.startswith("suite "):
+            by_source.setdefault(f.source, []).append(f.name)
+    return "".join(f"; {', '.join(names)} from the {src}" for src, names in by_source.items())
+
+
 def _runtime_fields(tree: Tree) -> list[ConfigField]:
     fields = [
         _field("eval_every", tree["eval"]["every"], HELP["eval.every"]),
@@ -283,14 +293,24 @@ def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
         ConfigGroup(
             "experiment",
             (
-                _field("env_id", tree["env"]["id"], HELP["env.id"]),
+                _field("env_id", tree["env"]["id"], ENV_ID_HELP[_v(tree, "env.suite")]),
+                # only where frames are repeated: the ActionRepeat wrapper's count
+                *(
+                    (
+                        _field(
+                            "action_repeat", tree["env"]["action_repeat"], HELP["env.action_repeat"]
+                        ),
+                    )
+                    if _v(tree, "env.action_repeat") > 1
+                    else ()
+                ),
                 _field("seed", tree["seed"], HELP["seed"]),
             ),
         ),
         ConfigGroup(
             f"{algo.upper()} hyperparameters",
             tuple(train_fields),
-            note=f"preset {preset.name}: {preset.source}",
+            note=f"preset {preset.name}: {preset.source}" + _suite_note(train_fields),
         ),
         ConfigGroup(
             "networks",

@@ -18,12 +18,17 @@ from .catalog import (
     ALLOCATION_TEXT,
     DELAYED_MODULES,
     DIAGNOSTICS_METRIC_KEYS,
+    DMC_EPISODE_FRAMES,
+    ENV_TEMPLATES,
+    EXTRAS,
+    GYMNASIUM_REQUIREMENT,
     MASKED_METRICS,
     DENSE_START_REGIMES,
     DYNAMIC_REGIMES,
     ENSEMBLES,
     SCHEDULED_REGIMES,
     TARGET_SMOOTHING,
+    install_extra,
 )
 
 
@@ -310,9 +315,37 @@ class AlgoPlan:
 
 @dataclass(frozen=True)
 class EnvPlan:
-    id: str
-    suite: str
-    action_repeat: int
+    id: str  # a Gymnasium id, or a DeepMind Control task "domain-task"
+    suite: str  # gymnasium | dmc
+    action_repeat: (
+        int  # frames per agent step (the loop, total_steps and metrics count agent steps)
+    )
+
+    @property
+    def template(self) -> str:
+        """The suite's make_env (and env RNG state) template."""
+        return ENV_TEMPLATES[self.suite]
+
+    @property
+    def repeats(self) -> bool:
+        """Each agent step runs several frames (an ActionRepeat wrapper, a Config field)."""
+        return self.action_repeat > 1
+
+    @property
+    def extra(self) -> str:
+        """specc's install extra that the env needs ("" when gymnasium alone runs it)."""
+        return install_extra(self.suite, self.id)
+
+    @property
+    def pip_install(self) -> str:
+        """The pip command that installs what the env needs beyond torch and numpy."""
+        reqs = EXTRAS[self.extra] if self.extra else (GYMNASIUM_REQUIREMENT,)
+        return "pip install " + " ".join(f"'{r}'" for r in reqs)
+
+    @property
+    def episode_frames(self) -> int:
+        """dmc: the suite's time limit in frames, applied as a truncation."""
+        return DMC_EPISODE_FRAMES
 
 
 @dataclass(frozen=True)
@@ -381,6 +414,10 @@ class Plan:
     diagnostics: DiagnosticsPlan | None = None
     reset: ResetPlan | None = None
     sparsity: SparsityCode | None = None  # None: every module dense
+
+    def config_value(self, name: str) -> Any:
+        """The default of the Config field `name` (what the spec resolved it to)."""
+        return next(f.value for g in self.config for f in g.fields if f.name == name)
 
     def network(self, module: str) -> NetworkPlan:
         for n in self.networks:

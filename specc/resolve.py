@@ -31,6 +31,8 @@ from .catalog import (
     PRESETS,
     REGIME_KEYS,
     SPARSITY_DEFAULTS,
+    SUITE_DEFAULT_SOURCES,
+    SUITE_DEFAULTS,
     TRAIN_KEYS,
     learned_temperature,
 )
@@ -91,6 +93,11 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
         return None
 
     psrc = f"preset {preset_name}"
+    suite = spec.env.suite or DEFAULTS["env.suite"]
+    # a suite's protocol (dmc: action repeat, agent steps, evaluation cadence) comes before the
+    # preset's values, which are the papers' Gymnasium settings
+    suite_defaults = SUITE_DEFAULTS.get(suite, {})
+    ssrc = SUITE_DEFAULT_SOURCES.get(suite, "")
     tree: Tree = {
         "specc": given(("specc",), spec.specc),
         "name": given(("name",), spec.name),
@@ -108,6 +115,7 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
         "action_repeat": pick(
             ("env", "action_repeat"),
             spec.env.action_repeat,
+            (suite_defaults.get("env.action_repeat"), ssrc),
             (DEFAULTS["env.action_repeat"], "default"),
         ),
     }
@@ -122,6 +130,7 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
         v = pick(
             ("train", key),
             getattr(train_spec, key) if train_spec else None,
+            (suite_defaults.get(f"train.{key}"), ssrc),
             (ptrain.get(key), psrc),
         )
         if v is not None:
@@ -133,6 +142,7 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
         return pick(
             (section, key),
             getattr(spec_section, key) if spec_section else None,
+            (suite_defaults.get(dk), ssrc),
             (preset.runtime.get(dk), psrc),
             (DEFAULTS.get(dk), "default"),
         )

@@ -17,7 +17,9 @@ from .catalog import (
     ARCH_KEYS,
     BLOCK_TYPES,
     DEFAULT_PRESET,
+    DEFAULTS,
     DIAGNOSTICS_METRIC_KEYS,
+    DMC_TASKS,
     LEARNED_ALPHA_KEYS,
     MODULE_NAMES,
     MODULES,
@@ -29,7 +31,7 @@ from .catalog import (
     learned_temperature,
     presets_for,
 )
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, did_you_mean
 from .loader import LoadedSpec, dotted
 from .resolve import Tree, effective_alpha, effective_arch
 from .schema import NetworkSpec, Spec, SparsitySpec
@@ -103,13 +105,30 @@ def check_rules(spec: Spec, loaded: LoadedSpec) -> list[Diagnostic]:
                 names = " or ".join(repr(m) for m in users)
                 err(("diagnostics", key), f"applies only when diagnostics.metrics lists {names}")
 
-    if spec.env.suite == "dmc" and "-" not in spec.env.id:
+    _check_env_id(spec, err)
+    return diags
+
+
+def _check_env_id(spec: Spec, err) -> None:
+    """A dmc id is one of the suite's tasks; a DeepMind Control task under suite gymnasium is a
+    forgotten ``suite: dmc`` (Gymnasium ids are not checked: packages may register their own)."""
+    env_id, suite = spec.env.id, spec.env.suite or DEFAULTS["env.suite"]
+    shimmy_id = env_id.removeprefix("dm_control/").removesuffix("-v0")
+    if suite == "dmc" and env_id not in DMC_TASKS:
+        if env_id.startswith("lqr-"):
+            why = "lqr is not supported (unbounded actions, no time limit)"
+        elif shimmy_id in DMC_TASKS:
+            why = f"write the task as the papers do: {shimmy_id!r}"
+        else:
+            why = "a dmc id is a DeepMind Control suite task, 'domain-task' (e.g. 'dog-run')"
+            why += did_you_mean(env_id, DMC_TASKS)
+        err(("env", "id"), f"{env_id!r}: {why}", at="value")
+    elif suite == "gymnasium" and shimmy_id in DMC_TASKS:
         err(
             ("env", "id"),
-            f"a dmc id is 'domain-task' (e.g. 'dog-run'), got {spec.env.id!r}",
+            f"{env_id!r} is a DeepMind Control task: set env.suite: dmc and env.id: {shimmy_id!r}",
             at="value",
         )
-    return diags
 
 
 def _fixed_alpha(spec: Spec) -> str:
@@ -264,8 +283,6 @@ def check_resolved(tree: Tree, loaded: LoadedSpec) -> list[Diagnostic]:
         return diags
     if _v(tree, "env.suite") not in SUPPORTED["suite"]:
         unsupported(("env", "suite"), f"suite {_v(tree, 'env.suite')!r}")
-    if _v(tree, "env.action_repeat") != 1:
-        unsupported(("env", "action_repeat"), "action_repeat other than 1")
     for module, entry in tree["networks"].items():
         if entry["arch"].value not in SUPPORTED["arch"]:
             unsupported(("networks", module, "arch"), f"arch {entry['arch'].value!r}")

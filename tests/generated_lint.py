@@ -16,8 +16,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Methods that Python or torch call by protocol, not by name.
-PROTOCOL_METHODS = {"forward"}
+# Methods that Python, torch or Gymnasium call by protocol, not by name (an ObservationWrapper's
+# step calls its observation()).
+PROTOCOL_METHODS = {"forward", "observation"}
 
 
 def unused_definitions(source: str) -> list[str]:

@@ -73,6 +73,7 @@ def test_defaults_are_keys_of_the_language():
 def _catalog_texts() -> set[str]:
     texts = set(catalog.HELP.values()) | set(catalog.FLAG_HELP.values())
     texts |= set(catalog.HELP_BY_ALGORITHM.values())
+    texts |= set(catalog.ENV_ID_HELP.values())
     return texts | set(catalog.LEVEL_MEANING.values()) | set(catalog.DEPTH_MEANING.values())
 
 

@@ -106,8 +106,8 @@ def test_explain_annotates_every_value_with_its_source():
     lines = r.stdout.splitlines()
     assert "  batch_size: 512  # override: transitions per gradient step" in lines
     assert "  learning_starts: 5000  # preset cleanrl: " + HELP["train.learning_starts"] in lines
-    assert "  suite: gymnasium  # default: environment suite" in lines
-    assert "  id: HalfCheetah-v5  # spec: Gymnasium environment id" in lines
+    assert "  suite: gymnasium  # default: " + HELP["env.suite"] in lines
+    assert "  id: HalfCheetah-v5  # spec: " + HELP["env.id"] in lines
     assert "    width: 256  # spec: hidden width" in lines
     values = [l for l in lines[1:] if not l.rstrip().endswith(":")]
     assert all("  # " in l for l in values), [l for l in values if "  # " not in l]
