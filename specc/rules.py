@@ -10,6 +10,7 @@ consistency checks a researcher would expect.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from . import __version__
@@ -119,16 +120,16 @@ def _check_env_id(spec: Spec, err) -> None:
             why = "lqr is not supported (unbounded actions, no time limit)"
         elif shimmy_id in DMC_TASKS:
             why = f"write the task as the papers do: {shimmy_id!r}"
+        elif re.search(r"-v\d+$", env_id):
+            why = "a Gymnasium id: set env.suite: gymnasium, or name a DeepMind Control task"
+            why += did_you_mean(env_id, DMC_TASKS)
         else:
-            why = "a dmc id is a DeepMind Control suite task, 'domain-task' (e.g. 'dog-run')"
+            why = "not a DeepMind Control suite task ('domain-task', e.g. 'dog-run')"
             why += did_you_mean(env_id, DMC_TASKS)
         err(("env", "id"), f"{env_id!r}: {why}", at="value")
     elif suite == "gymnasium" and shimmy_id in DMC_TASKS:
-        err(
-            ("env", "id"),
-            f"{env_id!r} is a DeepMind Control task: set env.suite: dmc and env.id: {shimmy_id!r}",
-            at="value",
-        )
+        fix = "set env.suite: dmc" + ("" if shimmy_id == env_id else f", env.id: {shimmy_id!r}")
+        err(("env", "id"), f"{env_id!r} is a DeepMind Control task: {fix}", at="value")
 
 
 def _fixed_alpha(spec: Spec) -> str:
