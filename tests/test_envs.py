@@ -54,6 +54,34 @@ def actions(env, n: int, seed: int = 0) -> list:
     return [rng.uniform(low, high).astype(env.action_space.dtype) for _ in range(n)]
 
 
+# --------------------------------------------------------------------------- DMC tasks
+def test_dmc_tasks_are_the_suites_tasks_without_lqr():
+    """catalog.DMC_TASKS is dm_control's suite.ALL_TASKS as "domain-task", lqr left out, and
+    shimmy registers each as dm_control/<task>-v0."""
+    from specc.catalog import DMC_TASKS
+
+    raw_dmc("cartpole-swingup")  # registers shimmy's ids
+    from dm_control import suite
+
+    all_tasks = {f"{domain}-{task}" for domain, task in suite.ALL_TASKS}
+    assert all_tasks - set(DMC_TASKS) == {"lqr-lqr_2_1", "lqr-lqr_6_2"}
+    assert set(DMC_TASKS) <= all_tasks and len(set(DMC_TASKS)) == len(DMC_TASKS)
+    assert {f"dm_control/{t}-v0" for t in DMC_TASKS} <= set(gym.registry)
+
+
+@pytest.mark.slow
+def test_every_dmc_task_ends_at_1000_frames():
+    """DMC_EPISODE_FRAMES is every task's own time limit (dm_control's step limit), so the
+    TimeLimit that make_env adds truncates where the task would (about 5 s: loads 49 tasks)."""
+    from specc.catalog import DMC_EPISODE_FRAMES, DMC_TASKS
+
+    raw_dmc("cartpole-swingup")
+    from dm_control import suite
+
+    limits = {t: suite.load(*t.split("-", 1))._step_limit for t in DMC_TASKS}
+    assert {t: n for t, n in limits.items() if n != DMC_EPISODE_FRAMES} == {}
+
+
 # --------------------------------------------------------------------------- DMC observations
 @pytest.mark.parametrize("task", ["walker-walk", "dog-run"])
 def test_dmc_observation_is_the_raw_dict_flattened_in_sorted_key_order(task):
@@ -316,6 +344,22 @@ def test_dmc_resume_from_a_mid_episode_checkpoint_reproduces_the_run(
     assert metrics_rows(part) == metrics_rows(full)
     config = json.loads((part / "config.json").read_text())
     assert config["total_frames"] == 1200
+
+
+@pytest.mark.slow
+def test_dmc_resume_without_a_checkpoint_starts_again_from_config_json(tmp_path, monkeypatch):
+    """Killed before its first checkpoint: --resume reads config.json, whose total_frames is no
+    Config field, and starts the run again from step 0."""
+    monkeypatch.chdir(tmp_path)
+    run_dir, mod = tmp_path / "run", script(DMC_SCRIPT)
+    flags = [*DMC_RUN, "--learning-starts", "1000", "--checkpoint-every", "0", "--eval-every", "0"]
+    run_main(mod, [*flags, "--total-steps", "50", "--run-dir", str(run_dir)])
+    (run_dir / "checkpoint.pt").unlink()
+    out = run_main(mod, ["--resume", "--total-steps", "100", "--run-dir", str(run_dir)])
+    assert "no checkpoint" in out and "starting the run again from step 0" in out, out
+    config = json.loads((run_dir / "config.json").read_text())
+    assert (config["total_steps"], config["total_frames"]) == (100, 400)
+    assert [int(r["step"]) for r in metrics_rows(run_dir)] == [50, 100]
 
 
 @pytest.mark.slow
