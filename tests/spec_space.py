@@ -3,8 +3,9 @@
 `valid_specs()` draws specs that the language accepts, combining every feature the way
 researchers do (algorithm x preset x architecture per module x sparsity regime per module x
 allocation x criterion x revival x topology method x decay x schedule x dense layers x
-diagnostics x reset), sized for a short CPU run: Pendulum-v1, tiny widths, a 300-step budget,
-and topology, diagnostics, reset and checkpoint cadences that fire several times within it.
+diagnostics x reset x env suite x action repeat), sized for a short CPU run: Pendulum-v1 or a
+cheap DeepMind Control task, tiny widths, a 300-step budget, and topology, diagnostics, reset
+and checkpoint cadences that fire several times within it.
 The rules of the language (specc/rules.py, docs/spec.md) are what the strategy respects;
 anything it draws that the compiler rejects is a bug on one side or the other.
 
@@ -52,6 +53,11 @@ PRESETS = {
     "ddpg": (None, "cleanrl", "tar", "simba"),
 }
 PRESET_ARCH = {None: "mlp", "cleanrl": "mlp", "tar": "mlp", "simba": "simba"}
+# One env per suite. DMC's pendulum-swingup is its fastest task (~7k frames/s on one core;
+# point_mass-easy ~5k, cartpole-swingup ~4k); its 1000-frame episodes outlast the 300-step
+# budget, so a DMC run ends no episode in training (tests/test_envs.py runs one that does) but
+# evaluates one whole episode. Pendulum-v1's 200-frame episodes end within it.
+ENVS = {"gymnasium": "Pendulum-v1", "dmc": "pendulum-swingup"}
 
 
 def _maybe(draw, strategy, p_none: float = 0.5):
@@ -177,6 +183,18 @@ def train(draw, algorithm: str, preset: str | None) -> dict:
 
 
 @st.composite
+def env(draw) -> dict:
+    """A suite's env, its suite written out or left to the default, and an action repeat (left
+    out: the suite's default, 1 on gymnasium and 2 on dmc)."""
+    suite = draw(st.sampled_from(SUPPORTED["suite"]))
+    e: dict = {"id": ENVS[suite]}
+    if suite != catalog.DEFAULTS["env.suite"] or draw(st.integers(0, 99)) < 20:
+        e["suite"] = suite
+    _put(e, "action_repeat", _maybe(draw, st.sampled_from((1, 2))))
+    return e
+
+
+@st.composite
 def valid_specs(draw) -> dict:
     """A valid spec (a plain dict, written out as YAML by the tests)."""
     algorithm = draw(st.sampled_from(ALGORITHMS))
@@ -184,7 +202,7 @@ def valid_specs(draw) -> dict:
     spec: dict = {"specc": 1, "name": "prop", "algorithm": algorithm}
     _put(spec, "preset", preset)
     spec["seed"] = draw(st.integers(0, 3))
-    spec["env"] = {"id": "Pendulum-v1"}
+    spec["env"] = {}  # drawn last (the draws before it keep the sample they had without it)
     spec["train"] = draw(train(algorithm, preset))
     networks, regimes = {}, {}
     for module in ("actor", "critic"):
@@ -222,6 +240,7 @@ def valid_specs(draw) -> dict:
         if _learned_temperature(algorithm, preset, spec["train"]):
             _put(reset, "temperature", _maybe(draw, st.booleans()))
         spec["reset"] = reset
+    spec["env"] = draw(env())
     return spec
 
 

@@ -77,6 +77,51 @@ def test_precedence_spec_over_preset_over_default(tmp_path):
     assert tree["networks"]["critic"]["width"].value == 64  # the spec wins over the preset's 512
 
 
+DMC = BASE.replace("id: Pendulum-v1", "id: dog-run\n  suite: dmc")
+
+
+def _at(tree, path: str):
+    node = tree
+    for key in path.split("."):
+        node = node[key]
+    return node.value, node.source
+
+
+def test_suite_defaults_come_before_the_preset_with_their_source(tmp_path):
+    """suite dmc's protocol replaces the preset's Gymnasium values (tar: 1M steps, an evaluation
+    every 2500); a value of the spec or an override wins over it."""
+    from specc.catalog import SUITE_DEFAULT_SOURCES
+
+    suite = SUITE_DEFAULT_SOURCES["dmc"]
+    assert suite.startswith("suite dmc ")
+    _, _, tree, plan = front_end(
+        write(tmp_path, DMC.replace("algorithm: sac", "algorithm: sac\npreset: tar")), []
+    )
+    assert _at(tree, "env.action_repeat") == (2, suite)
+    assert _at(tree, "train.total_steps") == (500_000, suite)
+    assert _at(tree, "eval.every") == (5000, suite)
+    assert _at(tree, "eval.episodes") == (10, suite)
+    assert _at(tree, "checkpoint.every") == (100_000, "preset tar")  # not a suite default
+    assert (plan.env.suite, plan.env.action_repeat, plan.env.repeats) == ("dmc", 2, True)
+
+    text = DMC.replace("suite: dmc", "suite: dmc\n  action_repeat: 1")
+    text += "train: {total_steps: 1000}\neval: {every: 100}\n"
+    _, _, tree, plan = front_end(write(tmp_path, text), [])
+    assert _at(tree, "env.action_repeat") == (1, "spec") and not plan.env.repeats
+    assert _at(tree, "train.total_steps") == (1000, "spec")
+    assert _at(tree, "eval.every") == (100, "spec")
+    assert _at(tree, "eval.episodes") == (10, suite)
+    _, _, tree, plan = front_end(write(tmp_path, DMC), ["env.action_repeat=4"])
+    assert _at(tree, "env.action_repeat") == (4, "override") and plan.env.action_repeat == 4
+
+    # suite gymnasium (the default) has no suite defaults: repeat 1, the preset's total_steps
+    _, _, tree, plan = front_end(write(tmp_path, BASE), [])
+    assert _at(tree, "env.suite") == ("gymnasium", "default")
+    assert _at(tree, "env.action_repeat") == (1, "default") and not plan.env.repeats
+    assert _at(tree, "train.total_steps") == (1_000_000, "preset cleanrl")
+    assert _at(tree, "eval.every") == (10_000, "default")
+
+
 def test_fixed_alpha_drops_learned_alpha_keys(tmp_path):
     _, _, tree, plan = front_end(write(tmp_path, BASE + "train:\n  alpha: 0.2\n"), [])
     assert "alpha_lr" not in tree["train"] and "target_entropy" not in tree["train"]

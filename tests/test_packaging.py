@@ -1,11 +1,40 @@
-"""An installed, non-editable wheel carries the templates and compiles the specs."""
+"""An installed, non-editable wheel carries the templates and compiles the specs; the install
+extras agree with what the generated scripts tell users to install."""
 
+import re
 import subprocess
 import sys
 
 import pytest
 
 from conftest import ROOT, SPECS
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    tomllib = None
+
+
+def _optional_dependencies() -> dict[str, list[str]]:
+    if tomllib is None:
+        pytest.skip("tomllib is Python 3.11+")
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        return tomllib.load(f)["project"]["optional-dependencies"]
+
+
+def test_env_extras_are_the_catalogs():
+    """pyproject's mujoco, box2d and dmc extras are catalog.EXTRAS (the pip line a generated
+    script prints when an env package is missing), and dev installs the env suites the tests
+    run."""
+    from specc.catalog import EXTRAS
+
+    extras = _optional_dependencies()
+    assert {name: tuple(extras[name]) for name in EXTRAS} == EXTRAS
+    assert set(EXTRAS) == {"mujoco", "box2d", "dmc"}
+    # dev names the extras it pulls in as specc[a,b,...]
+    (self_ref,) = [r for r in extras["dev"] if r.startswith("specc[")]
+    dev = set(re.fullmatch(r"specc\[([a-z0-9_,-]+)\]", self_ref).group(1).split(","))
+    assert {"dmc", "box2d"} <= dev
 
 
 @pytest.mark.slow

@@ -2,8 +2,9 @@
 
 - Every valid spec (tests/spec_space.py) compiles, recompiles byte-identically, passes the lint
   gate (ruff, no unused definitions), and its script dry-runs with plan totals that match the
-  spec's levels and trains a short CPU run (Pendulum-v1, tiny widths, cadences that fire within
-  it) to the end with finite losses and the sparsity columns the spec asks for.
+  spec's levels and trains a short CPU run (Pendulum-v1 or DMC pendulum-swingup, action repeat
+  1 or 2, tiny widths, cadences that fire within it) to the end with finite losses and the
+  sparsity columns the spec asks for.
 - Every instance of the JSON Schema (`specc schema`) either compiles (exit 0) or is rejected
   with exit 2 and `file:line:col` errors: never exit 3, never a traceback.
 
@@ -208,7 +209,13 @@ def test_every_valid_spec_dry_runs_and_trains(spec, tmp_path_factory):
 def test_the_strategy_draws_every_regime_and_algorithm():
     """The sample the run property sees covers the language's main axes (so a regime cannot
     silently drop out of the strategy)."""
-    seen: dict[str, set] = {"algorithm": set(), "regime": set(), "arch": set()}
+    seen: dict[str, set] = {
+        "algorithm": set(),
+        "regime": set(),
+        "arch": set(),
+        "suite": set(),
+        "action_repeat": set(),
+    }
 
     @settings(
         max_examples=150,
@@ -220,6 +227,8 @@ def test_the_strategy_draws_every_regime_and_algorithm():
     @given(spec=valid_specs())
     def collect(spec):
         seen["algorithm"].add(spec["algorithm"])
+        seen["suite"].add(spec["env"].get("suite", "gymnasium"))
+        seen["action_repeat"].add(spec["env"].get("action_repeat"))
         for net in spec["networks"].values():
             seen["regime"].add(net.get("sparsity", {}).get("regime", "dense"))
             seen["arch"].add(net.get("arch"))
@@ -229,3 +238,5 @@ def test_the_strategy_draws_every_regime_and_algorithm():
     assert seen["algorithm"] == set(SUPPORTED["algorithm"])
     assert seen["regime"] == set(SUPPORTED["regime"])
     assert set(SUPPORTED["arch"]) <= seen["arch"]
+    assert seen["suite"] == set(SUPPORTED["suite"])
+    assert seen["action_repeat"] == {None, 1, 2}
