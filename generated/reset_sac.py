@@ -54,8 +54,7 @@ class Config:
     # SAC hyperparameters
     # preset simba: Sparsity-scaling paper (Ma et al. 2025) Tables 2-3 and the SimBa code
     # (configs/agent/sac_simba.yaml, ddpg_simba.yaml)
-    # agent steps of the whole run (frames = agent steps x action_repeat)
-    total_steps: int = 1_000_000
+    total_steps: int = 1_000_000  # agent steps of the whole run
     learning_starts: int = 5000  # agent steps of uniform random actions before updates start
     batch_size: int = 256  # transitions per gradient step
     buffer_size: int = 1_000_000  # replay buffer capacity (transitions)

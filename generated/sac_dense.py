@@ -53,8 +53,7 @@ class Config:
     # SAC hyperparameters
     # preset cleanrl: CleanRL continuous-control defaults (sac_continuous_action.py,
     # td3_continuous_action.py, ddpg_continuous_action.py at fe8d8a03)
-    # agent steps of the whole run (frames = agent steps x action_repeat)
-    total_steps: int = 1_000_000
+    total_steps: int = 1_000_000  # agent steps of the whole run
     learning_starts: int = 5000  # agent steps of uniform random actions before updates start
     batch_size: int = 256  # transitions per gradient step
     buffer_size: int = 1_000_000  # replay buffer capacity (transitions)

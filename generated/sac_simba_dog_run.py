@@ -59,8 +59,7 @@ class Config:
     # preset simba: Sparsity-scaling paper (Ma et al. 2025) Tables 2-3 and the SimBa code
     # (configs/agent/sac_simba.yaml, ddpg_simba.yaml); total_steps from the suite dmc (MR.Q
     # and SimBa DMC protocol)
-    # agent steps of the whole run (frames = agent steps x action_repeat)
-    total_steps: int = 500_000
+    total_steps: int = 500_000  # agent steps of the whole run
     learning_starts: int = 5000  # agent steps of uniform random actions before updates start
     batch_size: int = 256  # transitions per gradient step
     buffer_size: int = 1_000_000  # replay buffer capacity (transitions)
@@ -430,7 +429,10 @@ def make_env(env_id, seed, action_repeat):
     except ImportError:
         raise SystemExit(f"{env_id} needs DeepMind Control: {ENV_INSTALL}") from None
     gym.register_envs(shimmy)
-    env = gym.make(f"dm_control/{env_id}-v0", max_episode_steps=DMC_EPISODE_FRAMES)
+    try:
+        env = gym.make(f"dm_control/{env_id}-v0", max_episode_steps=DMC_EPISODE_FRAMES)
+    except gym.error.NamespaceNotFound:  # shimmy without dm_control registers no dm_control/ ids
+        raise SystemExit(f"{env_id} needs DeepMind Control: {ENV_INSTALL}") from None
     env = FlattenObservation(env)
     env = ActionRepeat(env, action_repeat)  # outside the time limit, which counts frames
     env.action_space.seed(seed)

@@ -54,8 +54,7 @@ class Config:
     # TD3 hyperparameters
     # preset tar: TAR paper (Topology-Aware Revival), Table 3; values it leaves open follow
     # CleanRL
-    # agent steps of the whole run (frames = agent steps x action_repeat)
-    total_steps: int = 1_000_000
+    total_steps: int = 1_000_000  # agent steps of the whole run
     learning_starts: int = 25_000  # agent steps of uniform random actions before updates start
     batch_size: int = 256  # transitions per gradient step
     buffer_size: int = 1_000_000  # replay buffer capacity (transitions)

@@ -637,7 +637,7 @@ HELP: dict[str, str] = {
     "env.id": "environment id: a Gymnasium id, or for suite dmc the task as domain-task (dog-run)",
     "env.suite": "environment suite: gymnasium | dmc (DeepMind Control through shimmy)",
     "env.action_repeat": "environment frames per agent step, rewards summed (default 1; dmc: 2)",
-    "train.total_steps": "agent steps of the whole run (frames = agent steps x action_repeat)",
+    "train.total_steps": "agent steps of the whole run",
     "train.learning_starts": "agent steps of uniform random actions before updates start",
     "train.batch_size": "transitions per gradient step",
     "train.buffer_size": "replay buffer capacity (transitions)",

@@ -124,8 +124,8 @@ def _check_env_id(spec: Spec, err) -> None:
             why = "a Gymnasium id: set env.suite: gymnasium, or name a DeepMind Control task"
             why += did_you_mean(env_id, DMC_TASKS)
         else:
-            why = "not a DeepMind Control suite task ('domain-task', e.g. 'dog-run')"
-            why += did_you_mean(env_id, DMC_TASKS)
+            why = "not a DeepMind Control suite task"
+            why += did_you_mean(env_id, DMC_TASKS) or " ('domain-task', e.g. 'dog-run')"
         err(("env", "id"), f"{env_id!r}: {why}", at="value")
     elif suite == "gymnasium" and shimmy_id in DMC_TASKS:
         fix = "set env.suite: dmc" + ("" if shimmy_id == env_id else f", env.id: {shimmy_id!r}")

@@ -408,14 +408,8 @@ def test_box2d_short_run(tmp_path, monkeypatch):
 # --------------------------------------------------------------------------- missing packages
 MISSING = [
     ("sac_simba_dog_run", "shimmy", "'shimmy[dm-control]==2.0.1'"),
-    # shimmy without its dm-control extra registers no dm_control/ ids: gym.make raises
-    # NamespaceNotFound, which make_env does not catch (a traceback)
-    pytest.param(
-        "sac_simba_dog_run",
-        "dm_control",
-        "'dm-control==1.0.50'",
-        marks=pytest.mark.xfail(reason="NamespaceNotFound is not caught", strict=True),
-    ),
+    # shimmy without its dm-control extra registers no dm_control/ ids (gym.make: NamespaceNotFound)
+    ("sac_simba_dog_run", "dm_control", "'dm-control==1.0.50'"),
     (BOX2D_SCRIPT, "Box2D", "'gymnasium[box2d]>=1.0,<2'"),
     (MUJOCO_SCRIPT, "mujoco", "'gymnasium[mujoco]>=1.0,<2'"),
 ]
