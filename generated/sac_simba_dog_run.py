@@ -433,8 +433,8 @@ def make_env(env_id, seed, action_repeat):
         env = gym.make(f"dm_control/{env_id}-v0", max_episode_steps=DMC_EPISODE_FRAMES)
     except gym.error.NamespaceNotFound:  # shimmy without dm_control registers no dm_control/ ids
         raise SystemExit(f"{env_id} needs DeepMind Control: {ENV_INSTALL}") from None
-    env = FlattenObservation(env)
     env = ActionRepeat(env, action_repeat)  # outside the time limit, which counts frames
+    env = FlattenObservation(env)  # outermost: once per agent step
     env.action_space.seed(seed)
     return env
 
