@@ -15,10 +15,10 @@ from typing import Any
 
 from . import __version__
 from .catalog import (
-    ENV_ID_HELP,
     ACTIVATION_FN,
     ACTOR_LOG_STD_MIN,
     DDPG_VARIANT_OPTIONS,
+    ENV_ID_HELP,
     OBS_NORM_ARCHS,
     ARCH_FIXED,
     DEPTH_MEANING,

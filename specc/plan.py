@@ -317,9 +317,7 @@ class AlgoPlan:
 class EnvPlan:
     id: str  # a Gymnasium id, or a DeepMind Control task "domain-task"
     suite: str  # gymnasium | dmc
-    action_repeat: (
-        int  # frames per agent step (the loop, total_steps and metrics count agent steps)
-    )
+    action_repeat: int  # frames per agent step (the loop and its counters count agent steps)
 
     @property
     def template(self) -> str:
