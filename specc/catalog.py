@@ -34,6 +34,9 @@ TOPOLOGY_METHODS = ("set", "rigl", "importance")
 DECAYS = ("cosine", "constant", "linear")
 METRICS = ("dormant_ratio", "srank", "grad_norm", "param_norm", "grad_interference")
 DORMANT_LAYERS = ("auto", "dense_outputs", "activations")
+# MR.Q: whether the multi-step value target keeps the reward of the terminating transition
+# (MR.Q's code drops it: ../shared/reference/mrq_simba.md 1.9.1).
+TERMINAL_REWARDS = ("dropped", "kept")
 
 # What this version of the compiler generates; everything else in the language validates, then
 # is reported as not implemented yet, at the key that asks for it.
@@ -95,7 +98,37 @@ TRAIN_KEYS: dict[str, tuple[str, ...]] = {
     + ("alpha", "alpha_init", "alpha_lr", "target_entropy", "policy_delay"),
     "td3": COMMON_TRAIN_KEYS + ("exploration_noise", "policy_delay", "policy_noise", "noise_clip"),
     "ddpg": COMMON_TRAIN_KEYS + ("exploration_noise", "policy_delay", "ddpg_variant"),
-    "mrq": (),  # MR.Q's own keys arrive with its templates
+    # MR.Q (Fujimoto et al. 2025): hard target copies every target_every updates (no tau), one
+    # RL update per agent step (replay ratio 1), the value net's gradient clip (grad_clip), its
+    # encoder's own learning rate, unroll and value horizons, LAP replay and loss weights.
+    "mrq": (
+        "total_steps",
+        "learning_starts",
+        "batch_size",
+        "buffer_size",
+        "gamma",
+        "actor_lr",
+        "critic_lr",
+        "encoder_lr",
+        "optimizer",
+        "weight_decay",
+        "grad_clip",
+        "exploration_noise",
+        "policy_noise",
+        "noise_clip",
+        "target_every",
+        "encoder_horizon",
+        "value_horizon",
+        "lap_alpha",
+        "lap_min_priority",
+        "dynamics_weight",
+        "reward_weight",
+        "done_weight",
+        "pre_activation_weight",
+        "reward_bins",
+        "reward_range",
+        "terminal_reward",
+    ),
 }
 
 # Keys of SAC that only mean something with a learned temperature.
@@ -308,10 +341,45 @@ PRESETS: dict[str, Preset] = {
     ),
     "mrq": Preset(
         name="mrq",
-        source="MR.Q (Fujimoto et al. 2025), MRQ/MRQ.py Hyperparameters",
-        train={"mrq": {}},  # MR.Q's values arrive with its templates
-        networks={},
-        runtime={},
+        source="MR.Q (Fujimoto et al. 2025): MRQ/MRQ.py Hyperparameters and MRQ/main.py at 8a44a7d; networks: MST paper Table 2 (encoder and critic type 4, actor type 3)",
+        train={
+            "mrq": {
+                "total_steps": 1_000_000,  # Gym (DMC: 500k agent steps, from suite dmc)
+                "learning_starts": 10_000,  # buffer_size_before_training
+                "batch_size": 256,
+                "buffer_size": 1_000_000,
+                "gamma": 0.99,  # discount
+                "actor_lr": 3e-4,  # policy_lr
+                "critic_lr": 3e-4,  # value_lr
+                "encoder_lr": 1e-4,  # enc_lr
+                "optimizer": "adamw",  # one AdamW per module
+                "weight_decay": 1e-4,  # enc_wd = value_wd = policy_wd
+                "grad_clip": 20.0,  # value_grad_clip (the value net only)
+                "exploration_noise": 0.2,
+                "policy_noise": 0.2,  # target_policy_noise
+                "noise_clip": 0.3,  # not TD3's 0.5
+                "target_every": 250,  # target_update_freq; also the encoder's burst length
+                "encoder_horizon": 5,  # enc_horizon
+                "value_horizon": 3,  # Q_horizon
+                "lap_alpha": 0.4,
+                "lap_min_priority": 1.0,
+                "dynamics_weight": 1.0,  # dyn_weight
+                "reward_weight": 0.1,
+                "done_weight": 0.1,
+                "pre_activation_weight": 1e-5,  # pre_activ_weight
+                "reward_bins": 65,  # num_bins
+                "reward_range": 10.0,  # lower = -10, upper = 10: bins symexp(linspace(-10, 10, 65))
+                "terminal_reward": "dropped",  # MR.Q's code (reference 1.9.1)
+            }
+        },
+        networks={
+            "mrq": {
+                "encoder": {"arch": "block", "type": 4, "width": 512, "depth": 1},
+                "critic": {"arch": "block", "type": 4, "width": 512, "depth": 1},
+                "actor": {"arch": "block", "type": 3, "width": 512, "depth": 1},
+            }
+        },
+        runtime={"eval.every": 5000},  # Gym: every 5e3 steps, 10 episodes
     ),
 }
 
@@ -658,6 +726,19 @@ HELP: dict[str, str] = {
     "train.policy_delay": "critic updates between actor phases (each runs policy_delay actor updates, as CleanRL)",
     "train.policy_noise": "std of the target policy smoothing noise, in units of the action scale",
     "train.noise_clip": "clip of the target policy smoothing noise",
+    "train.encoder_lr": "encoder learning rate",
+    "train.target_every": "updates between hard copies of the target networks (also the encoder's burst of updates)",
+    "train.encoder_horizon": "transitions the encoder's model is unrolled over",
+    "train.value_horizon": "steps of the multi-step value target",
+    "train.lap_alpha": "LAP priority exponent (0: uniform replay)",
+    "train.lap_min_priority": "LAP priorities are max(|TD error|, this) ** lap_alpha",
+    "train.dynamics_weight": "weight of the encoder's next-state (dynamics) loss",
+    "train.reward_weight": "weight of the encoder's reward loss",
+    "train.done_weight": "weight of the encoder's termination loss",
+    "train.pre_activation_weight": "weight of the policy's pre-activation penalty",
+    "train.reward_bins": "bins of the two-hot reward model",
+    "train.reward_range": "the reward bins are symexp(linspace(-range, range, bins))",
+    "train.terminal_reward": "dropped (MR.Q's code: the terminating transition's reward is left out of the value target) | kept",
     "train.ddpg_variant": "cleanrl (target actor, noise-free losses) | simba (no target actor; exploration noise in the actor loss and the target action; actor updated first)",
     "eval.every": "agent steps between evaluations (0: never)",
     "eval.episodes": "episodes per evaluation (deterministic policy)",
@@ -713,6 +794,11 @@ def help_for(path: tuple[str, ...], algorithm: str = "") -> str:
 # Help texts that differ by algorithm (DDPG and TD3 have no actor phases: one actor update
 # every policy_delay critic updates).
 HELP_BY_ALGORITHM: dict[tuple[str, str], str] = {
+    ("mrq", "train.actor_lr"): "policy learning rate",
+    ("mrq", "train.critic_lr"): "value network learning rate",
+    ("mrq", "train.weight_decay"): "AdamW weight decay of the encoder, value and policy",
+    ("mrq", "train.grad_clip"): "max gradient norm of the value network (0 = none)",
+    ("mrq", "train.learning_starts"): "agent steps of uniform random actions before updates start",
     (
         "td3",
         "train.policy_delay",

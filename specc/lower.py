@@ -70,11 +70,19 @@ FLOAT_TRAIN_KEYS = frozenset(
         "exploration_noise",
         "policy_noise",
         "noise_clip",
+        "encoder_lr",
+        "lap_alpha",
+        "lap_min_priority",
+        "dynamics_weight",
+        "reward_weight",
+        "done_weight",
+        "pre_activation_weight",
+        "reward_range",
     }
 )
 
 # Train keys that choose code rather than a value: they are no flag.
-STRUCTURAL_TRAIN_KEYS = ("optimizer", "ddpg_variant")
+STRUCTURAL_TRAIN_KEYS = ("optimizer", "ddpg_variant", "terminal_reward")
 
 # Flags of the runtime sections: flag name -> (section, key, float?), in Config order.
 DIAGNOSTICS_FLAGS = {

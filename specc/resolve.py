@@ -165,24 +165,30 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
             (NETWORK_DEFAULTS["arch"], "default"),
         )
         entry: Tree = {"arch": arch}
+        # a block type: the spec's, else the preset's. The preset's type gives the flags the
+        # spec does not set; it names the block only while the spec sets none of them.
+        block_type = preset_flags = None
+        flags = ("activation", "layer_norm", "residual")
+        if "type" in ARCH_KEYS[arch.value]:
+            if net is not None and net.type is not None:
+                block_type = given(base + ("type",), net.type)
+            elif pnet.get("type") is not None:
+                preset_flags = dict(zip(flags, BLOCK_TYPES[pnet["type"]]))
+                if not (net is not None and any(getattr(net, f) is not None for f in flags)):
+                    block_type = Value(pnet["type"], psrc)
         for key in ARCH_KEYS[arch.value]:
             if key == "type":
-                if net is not None and net.type is not None:
-                    entry["type"] = given(base + ("type",), net.type)
+                if block_type is not None:
+                    entry["type"] = block_type
                 continue
             implied = None
-            if (
-                arch.value == "block"
-                and net is not None
-                and net.type is not None
-                and key in ("activation", "layer_norm", "residual")
-            ):
-                act, ln, res = BLOCK_TYPES[net.type]
-                implied = {"activation": act, "layer_norm": ln, "residual": res}[key]
+            if block_type is not None and key in flags:
+                implied = dict(zip(flags, BLOCK_TYPES[block_type.value]))[key]
             entry[key] = pick(
                 base + (key,),
                 getattr(net, key) if net else None,
                 (implied, "derived from type"),
+                ((preset_flags or {}).get(key), f"{psrc} (type {pnet.get('type')})"),
                 (pnet.get(key), psrc),
                 (NETWORK_DEFAULTS.get(key), "default"),
             )

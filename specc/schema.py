@@ -169,6 +169,20 @@ class TrainSpec(_Model):
     noise_clip: Optional[number_in(ge=0.0)] = key("train.noise_clip")
     # ddpg
     ddpg_variant: Optional[choice(*catalog.DDPG_VARIANTS)] = key("train.ddpg_variant")
+    # mrq
+    encoder_lr: Optional[number_in(gt=0.0)] = key("train.encoder_lr")
+    target_every: Optional[PosInt] = key("train.target_every")
+    encoder_horizon: Optional[PosInt] = key("train.encoder_horizon")
+    value_horizon: Optional[PosInt] = key("train.value_horizon")
+    lap_alpha: Optional[number_in(ge=0.0)] = key("train.lap_alpha")
+    lap_min_priority: Optional[number_in(gt=0.0)] = key("train.lap_min_priority")
+    dynamics_weight: Optional[number_in(ge=0.0)] = key("train.dynamics_weight")
+    reward_weight: Optional[number_in(ge=0.0)] = key("train.reward_weight")
+    done_weight: Optional[number_in(ge=0.0)] = key("train.done_weight")
+    pre_activation_weight: Optional[number_in(ge=0.0)] = key("train.pre_activation_weight")
+    reward_bins: Optional[Annotated[int, Field(ge=2)]] = key("train.reward_bins")
+    reward_range: Optional[number_in(gt=0.0)] = key("train.reward_range")
+    terminal_reward: Optional[choice(*catalog.TERMINAL_REWARDS)] = key("train.terminal_reward")
 
 
 # --------------------------------------------------------------------------- networks and sparsity

@@ -358,3 +358,79 @@ def test_only_the_diagnostics_functions_a_spec_uses_are_emitted(tmp_path):
     assert "def grad_norm(net):" in _code(
         tmp_path, ["diagnostics={}"]
     )  # no masks argument in a dense script
+
+
+MRQ = """specc: 1
+name: mrq_demo
+algorithm: mrq
+env:
+  id: HalfCheetah-v5
+networks:
+  encoder: {}
+  actor: {}
+  critic: {}
+"""
+
+
+def test_mrq_resolves_to_mrqs_hyperparameters_and_is_not_generated_yet(tmp_path):
+    """algorithm: mrq validates and resolves to MR.Q's defaults (reference 1.1, MST Table 2),
+    then is reported as not implemented at the algorithm key, with nothing written."""
+    from specc.resolve import resolve_tree
+    from specc.validate import validate
+
+    loaded = load_spec(write(tmp_path, MRQ))
+    tree = resolve_tree(validate(loaded), loaded)
+    src = "preset mrq"
+    expected = {
+        "train.learning_starts": 10_000,
+        "train.actor_lr": 3e-4,
+        "train.critic_lr": 3e-4,
+        "train.encoder_lr": 1e-4,
+        "train.weight_decay": 1e-4,
+        "train.grad_clip": 20.0,
+        "train.noise_clip": 0.3,
+        "train.target_every": 250,
+        "train.encoder_horizon": 5,
+        "train.value_horizon": 3,
+        "train.lap_alpha": 0.4,
+        "train.reward_bins": 65,
+        "train.terminal_reward": "dropped",
+        "networks.encoder.type": 4,
+        "networks.critic.type": 4,
+        "networks.actor.type": 3,
+        "networks.encoder.width": 512,
+    }
+    for dotted_key, value in expected.items():
+        assert _at(tree, dotted_key) == (value, src), dotted_key
+    assert "tau" not in tree["train"] and "updates_per_step" not in tree["train"]
+    assert _at(tree, "eval.every") == (5000, src)
+    # on dmc the suite's protocol comes first, as for every algorithm
+    loaded = load_spec(
+        write(tmp_path, MRQ.replace("id: HalfCheetah-v5", "id: dog-run\n  suite: dmc"))
+    )
+    tree = resolve_tree(validate(loaded), loaded)
+    assert _at(tree, "train.total_steps")[0] == 500_000 and _at(tree, "env.action_repeat")[0] == 2
+
+    with pytest.raises(SpecError) as exc:
+        front_end(write(tmp_path, MRQ), [])
+    assert [d.key for d in exc.value.diagnostics] == ["algorithm"]
+    assert "not implemented" in exc.value.diagnostics[0].message
+
+
+def test_a_presets_block_type_gives_the_flags_the_spec_does_not_set(tmp_path):
+    from specc.resolve import resolve_tree
+    from specc.validate import validate
+
+    text = MRQ.replace("  encoder: {}", "  encoder: {activation: relu}").replace(
+        "  actor: {}", "  actor: {type: 6}"
+    )
+    loaded = load_spec(write(tmp_path, text))
+    tree = resolve_tree(validate(loaded), loaded)
+    enc = tree["networks"]["encoder"]
+    assert "type" not in enc  # ELU made ReLU: no longer type 4, the preset's other flags stay
+    assert (enc["activation"].value, enc["activation"].source) == ("relu", "spec")
+    assert _at(tree, "networks.encoder.layer_norm") == (True, "preset mrq (type 4)")
+    assert _at(tree, "networks.encoder.residual") == (False, "preset mrq (type 4)")
+    assert _at(tree, "networks.actor.type") == (6, "spec")
+    assert _at(tree, "networks.actor.residual") == (True, "derived from type")
+    assert _at(tree, "networks.critic.type") == (4, "preset mrq")
