@@ -5,7 +5,7 @@ gradient steps drop the smallest-magnitude 30% of active weights, decaying by co
 regrow where the critic loss's gradient is largest) and a static-sparse actor (random ER
 mask), both at sparsity 0.6; action repeat 2.
 
-Source: mst_sac_dog_run.yaml (sha256 bea6548ec571d13d38569e8ccfd9948603efc34638c7f8acd0f0aca67db9fd67).
+Source: mst_sac_dog_run.yaml (sha256 5b173d52eb7a071d361de6879c87cf2bf3fbbf571d0c7768d75065807ff1f958).
 Edit the spec and recompile rather than editing this file: specc compile SPEC -o DIR.
 
 Steps are agent steps: each runs its action for 2 environment frames (action_repeat) and
@@ -113,38 +113,6 @@ class Config:
 # ---------------------------------------------------------------------------
 # Networks
 # ---------------------------------------------------------------------------
-class EnsembleLinear(nn.Module):
-    """E independent Linear layers run as one batched matmul: y[e] = x[e] @ weight[e] + bias[e].
-
-    weight is (E, in, out): member e's nn.Linear weight is weight[e].T. Initialised like
-    nn.Linear (kaiming_uniform with a=sqrt(5), i.e. U(-1/sqrt(in), 1/sqrt(in)), bias alike)."""
-
-    def __init__(self, ensemble, in_features, out_features):
-        super().__init__()
-        bound = 1.0 / math.sqrt(in_features)
-        self.weight = nn.Parameter(
-            torch.empty(ensemble, in_features, out_features).uniform_(-bound, bound)
-        )
-        self.bias = nn.Parameter(torch.empty(ensemble, 1, out_features).uniform_(-bound, bound))
-
-    def forward(self, x):  # (E, B, in) -> (E, B, out)
-        return torch.baddbmm(self.bias, x, self.weight)
-
-
-class EnsembleLayerNorm(nn.Module):
-    """LayerNorm over features with a learnable scale and bias per ensemble member (nn.LayerNorm
-    of each member; SimBa's use eps 1e-6, as flax)."""
-
-    def __init__(self, ensemble, features, eps=1e-5):
-        super().__init__()
-        self.eps = eps
-        self.weight = nn.Parameter(torch.ones(ensemble, 1, features))
-        self.bias = nn.Parameter(torch.zeros(ensemble, 1, features))
-
-    def forward(self, x):
-        return torch.addcmul(self.bias, F.layer_norm(x, x.shape[-1:], eps=self.eps), self.weight)
-
-
 @torch.no_grad()
 def orthogonal_init(weight, bias, gain=1.0):
     """flax orthogonal(gain) for a kernel laid out (in, out); our weights are (out, in) or (E, in, out)."""
@@ -171,13 +139,9 @@ class SimbaEncoder(nn.Module):
     x + Linear_h(ReLU(Linear_4h(LayerNorm(x)))) (he_normal); a final LayerNorm; then an optional
     output Linear (orthogonal, gain 1). LayerNorms have a learnable affine and eps 1e-6 (flax)."""
 
-    def __init__(self, in_dim, width, depth, out_dim=None, ensemble=1):
+    def __init__(self, in_dim, width, depth, out_dim=None):
         super().__init__()
-        if ensemble == 1:
-            linear, norm = nn.Linear, lambda n: nn.LayerNorm(n, eps=1e-6)
-        else:
-            linear = lambda i, o: EnsembleLinear(ensemble, i, o)  # noqa: E731
-            norm = lambda n: EnsembleLayerNorm(ensemble, n, eps=1e-6)  # noqa: E731
+        linear, norm = nn.Linear, (lambda n: nn.LayerNorm(n, eps=1e-6))
         self.embedding = linear(in_dim, width)
         orthogonal_init(self.embedding.weight, self.embedding.bias)
         self.blocks = nn.ModuleList()
@@ -253,15 +217,14 @@ class Actor(nn.Module):
 
 
 class Critic(nn.Module):
-    """2 Q-networks Q(s, a) evaluated in one batched forward: output (2, B)."""
+    """Q(s, a): output (B,)."""
 
     def __init__(self, obs_dim, act_dim, width, depth):
         super().__init__()
-        self.q = SimbaEncoder(obs_dim + act_dim, width, depth, 1, ensemble=2)
+        self.q = SimbaEncoder(obs_dim + act_dim, width, depth, 1)
 
     def forward(self, obs, action):
-        x = torch.cat([obs, action], -1).expand(2, -1, -1)
-        return self.q(x).squeeze(-1)
+        return self.q(torch.cat([obs, action], -1)).squeeze(-1)
 
 
 class RunningObsNorm(nn.Module):
@@ -305,10 +268,6 @@ def linear_weights(net):
         if isinstance(m, nn.Linear):
             layers.append((name, len(weights), None))
             weights.append(m.weight)
-        elif isinstance(m, EnsembleLinear):
-            for e in range(m.weight.shape[0]):
-                layers.append((f"{name}[{e}]", len(weights), e))
-            weights.append(m.weight)
     return weights, layers
 
 
@@ -318,8 +277,6 @@ class Masks:
     normalization parameters never are. Pruned weights are kept exactly zero: gradients are
     masked before each optimizer step and weights re-masked after it, so neither Adam's moments
     nor weight decay can bring them back. Target networks are masked with the same masks.
-    An ensemble weight (E, in, out) holds E layers, one per member, each allocated and scored on
-    its own.
     """
 
     def __init__(self, net, dense_layers=()):
@@ -337,13 +294,7 @@ class Masks:
 
     def shapes(self):
         """[out, in] per layer."""
-        shapes = []
-        for _, w, member in self.layers:
-            shape = self.weights[w].shape
-            shapes.append(
-                [shape[0], shape[1]] if member is None else [shape[2], shape[1]]
-            )  # (E, in, out)
-        return shapes
+        return [list(self.weights[w].shape) for _, w, _ in self.layers]
 
     def select(self, scores, keep):
         """0/1 choices from per-layer scores (higher = chosen) for the layers not kept dense
@@ -637,12 +588,12 @@ def optimizer_step(optimizer, loss, masks=None):
 
 
 def critic_td_errors_fn(batch, actor, critic, critic_target, log_alpha, gamma):
-    """TD errors Q_j(s, a) - y of both members j on every sample: (2, B)."""
+    """TD errors Q(s, a) - y on every sample: (B,)."""
     obs, actions, rewards, next_obs, terminations = batch
     with torch.no_grad():
         next_actions, next_log_pi = actor.sample(next_obs)
-        # clipped double Q with the entropy bonus; no bootstrap past a termination
-        next_q = critic_target(next_obs, next_actions).min(0).values
+        # one critic (no clipped double Q) with the entropy bonus; no bootstrap past a termination
+        next_q = critic_target(next_obs, next_actions)
         next_v = next_q - log_alpha.exp() * next_log_pi
         target = rewards + gamma * (1.0 - terminations) * next_v
     return critic(obs, actions) - target
@@ -650,14 +601,14 @@ def critic_td_errors_fn(batch, actor, critic, critic_target, log_alpha, gamma):
 
 def critic_loss_fn(batch, actor, critic, critic_target, log_alpha, gamma):
     td_errors = critic_td_errors_fn(batch, actor, critic, critic_target, log_alpha, gamma)
-    return td_errors.pow(2).mean(1).sum()  # qf1_loss + qf2_loss (CleanRL)
+    return td_errors.pow(2).mean()
 
 
 def actor_loss_fn(obs, actor, critic, log_alpha, target_entropy):
     """The actor loss plus the temperature loss: they touch disjoint parameters, so one
     backward of the sum gives both gradients. Returns (sum, actor loss for logging)."""
     actions, log_pi = actor.sample(obs)
-    q = critic(obs, actions).min(0).values
+    q = critic(obs, actions)
     actor_loss = (log_alpha.exp().detach() * log_pi - q).mean()
     # temperature loss alpha * (-log pi - target entropy) with alpha = exp(log_alpha) (CleanRL
     # PR #414). It reuses this forward's log pi; CleanRL draws a fresh one after the actor step.
@@ -910,7 +861,7 @@ def main():
                         optimizer_step(actor_opt, loss, masks=actor_masks)
                 loss = critic_loss(batch, actor, critic, critic_target, log_alpha, gamma)
                 optimizer_step(critic_opt, loss, masks=critic_masks)
-                losses["critic_loss"] = loss.detach() / 2  # CleanRL logs qf_loss / 2
+                losses["critic_loss"] = loss.detach()
                 polyak_update(target_params, critic_params, cfg.tau)
 
             if sps_t0 is None:
@@ -1223,9 +1174,6 @@ def layer_plan(nets):
         for name, m in net.named_modules():
             if isinstance(m, nn.Linear):
                 layers.append((name, list(m.weight.shape)))
-            elif isinstance(m, EnsembleLinear):
-                for e in range(m.weight.shape[0]):
-                    layers.append((f"{name}[{e}]", [m.weight.shape[2], m.weight.shape[1]]))
         plan[module] = layers
     return plan
 
@@ -1342,6 +1290,7 @@ train:
   alpha_lr: 0.0001
   target_entropy: half
   policy_delay: 1
+  clipped_double_q: false
 eval:
   every: 5000
   episodes: 10

@@ -1220,6 +1220,7 @@ train:
   alpha_lr: 0.001
   target_entropy: auto
   policy_delay: 2
+  clipped_double_q: true
 eval:
   every: 10000
   episodes: 10

@@ -3,7 +3,7 @@
 Dense SAC on SimBa networks on DMC dog-run: actor 128 wide with 1 block, critic 512 wide
 with 2 blocks, AdamW 1e-4 with weight decay 1e-2, replay ratio 2, action repeat 2.
 
-Source: sac_simba_dog_run.yaml (sha256 08b46c870cf07b8610697cb492af12b826a6dae0337a7692d264dea8ff05792d).
+Source: sac_simba_dog_run.yaml (sha256 9e839653b83240e3bf5e0ecaec8434f533cab311068677087a62fbcdef78f9d6).
 Edit the spec and recompile rather than editing this file: specc compile SPEC -o DIR.
 
 Steps are agent steps: each runs its action for 2 environment frames (action_repeat) and
@@ -101,38 +101,6 @@ class Config:
 # ---------------------------------------------------------------------------
 # Networks
 # ---------------------------------------------------------------------------
-class EnsembleLinear(nn.Module):
-    """E independent Linear layers run as one batched matmul: y[e] = x[e] @ weight[e] + bias[e].
-
-    weight is (E, in, out): member e's nn.Linear weight is weight[e].T. Initialised like
-    nn.Linear (kaiming_uniform with a=sqrt(5), i.e. U(-1/sqrt(in), 1/sqrt(in)), bias alike)."""
-
-    def __init__(self, ensemble, in_features, out_features):
-        super().__init__()
-        bound = 1.0 / math.sqrt(in_features)
-        self.weight = nn.Parameter(
-            torch.empty(ensemble, in_features, out_features).uniform_(-bound, bound)
-        )
-        self.bias = nn.Parameter(torch.empty(ensemble, 1, out_features).uniform_(-bound, bound))
-
-    def forward(self, x):  # (E, B, in) -> (E, B, out)
-        return torch.baddbmm(self.bias, x, self.weight)
-
-
-class EnsembleLayerNorm(nn.Module):
-    """LayerNorm over features with a learnable scale and bias per ensemble member (nn.LayerNorm
-    of each member; SimBa's use eps 1e-6, as flax)."""
-
-    def __init__(self, ensemble, features, eps=1e-5):
-        super().__init__()
-        self.eps = eps
-        self.weight = nn.Parameter(torch.ones(ensemble, 1, features))
-        self.bias = nn.Parameter(torch.zeros(ensemble, 1, features))
-
-    def forward(self, x):
-        return torch.addcmul(self.bias, F.layer_norm(x, x.shape[-1:], eps=self.eps), self.weight)
-
-
 @torch.no_grad()
 def orthogonal_init(weight, bias, gain=1.0):
     """flax orthogonal(gain) for a kernel laid out (in, out); our weights are (out, in) or (E, in, out)."""
@@ -159,13 +127,9 @@ class SimbaEncoder(nn.Module):
     x + Linear_h(ReLU(Linear_4h(LayerNorm(x)))) (he_normal); a final LayerNorm; then an optional
     output Linear (orthogonal, gain 1). LayerNorms have a learnable affine and eps 1e-6 (flax)."""
 
-    def __init__(self, in_dim, width, depth, out_dim=None, ensemble=1):
+    def __init__(self, in_dim, width, depth, out_dim=None):
         super().__init__()
-        if ensemble == 1:
-            linear, norm = nn.Linear, lambda n: nn.LayerNorm(n, eps=1e-6)
-        else:
-            linear = lambda i, o: EnsembleLinear(ensemble, i, o)  # noqa: E731
-            norm = lambda n: EnsembleLayerNorm(ensemble, n, eps=1e-6)  # noqa: E731
+        linear, norm = nn.Linear, (lambda n: nn.LayerNorm(n, eps=1e-6))
         self.embedding = linear(in_dim, width)
         orthogonal_init(self.embedding.weight, self.embedding.bias)
         self.blocks = nn.ModuleList()
@@ -241,15 +205,14 @@ class Actor(nn.Module):
 
 
 class Critic(nn.Module):
-    """2 Q-networks Q(s, a) evaluated in one batched forward: output (2, B)."""
+    """Q(s, a): output (B,)."""
 
     def __init__(self, obs_dim, act_dim, width, depth):
         super().__init__()
-        self.q = SimbaEncoder(obs_dim + act_dim, width, depth, 1, ensemble=2)
+        self.q = SimbaEncoder(obs_dim + act_dim, width, depth, 1)
 
     def forward(self, obs, action):
-        x = torch.cat([obs, action], -1).expand(2, -1, -1)
-        return self.q(x).squeeze(-1)
+        return self.q(torch.cat([obs, action], -1)).squeeze(-1)
 
 
 class RunningObsNorm(nn.Module):
@@ -344,12 +307,12 @@ def optimizer_step(optimizer, loss):
 
 
 def critic_td_errors_fn(batch, actor, critic, critic_target, log_alpha, gamma):
-    """TD errors Q_j(s, a) - y of both members j on every sample: (2, B)."""
+    """TD errors Q(s, a) - y on every sample: (B,)."""
     obs, actions, rewards, next_obs, terminations = batch
     with torch.no_grad():
         next_actions, next_log_pi = actor.sample(next_obs)
-        # clipped double Q with the entropy bonus; no bootstrap past a termination
-        next_q = critic_target(next_obs, next_actions).min(0).values
+        # one critic (no clipped double Q) with the entropy bonus; no bootstrap past a termination
+        next_q = critic_target(next_obs, next_actions)
         next_v = next_q - log_alpha.exp() * next_log_pi
         target = rewards + gamma * (1.0 - terminations) * next_v
     return critic(obs, actions) - target
@@ -357,14 +320,14 @@ def critic_td_errors_fn(batch, actor, critic, critic_target, log_alpha, gamma):
 
 def critic_loss_fn(batch, actor, critic, critic_target, log_alpha, gamma):
     td_errors = critic_td_errors_fn(batch, actor, critic, critic_target, log_alpha, gamma)
-    return td_errors.pow(2).mean(1).sum()  # qf1_loss + qf2_loss (CleanRL)
+    return td_errors.pow(2).mean()
 
 
 def actor_loss_fn(obs, actor, critic, log_alpha, target_entropy):
     """The actor loss plus the temperature loss: they touch disjoint parameters, so one
     backward of the sum gives both gradients. Returns (sum, actor loss for logging)."""
     actions, log_pi = actor.sample(obs)
-    q = critic(obs, actions).min(0).values
+    q = critic(obs, actions)
     actor_loss = (log_alpha.exp().detach() * log_pi - q).mean()
     # temperature loss alpha * (-log pi - target entropy) with alpha = exp(log_alpha) (CleanRL
     # PR #414). It reuses this forward's log pi; CleanRL draws a fresh one after the actor step.
@@ -581,7 +544,7 @@ def main():
                         optimizer_step(actor_opt, loss)
                 loss = critic_loss(batch, actor, critic, critic_target, log_alpha, gamma)
                 optimizer_step(critic_opt, loss)
-                losses["critic_loss"] = loss.detach() / 2  # CleanRL logs qf_loss / 2
+                losses["critic_loss"] = loss.detach()
                 polyak_update(target_params, critic_params, cfg.tau)
 
             if sps_t0 is None:
@@ -887,9 +850,6 @@ def layer_plan(nets):
         for name, m in net.named_modules():
             if isinstance(m, nn.Linear):
                 layers.append((name, list(m.weight.shape)))
-            elif isinstance(m, EnsembleLinear):
-                for e in range(m.weight.shape[0]):
-                    layers.append((f"{name}[{e}]", [m.weight.shape[2], m.weight.shape[1]]))
         plan[module] = layers
     return plan
 
@@ -970,6 +930,7 @@ train:
   alpha_lr: 0.0001
   target_entropy: half
   policy_delay: 1
+  clipped_double_q: false
 eval:
   every: 5000
   episodes: 10

@@ -1152,6 +1152,7 @@ train:
   alpha_lr: 0.0001
   target_entropy: half
   policy_delay: 1
+  clipped_double_q: true
 eval:
   every: 5000
   episodes: 10

@@ -1077,6 +1077,7 @@ train:
   grad_clip: 0.0
   alpha: 0.35
   policy_delay: 1
+  clipped_double_q: true
 eval:
   every: 2500
   episodes: 10

@@ -95,7 +95,7 @@ COMMON_TRAIN_KEYS = (
 # actor, exploration noise in the actor loss and the target action, actor-first update order).
 TRAIN_KEYS: dict[str, tuple[str, ...]] = {
     "sac": COMMON_TRAIN_KEYS
-    + ("alpha", "alpha_init", "alpha_lr", "target_entropy", "policy_delay"),
+    + ("alpha", "alpha_init", "alpha_lr", "target_entropy", "policy_delay", "clipped_double_q"),
     "td3": COMMON_TRAIN_KEYS + ("exploration_noise", "policy_delay", "policy_noise", "noise_clip"),
     "ddpg": COMMON_TRAIN_KEYS + ("exploration_noise", "policy_delay", "ddpg_variant"),
     # MR.Q (Fujimoto et al. 2025): hard target copies every target_every updates (no tau), one
@@ -166,6 +166,14 @@ DELAYED_MODULES: dict[str, tuple[str, ...]] = {"td3": ("actor",), "ddpg": ("acto
 ENSEMBLES: dict[str, dict[str, int]] = {"sac": {"critic": 2}, "td3": {"critic": 2}}
 
 
+def ensemble_size(algorithm: str, module: str, clipped_double_q: bool = True) -> int:
+    """Members of a module's ensemble: ENSEMBLES, and one critic where a SAC spec turns clipped
+    double Q off (train.clipped_double_q: false, SimBa's single critic on DMC)."""
+    if module == "critic" and not clipped_double_q:
+        return 1
+    return ENSEMBLES.get(algorithm, {}).get(module, 1)
+
+
 def learned_temperature(algorithm: str, alpha: Any) -> bool:
     """The fixed-alpha rule, once: an algorithm with an entropy temperature (a train key
     `alpha`) learns it when alpha is `auto`; only then do LEARNED_ALPHA_KEYS apply."""
@@ -179,6 +187,8 @@ class Preset:
     train: dict[str, dict[str, Any]]  # algorithm -> key -> value
     networks: dict[str, dict[str, dict[str, Any]]]  # algorithm -> module -> key -> value
     runtime: dict[str, Any]  # dotted key -> value (eval.every, ...)
+    # suite -> algorithm -> key -> value: where the paper's setting on that suite differs
+    suite_train: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     options: dict[str, dict[str, Any]] = field(
         default_factory=dict
     )  # algorithm -> structural choices
@@ -214,6 +224,7 @@ PRESETS: dict[str, Preset] = {
                 "alpha_lr": 1e-3,  # the alpha optimizer uses q_lr
                 "target_entropy": "auto",  # -prod(action shape)
                 "policy_delay": 2,  # policy_frequency
+                "clipped_double_q": True,  # qf1, qf2 and their minimum
             },
             "td3": {
                 **_CLEANRL_COMMON,
@@ -254,6 +265,7 @@ PRESETS: dict[str, Preset] = {
                 "updates_per_step": 1,
                 "alpha": 0.35,
                 "policy_delay": 1,
+                "clipped_double_q": True,  # SAC as CleanRL's (the table is silent)
             },
             "td3": {
                 **_CLEANRL_COMMON,
@@ -308,6 +320,9 @@ PRESETS: dict[str, Preset] = {
                 "alpha_lr": 1e-4,
                 "target_entropy": "half",
                 "policy_delay": 1,
+                # SimBa: clipped double Q when the env is episodic (its MuJoCo config; on DMC,
+                # suite_train below turns it off)
+                "clipped_double_q": True,
             },
             "ddpg": {
                 "total_steps": 1_000_000,
@@ -336,6 +351,9 @@ PRESETS: dict[str, Preset] = {
             for a in ("sac", "ddpg")
         },
         runtime={"eval.every": 5000},
+        # DMC is not episodic in SimBa's configs (episodic: false): one critic, no clipped double
+        # Q, as Ma et al.'s Table 2 says ("Clipped Double Q: False"); DDPG has one critic anyway
+        suite_train={"dmc": {"sac": {"clipped_double_q": False}}},
         # SimBa's SAC update order: actor, temperature, critic, target (scale_rl sac_update.py)
         options={"sac": {"actor_first": True}},
     ),
@@ -739,6 +757,7 @@ HELP: dict[str, str] = {
     "train.reward_bins": "bins of the two-hot reward model",
     "train.reward_range": "the reward bins are symexp(linspace(-range, range, bins))",
     "train.terminal_reward": "dropped (MR.Q's code: the terminating transition's reward is left out of the value target) | kept",
+    "train.clipped_double_q": "two critics, the TD target and the actor from their minimum (false: one critic)",
     "train.ddpg_variant": "cleanrl (target actor, noise-free losses) | simba (no target actor; exploration noise in the actor loss and the target action; actor updated first)",
     "eval.every": "agent steps between evaluations (0: never)",
     "eval.episodes": "episodes per evaluation (deterministic policy)",

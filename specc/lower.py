@@ -23,7 +23,6 @@ from .catalog import (
     ARCH_FIXED,
     DEPTH_MEANING,
     DORMANT_LAYERS_AUTO,
-    ENSEMBLES,
     FLAG_HELP,
     HELP,
     LEVEL_MEANING,
@@ -34,6 +33,7 @@ from .catalog import (
     TARGETS,
     TRAIN_KEYS,
     TRUNK_CLASS,
+    ensemble_size,
     TRUNK_INPUT_LAYER,
     help_for,
     learned_temperature,
@@ -82,7 +82,7 @@ FLOAT_TRAIN_KEYS = frozenset(
 )
 
 # Train keys that choose code rather than a value: they are no flag.
-STRUCTURAL_TRAIN_KEYS = ("optimizer", "ddpg_variant", "terminal_reward")
+STRUCTURAL_TRAIN_KEYS = ("optimizer", "ddpg_variant", "terminal_reward", "clipped_double_q")
 
 # Flags of the runtime sections: flag name -> (section, key, float?), in Config order.
 DIAGNOSTICS_FLAGS = {
@@ -193,7 +193,7 @@ def _sparsity_fields(module: str, sp: Tree) -> list[ConfigField]:
     return fields
 
 
-def _network(algo: str, module: str, entry: Tree) -> NetworkPlan:
+def _network(algo: str, module: str, entry: Tree, clipped_double_q: bool) -> NetworkPlan:
     arch = entry["arch"].value
     fixed = ARCH_FIXED[arch]
 
@@ -211,7 +211,7 @@ def _network(algo: str, module: str, entry: Tree) -> NetworkPlan:
         activation_fn=ACTIVATION_FN[key("activation")],
         layer_norm=key("layer_norm"),
         residual=key("residual"),
-        ensemble=ENSEMBLES.get(algo, {}).get(module, 1),
+        ensemble=ensemble_size(algo, module, clipped_double_q),
         sparsity=_sparsity_plan(algo, module, arch, entry["sparsity"]),
     )
 
@@ -290,7 +290,8 @@ def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
     preset = PRESETS[_v(tree, "preset")]
     train = tree["train"]
 
-    networks = tuple(_network(algo, m, entry) for m, entry in tree["networks"].items())
+    cdq = train["clipped_double_q"].value if "clipped_double_q" in train else True
+    networks = tuple(_network(algo, m, entry, cdq) for m, entry in tree["networks"].items())
     modules = tuple(n.module for n in networks)
     train_fields = _train_fields(algo, train)
     sparsity_fields = [
@@ -403,6 +404,7 @@ def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
                 if m != "actor" or variant.get("target_actor", True)
             },
             ddpg_variant=ddpg_variant,
+            twin_critics=ensemble_size(algo, "critic", cdq) > 1,
         ),
         networks=networks,
         config=groups,

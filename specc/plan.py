@@ -25,7 +25,6 @@ from .catalog import (
     MASKED_METRICS,
     DENSE_START_REGIMES,
     DYNAMIC_REGIMES,
-    ENSEMBLES,
     SCHEDULED_REGIMES,
     TARGET_SMOOTHING,
     install_extra,
@@ -255,20 +254,17 @@ class AlgoPlan:
     targets: dict[
         str, str
     ]  # module -> the variable holding its target network (a mask applies to both)
-    ddpg_variant: str = (
-        ""  # ddpg: "cleanrl" (target actor) | "simba" (no target actor, noisy losses, actor first); "" otherwise
-    )
+    # ddpg: "cleanrl" (target actor) | "simba" (no target actor, noisy losses, actor first); ""
+    ddpg_variant: str = ""
+    # two critics in one ensemble, the TD target (and SAC's actor) from their minimum (clipped
+    # double Q: TD3, and SAC unless train.clipped_double_q is false); the loss is the sum of both
+    # members' losses, logged halved (CleanRL)
+    twin_critics: bool = False
 
     @property
     def template(self) -> str:
         """The algorithm template that defines the script's agent (its algo.* macros)."""
         return ALGORITHM_TEMPLATES[self.name]
-
-    @property
-    def twin_critics(self) -> bool:
-        """Two critics in one ensemble, the TD target from their minimum (clipped double Q: SAC,
-        TD3); the loss is the sum of both members' losses, logged halved (CleanRL)."""
-        return ENSEMBLES.get(self.name, {}).get("critic", 1) > 1
 
     @property
     def target_smoothing(self) -> bool:

@@ -122,6 +122,8 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
 
     train_spec = spec.train
     ptrain = preset.train.get(algo, {})
+    # the preset's values for this suite (SimBa on DMC: one critic), before the suite's protocol
+    psuite = preset.suite_train.get(suite, {}).get(algo, {})
     train: Tree = {}
     alpha = effective_alpha(spec)
     for key in TRAIN_KEYS[algo]:
@@ -130,6 +132,7 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
         v = pick(
             ("train", key),
             getattr(train_spec, key) if train_spec else None,
+            (psuite.get(key), f"{psrc} ({suite})"),
             (suite_defaults.get(f"train.{key}"), ssrc),
             (ptrain.get(key), psrc),
         )

@@ -164,6 +164,7 @@ class TrainSpec(_Model):
     alpha_lr: Optional[number_in(gt=0.0)] = key("train.alpha_lr")
     target_entropy: Optional[number_or("auto", "half")] = key("train.target_entropy")
     policy_delay: Optional[PosInt] = key("train.policy_delay")
+    clipped_double_q: Optional[bool] = key("train.clipped_double_q")
     # td3
     policy_noise: Optional[number_in(ge=0.0)] = key("train.policy_noise")
     noise_clip: Optional[number_in(ge=0.0)] = key("train.noise_clip")

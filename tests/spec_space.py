@@ -172,6 +172,7 @@ def train(draw, algorithm: str, preset: str | None) -> dict:
         if _learned_temperature(algorithm, preset, t):
             _put(t, "alpha_init", _maybe(draw, st.sampled_from((0.1, 1.0)), 0.7))
             _put(t, "target_entropy", _maybe(draw, st.sampled_from(("auto", "half", -1.5)), 0.7))
+        _put(t, "clipped_double_q", _maybe(draw, st.booleans(), 0.7))
     else:
         _put(t, "exploration_noise", _maybe(draw, st.sampled_from((0.1, 0.2)), 0.7))
     if algorithm == "ddpg":

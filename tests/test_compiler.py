@@ -434,3 +434,20 @@ def test_a_presets_block_type_gives_the_flags_the_spec_does_not_set(tmp_path):
     assert _at(tree, "networks.actor.type") == (6, "spec")
     assert _at(tree, "networks.actor.residual") == (True, "derived from type")
     assert _at(tree, "networks.critic.type") == (4, "preset mrq")
+
+
+def test_a_presets_value_for_the_suite_comes_before_the_suites(tmp_path):
+    """preset simba runs SAC with one critic on DMC (SimBa's DMC configs, Ma et al. Table 2);
+    on Gymnasium, and under other presets, SAC keeps its twin critics; a spec value wins."""
+    simba_dmc = DMC.replace("algorithm: sac", "algorithm: sac\npreset: simba")
+    _, _, tree, plan = front_end(write(tmp_path, simba_dmc), [])
+    assert _at(tree, "train.clipped_double_q") == (False, "preset simba (dmc)")
+    assert not plan.algo.twin_critics and plan.network("critic").ensemble == 1
+    _, _, tree, plan = front_end(write(tmp_path, DMC), [])
+    assert _at(tree, "train.clipped_double_q") == (True, "preset cleanrl")
+    assert plan.algo.twin_critics and plan.network("critic").ensemble == 2
+    text = BASE.replace("algorithm: sac", "algorithm: sac\npreset: simba")
+    _, _, tree, plan = front_end(write(tmp_path, text), [])
+    assert _at(tree, "train.clipped_double_q") == (True, "preset simba")
+    _, _, tree, plan = front_end(write(tmp_path, simba_dmc), ["train.clipped_double_q=true"])
+    assert _at(tree, "train.clipped_double_q") == (True, "override") and plan.algo.twin_critics

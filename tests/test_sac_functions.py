@@ -113,6 +113,40 @@ def test_critic_loss_is_the_soft_bellman_error_without_bootstrap_at_termination(
     torch.testing.assert_close(loss.detach(), expected)
 
 
+def test_one_critic_without_clipped_double_q():
+    """train.clipped_double_q: false (SimBa on DMC): one Q-network, the soft Bellman target from
+    it alone, the mean squared TD error, and the actor loss on that Q."""
+    one = import_script(GENERATED / "sac_simba_dog_run.py")
+    torch.manual_seed(0)
+    actor = one.Actor(3, 2, 16, 1, torch.tensor((-1.0, -1.0)), torch.tensor((1.0, 1.0)))
+    critic, target = one.Critic(3, 2, 16, 1), one.Critic(3, 2, 16, 1)
+    log_alpha = torch.tensor(math.log(0.3))
+    batch = [
+        torch.randn(8, 3),
+        torch.rand(8, 2),
+        torch.randn(8),
+        torch.randn(8, 3),
+        torch.tensor([0.0, 1.0] * 4),
+    ]
+    assert critic(batch[0], batch[1]).shape == (8,)
+    torch.manual_seed(5)
+    loss = one.critic_loss_fn(batch, actor, critic, target, log_alpha, 0.9)
+    torch.manual_seed(5)
+    with torch.no_grad():
+        a2, logp2 = actor.sample(batch[3])
+        y = batch[2] + 0.9 * (1 - batch[4]) * (target(batch[3], a2) - 0.3 * logp2)
+        expected = ((critic(batch[0], batch[1]) - y) ** 2).mean()
+    torch.testing.assert_close(loss.detach(), expected)
+
+    torch.manual_seed(7)
+    _, actor_loss = one.actor_loss_fn(batch[0], actor, critic, log_alpha, -1.0)
+    torch.manual_seed(7)
+    with torch.no_grad():
+        a, logp = actor.sample(batch[0])
+        expected = (0.3 * logp - critic(batch[0], a)).mean()
+    torch.testing.assert_close(actor_loss, expected)
+
+
 def test_temperature_rises_when_entropy_is_below_target():
     torch.manual_seed(0)
     actor, critic = _actor(), SAC.Critic(3, 2, 16, 2)
