@@ -1,8 +1,12 @@
 """Stage 4: resolve a validated spec into the resolved tree: every key that applies to it,
 with its value and where that value came from.
 
-The sources are ``spec`` (the file), ``override`` (``-s``), ``preset NAME``, ``derived from
-type`` (a block type's flags) or ``default`` (specc's own, :data:`specc.catalog.DEFAULTS`).
+The sources, in order of precedence: ``spec`` (the file) or ``override`` (``-s``); ``derived
+from type`` (the flags of a block type the spec gives); ``preset NAME (SUITE)`` (a preset's
+value for the env suite, :attr:`specc.catalog.Preset.suite_train`); ``suite NAME (...)`` (the
+suite's protocol, :data:`specc.catalog.SUITE_DEFAULTS`); ``preset NAME`` (and ``preset NAME
+(type N)`` for the flags of a preset's block type); ``default`` (specc's own,
+:data:`specc.catalog.DEFAULTS`).
 Keys that do not apply (a learned temperature's keys with a fixed alpha, a metric's keys
 without the metric, ...) are left out. ``specc explain`` prints the tree with its sources
 (:func:`tree_to_yaml`); :mod:`specc.rules` checks it (``check_resolved``) and
