@@ -31,8 +31,12 @@ class Compiled:
     tree: Tree
 
 
-def front_end(path: str, overrides: list[str]) -> tuple[LoadedSpec, Spec, Tree, Plan]:
-    """Load, override, validate, resolve and lower one spec (everything short of rendering)."""
+def resolve_spec(
+    path: str, overrides: list[str]
+) -> tuple[LoadedSpec, Spec, Tree, list[Diagnostic]]:
+    """Load, override, validate and resolve one spec; raises on the errors of those stages and
+    returns the resolved tree's (check_resolved), which `specc explain` can show past when
+    they only say that this version does not generate something yet."""
     loaded = load_spec(path)
     diags = apply_overrides(loaded, overrides)
     try:
@@ -42,7 +46,12 @@ def front_end(path: str, overrides: list[str]) -> tuple[LoadedSpec, Spec, Tree, 
     if diags:
         raise SpecError(diags)
     tree = resolve_tree(spec, loaded)
-    diags = check_resolved(tree, loaded)
+    return loaded, spec, tree, check_resolved(tree, loaded)
+
+
+def front_end(path: str, overrides: list[str]) -> tuple[LoadedSpec, Spec, Tree, Plan]:
+    """Load, override, validate, resolve and lower one spec (everything short of rendering)."""
+    loaded, spec, tree, diags = resolve_spec(path, overrides)
     if diags:
         raise SpecError(diags)
     return loaded, spec, tree, lower(loaded, tree, tuple(overrides))

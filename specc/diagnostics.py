@@ -45,6 +45,8 @@ class Diagnostic:
     key: str = ""  # dotted key path, e.g. "train.total_steps"; empty for file-level problems
     level: str = "error"
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # the spec is valid, but asks for something this version does not generate yet
+    unsupported: bool = False
 
     def sort_key(self) -> tuple:
         loc = self.location

@@ -275,13 +275,14 @@ def check_resolved(tree: Tree, loaded: LoadedSpec) -> list[Diagnostic]:
                 smap.location(path),
                 f"{what} is not implemented in specc {__version__} yet",
                 dotted(path),
+                unsupported=True,
             )
         )
 
     algorithm = _v(tree, "algorithm")
     if algorithm not in SUPPORTED["algorithm"]:
+        # the rest is checked as well: every algorithm of the language has its keys resolved
         unsupported(("algorithm",), f"algorithm {algorithm!r}")
-        return diags
     if _v(tree, "env.suite") not in SUPPORTED["suite"]:
         unsupported(("env", "suite"), f"suite {_v(tree, 'env.suite')!r}")
     for module, entry in tree["networks"].items():
