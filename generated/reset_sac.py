@@ -766,8 +766,8 @@ def set_env_rng_state(env, state):
 
 
 def discount_heuristic(env):
-    """gamma = clip((H/5 - 1) / (H/5), 0.95, 0.995) with H the episode length in agent steps
-    (SimBa configs/base.yaml, from TD-MPC2): 0.995 for 1000-step MuJoCo episodes."""
+    """gamma = clip((H/5 - 1) / (H/5), 0.95, 0.995) with H the episode length in agent steps (SimBa
+    configs/base.yaml, from TD-MPC2): 0.995 for 1000-step MuJoCo episodes."""
     horizon = env.spec.max_episode_steps
     if not horizon:
         raise SystemExit("gamma: auto needs an env with a time limit (env.spec.max_episode_steps)")
@@ -1141,7 +1141,8 @@ def start_or_resume(cfg, checkpoint, env, device, rb, stateful, tensors):
             )
             run.obs = checkpoint["obs"]
         set_rng_state(checkpoint["rng"], env, device)
-    write_atomic(json.dumps(asdict(cfg), indent=2), os.path.join(cfg.run_dir, "config.json"))
+    config = asdict(cfg)
+    write_atomic(json.dumps(config, indent=2), os.path.join(cfg.run_dir, "config.json"))
     write_atomic(RESOLVED_SPEC, os.path.join(cfg.run_dir, "spec.yaml"))
     return run
 

@@ -613,7 +613,8 @@ def start_or_resume(cfg, checkpoint, env, device, rb, stateful, tensors):
             )
             run.obs = checkpoint["obs"]
         set_rng_state(checkpoint["rng"], env, device)
-    write_atomic(json.dumps(asdict(cfg), indent=2), os.path.join(cfg.run_dir, "config.json"))
+    config = asdict(cfg)
+    write_atomic(json.dumps(config, indent=2), os.path.join(cfg.run_dir, "config.json"))
     write_atomic(RESOLVED_SPEC, os.path.join(cfg.run_dir, "spec.yaml"))
     return run
 

@@ -389,12 +389,10 @@ def make_env(env_id, seed, action_repeat):
     os.environ["MUJOCO_GL"] = "disable"
     try:
         import shimmy
-    except ImportError:
-        raise SystemExit(f"{env_id} needs DeepMind Control: {ENV_INSTALL}") from None
-    gym.register_envs(shimmy)
-    try:
+
+        gym.register_envs(shimmy)
         env = gym.make(f"dm_control/{env_id}-v0", max_episode_steps=DMC_EPISODE_FRAMES)
-    except gym.error.NamespaceNotFound:  # shimmy without dm_control registers no dm_control/ ids
+    except (ImportError, gym.error.NamespaceNotFound):  # no shimmy; shimmy without dm_control
         raise SystemExit(f"{env_id} needs DeepMind Control: {ENV_INSTALL}") from None
     env = ActionRepeat(env, action_repeat)  # outside the time limit, which counts frames
     env = FlattenObservation(env)  # outermost: once per agent step
@@ -413,9 +411,9 @@ def set_env_rng_state(env, state):
 
 
 def discount_heuristic(env, action_repeat):
-    """gamma = clip((H/5 - 1) / (H/5), 0.95, 0.995) with H the episode length in agent steps,
-    the time limit's frames / action_repeat (SimBa configs/base.yaml, from TD-MPC2): 0.99 for
-    1000-frame DMC episodes at action repeat 2."""
+    """gamma = clip((H/5 - 1) / (H/5), 0.95, 0.995) with H the episode length in agent steps, the
+    time limit's frames / action_repeat (SimBa configs/base.yaml, from TD-MPC2): 0.995 for
+    1000-step MuJoCo episodes, 0.99 for 1000-frame DMC episodes at action repeat 2."""
     horizon = env.spec.max_episode_steps and env.spec.max_episode_steps / action_repeat
     if not horizon:
         raise SystemExit("gamma: auto needs an env with a time limit (env.spec.max_episode_steps)")
@@ -721,8 +719,8 @@ def start_or_resume(cfg, checkpoint, env, device, rb, stateful, tensors):
             )
             run.obs = checkpoint["obs"]
         set_rng_state(checkpoint["rng"], env, device)
-    # steps are agent steps; the env ran action_repeat frames for each
-    config = {**asdict(cfg), "total_frames": cfg.total_steps * cfg.action_repeat}
+    config = asdict(cfg)
+    config["total_frames"] = cfg.total_steps * cfg.action_repeat  # steps are agent steps
     write_atomic(json.dumps(config, indent=2), os.path.join(cfg.run_dir, "config.json"))
     write_atomic(RESOLVED_SPEC, os.path.join(cfg.run_dir, "spec.yaml"))
     return run
