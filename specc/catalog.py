@@ -41,7 +41,7 @@ TERMINAL_REWARDS = ("dropped", "kept")
 # What this version of the compiler generates; everything else in the language validates, then
 # is reported as not implemented yet, at the key that asks for it.
 SUPPORTED: dict[str, tuple[str, ...]] = {
-    "algorithm": ("sac", "td3", "ddpg"),
+    "algorithm": ("sac", "td3", "ddpg", "mrq"),
     "arch": ARCHS,
     "regime": REGIMES,
     "topology": TOPOLOGY_METHODS,
@@ -158,12 +158,44 @@ ALGORITHM_TEMPLATES: dict[str, str] = {
     "sac": "algorithms/sac.py.jinja",
     "td3": "algorithms/deterministic.py.jinja",
     "ddpg": "algorithms/deterministic.py.jinja",
+    "mrq": "algorithms/mrq.py.jinja",
 }
 TARGET_SMOOTHING: tuple[str, ...] = ("td3",)
 DELAYED_MODULES: dict[str, tuple[str, ...]] = {"td3": ("actor",), "ddpg": ("actor",)}
 
 # Members of a module's ensemble (twin critics: clipped double Q of SAC and TD3); 1 when absent.
-ENSEMBLES: dict[str, dict[str, int]] = {"sac": {"critic": 2}, "td3": {"critic": 2}}
+ENSEMBLES: dict[str, dict[str, int]] = {
+    "sac": {"critic": 2},
+    "td3": {"critic": 2},
+    "mrq": {"critic": 2},  # MR.Q's two value networks (min in the target, mean in the policy loss)
+}
+
+# Algorithms whose agent reads a learned encoder's features (MR.Q): the actor acts on zs, the
+# critic values zsa; their replay is LAP over sub-trajectories (templates/runtime/lap_buffer);
+# their networks follow MR.Q's conventions (xavier-uniform init, LayerNorm without parameters).
+ENCODED_ALGORITHMS: tuple[str, ...] = ("mrq",)
+
+# The architectures an algorithm's networks may use (all of ARCHS when absent): MR.Q's networks
+# are its BaseMLPs (mlp) or the MST paper's BlockMLP (block); SimBa's RSNorm/init are SAC/DDPG's.
+ALGORITHM_ARCHS: dict[str, tuple[str, ...]] = {"mrq": ("mlp", "block")}
+
+# The losses each algorithm logs (metrics.csv columns, in this order).
+LOSS_COLUMNS: dict[str, tuple[str, ...]] = {
+    "sac": ("critic_loss", "actor_loss"),
+    "td3": ("critic_loss", "actor_loss"),
+    "ddpg": ("critic_loss", "actor_loss"),
+    # the encoder's total and its three terms (summed over the unroll), the value (Huber) and
+    # policy losses, and the reward scale the value net is trained in
+    "mrq": (
+        "encoder_loss",
+        "dynamics_loss",
+        "reward_loss",
+        "done_loss",
+        "critic_loss",
+        "actor_loss",
+        "reward_scale",
+    ),
+}
 
 
 def ensemble_size(algorithm: str, module: str, clipped_double_q: bool = True) -> int:
@@ -192,9 +224,13 @@ class Preset:
     options: dict[str, dict[str, Any]] = field(
         default_factory=dict
     )  # algorithm -> structural choices
+    # algorithm -> module -> arch -> values: what the preset gives a module whose spec picks
+    # another arch than the preset's (the MST paper's block networks on MR.Q)
+    arch_networks: dict[str, dict[str, dict[str, dict[str, Any]]]] = field(default_factory=dict)
 
 
 _CLEANRL_MLP = {"arch": "mlp", "width": 256, "depth": 2, "activation": "relu", "layer_norm": False}
+_MRQ_MLP = {"arch": "mlp", "width": 512, "layer_norm": True}
 
 _CLEANRL_COMMON = {
     "total_steps": 1_000_000,
@@ -359,7 +395,7 @@ PRESETS: dict[str, Preset] = {
     ),
     "mrq": Preset(
         name="mrq",
-        source="MR.Q (Fujimoto et al. 2025): MRQ/MRQ.py Hyperparameters and MRQ/main.py at 8a44a7d; networks: MST paper Table 2 (encoder and critic type 4, actor type 3)",
+        source="MR.Q (Fujimoto et al. 2025): MRQ/MRQ.py Hyperparameters, MRQ/models.py and MRQ/main.py at 8a44a7d; block networks: MST paper Table 2 (encoder and critic type 4, actor type 3)",
         train={
             "mrq": {
                 "total_steps": 1_000_000,  # Gym (DMC: 500k agent steps, from suite dmc)
@@ -390,14 +426,26 @@ PRESETS: dict[str, Preset] = {
                 "terminal_reward": "dropped",  # MR.Q's code (reference 1.9.1)
             }
         },
+        # MR.Q's own networks (MRQ/models.py): BaseMLP (3 Linears, LayerNorm without parameters
+        # and the activation after the first two) is an mlp of depth 2, the value network (a
+        # BaseMLP, ln_activ, then a Linear) one of depth 3
         networks={
             "mrq": {
-                "encoder": {"arch": "block", "type": 4, "width": 512, "depth": 1},
-                "critic": {"arch": "block", "type": 4, "width": 512, "depth": 1},
-                "actor": {"arch": "block", "type": 3, "width": 512, "depth": 1},
+                "encoder": _MRQ_MLP | {"depth": 2, "activation": "elu"},
+                "critic": _MRQ_MLP | {"depth": 3, "activation": "elu"},
+                "actor": _MRQ_MLP | {"depth": 2, "activation": "relu"},
             }
         },
         runtime={"eval.every": 5000},  # Gym: every 5e3 steps, 10 episodes
+        # a spec that picks the block arch gets the MST paper's default MR.Q (Table 2): one
+        # block (4 Linears per network), encoder and critic type 4, actor type 3
+        arch_networks={
+            "mrq": {
+                "encoder": {"block": {"type": 4, "depth": 1}},
+                "critic": {"block": {"type": 4, "depth": 1}},
+                "actor": {"block": {"type": 3, "depth": 1}},
+            }
+        },
     ),
 }
 
@@ -686,23 +734,51 @@ MODULE_LAYOUT: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
     ("td3", "critic"): ("q", ("q.out",)),
     ("ddpg", "actor"): ("mu", ("mu.out",)),
     ("ddpg", "critic"): ("q", ("q.out",)),
+    # MR.Q's encoder: the zs network's first Linear and za read the inputs; the model head is
+    # its output (done | next zs | reward logits)
+    ("mrq", "encoder"): ("zs_net", ("model",)),
+    ("mrq", "actor"): ("pi", ("pi.out",)),
+    ("mrq", "critic"): ("q", ("q.out",)),
 }
+# Input layers of a module beyond its trunk's first Linear (the `input` role of dense_layers).
+MODULE_EXTRA_INPUTS: dict[tuple[str, str], tuple[str, ...]] = {("mrq", "encoder"): ("za",)}
 
 # Target networks by algorithm: module -> the variable holding its target (templates/algorithms).
 TARGETS: dict[str, dict[str, str]] = {
     "sac": {"critic": "critic_target"},
     "td3": {"actor": "actor_target", "critic": "critic_target"},
     "ddpg": {"actor": "actor_target", "critic": "critic_target"},
+    "mrq": {"encoder": "encoder_target", "actor": "actor_target", "critic": "critic_target"},
 }
 
 # What a module's forward takes (SynFlow scores it on all-ones inputs of these sizes).
+# An encoded algorithm's actor reads zs and its critic zsa (their widths: zs_dim, zsa_dim).
 MODULE_INPUTS: dict[str, tuple[str, ...]] = {
     "actor": ("obs_dim",),
     "critic": ("obs_dim", "act_dim"),
 }
+ENCODED_MODULE_INPUTS: dict[str, tuple[str, ...]] = {
+    "encoder": ("obs_dim", "act_dim"),
+    "actor": ("zs_dim",),
+    "critic": ("zsa_dim",),
+}
 
-# What a module's forward takes from a replay batch (diagnostics run it on one).
+# What a module's forward takes from a replay batch (diagnostics run it on one); zs and zsa are
+# the (online) encoder's features of the batch's observations and actions.
 MODULE_BATCH_INPUTS: dict[str, tuple[str, ...]] = {"actor": ("obs",), "critic": ("obs", "actions")}
+ENCODED_MODULE_BATCH_INPUTS: dict[str, tuple[str, ...]] = {
+    "encoder": ("obs", "actions"),
+    "actor": ("zs",),
+    "critic": ("zsa",),
+}
+
+
+def module_inputs(algorithm: str, module: str, batch: bool = False) -> tuple[str, ...]:
+    """What a module's forward takes: sizes (SynFlow's all-ones input) or, with batch, the
+    tensors of a replay batch (diagnostics)."""
+    if algorithm in ENCODED_ALGORITHMS:
+        return (ENCODED_MODULE_BATCH_INPUTS if batch else ENCODED_MODULE_INPUTS)[module]
+    return (MODULE_BATCH_INPUTS if batch else MODULE_INPUTS)[module]
 
 # The first Linear of each trunk class (templates/networks).
 TRUNK_INPUT_LAYER: dict[str, str] = {"mlp": "hidden.0", "block": "projection", "simba": "embedding"}

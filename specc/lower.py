@@ -18,6 +18,9 @@ from .catalog import (
     ACTIVATION_FN,
     ACTOR_LOG_STD_MIN,
     DDPG_VARIANT_OPTIONS,
+    ENCODED_ALGORITHMS,
+    LOSS_COLUMNS,
+    MODULE_EXTRA_INPUTS,
     ENV_ID_HELP,
     OBS_NORM_ARCHS,
     ARCH_FIXED,
@@ -26,8 +29,6 @@ from .catalog import (
     FLAG_HELP,
     HELP,
     LEVEL_MEANING,
-    MODULE_BATCH_INPUTS,
-    MODULE_INPUTS,
     MODULE_LAYOUT,
     PRESETS,
     TARGETS,
@@ -37,6 +38,7 @@ from .catalog import (
     TRUNK_INPUT_LAYER,
     help_for,
     learned_temperature,
+    module_inputs,
 )
 from .loader import LoadedSpec
 from .plan import (
@@ -147,7 +149,8 @@ def _sparsity_plan(algo: str, module: str, arch: str, sp: Tree) -> SparsityPlan:
     if sp["regime"].value == "dense":
         return SparsityPlan(regime="dense")
     trunk, outputs = MODULE_LAYOUT[(algo, module)]
-    roles = {"input": (f"{trunk}.{TRUNK_INPUT_LAYER[arch]}",), "output": outputs}
+    inputs = (f"{trunk}.{TRUNK_INPUT_LAYER[arch]}",) + MODULE_EXTRA_INPUTS.get((algo, module), ())
+    roles = {"input": inputs, "output": outputs}
     revival = sp.get("revival", {})
     regime = sp["regime"].value
     topo, sched = sp.get("topology", {}), sp.get("schedule", {})
@@ -171,7 +174,7 @@ def _sparsity_plan(algo: str, module: str, arch: str, sp: Tree) -> SparsityPlan:
         schedule_power=float(sched["power"].value) if sched else 0.0,
         dense_layers=tuple(name for role in sp["dense_layers"].value for name in roles[role]),
         output_layers=outputs,
-        inputs=MODULE_INPUTS[module],
+        inputs=module_inputs(algo, module),
         revival=revival["method"].value if revival else "none",
         revival_ratio=float(revival["ratio"].value) if "ratio" in revival else 0.0,
     )
@@ -213,6 +216,8 @@ def _network(algo: str, module: str, entry: Tree, clipped_double_q: bool) -> Net
         residual=key("residual"),
         ensemble=ensemble_size(algo, module, clipped_double_q),
         sparsity=_sparsity_plan(algo, module, arch, entry["sparsity"]),
+        # MR.Q's LayerNorm has no learnable parameters (ln_activ), on every network of its agent
+        affine_norm=algo not in ENCODED_ALGORITHMS,
     )
 
 
@@ -346,8 +351,9 @@ def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
         diagnostics = DiagnosticsPlan(
             tuple(d["metrics"].value),
             modules,
-            {m: MODULE_BATCH_INPUTS[m] for m in modules},
+            {m: module_inputs(algo, m, batch=True) for m in modules},
             dormant_layers if layers else {},
+            encoded=algo in ENCODED_ALGORITHMS,
         )
     if "reset" in tree:
         r = tree["reset"]
@@ -362,7 +368,7 @@ def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
     target_entropy = train.get("target_entropy")
     ddpg_variant = train["ddpg_variant"].value if "ddpg_variant" in train else ""
     variant = DDPG_VARIANT_OPTIONS.get(ddpg_variant, {})
-    metrics = ("step", "time", "episode_return", "eval_return", "sps", "critic_loss", "actor_loss")
+    metrics = ("step", "time", "episode_return", "eval_return", "sps") + LOSS_COLUMNS[algo]
     metrics += ("alpha",) if "alpha" in TRAIN_KEYS[algo] else ()  # an entropy temperature
     metrics += tuple(f"{n.module}_sparsity" for n in networks if n.sparsity.sparse)
     metrics += tuple(f"{n.module}_topology_changed" for n in networks if n.sparsity.dynamic)
@@ -405,6 +411,7 @@ def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
             },
             ddpg_variant=ddpg_variant,
             twin_critics=ensemble_size(algo, "critic", cdq) > 1,
+            terminal_reward=train["terminal_reward"].value if "terminal_reward" in train else "",
         ),
         networks=networks,
         config=groups,

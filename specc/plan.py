@@ -19,6 +19,7 @@ from .catalog import (
     DELAYED_MODULES,
     DIAGNOSTICS_METRIC_KEYS,
     DMC_EPISODE_FRAMES,
+    ENCODED_ALGORITHMS,
     ENV_TEMPLATES,
     EXTRAS,
     GYMNASIUM_REQUIREMENT,
@@ -192,6 +193,7 @@ class TrunkPlan:
     layer_norm: bool  # some module of this arch normalizes (an MLP's optional LayerNorm)
     ensemble_layer_norm: bool  # ... an ensembled one: EnsembleLayerNorm (learnable per member)
     dense_outputs: bool  # dormant_ratio scores pre-activation Linear outputs (Ma et al.'s code)
+    plain_layer_norm: bool = False  # some module normalizes without learnable parameters (MR.Q)
 
 
 @dataclass(frozen=True)
@@ -208,6 +210,8 @@ class NetworkPlan:
     residual: bool  # block only
     ensemble: int  # members evaluated in one batched forward (2 for twin critics)
     sparsity: SparsityPlan
+    # the LayerNorm has a learnable scale and bias (nn.LayerNorm); MR.Q's has none
+    affine_norm: bool = True
 
     @property
     def trunk_kwargs(self) -> tuple[tuple[str, str], ...]:
@@ -221,6 +225,8 @@ class NetworkPlan:
             kwargs += [("layer_norm", repr(self.layer_norm)), ("residual", repr(self.residual))]
         elif self.arch == "mlp" and self.layer_norm:
             kwargs.append(("layer_norm", "True"))
+            if not self.affine_norm:
+                kwargs.append(("affine", "False"))
         if self.ensembled:
             kwargs.append(("ensemble", str(self.ensemble)))
         return tuple(kwargs)
@@ -260,11 +266,36 @@ class AlgoPlan:
     # double Q: TD3, and SAC unless train.clipped_double_q is false); the loss is the sum of both
     # members' losses, logged halved (CleanRL)
     twin_critics: bool = False
+    # MR.Q: whether the multi-step value target keeps the terminating transition's reward
+    # (train.terminal_reward: dropped, as MR.Q's code, | kept); "" for the other algorithms
+    terminal_reward: str = ""
 
     @property
     def template(self) -> str:
         """The algorithm template that defines the script's agent (its algo.* macros)."""
         return ALGORITHM_TEMPLATES[self.name]
+
+    @property
+    def encoded(self) -> bool:
+        """The agent learns an encoder (MR.Q): the actor acts on its zs, the critic values its
+        zsa, and the replay is LAP over sub-trajectories (runtime/lap_buffer)."""
+        return self.name in ENCODED_ALGORITHMS
+
+    @property
+    def acting(self) -> str:
+        """The variable main() acts and evaluates with: the actor, or (encoded) the policy that
+        reads the encoder's zs."""
+        return "policy" if self.encoded else "actor"
+
+    @property
+    def buffer_template(self) -> str:
+        return "runtime/lap_buffer.py.jinja" if self.encoded else "runtime/buffer.py.jinja"
+
+    @property
+    def phased_updates(self) -> bool:
+        """Updates come in phases of update_every * updates_per_step gradient steps from
+        learning_starts on; MR.Q instead updates once per agent step after learning_starts."""
+        return not self.encoded
 
     @property
     def target_smoothing(self) -> bool:
@@ -364,6 +395,9 @@ class DiagnosticsPlan:
     # Linear output before its activation, Ma et al.'s code) | "activations" (post-activation
     # outputs, the paper's formula); only the archs of the script, only with dormant_ratio
     dormant_layers: dict[str, str] = field(default_factory=dict)
+    # the replay batch holds sub-trajectories (LAP buffer): the diagnostics read its first
+    # transition, and zs / zsa from the encoder
+    encoded: bool = False
 
     def columns(self) -> tuple[str, ...]:
         return tuple(f"{m}_{metric}" for m in self.modules for metric in self.metrics)
@@ -429,7 +463,8 @@ class Plan:
             arch=arch,
             ensembled=any(n.ensembled for n in nets),
             layer_norm=any(n.layer_norm for n in nets),
-            ensemble_layer_norm=any(n.ensembled and n.layer_norm for n in nets),
+            ensemble_layer_norm=any(n.ensembled and n.layer_norm and n.affine_norm for n in nets),
+            plain_layer_norm=any(n.layer_norm and not n.affine_norm for n in nets),
             dense_outputs=dormant.get(arch) == "dense_outputs",
         )
 
@@ -505,7 +540,8 @@ class Plan:
     def ensemble_layer_norm(self) -> bool:
         """An ensembled network normalizes with learnable affines: an MLP with LayerNorm, or SimBa."""
         return any(
-            n.ensemble > 1 and (n.arch == "simba" or (n.arch == "mlp" and n.layer_norm))
+            n.ensemble > 1
+            and (n.arch == "simba" or (n.arch == "mlp" and n.layer_norm and n.affine_norm))
             for n in self.networks
         )
 
@@ -513,6 +549,8 @@ class Plan:
     def network_templates(self) -> tuple[str, ...]:
         """Each network template once, in module order."""
         seen: list[str] = ["networks/ensemble.py.jinja"] if self.ensembled else []
+        if self.algo.encoded or any(n.arch == "block" for n in self.networks):
+            seen.append("networks/mrq_init.py.jinja")  # MR.Q's ln_activ and init
         for n in self.networks:
             if n.template not in seen:
                 seen.append(n.template)

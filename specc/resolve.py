@@ -172,6 +172,8 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
             (NETWORK_DEFAULTS["arch"], "default"),
         )
         entry: Tree = {"arch": arch}
+        if arch.value != pnet.get("arch"):  # the preset's values for the arch the spec picks
+            pnet = pnet | preset.arch_networks.get(algo, {}).get(module, {}).get(arch.value, {})
         # a block type: the spec's, else the preset's. The preset's type gives the flags the
         # spec does not set; it names the block only while the spec sets none of them.
         block_type = preset_flags = None

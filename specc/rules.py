@@ -15,6 +15,7 @@ from typing import Any
 
 from . import __version__
 from .catalog import (
+    ALGORITHM_ARCHS,
     ARCH_KEYS,
     BLOCK_TYPES,
     DEFAULT_PRESET,
@@ -165,6 +166,15 @@ def _check_module_list(path: tuple, names: list[str], modules: tuple[str, ...], 
 def _check_network(spec: Spec, module: str, net: NetworkSpec, err) -> None:
     base = ("networks", module)
     arch = effective_arch(spec, module)
+    allowed = ALGORITHM_ARCHS.get(spec.algorithm)
+    if allowed is not None and net.arch is not None and net.arch not in allowed:
+        err(
+            base + ("arch",),
+            f"algorithm {spec.algorithm!r} builds its networks as {' or '.join(allowed)},"
+            f" not {net.arch!r}",
+            at="value",
+        )
+        return
     for key in _set_keys(net):
         if key in ("arch", "sparsity"):
             continue
