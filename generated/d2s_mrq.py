@@ -771,6 +771,11 @@ def multi_step_return(rewards, not_done, gamma):
     return (rewards * not_done * discounts).sum(1)
 
 
+@torch.no_grad()
+def hard_update(target_params, online_params):
+    torch._foreach_copy_(target_params, online_params)
+
+
 def critic_loss_fn(
     batch,
     encoder,
@@ -814,11 +819,6 @@ def actor_loss_fn(zs, encoder, actor, critic, cfg):
     action, pre_activation = actor(zs)
     q = critic(encoder.zsa(zs, action))
     return -q.mean() + cfg.pre_activation_weight * pre_activation.pow(2).mean(), q.detach()
-
-
-@torch.no_grad()
-def hard_update(target_params, online_params):
-    torch._foreach_copy_(target_params, online_params)
 
 
 # ---------------------------------------------------------------------------
@@ -928,29 +928,31 @@ def main():
         device
     )
     zs_dim = zsa_dim = cfg.encoder_width
-    actor = Actor(zs_dim, act_dim, cfg.actor_width, cfg.actor_depth).to(device)
-    critic = Critic(zsa_dim, cfg.critic_width, cfg.critic_depth).to(device)
     encoder_target = copy.deepcopy(encoder).requires_grad_(False)
-    actor_target = copy.deepcopy(actor).requires_grad_(False)
-    critic_target = copy.deepcopy(critic).requires_grad_(False)
-    policy = Policy(
-        encoder, actor, cfg.exploration_noise, env.action_space.low, env.action_space.high
-    ).to(device)
-    # one AdamW per module, as MR.Q (weight decay on every parameter, no LR schedule)
     encoder_opt = make_optimizer(
         [{"params": list(encoder.parameters()), "lr": cfg.encoder_lr}], cfg.weight_decay
     )
+    bins = reward_bins(cfg.reward_bins, cfg.reward_range, device)
+    # the value nets predict returns / reward_scale; the scales move on at each target copy
+    reward_scale = torch.ones((), device=device)
+    target_reward_scale = torch.zeros((), device=device)
+    actor = Actor(zs_dim, act_dim, cfg.actor_width, cfg.actor_depth).to(device)
+    actor_target = copy.deepcopy(actor).requires_grad_(False)
     actor_opt = make_optimizer(
         [{"params": list(actor.parameters()), "lr": cfg.actor_lr}], cfg.weight_decay
     )
+    critic = Critic(zsa_dim, cfg.critic_width, cfg.critic_depth).to(device)
+    critic_target = copy.deepcopy(critic).requires_grad_(False)
     critic_opt = make_optimizer(
         [{"params": list(critic.parameters()), "lr": cfg.critic_lr}], cfg.weight_decay
     )
+    policy = Policy(
+        encoder, actor, cfg.exploration_noise, env.action_space.low, env.action_space.high
+    ).to(device)
     online_params = [p for net in (encoder, actor, critic) for p in net.parameters()]
     target_params = [
         p for net in (encoder_target, actor_target, critic_target) for p in net.parameters()
     ]
-    bins = reward_bins(cfg.reward_bins, cfg.reward_range, device)
     nets = {"encoder": encoder, "actor": actor, "critic": critic}
     targets = {
         "encoder_target": encoder_target,
@@ -958,9 +960,6 @@ def main():
         "critic_target": critic_target,
     }
     optimizers = {"encoder_opt": encoder_opt, "actor_opt": actor_opt, "critic_opt": critic_opt}
-    # the value net predicts returns / reward_scale; the scales change at each target copy
-    reward_scale = torch.ones((), device=device)
-    target_reward_scale = torch.zeros((), device=device)
     tensors = {"reward_scale": reward_scale, "target_reward_scale": target_reward_scale}
     encoder_loss, critic_loss, actor_loss = encoder_loss_fn, critic_loss_fn, actor_loss_fn
     if cfg.compile:
@@ -1049,8 +1048,8 @@ def main():
         if step > cfg.learning_starts:  # one update per agent step once the warm-up is over
             num_updates += 1
             if (num_updates - 1) % cfg.target_every == 0:
-                # every target_every updates (the first included): hard copies of the three targets, the
-                # reward scales moved on, then target_every encoder updates in a row (MR.Q's burst)
+                # every target_every updates (the first included): hard copies of the targets, the reward
+                # scales moved on, then target_every encoder updates in a row (MR.Q's burst)
                 hard_update(target_params, online_params)
                 target_reward_scale.copy_(reward_scale)
                 reward_scale.copy_(rb.reward_scale())

@@ -18,7 +18,7 @@ from typing import Any
 # Every enumeration of the spec language, once: the pydantic schema (and so the JSON Schema and
 # the "expected one of" errors), the rules, resolve and the docs read these. Order matters: it
 # is the order users see in errors and in `specc schema`.
-ALGORITHMS = ("sac", "td3", "ddpg", "mrq")
+ALGORITHMS = ("sac", "td3", "ddpg", "mrq", "mrsac")
 SUITES = ("gymnasium", "dmc")
 OPTIMIZERS = ("adam", "adamw")
 DDPG_VARIANTS = ("cleanrl", "simba")
@@ -41,7 +41,7 @@ TERMINAL_REWARDS = ("dropped", "kept")
 # What this version of the compiler generates; everything else in the language validates, then
 # is reported as not implemented yet, at the key that asks for it.
 SUPPORTED: dict[str, tuple[str, ...]] = {
-    "algorithm": ("sac", "td3", "ddpg", "mrq"),
+    "algorithm": ("sac", "td3", "ddpg", "mrq", "mrsac"),
     "arch": ARCHS,
     "regime": REGIMES,
     "topology": TOPOLOGY_METHODS,
@@ -129,6 +129,36 @@ TRAIN_KEYS: dict[str, tuple[str, ...]] = {
         "reward_range",
         "terminal_reward",
     ),
+    # MR.SAC (MST paper, App. E): MR.Q's encoder, replay, multi-step target, reward scale and
+    # target copies, with SAC's tanh-Gaussian actor, soft critic loss and learned temperature
+    "mrsac": (
+        "total_steps",
+        "learning_starts",
+        "batch_size",
+        "buffer_size",
+        "gamma",
+        "actor_lr",
+        "critic_lr",
+        "encoder_lr",
+        "optimizer",
+        "weight_decay",
+        "grad_clip",
+        "alpha",
+        "alpha_init",
+        "alpha_lr",
+        "target_entropy",
+        "target_every",
+        "encoder_horizon",
+        "value_horizon",
+        "lap_alpha",
+        "lap_min_priority",
+        "dynamics_weight",
+        "reward_weight",
+        "done_weight",
+        "reward_bins",
+        "reward_range",
+        "terminal_reward",
+    ),
 }
 
 # Keys of SAC that only mean something with a learned temperature.
@@ -139,9 +169,10 @@ MODULES: dict[str, tuple[str, ...]] = {
     "td3": ("actor", "critic"),
     "ddpg": ("actor", "critic"),
     "mrq": ("encoder", "actor", "critic"),
+    "mrsac": ("encoder", "actor", "critic"),
 }
 
-DEFAULT_PRESET = {"sac": "cleanrl", "td3": "cleanrl", "ddpg": "cleanrl", "mrq": "mrq"}
+DEFAULT_PRESET = {"sac": "cleanrl", "td3": "cleanrl", "ddpg": "cleanrl", "mrq": "mrq", "mrsac": "mrq"}
 
 # The DDPG variants (train.ddpg_variant): CleanRL's has a target actor and updates the critic
 # first; SimBa's (scale_rl/agents/ddpg) has no target actor and updates the actor first.
@@ -159,6 +190,7 @@ ALGORITHM_TEMPLATES: dict[str, str] = {
     "td3": "algorithms/deterministic.py.jinja",
     "ddpg": "algorithms/deterministic.py.jinja",
     "mrq": "algorithms/mrq.py.jinja",
+    "mrsac": "algorithms/mrsac.py.jinja",
 }
 TARGET_SMOOTHING: tuple[str, ...] = ("td3",)
 DELAYED_MODULES: dict[str, tuple[str, ...]] = {"td3": ("actor",), "ddpg": ("actor",)}
@@ -168,16 +200,17 @@ ENSEMBLES: dict[str, dict[str, int]] = {
     "sac": {"critic": 2},
     "td3": {"critic": 2},
     "mrq": {"critic": 2},  # MR.Q's two value networks (min in the target, mean in the policy loss)
+    "mrsac": {"critic": 2},  # ... and SAC's clipped double Q (min in the target and the actor loss)
 }
 
 # Algorithms whose agent reads a learned encoder's features (MR.Q): the actor acts on zs, the
 # critic values zsa; their replay is LAP over sub-trajectories (templates/runtime/lap_buffer);
 # their networks follow MR.Q's conventions (xavier-uniform init, LayerNorm without parameters).
-ENCODED_ALGORITHMS: tuple[str, ...] = ("mrq",)
+ENCODED_ALGORITHMS: tuple[str, ...] = ("mrq", "mrsac")
 
 # The architectures an algorithm's networks may use (all of ARCHS when absent): MR.Q's networks
 # are its BaseMLPs (mlp) or the MST paper's BlockMLP (block); SimBa's RSNorm/init are SAC/DDPG's.
-ALGORITHM_ARCHS: dict[str, tuple[str, ...]] = {"mrq": ("mlp", "block")}
+ALGORITHM_ARCHS: dict[str, tuple[str, ...]] = {"mrq": ("mlp", "block"), "mrsac": ("mlp", "block")}
 
 # The losses each algorithm logs (metrics.csv columns, in this order).
 LOSS_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -187,6 +220,15 @@ LOSS_COLUMNS: dict[str, tuple[str, ...]] = {
     # the encoder's total and its three terms (summed over the unroll), the value (Huber) and
     # policy losses, and the reward scale the value net is trained in
     "mrq": (
+        "encoder_loss",
+        "dynamics_loss",
+        "reward_loss",
+        "done_loss",
+        "critic_loss",
+        "actor_loss",
+        "reward_scale",
+    ),
+    "mrsac": (
         "encoder_loss",
         "dynamics_loss",
         "reward_loss",
@@ -424,27 +466,60 @@ PRESETS: dict[str, Preset] = {
                 "reward_bins": 65,  # num_bins
                 "reward_range": 10.0,  # lower = -10, upper = 10: bins symexp(linspace(-10, 10, 65))
                 "terminal_reward": "dropped",  # MR.Q's code (reference 1.9.1)
-            }
+            },
+            # MR.SAC: MR.Q's values for everything MR.Q has; the temperature as SAC (Haarnoja et
+            # al. 2018, "SAC: algorithms and applications"): learned from alpha 1 with lr 3e-4 (the
+            # paper's single learning rate, MR.Q's policy and value lr) towards entropy -|A|
+            "mrsac": {
+                "total_steps": 1_000_000,
+                "learning_starts": 10_000,
+                "batch_size": 256,
+                "buffer_size": 1_000_000,
+                "gamma": 0.99,
+                "actor_lr": 3e-4,
+                "critic_lr": 3e-4,
+                "encoder_lr": 1e-4,
+                "optimizer": "adamw",
+                "weight_decay": 1e-4,
+                "grad_clip": 20.0,
+                "alpha": "auto",
+                "alpha_init": 1.0,
+                "alpha_lr": 3e-4,
+                "target_entropy": "auto",
+                "target_every": 250,
+                "encoder_horizon": 5,
+                "value_horizon": 3,
+                "lap_alpha": 0.4,
+                "lap_min_priority": 1.0,
+                "dynamics_weight": 1.0,
+                "reward_weight": 0.1,
+                "done_weight": 0.1,
+                "reward_bins": 65,
+                "reward_range": 10.0,
+                "terminal_reward": "dropped",
+            },
         },
         # MR.Q's own networks (MRQ/models.py): BaseMLP (3 Linears, LayerNorm without parameters
         # and the activation after the first two) is an mlp of depth 2, the value network (a
         # BaseMLP, ln_activ, then a Linear) one of depth 3
         networks={
-            "mrq": {
+            a: {
                 "encoder": _MRQ_MLP | {"depth": 2, "activation": "elu"},
                 "critic": _MRQ_MLP | {"depth": 3, "activation": "elu"},
                 "actor": _MRQ_MLP | {"depth": 2, "activation": "relu"},
             }
+            for a in ("mrq", "mrsac")
         },
         runtime={"eval.every": 5000},  # Gym: every 5e3 steps, 10 episodes
         # a spec that picks the block arch gets the MST paper's default MR.Q (Table 2): one
         # block (4 Linears per network), encoder and critic type 4, actor type 3
         arch_networks={
-            "mrq": {
+            a: {
                 "encoder": {"block": {"type": 4, "depth": 1}},
                 "critic": {"block": {"type": 4, "depth": 1}},
                 "actor": {"block": {"type": 3, "depth": 1}},
             }
+            for a in ("mrq", "mrsac")
         },
     ),
 }
@@ -739,9 +814,15 @@ MODULE_LAYOUT: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
     ("mrq", "encoder"): ("zs_net", ("model",)),
     ("mrq", "actor"): ("pi", ("pi.out",)),
     ("mrq", "critic"): ("q", ("q.out",)),
+    ("mrsac", "encoder"): ("zs_net", ("model",)),
+    ("mrsac", "actor"): ("pi", ("pi.out",)),  # one output layer: mean and log std
+    ("mrsac", "critic"): ("q", ("q.out",)),
 }
 # Input layers of a module beyond its trunk's first Linear (the `input` role of dense_layers).
-MODULE_EXTRA_INPUTS: dict[tuple[str, str], tuple[str, ...]] = {("mrq", "encoder"): ("za",)}
+MODULE_EXTRA_INPUTS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("mrq", "encoder"): ("za",),
+    ("mrsac", "encoder"): ("za",),
+}
 
 # Target networks by algorithm: module -> the variable holding its target (templates/algorithms).
 TARGETS: dict[str, dict[str, str]] = {
@@ -749,6 +830,7 @@ TARGETS: dict[str, dict[str, str]] = {
     "td3": {"actor": "actor_target", "critic": "critic_target"},
     "ddpg": {"actor": "actor_target", "critic": "critic_target"},
     "mrq": {"encoder": "encoder_target", "actor": "actor_target", "critic": "critic_target"},
+    "mrsac": {"encoder": "encoder_target", "critic": "critic_target"},  # SAC: no target actor
 }
 
 # What a module's forward takes (SynFlow scores it on all-ones inputs of these sizes).
@@ -894,6 +976,10 @@ HELP_BY_ALGORITHM: dict[tuple[str, str], str] = {
     ("mrq", "train.weight_decay"): "AdamW weight decay of the encoder, value and policy",
     ("mrq", "train.grad_clip"): "max gradient norm of the value network (0 = none)",
     ("mrq", "train.learning_starts"): "agent steps of uniform random actions before updates start",
+    ("mrsac", "train.actor_lr"): "policy learning rate",
+    ("mrsac", "train.critic_lr"): "value network learning rate",
+    ("mrsac", "train.weight_decay"): "AdamW weight decay of the encoder, value and policy",
+    ("mrsac", "train.grad_clip"): "max gradient norm of the value network (0 = none)",
     (
         "td3",
         "train.policy_delay",
