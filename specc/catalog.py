@@ -172,7 +172,13 @@ MODULES: dict[str, tuple[str, ...]] = {
     "mrsac": ("encoder", "actor", "critic"),
 }
 
-DEFAULT_PRESET = {"sac": "cleanrl", "td3": "cleanrl", "ddpg": "cleanrl", "mrq": "mrq", "mrsac": "mrq"}
+DEFAULT_PRESET = {
+    "sac": "cleanrl",
+    "td3": "cleanrl",
+    "ddpg": "cleanrl",
+    "mrq": "mrq",
+    "mrsac": "mrq",
+}
 
 # The DDPG variants (train.ddpg_variant): CleanRL's has a target actor and updates the critic
 # first; SimBa's (scale_rl/agents/ddpg) has no target actor and updates the actor first.
@@ -861,6 +867,7 @@ def module_inputs(algorithm: str, module: str, batch: bool = False) -> tuple[str
     if algorithm in ENCODED_ALGORITHMS:
         return (ENCODED_MODULE_BATCH_INPUTS if batch else ENCODED_MODULE_INPUTS)[module]
     return (MODULE_BATCH_INPUTS if batch else MODULE_INPUTS)[module]
+
 
 # The first Linear of each trunk class (templates/networks).
 TRUNK_INPUT_LAYER: dict[str, str] = {"mlp": "hidden.0", "block": "projection", "simba": "embedding"}

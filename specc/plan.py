@@ -546,6 +546,14 @@ class Plan:
         )
 
     @property
+    def uses_ln_activ(self) -> bool:
+        """MR.Q's parameter-free LayerNorm + activation: in every block network (its norm_act),
+        and on an encoder's zs when its network has layer_norm."""
+        return any(n.arch == "block" for n in self.networks) or (
+            self.algo.encoded and self.network("encoder").layer_norm
+        )
+
+    @property
     def network_templates(self) -> tuple[str, ...]:
         """Each network template once, in module order."""
         seen: list[str] = ["networks/ensemble.py.jinja"] if self.ensembled else []

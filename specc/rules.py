@@ -80,9 +80,9 @@ def check_rules(spec: Spec, loaded: LoadedSpec) -> list[Diagnostic]:
     if spec.networks.encoder is not None and "encoder" not in modules:
         err(
             ("networks", "encoder"),
-            "an encoder module exists only with algorithms "
+            "an encoder module exists only with the algorithms that have one ("
             + ", ".join(repr(a) for a, ms in MODULES.items() if "encoder" in ms)
-            + f", not {algo!r}",
+            + f"), not {algo!r}",
         )
     for module in MODULE_NAMES:
         net = getattr(spec.networks, module)

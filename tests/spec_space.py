@@ -51,8 +51,10 @@ PRESETS = {
     "sac": (None, "cleanrl", "tar", "simba"),
     "td3": (None, "cleanrl", "tar"),
     "ddpg": (None, "cleanrl", "tar", "simba"),
+    "mrq": (None, "mrq"),
+    "mrsac": (None, "mrq"),
 }
-PRESET_ARCH = {None: "mlp", "cleanrl": "mlp", "tar": "mlp", "simba": "simba"}
+PRESET_ARCH = {None: "mlp", "cleanrl": "mlp", "tar": "mlp", "simba": "simba", "mrq": "mlp"}
 # One env per suite. DMC's pendulum-swingup is its fastest task (~7k frames/s on one core;
 # point_mass-easy ~5k, cartpole-swingup ~4k); its 1000-frame episodes outlast the 300-step
 # budget, so a DMC run ends no episode in training (tests/test_envs.py runs one that does) but
@@ -71,9 +73,9 @@ def _put(d: dict, key: str, value) -> None:
 
 
 @st.composite
-def network(draw, preset: str | None) -> tuple[dict, str]:
+def network(draw, preset: str | None, algorithm: str) -> tuple[dict, str]:
     """A module's network keys and its effective arch."""
-    arch = draw(st.sampled_from((None, *ARCHS)))
+    arch = draw(st.sampled_from((None, *catalog.ALGORITHM_ARCHS.get(algorithm, ARCHS))))
     effective = arch or PRESET_ARCH[preset]
     net: dict = {}
     _put(net, "arch", arch)
@@ -166,6 +168,8 @@ def train(draw, algorithm: str, preset: str | None) -> dict:
     _put(t, "optimizer", optimizer)
     _put(t, "weight_decay", _maybe(draw, st.sampled_from((0.0, 0.01)), 0.7))
     _put(t, "grad_clip", _maybe(draw, st.sampled_from((0.0, 1.0)), 0.7))
+    if algorithm in catalog.ENCODED_ALGORITHMS:
+        return encoded_train(draw, algorithm, preset, t)
     if algorithm == "sac":
         alpha = _maybe(draw, st.sampled_from(("auto", 0.2)), 0.6)
         _put(t, "alpha", alpha)
@@ -180,6 +184,27 @@ def train(draw, algorithm: str, preset: str | None) -> dict:
     if algorithm == "td3":
         _put(t, "policy_noise", _maybe(draw, st.sampled_from((0.1, 0.2)), 0.7))
         _put(t, "noise_clip", _maybe(draw, st.sampled_from((0.3, 0.5)), 0.7))
+    return t
+
+
+def encoded_train(draw, algorithm: str, preset: str | None, common: dict) -> dict:
+    """MR.Q's and MR.SAC's keys (no update_every, updates_per_step, policy_delay); bursts of
+    target_every encoder updates kept short for the run budget."""
+    t = {k: v for k, v in common.items() if k in catalog.TRAIN_KEYS[algorithm]}
+    t["target_every"] = draw(st.sampled_from((10, 40)))
+    _put(t, "encoder_horizon", _maybe(draw, st.integers(1, 5), 0.6))
+    _put(t, "value_horizon", _maybe(draw, st.integers(1, 3), 0.6))
+    _put(t, "lap_alpha", _maybe(draw, st.sampled_from((0.0, 0.4)), 0.7))
+    _put(t, "reward_bins", _maybe(draw, st.sampled_from((2, 65)), 0.7))
+    _put(t, "terminal_reward", _maybe(draw, st.sampled_from(catalog.TERMINAL_REWARDS), 0.6))
+    if algorithm == "mrq":
+        _put(t, "exploration_noise", _maybe(draw, st.sampled_from((0.1, 0.2)), 0.7))
+        _put(t, "noise_clip", _maybe(draw, st.sampled_from((0.3, 0.5)), 0.7))
+    else:
+        alpha = _maybe(draw, st.sampled_from(("auto", 0.2)), 0.6)
+        _put(t, "alpha", alpha)
+        if _learned_temperature(algorithm, preset, t):
+            _put(t, "target_entropy", _maybe(draw, st.sampled_from(("auto", "half", -1.5)), 0.7))
     return t
 
 
@@ -206,8 +231,8 @@ def valid_specs(draw) -> dict:
     spec["env"] = {}  # drawn last (the draws before it keep the sample they had without it)
     spec["train"] = draw(train(algorithm, preset))
     networks, regimes = {}, {}
-    for module in ("actor", "critic"):
-        net, _ = draw(network(preset))
+    for module in catalog.MODULES[algorithm]:
+        net, _ = draw(network(preset, algorithm))
         sp = draw(sparsity(module))
         if sp:
             net["sparsity"] = sp
@@ -233,7 +258,9 @@ def valid_specs(draw) -> dict:
         spec["diagnostics"] = diagnostics
     if draw(st.integers(0, 99)) < 30:
         modules = draw(
-            st.lists(st.sampled_from(("actor", "critic")), min_size=1, max_size=2, unique=True)
+            st.lists(
+                st.sampled_from(catalog.MODULES[algorithm]), min_size=1, max_size=3, unique=True
+            )
         )
         reset: dict = {"every": 120, "modules": modules}
         scheduled = any(regimes[m] in ("d2s", "s2d") for m in modules)

@@ -37,7 +37,18 @@ def test_generated_algorithms_have_their_code_tables():
         assert (ROOT / "templates" / catalog.ALGORITHM_TEMPLATES[algo]).exists()
         for module in catalog.MODULES[algo]:
             assert (algo, module) in catalog.MODULE_LAYOUT
-            assert module in catalog.MODULE_INPUTS and module in catalog.MODULE_BATCH_INPUTS
+            assert catalog.module_inputs(algo, module)
+            assert catalog.module_inputs(algo, module, batch=True)
+        assert algo in catalog.LOSS_COLUMNS
+
+
+def test_presets_arch_networks_name_modules_and_archs_of_their_algorithm():
+    for preset in catalog.PRESETS.values():
+        for algo, modules in preset.arch_networks.items():
+            assert algo in preset.networks
+            for module, by_arch in modules.items():
+                assert module in catalog.MODULES[algo]
+                assert set(by_arch) <= set(catalog.ALGORITHM_ARCHS.get(algo, catalog.ARCHS))
 
 
 def test_regime_tables_cover_the_regimes():

@@ -119,7 +119,7 @@ def test_schema_is_json_schema_of_the_language():
     schema = json.loads(r.stdout)
     assert set(schema["required"]) == {"specc", "name", "algorithm", "env", "networks"}
     assert schema["additionalProperties"] is False
-    assert schema["properties"]["algorithm"]["enum"] == ["sac", "td3", "ddpg", "mrq"]
+    assert schema["properties"]["algorithm"]["enum"] == ["sac", "td3", "ddpg", "mrq", "mrsac"]
 
 
 def test_schema_accepts_every_example_spec_and_rejects_a_typo():
@@ -150,9 +150,9 @@ networks:
 """
 
 
-def test_explain_shows_a_valid_spec_this_version_does_not_generate_yet(tmp_path):
-    """MR.Q's keys and defaults are visible before its templates: explain prints the resolved
-    spec and ends with what compile refuses; compile still exits 2 and writes nothing."""
+def test_explain_shows_mrqs_keys_and_defaults_with_their_sources(tmp_path):
+    """explain prints the resolved MR.Q spec (the preset's and the suite's values named) and
+    compile writes its script; a real error is an error for explain too."""
     spec = tmp_path / "mrq_demo.yaml"
     spec.write_text(MRQ_SPEC)
     r = run_specc("explain", str(spec))
@@ -160,11 +160,9 @@ def test_explain_shows_a_valid_spec_this_version_does_not_generate_yet(tmp_path)
     lines = r.stdout.splitlines()
     assert "  encoder_lr: 0.0001  # preset mrq: " + HELP["train.encoder_lr"] in lines
     assert any(l.startswith("  total_steps: 500000  # suite dmc") for l in lines)
-    assert lines[-1].startswith("# not generated yet (specc compile refuses it): algorithm: ")
+    assert not any(l.startswith("# not generated yet") for l in lines)
     r = run_specc("compile", str(spec), "-o", str(tmp_path / "out"))
-    assert r.returncode == 2 and "not implemented" in r.stderr
-    assert not (tmp_path / "out").exists()
-    # a real error among them is an error for explain too
+    assert r.returncode == 0 and (tmp_path / "out" / "mrq_demo.py").exists(), r.stderr
     spec.write_text(
         MRQ_SPEC.replace(
             "{regime: dst, level: 0.6, topology: {method: rigl}}",
@@ -173,3 +171,21 @@ def test_explain_shows_a_valid_spec_this_version_does_not_generate_yet(tmp_path)
     )
     r = run_specc("explain", str(spec))
     assert r.returncode == 2 and "not before the end of training" in r.stderr
+
+
+def test_explain_ends_with_what_this_version_does_not_generate(tmp_path, monkeypatch, capsys):
+    """A valid spec that a version does not generate (catalog.SUPPORTED) is printed resolved by
+    explain (exit 0), ending with what compile refuses; compile exits 2 and writes nothing."""
+    from specc import catalog
+    from specc.cli import main
+
+    monkeypatch.setitem(catalog.SUPPORTED, "algorithm", ("sac", "td3", "ddpg"))
+    spec = tmp_path / "mrq_demo.yaml"
+    spec.write_text(MRQ_SPEC)
+    assert main(["explain", str(spec)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "  encoder_lr: 0.0001  # preset mrq: " + HELP["train.encoder_lr"] in lines
+    assert lines[-1].startswith("# not generated yet (specc compile refuses it): algorithm: ")
+    assert main(["compile", str(spec), "-o", str(tmp_path / "out")]) == 2
+    assert "not implemented" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

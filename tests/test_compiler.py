@@ -372,9 +372,10 @@ networks:
 """
 
 
-def test_mrq_resolves_to_mrqs_hyperparameters_and_is_not_generated_yet(tmp_path):
-    """algorithm: mrq validates and resolves to MR.Q's defaults (reference 1.1, MST Table 2),
-    then is reported as not implemented at the algorithm key, with nothing written."""
+def test_mrq_resolves_to_mrqs_hyperparameters_and_networks(tmp_path):
+    """algorithm: mrq resolves to MR.Q's defaults (reference 1.1) and MR.Q's own networks (mlp,
+    LayerNorm without parameters); a module whose spec picks block gets the MST paper's Table 2
+    (type 4 / 4 / 3, one block)."""
     from specc.resolve import resolve_tree
     from specc.validate import validate
 
@@ -395,45 +396,70 @@ def test_mrq_resolves_to_mrqs_hyperparameters_and_is_not_generated_yet(tmp_path)
         "train.lap_alpha": 0.4,
         "train.reward_bins": 65,
         "train.terminal_reward": "dropped",
-        "networks.encoder.type": 4,
-        "networks.critic.type": 4,
-        "networks.actor.type": 3,
+        "networks.encoder.arch": "mlp",
+        "networks.encoder.depth": 2,
+        "networks.encoder.activation": "elu",
+        "networks.critic.depth": 3,
+        "networks.actor.depth": 2,
+        "networks.actor.activation": "relu",
+        "networks.actor.layer_norm": True,
         "networks.encoder.width": 512,
     }
     for dotted_key, value in expected.items():
         assert _at(tree, dotted_key) == (value, src), dotted_key
     assert "tau" not in tree["train"] and "updates_per_step" not in tree["train"]
     assert _at(tree, "eval.every") == (5000, src)
+    plan = front_end(write(tmp_path, MRQ), [])[3]
+    assert all(not n.affine_norm and n.layer_norm for n in plan.networks)
+    assert (
+        plan.algo.encoded and plan.algo.acting == "policy" and plan.network("critic").ensemble == 2
+    )
     # on dmc the suite's protocol comes first, as for every algorithm
     loaded = load_spec(
         write(tmp_path, MRQ.replace("id: HalfCheetah-v5", "id: dog-run\n  suite: dmc"))
     )
     tree = resolve_tree(validate(loaded), loaded)
     assert _at(tree, "train.total_steps")[0] == 500_000 and _at(tree, "env.action_repeat")[0] == 2
+    # block: the MST paper's MR.Q
+    loaded = load_spec(write(tmp_path, MRQ.replace(": {}", ": {arch: block}")))
+    tree = resolve_tree(validate(loaded), loaded)
+    for module, block_type in (("encoder", 4), ("critic", 4), ("actor", 3)):
+        assert _at(tree, f"networks.{module}.type") == (block_type, src)
+        assert _at(tree, f"networks.{module}.depth") == (1, src)
+        assert _at(tree, f"networks.{module}.width") == (512, src)
 
+
+def test_mrsac_resolves_to_mrqs_values_and_sacs_temperature(tmp_path):
+    _, _, tree, plan = front_end(
+        write(tmp_path, MRQ.replace("algorithm: mrq", "algorithm: mrsac")), []
+    )
+    assert _at(tree, "train.encoder_lr") == (1e-4, "preset mrq")
+    assert _at(tree, "train.alpha") == ("auto", "preset mrq")
+    assert _at(tree, "train.alpha_lr") == (3e-4, "preset mrq")
+    assert "exploration_noise" not in tree["train"] and "policy_noise" not in tree["train"]
+    assert plan.algo.learned_alpha and plan.algo.targets == {
+        "encoder": "encoder_target",
+        "critic": "critic_target",
+    }
+
+
+def test_an_unsupported_value_is_reported_at_its_key_with_nothing_written(tmp_path, monkeypatch):
+    """What catalog.SUPPORTED leaves out of a version validates, then is refused at its key
+    (every algorithm is generated now: the check is exercised by taking one out)."""
+    from specc import catalog
+
+    monkeypatch.setitem(catalog.SUPPORTED, "algorithm", ("sac", "td3", "ddpg"))
     with pytest.raises(SpecError) as exc:
         front_end(write(tmp_path, MRQ), [])
     assert [d.key for d in exc.value.diagnostics] == ["algorithm"]
     assert "not implemented" in exc.value.diagnostics[0].message
 
 
-def test_a_presets_block_type_gives_the_flags_the_spec_does_not_set(tmp_path):
-    from specc.resolve import resolve_tree
-    from specc.validate import validate
-
-    text = MRQ.replace("  encoder: {}", "  encoder: {activation: relu}").replace(
-        "  actor: {}", "  actor: {type: 6}"
-    )
-    loaded = load_spec(write(tmp_path, text))
-    tree = resolve_tree(validate(loaded), loaded)
-    enc = tree["networks"]["encoder"]
-    assert "type" not in enc  # ELU made ReLU: no longer type 4, the preset's other flags stay
-    assert (enc["activation"].value, enc["activation"].source) == ("relu", "spec")
-    assert _at(tree, "networks.encoder.layer_norm") == (True, "preset mrq (type 4)")
-    assert _at(tree, "networks.encoder.residual") == (False, "preset mrq (type 4)")
-    assert _at(tree, "networks.actor.type") == (6, "spec")
-    assert _at(tree, "networks.actor.residual") == (True, "derived from type")
-    assert _at(tree, "networks.critic.type") == (4, "preset mrq")
+def test_mrq_networks_are_mlp_or_block(tmp_path):
+    with pytest.raises(SpecError) as exc:
+        front_end(write(tmp_path, MRQ.replace("  actor: {}", "  actor: {arch: simba}")), [])
+    assert [d.key for d in exc.value.diagnostics] == ["networks.actor.arch"]
+    assert "mlp or block" in exc.value.diagnostics[0].message
 
 
 def test_a_presets_value_for_the_suite_comes_before_the_suites(tmp_path):

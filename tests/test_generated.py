@@ -5,6 +5,7 @@ import ast
 import csv
 import json
 import math
+from dataclasses import fields
 
 import pytest
 
@@ -72,7 +73,7 @@ def test_every_config_field_is_a_flag(path):
 def test_dry_run_json_contract(path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     out = run_main(
-        import_script(path), ["--dry-run", "--json", *SMALL]
+        import_script(path), ["--dry-run", "--json", *small(path)]
     )  # the contract holds at any width
     lines = [l for l in out.splitlines() if l.strip()]
     assert len(lines) == 1, out
@@ -95,10 +96,55 @@ def test_dry_run_json_contract(path, tmp_path, monkeypatch):
     ], "--dry-run writes nothing"
 
 
+def test_mrq_dense_dry_run_reports_mrqs_network_sizes(tmp_path, monkeypatch):
+    """MR.Q's networks on HalfCheetah (obs 17, actions 6; MRQ/models.py): the encoder's zs
+    BaseMLP 17 -> 512 -> 512 -> 512, za 6 -> 256, zsa BaseMLP 768 -> 512 -> 512 -> 512 and
+    the model head 512 -> 1 + 512 + 65; the policy 512 -> 512 -> 512 -> 6; two value networks
+    512 -> 512 -> 512 -> 512 -> 1 (weights, biases aside: about 1.75M, 0.53M and 1.57M)."""
+    monkeypatch.chdir(tmp_path)
+    out = run_main(import_script(GENERATED / "mrq_dense.py"), ["--dry-run", "--json"])
+    modules = json.loads(out.strip().splitlines()[-1])["modules"]
+    h = 512
+    encoder = 17 * h + 2 * h * h + 6 * 256 + (h + 256) * h + 2 * h * h + h * (1 + h + 65)
+    assert {m: info["total"] for m, info in modules.items()} == {
+        "encoder": encoder,
+        "actor": 2 * h * h + h * 6,
+        "critic": 2 * (3 * h * h + h),
+    }
+    assert round(encoder / 1e6, 2) == 1.75
+    names = [layer["name"] for layer in modules["encoder"]["layers"]]
+    assert names == [
+        "zs_net.hidden.0",
+        "zs_net.hidden.1",
+        "zs_net.out",
+        "za",
+        "zsa_net.hidden.0",
+        "zsa_net.hidden.1",
+        "zsa_net.out",
+        "model",
+    ]
+
+
 # Widths small enough for a CI smoke run (SimBa's 512-wide critics hold 8M weights; the structure,
 # not the width, is what these tests check), and a small buffer (allocating 1M transitions of
 # Humanoid's 348-dim observations costs ~20 s).
 SMALL = ["--critic-width", "64", "--actor-width", "32", "--buffer-size", "10000"]
+# MR.Q-style scripts: a small encoder and short encoder bursts (target copies every 50 updates)
+ENCODED_SMALL = ["--encoder-width", "32", "--target-every", "50"]
+
+
+def _config_fields(path) -> set[str]:
+    return {f.name for f in fields(import_script(path).Config)}
+
+
+def small(path) -> list[str]:
+    """Flags that make a script's networks small for a short CPU run."""
+    return SMALL + (ENCODED_SMALL if "encoder_width" in _config_fields(path) else [])
+
+
+def first_update_step(path, learning_starts: int) -> int:
+    """Update phases start at learning_starts; MR.Q's one update per step right after it."""
+    return learning_starts + (0 if "update_every" in _config_fields(path) else 1)
 
 
 @pytest.mark.slow
@@ -129,7 +175,7 @@ def test_short_run_writes_its_run_directory(path, tmp_path, monkeypatch):
             "cpu",
             "--threads",
             "1",
-            *SMALL,
+            *small(path),
         ],
     )
     assert {"config.json", "spec.yaml", "metrics.csv", "checkpoint.pt", "model.pt"} <= {
@@ -142,7 +188,8 @@ def test_short_run_writes_its_run_directory(path, tmp_path, monkeypatch):
         rows = list(csv.DictReader(f))
     mod_metrics = import_script(path).METRICS
     assert list(rows[0].keys()) == mod_metrics
-    assert [int(r["step"]) for r in rows if r["critic_loss"]] == [100, 200, 300]
+    logged = [100, 200, 300] if first_update_step(path, 100) == 100 else [200, 300]
+    assert [int(r["step"]) for r in rows if r["critic_loss"]] == logged
     assert all(math.isfinite(float(r["critic_loss"])) for r in rows if r["critic_loss"])
     assert rows[-1]["eval_return"] != ""
     assert "step 300/300" in stdout
@@ -158,19 +205,35 @@ def _metrics(run_dir):
 # The resume code is shared runtime; what differs between scripts is the state each algorithm
 # registers (targets, temperature, observation statistics): one script per such variant.
 # tar_sac_erk: masks restored (critic, pruned at initialization) and taken after the resume point (actor).
+# mrq_dense: the LAP buffer (priorities, masks, extra slots), reward scales and the burst
+# schedule; mst_mrsac: the same on DMC with a RigL critic, a static actor and a temperature.
 RESUME_SCRIPTS = [
     p
     for p in SCRIPTS
-    if p.stem in ("sac_dense", "td3_dense", "ddpg_dense", "sac_simba", "tar_sac_erk")
+    if p.stem
+    in (
+        "sac_dense",
+        "td3_dense",
+        "ddpg_dense",
+        "sac_simba",
+        "tar_sac_erk",
+        "mrq_dense",
+        "mst_mrsac",
+    )
 ]
+# the resume test's env per suite: Pendulum's 200-step episodes (one ends, one is cut at 250);
+# DMC pendulum-swingup's 500 agent steps at action repeat 2 (cut mid-episode)
+RESUME_ENV = {"gymnasium": "Pendulum-v1", "dmc": "pendulum-swingup"}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", RESUME_SCRIPTS, ids=[p.stem for p in RESUME_SCRIPTS])
 def test_resume_reproduces_an_uninterrupted_run(path, tmp_path):
     sparse = ["--actor-prune-at", "300"] if path.stem == "tar_sac_erk" else []
+    sparse += ["--critic-topology-every", "40"] if path.stem == "mst_mrsac" else []
+    suite = "dmc" if "dm_control/" in path.read_text() else "gymnasium"
     common = [
-        *SMALL,
+        *small(path),
         *sparse,
         "--learning-starts",
         "100",
@@ -185,7 +248,7 @@ def test_resume_reproduces_an_uninterrupted_run(path, tmp_path):
         "--threads",
         "1",
         "--env-id",
-        "Pendulum-v1",
+        RESUME_ENV[suite],
     ]
     full, part = tmp_path / "full", tmp_path / "part"
     r = run_script(path, "--total-steps", "400", "--run-dir", str(full), *common, cwd=tmp_path)

@@ -51,6 +51,8 @@ def test_algo_template_of_every_spec(spec):
         "sac": "algorithms/sac.py.jinja",
         "td3": "algorithms/deterministic.py.jinja",
         "ddpg": "algorithms/deterministic.py.jinja",
+        "mrq": "algorithms/mrq.py.jinja",
+        "mrsac": "algorithms/mrsac.py.jinja",
     }[plan.algorithm]
     assert plan.algo.template == expected
 
@@ -139,9 +141,10 @@ def test_sac_facts():
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
 def test_delayed_modules_step_less_often(spec):
-    """The actor of TD3 and DDPG is updated every policy_delay-th update, SAC's at each."""
+    """The actor of TD3 and DDPG is updated every policy_delay-th update; SAC's, MR.Q's and
+    MR.SAC's at each (MR.Q has no policy delay: reference 1.1)."""
     a = spec_plan(spec.stem).algo
-    assert a.delayed_modules == (() if a.name == "sac" else ("actor",))
+    assert a.delayed_modules == (("actor",) if a.name in ("td3", "ddpg") else ())
 
 
 # --------------------------------------------------------------------------- networks
