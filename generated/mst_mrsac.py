@@ -1102,9 +1102,8 @@ def main():
                 cfg,
             )
             optimizer_step(critic_opt, loss, cfg.grad_clip, masks=critic_masks)
-            losses["critic_loss"] = (
-                loss.detach() / 2
-            )  # per value network (CleanRL logs qf_loss / 2)
+            # the loss per value network (CleanRL logs qf_loss / 2)
+            losses["critic_loss"] = loss.detach() / 2
             loss, losses["actor_loss"] = actor_loss(
                 zs, encoder, actor, critic, log_alpha, target_entropy, reward_scale
             )
