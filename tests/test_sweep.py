@@ -128,9 +128,16 @@ def test_key_tokens_are_the_shortest_distinct_suffix(tmp_path):
         "  train.actor_lr: [1.0e-3]\n",
         "variants:\n  - {networks.critic.depth: 1}\n  - {networks.critic.depth: 2}\n",
     )
-    assert names == ["depth_1__width_8", "depth_1__width_16", "depth_2__width_8", "depth_2__width_16"]
+    assert names == [
+        "depth_1__width_8",
+        "depth_1__width_16",
+        "depth_2__width_8",
+        "depth_2__width_16",
+    ]
     # only the critic's width varies: "width" tells it apart
-    names = names_of(tmp_path, "grid:\n  networks.actor.width: [8]\n  networks.critic.width: [8, 16]\n")
+    names = names_of(
+        tmp_path, "grid:\n  networks.actor.width: [8]\n  networks.critic.width: [8, 16]\n"
+    )
     assert names == ["width_8", "width_16"]
     names = names_of(
         tmp_path,
@@ -198,7 +205,9 @@ def test_names_that_collide_are_an_error(tmp_path):
         | st.floats(allow_nan=False, allow_infinity=False)
         | st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=12),
         lambda inner: st.lists(inner, max_size=3)
-        | st.dictionaries(st.from_regex(r"[a-z_][a-z0-9_]{0,6}", fullmatch=True), inner, max_size=3),
+        | st.dictionaries(
+            st.from_regex(r"[a-z_][a-z0-9_]{0,6}", fullmatch=True), inner, max_size=3
+        ),
         max_leaves=6,
     )
 )
@@ -311,7 +320,10 @@ seeds: [1]
     assert "  note: in variants gama_0p9__width_0 and " not in r.stderr
     assert "note: in every variant" not in r.stderr
     assert "  note: in variants gama_0p9__width_64, gama_0p9__width_0" in r.stderr
-    assert "  8 |   networks.critic.width: [64, 0]\n    |                               ^\n" in r.stderr
+    assert (
+        "  8 |   networks.critic.width: [64, 0]\n    |                               ^\n"
+        in r.stderr
+    )
 
 
 def test_a_rule_the_base_spec_breaks_in_a_variant_names_the_variant(tmp_path):
@@ -397,7 +409,10 @@ def test_a_script_that_changes_under_started_runs_is_refused(tmp_path):
     manifest = (tmp_path / "runs" / "tiny" / "manifest.json").read_bytes()
     r = run_specc("sweep", path.name, *sets(TINY), "-s", "train.gamma=0.9", cwd=tmp_path)
     assert r.returncode == 2
-    assert "variant width_16 now compiles to another script, but runs of the old one exist (width_16__2)" in r.stderr
+    assert (
+        "variant width_16 now compiles to another script, but runs of the old one exist (width_16__2)"
+        in r.stderr
+    )
     assert "width_32" not in r.stderr  # no run of it has started: it may change
     assert (tmp_path / "runs" / "tiny" / "manifest.json").read_bytes() == manifest
 
@@ -525,9 +540,21 @@ def test_killed_runs_resume_and_failed_ones_wait_for_retry_failed(tmp_path):
     the run from that checkpoint and runs the rest; a run that fails does not stop the others
     and is retried only with --retry-failed; no run directory is started twice."""
     path = sweep_file(tmp_path, KILL_AND_FAIL)
-    longer = [o for o in TINY if not o.startswith(("env.id", "train.total_steps"))]
-    longer.append("train.total_steps=1000")
-    cmd = [sys.executable, "-m", "specc", "sweep", path.name, *sets(longer), "--run", "--jobs", "1"]
+    longer = [o for o in TINY if not o.startswith(("env.id", "train.total_steps", "eval.every"))]
+    longer += ["train.total_steps=600", "eval.every=300"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "specc",
+        "sweep",
+        path.name,
+        *sets(longer),
+        "--run",
+        "--jobs",
+        "1",
+        "--threads-per-run",
+        "1",
+    ]
     sweep_dir = tmp_path / "runs" / "faults"
     ok, bad = sweep_dir / "id_pendulum_v1__1", sweep_dir / "id_nosuchenv_v0__1"
     proc = subprocess.Popen(
@@ -542,18 +569,25 @@ def test_killed_runs_resume_and_failed_ones_wait_for_retry_failed(tmp_path):
     proc.stdout.close()
     assert not (ok / "model.pt").exists(), "the run finished before the kill: make it longer"
     assert not bad.exists()
+    while launch.run_state(ok) == launch.RUNNING:  # until the killed script is gone
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
     assert launch.run_state(ok) == launch.INTERRUPTED
+    assert json.loads((ok / launch.STATUS).read_text())["state"] == "running"  # as it was left
 
     r = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert r.returncode == 1, r.stdout + r.stderr  # not every run finished
     assert "running 2 of 2 runs (1 interrupted before)" in r.stdout
     assert "sweep faults: 2 runs: 1 finished, 1 failed, 0 pending" in r.stdout
     assert "--retry-failed runs them again" in r.stdout
-    steps = check_finished(sweep_dir, ok.name, total=1000)
+    steps = check_finished(sweep_dir, ok.name, total=600)
     assert len(steps) == len(set(steps)), "the resumed run logged no step twice"
     log = (ok / launch.LOG).read_text()
     assert log.count("=== attempt ") == 2
-    assert "=== attempt 2: python scripts/id_pendulum_v1.py --seed 1 --run-dir id_pendulum_v1__1 --threads 2 --device cpu --resume" in log
+    assert (
+        "=== attempt 2: python scripts/id_pendulum_v1.py --seed 1 --run-dir id_pendulum_v1__1 --threads 1 --device cpu --resume"
+        in log
+    )
     assert "resuming id_pendulum_v1__1/checkpoint.pt at step " in log
     status = json.loads((bad / launch.STATUS).read_text())
     assert (status["state"], status["attempt"], status["returncode"]) == ("failed", 1, 1)
@@ -563,9 +597,11 @@ def test_killed_runs_resume_and_failed_ones_wait_for_retry_failed(tmp_path):
     assert "running 0 of 2 runs (1 finished, 1 failed before)" in r.stdout
     assert json.loads((bad / launch.STATUS).read_text())["attempt"] == 1
 
-    r = subprocess.run(cmd + ["--retry-failed"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        cmd + ["--retry-failed"], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
     assert r.returncode == 1
-    assert "running 1 of 2 runs (1 finished before)" in r.stdout
+    assert "running 1 of 2 runs (1 finished, 1 failed before)" in r.stdout
     assert "[1/1] id_nosuchenv_v0__1: failed after " in r.stdout
     assert json.loads((bad / launch.STATUS).read_text())["attempt"] == 2
     assert json.loads((ok / launch.STATUS).read_text())["attempt"] == 2  # left alone
@@ -616,7 +652,18 @@ def test_slurm_without_sbatch_is_an_error(tmp_path, monkeypatch):
     path = sweep_file(tmp_path, TWO_BY_TWO)
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     r = subprocess.run(
-        [sys.executable, "-m", "specc", "sweep", path.name, "--run", "--backend", "slurm", "--time", "10"],
+        [
+            sys.executable,
+            "-m",
+            "specc",
+            "sweep",
+            path.name,
+            "--run",
+            "--backend",
+            "slurm",
+            "--time",
+            "10",
+        ],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -721,7 +768,9 @@ def test_report_needs_runs_or_a_sweep(tmp_path):
     assert r.returncode == 2 and "give RUN_DIRs or --sweep FILE" in r.stderr
     path = sweep_file(tmp_path, TWO_BY_TWO)
     r = run_specc("report", "--sweep", path.name, cwd=tmp_path)
-    assert r.returncode == 2 and "runs/tiny/manifest.json does not exist: run specc sweep" in r.stderr
+    assert (
+        r.returncode == 2 and "runs/tiny/manifest.json does not exist: run specc sweep" in r.stderr
+    )
 
 
 def test_example_sweep_compiles():
