@@ -619,14 +619,12 @@ def compile_sweep(sweep: Sweep) -> list[CompiledVariant]:
         diags = []
         for d, names in found.values():
             shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+            where = f"in variant{'s' if len(names) > 1 else ''} {shown}"
+            if len(names) == len(sweep.variants):
+                where = "in every variant"
             if len(sweep.variants) > 1:
                 d = Diagnostic(
-                    d.location,
-                    d.message,
-                    d.key,
-                    d.level,
-                    d.notes + (f"in variant{'s' if len(names) > 1 else ''} {shown}",),
-                    d.unsupported,
+                    d.location, d.message, d.key, d.level, d.notes + (where,), d.unsupported
                 )
             diags.append(d)
         raise SpecError(diags)

@@ -326,7 +326,7 @@ seeds: [1]
     )
 
 
-def test_a_rule_the_base_spec_breaks_in_a_variant_names_the_variant(tmp_path):
+def test_a_value_a_variant_lacks_is_located_at_the_override_that_needs_it(tmp_path):
     heads = errors_of(
         tmp_path,
         """\
