@@ -174,7 +174,7 @@ def _parser() -> argparse.ArgumentParser:
     rp = sub.add_parser(
         "report",
         help="final and best eval return per variant over seeds: mean, std, IQM with a 95%% bootstrap CI",
-        description="Per variant (run directories named <name>__<seed>, or a sweep's variants), the final and best eval_return of its finished runs over seeds: mean, standard deviation and IQM with a 95%% stratified bootstrap confidence interval (rliable's method). Prints a Markdown table; --csv also writes a CSV. Needs numpy.",
+        description="Per variant (run directories named <name>__<seed>, or a sweep's variants), the final and best eval_return of its finished runs over seeds: mean, standard deviation and IQM with a 95% stratified bootstrap confidence interval (rliable's method). Prints a Markdown table; --csv also writes a CSV. Needs numpy.",
     )
     rp.add_argument("run_dirs", nargs="*", metavar="RUN_DIR")
     _sweep_source(rp)

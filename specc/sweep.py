@@ -442,13 +442,32 @@ def _flow(value: Any, inner: bool) -> str:
         plain = (_PLAIN_INNER if inner else _PLAIN_TOP).match(value)
         if plain and _same(parse_yaml_text(value, "value")[0], value):
             return value
-        return json.dumps(value, ensure_ascii=False)
+        return _quoted(value)
     if isinstance(value, list):
         return "[" + ", ".join(_flow(v, True) for v in value) + "]"
     if isinstance(value, dict):
         items = (f"{_flow(str(k), True)}: {_flow(v, True)}" for k, v in value.items())
         return "{" + ", ".join(items) + "}"
     raise TypeError(f"not a YAML value: {value!r}")  # pragma: no cover - the loader's types
+
+
+def _quoted(text: str) -> str:
+    """A YAML double-quoted scalar in printable ASCII (escapes for everything else, so that
+    no character is folded or normalised on the way back)."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif 0x20 <= code < 0x7F:
+            out.append(ch)
+        elif code <= 0xFF:
+            out.append(f"\\x{code:02x}")
+        elif code <= 0xFFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return '"' + "".join(out) + '"'
 
 
 def _same(a: Any, b: Any) -> bool:
