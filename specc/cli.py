@@ -12,6 +12,7 @@ import argparse
 import difflib
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__, launch
@@ -22,6 +23,9 @@ from .report import csv_text, markdown, sweep_runs
 from .report import rows as report_rows
 from .sweep import (
     MANIFEST,
+    CompiledVariant,
+    Resources,
+    Sweep,
     compile_sweep,
     load_sweep,
     manifest,
@@ -305,29 +309,18 @@ def _sweep_manifest(file: str, runs_dir: str) -> tuple[Path, dict]:
     return sweep_dir, m
 
 
-def _sweep(args: argparse.Namespace) -> int:
-    sweep = load_sweep(args.file, args.overrides)
-    compiled = compile_sweep(sweep)
-    sweep_dir = Path(args.runs_dir) / sweep.name
-    written = write_sweep(sweep_dir, compiled, manifest(sweep, compiled))
-    runs = [(c, s) for c in compiled for s in sweep.seeds]
-    all_dirs = [sweep.run_dir(c.variant, s) for c, s in runs]
-    print(
-        f"{sweep_dir / MANIFEST}: {len(compiled)} variant{'s' if len(compiled) != 1 else ''}"
-        f" x {len(sweep.seeds)} seed{'s' if len(sweep.seeds) != 1 else ''}"
-        + (
-            f"; wrote {len(written)} file{'s' if len(written) != 1 else ''}"
-            if written
-            else "; unchanged"
-        )
-    )
-    if not args.run:
-        print(
-            f"sweep {sweep.name}: {launch.summary_line(launch.count_states(sweep_dir, all_dirs))}"
-        )
-        return EXIT_OK
+@dataclass(frozen=True)
+class _RunSettings:
+    """How `specc sweep --run` runs: decided (and checked) before anything is written."""
 
-    res = sweep.resources
+    jobs: int | None
+    threads: int
+    gpus: float
+    time_min: int | None
+    slots: tuple[str, ...]  # local backend: CUDA_VISIBLE_DEVICES of each concurrent GPU run
+
+
+def _run_settings(args: argparse.Namespace, res: Resources) -> _RunSettings:
     gpus = args.gpus if args.gpus is not None else res.gpus
     if gpus < 0:
         raise UsageError(f"--gpus must be >= 0, got {gpus}")
@@ -336,8 +329,7 @@ def _sweep(args: argparse.Namespace) -> int:
         time_min = parse_time(int(args.time) if args.time.isdigit() else args.time)
         if time_min is None:
             raise UsageError(f"--time: expected minutes, H:MM:SS or D-H:MM:SS, got {args.time!r}")
-    threads = args.threads_per_run or res.threads
-    jobs = args.jobs
+    threads, jobs = args.threads_per_run or res.threads, args.jobs
     slots: list[str] = []
     if args.backend == "local":
         cores = launch.cpu_count()
@@ -345,52 +337,114 @@ def _sweep(args: argparse.Namespace) -> int:
         if gpus > 0:
             slots = launch.gpu_slots(gpus, launch.visible_gpus())
             if not slots:
-                raise launch.BackendError(f"{gpus} GPU(s) per run, but no GPU is visible here")
+                raise launch.BackendError(f"{gpus:g} GPU(s) per run, but no GPU is visible here")
             jobs = min(jobs, len(slots))
         if jobs * threads > cores:
             print(
                 f"specc: warning: {jobs} runs x {threads} threads on {cores} cores: the runs will slow each other down",
                 file=sys.stderr,
             )
+    elif args.backend == "ray":
+        launch.check_backend("ray", gpus)
     else:
-        threads = threads or 1
-    if args.backend == "slurm" and time_min is None:
-        raise UsageError("the slurm backend needs a time limit per run: --time, or resources.time")
+        launch.check_backend("slurm", gpus, args.cluster)
+        if time_min is None:
+            raise UsageError(
+                "the slurm backend needs a time limit per run: --time, or resources.time"
+            )
+    return _RunSettings(jobs, threads or 1, gpus, time_min, tuple(slots))
 
-    root = str(sweep_dir.resolve())
+
+def _sweep(args: argparse.Namespace) -> int:
+    sweep = load_sweep(args.file, args.overrides)
+    settings = _run_settings(args, sweep.resources) if args.run else None
+    compiled = compile_sweep(sweep)
+    sweep_dir = Path(args.runs_dir) / sweep.name
+    written = write_sweep(sweep_dir, compiled, manifest(sweep, compiled))
+    runs = [(c, s) for c in compiled for s in sweep.seeds]
+    all_dirs = [sweep.run_dir(c.variant, s) for c, s in runs]
+    n, k = len(compiled), len(sweep.seeds)
+    print(
+        f"{sweep_dir / MANIFEST}: {n} variant{'s' if n != 1 else ''} x {k} seed{'s' if k != 1 else ''}"
+        + (
+            f"; wrote {len(written)} file{'s' if len(written) != 1 else ''}"
+            if written
+            else "; unchanged"
+        )
+    )
+    if settings is not None:
+        tasks = _tasks(args, settings, sweep, sweep_dir, runs)
+        if tasks:
+            _dispatch(args, settings, sweep, sweep_dir, tasks)
+    counts = launch.count_states(sweep_dir, all_dirs)
+    print(f"sweep {sweep.name}: {launch.summary_line(counts)}")
+    if settings is None or (args.backend == "slurm" and not args.wait):
+        return EXIT_OK
+    if counts[launch.FAILED]:
+        print(
+            f"failed runs are left as they are; --retry-failed runs them again (their output: {sweep_dir}/<run>/{launch.LOG})"
+        )
+    return EXIT_OK if counts[launch.FINISHED] == len(runs) else EXIT_DIFF
+
+
+def _tasks(
+    args: argparse.Namespace,
+    settings: _RunSettings,
+    sweep: Sweep,
+    sweep_dir: Path,
+    runs: list[tuple[CompiledVariant, int]],
+) -> list[launch.RunTask]:
+    """The runs to start (not finished, not running elsewhere, not failed unless
+    --retry-failed), after a line saying what is run where."""
     tasks: list[launch.RunTask] = []
     before = dict.fromkeys(launch.STATES, 0)
     for c, seed in runs:
-        state = launch.run_state(sweep_dir / sweep.run_dir(c.variant, seed))
+        run_dir = sweep.run_dir(c.variant, seed)
+        state = launch.run_state(sweep_dir / run_dir)
         before[state] += 1
-        if state in (launch.FINISHED, launch.RUNNING) or (
-            state == launch.FAILED and not args.retry_failed
-        ):
+        if state in (launch.FINISHED, launch.RUNNING):
             continue
+        if state == launch.FAILED and not args.retry_failed:
+            continue
+        limit = settings.time_min
         tasks.append(
             launch.RunTask(
-                sweep_dir=root,
+                sweep_dir=str(sweep_dir.resolve()),
                 script=c.script,
-                run_dir=sweep.run_dir(c.variant, seed),
+                run_dir=run_dir,
                 seed=seed,
-                threads=threads,
-                device="cuda" if gpus > 0 else "cpu",
+                threads=settings.threads,
+                device="cuda" if settings.gpus > 0 else "cpu",
                 retry_failed=args.retry_failed,
-                time_limit_s=time_min * 60.0 if time_min and args.backend != "slurm" else None,
+                # SLURM enforces its own limit (and requeues)
+                time_limit_s=limit * 60.0 if limit and args.backend != "slurm" else None,
             )
         )
     skipped = [f"{before[s]} {s}" for s in launch.STATES if before[s] and s != launch.PENDING]
-    skipped_text = f" ({', '.join(skipped)} before)" if skipped else ""
+    threads, gpus = settings.threads, settings.gpus
+    cpus = f"{threads} CPU{'s' if threads != 1 else ''}"
     where = {
-        "local": f"{jobs} at a time, {threads} thread{'s' if threads != 1 else ''} each",
-        "ray": f"{threads} CPU{'s' if threads != 1 else ''} and {gpus:g} GPUs each",
-        "slurm": f"{threads} CPU{'s' if threads != 1 else ''}, {gpus:g} GPUs and {time_min} min each",
+        "local": f"{settings.jobs} at a time, {threads} thread{'s' if threads != 1 else ''} each",
+        "ray": f"{cpus} and {gpus:g} GPUs each",
+        "slurm": f"{cpus}, {gpus:g} GPUs and {settings.time_min} min each",
     }[args.backend]
     print(
-        f"running {len(tasks)} of {len(runs)} runs{skipped_text} on the {args.backend} backend: {where}",
+        f"running {len(tasks)} of {len(runs)} runs"
+        + (f" ({', '.join(skipped)} before)" if skipped else "")
+        + f" on the {args.backend} backend: {where}",
         flush=True,
     )
+    return tasks
 
+
+def _dispatch(
+    args: argparse.Namespace,
+    settings: _RunSettings,
+    sweep: Sweep,
+    sweep_dir: Path,
+    tasks: list[launch.RunTask],
+) -> None:
+    """Run the tasks on the chosen backend, printing a line as each run ends."""
     done = 0
 
     def report(o: launch.RunOutcome) -> None:
@@ -398,50 +452,40 @@ def _sweep(args: argparse.Namespace) -> int:
         done += 1
         took = f" after {o.seconds:.0f} s" if o.ran else ""
         note = f" ({o.note})" if o.note else ""
-        hint = (
-            f"; its output: {sweep_dir / o.run_dir / launch.LOG}"
-            if o.state == launch.FAILED
-            else ""
-        )
+        log = sweep_dir / o.run_dir / launch.LOG
+        hint = f"; its output: {log}" if o.state == launch.FAILED else ""
         print(f"[{done}/{len(tasks)}] {o.run_dir}: {o.state}{took}{note}{hint}", flush=True)
 
-    if tasks:
-        if args.backend == "local":
-            launch.run_local(tasks, jobs, slots, report)
-        elif args.backend == "ray":
-            launch.run_ray(
-                tasks,
-                address=args.address,
-                threads=threads,
-                gpus=gpus,
-                mem_gb=res.mem_gb,
-                jobs=jobs,
-                report=report,
-            )
-        else:
-            launch.run_slurm(
-                tasks,
-                folder=sweep_dir.resolve() / "submitit",
-                cluster=args.cluster,
-                name=f"specc-{sweep.name}",
-                time_min=time_min,
-                threads=threads,
-                gpus=gpus,
-                mem_gb=res.mem_gb,
-                partition=args.partition,
-                account=args.account,
-                jobs=jobs,
-                wait_for_jobs=args.wait,
-                report=report,
-                log=print,
-            )
-    counts = launch.count_states(sweep_dir, all_dirs)
-    print(f"sweep {sweep.name}: {launch.summary_line(counts)}")
-    if counts[launch.FAILED]:
-        print(
-            f"failed runs are left as they are; --retry-failed runs them again (their output: {sweep_dir}/<run>/{launch.LOG})"
+    mem_gb = sweep.resources.mem_gb
+    if args.backend == "local":
+        launch.run_local(tasks, settings.jobs, settings.slots, report)
+    elif args.backend == "ray":
+        launch.run_ray(
+            tasks,
+            address=args.address,
+            threads=settings.threads,
+            gpus=settings.gpus,
+            mem_gb=mem_gb,
+            jobs=settings.jobs,
+            report=report,
         )
-    return EXIT_OK if counts[launch.FINISHED] == len(runs) else EXIT_DIFF
+    else:
+        launch.run_slurm(
+            tasks,
+            folder=sweep_dir.resolve() / "submitit",
+            cluster=args.cluster,
+            name=f"specc-{sweep.name}",
+            time_min=settings.time_min,
+            threads=settings.threads,
+            gpus=settings.gpus,
+            mem_gb=mem_gb,
+            partition=args.partition,
+            account=args.account,
+            jobs=settings.jobs,
+            wait_for_jobs=args.wait,
+            report=report,
+            log=print,
+        )
 
 
 def _report(args: argparse.Namespace) -> int:

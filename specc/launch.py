@@ -340,6 +340,25 @@ def gpu_slots(gpus: float, visible: Sequence[str]) -> list[str]:
 Report = Callable[[RunOutcome], None]
 
 
+def check_backend(backend: str, gpus: float, cluster: str = "slurm") -> None:
+    """Raise MissingDependency or BackendError when ``backend`` cannot run here, before the
+    sweep writes anything."""
+    import importlib.util
+
+    package = {"ray": "ray", "slurm": "submitit"}[backend]
+    if importlib.util.find_spec(package) is None:
+        raise MissingDependency(
+            f"the {backend} backend needs {package}: pip install 'specc[{backend}]'"
+        )
+    if backend == "slurm":
+        if cluster == "slurm" and shutil.which("sbatch") is None:
+            raise BackendError(
+                "no SLURM here (sbatch is not on PATH); --cluster local runs the job array on this machine"
+            )
+        if gpus != int(gpus):
+            raise BackendError(f"SLURM allocates whole GPUs, not {gpus:g} per run")
+
+
 def run_local(tasks: Sequence[RunTask], jobs: int, slots: Sequence[str], report: Report) -> None:
     """At most ``jobs`` runs at a time, each in a subprocess; a GPU run holds one of ``slots``
     (its CUDA_VISIBLE_DEVICES) while it runs."""
@@ -385,10 +404,9 @@ def run_ray(
     """One Ray task per run, with the run's CPUs (= its threads), GPUs and memory, on the
     cluster at ``address`` or on a local one that this call starts and stops. ``jobs`` caps the
     runs in flight (Ray's resources cap them anyway)."""
-    try:
-        import ray
-    except ImportError:
-        raise MissingDependency("the ray backend needs Ray: pip install 'specc[ray]'") from None
+    check_backend("ray", gpus)
+    import ray
+
     ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level="WARNING")
     try:
         options: dict[str, Any] = {"num_cpus": threads, "num_gpus": gpus, "max_retries": 0}
@@ -456,18 +474,9 @@ def run_slurm(
     """One submitit job array of the runs (``cluster``: ``slurm``, or ``local`` for submitit's
     local executor, which runs the same submission on this machine); waits for the jobs unless
     ``wait_for_jobs`` is false."""
-    try:
-        import submitit
-    except ImportError:
-        raise MissingDependency(
-            "the slurm backend needs submitit: pip install 'specc[slurm]'"
-        ) from None
-    if cluster == "slurm" and shutil.which("sbatch") is None:
-        raise BackendError(
-            "no SLURM here (sbatch is not on PATH); --cluster local runs the job array on this machine"
-        )
-    if gpus != int(gpus):
-        raise BackendError(f"SLURM allocates whole GPUs, not {gpus}")
+    check_backend("slurm", gpus, cluster)
+    import submitit
+
     executor = submitit.AutoExecutor(folder=folder, cluster=cluster)
     params: dict[str, Any] = {
         "name": name,

@@ -672,6 +672,7 @@ def test_slurm_without_sbatch_is_an_error(tmp_path, monkeypatch):
     )
     assert r.returncode == 2
     assert "no SLURM here (sbatch is not on PATH)" in r.stderr
+    assert not (tmp_path / "runs").exists(), "checked before anything is written"
 
 
 # --------------------------------------------------------------------------- report statistics
@@ -723,10 +724,10 @@ def test_bootstrap_matches_rliable():
         scores = rng.normal(size=shape) * 100
         np.random.seed(11)  # rliable resamples with numpy's global generator
         point, interval = rly.get_interval_estimates(
-            {"x": scores}, lambda x: np.array([metrics.aggregate_iqm(x)]), reps=3000
+            {"x": scores}, lambda x: np.array([metrics.aggregate_iqm(x)]), reps=1000
         )
         assert iqm(scores) == pytest.approx(point["x"][0], rel=1e-12)
-        low, high = stratified_bootstrap_ci(scores, reps=3000, seed=11)
+        low, high = stratified_bootstrap_ci(scores, reps=1000, seed=11)
         assert (low, high) == pytest.approx((interval["x"][0][0], interval["x"][1][0]), rel=1e-12)
 
 
