@@ -407,7 +407,10 @@ def run_ray(
     check_backend("ray", gpus)
     import ray
 
-    ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level="WARNING")
+    init: dict[str, Any] = {"log_to_driver": False, "logging_level": "WARNING"}
+    if address is None:  # a local cluster of this machine's cores, started here
+        init["include_dashboard"] = False
+    ray.init(address=address, **init)
     try:
         options: dict[str, Any] = {"num_cpus": threads, "num_gpus": gpus, "max_retries": 0}
         if mem_gb:
