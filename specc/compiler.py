@@ -9,9 +9,10 @@ nothing is written when anything is wrong.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 from .diagnostics import Diagnostic, Location, SpecError
-from .loader import LoadedSpec, load_spec
+from .loader import LoadedSpec, OverrideSite, load_spec
 from .lower import lower
 from .overrides import apply_overrides
 from .plan import Plan
@@ -32,13 +33,14 @@ class Compiled:
 
 
 def resolve_spec(
-    path: str, overrides: list[str]
+    path: str, overrides: list[str], sites: Sequence[OverrideSite | None] | None = None
 ) -> tuple[LoadedSpec, Spec, Tree, list[Diagnostic]]:
     """Load, override, validate and resolve one spec; raises on the errors of those stages and
     returns the resolved tree's (check_resolved), which `specc explain` can show past when
-    they only say that this version does not generate something yet."""
+    they only say that this version does not generate something yet. ``sites``: where each
+    override was written when they come from a sweep file (see :func:`apply_overrides`)."""
     loaded = load_spec(path)
-    diags = apply_overrides(loaded, overrides)
+    diags = apply_overrides(loaded, overrides, sites)
     try:
         spec = validate(loaded)
     except SpecError as exc:
@@ -49,16 +51,20 @@ def resolve_spec(
     return loaded, spec, tree, check_resolved(tree, loaded)
 
 
-def front_end(path: str, overrides: list[str]) -> tuple[LoadedSpec, Spec, Tree, Plan]:
+def front_end(
+    path: str, overrides: list[str], sites: Sequence[OverrideSite | None] | None = None
+) -> tuple[LoadedSpec, Spec, Tree, Plan]:
     """Load, override, validate, resolve and lower one spec (everything short of rendering)."""
-    loaded, spec, tree, diags = resolve_spec(path, overrides)
+    loaded, spec, tree, diags = resolve_spec(path, overrides, sites)
     if diags:
         raise SpecError(diags)
     return loaded, spec, tree, lower(loaded, tree, tuple(overrides))
 
 
-def compile_one(path: str, overrides: list[str]) -> Compiled:
-    _, _, tree, plan = front_end(path, overrides)
+def compile_one(
+    path: str, overrides: list[str], sites: Sequence[OverrideSite | None] | None = None
+) -> Compiled:
+    _, _, tree, plan = front_end(path, overrides, sites)
     return Compiled(path, f"{plan.name}.py", generate(plan), plan, tree)
 
 

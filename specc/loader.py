@@ -58,7 +58,10 @@ class SourceMap:
         for i in range(len(path), -1, -1):
             p = tuple(path[:i])
             if p in self.overrides:
-                return self.overrides[p].location(at=at if i == len(path) else "key")
+                ov = self.overrides[p]
+                if ov.site is not None and p == ov.path:  # from a sweep file: point into it
+                    return ov.site.location(at, tuple(path[i:]))
+                return ov.location(at=at if i == len(path) else "key")
             table = self.values if (at == "value" and i == len(path)) else self.keys
             span = table.get(p) or self.keys.get(p)
             if span is not None:
@@ -69,13 +72,33 @@ class SourceMap:
 
 
 @dataclass(frozen=True)
+class OverrideSite:
+    """Where an override was written when it comes from a sweep file rather than the command
+    line (``grid: {networks.critic.width: [256, 512]}``): the paths of its key and of its value
+    in that file's source map, so that a problem with the override points into the sweep file."""
+
+    smap: SourceMap = field(compare=False)
+    key_path: Path_  # ("grid", "networks.critic.width")
+    value_path: Path_  # ("grid", "networks.critic.width", 1)
+
+    def location(self, at: str, sub: Path_ = ()) -> Location:
+        """``sub``: a path inside the override's value (a key of a mapping value)."""
+        if at == "key" and not sub:
+            return self.smap.location(self.key_path, at="key")
+        return self.smap.location(self.value_path + tuple(sub), at=at)
+
+
+@dataclass(frozen=True)
 class Override:
     text: str  # the override as given: "train.total_steps=5"
     key: str
     path: Path_
     value: Any
+    site: OverrideSite | None = field(default=None, compare=False)  # None: the command line
 
     def location(self, at: str = "value") -> Location:
+        if self.site is not None:
+            return self.site.location(at)
         label = f"override {self.text!r}"
         shown = show_text(self.text)
         if at == "key":
@@ -235,6 +258,16 @@ def parse_yaml_text(
 
 def load_spec(path: str) -> LoadedSpec:
     """Read and compose one spec file. Raises :class:`SpecError` on any problem."""
+    return load_mapping(
+        path,
+        "spec",
+        "the spec is empty; expected a mapping with at least 'specc', 'name', 'algorithm' and 'env'",
+    )
+
+
+def load_mapping(path: str, what: str, empty: str) -> LoadedSpec:
+    """Read and compose a YAML file whose top level is a mapping (a spec, or a sweep file:
+    ``what``); ``empty`` is the message for an empty file. Raises :class:`SpecError`."""
     p = Path(path)
     try:
         raw = p.read_bytes()
@@ -242,7 +275,7 @@ def load_spec(path: str) -> LoadedSpec:
         raise SpecError([Diagnostic(Location(path), "no such file")]) from None
     except IsADirectoryError:
         raise SpecError(
-            [Diagnostic(Location(path), "is a directory, expected a YAML spec file")]
+            [Diagnostic(Location(path), f"is a directory, expected a YAML {what} file")]
         ) from None
     except OSError as exc:
         raise SpecError([Diagnostic(Location(path), f"cannot read: {exc.strerror}")]) from None
@@ -258,21 +291,14 @@ def load_spec(path: str) -> LoadedSpec:
     if diags:
         raise SpecError(diags)
     if data is None:
-        raise SpecError(
-            [
-                Diagnostic(
-                    Location(path, 1, 1, 1, smap._line_text(1)),
-                    "the spec is empty; expected a mapping with at least 'specc', 'name', 'algorithm' and 'env'",
-                )
-            ]
-        )
+        raise SpecError([Diagnostic(Location(path, 1, 1, 1, smap._line_text(1)), empty)])
     if not isinstance(data, dict):
         span = smap.values[()]
         raise SpecError(
             [
                 Diagnostic(
                     Location(path, span.line, span.col, span.width, smap._line_text(span.line)),
-                    f"the spec must be a mapping of keys to values, not a {type(data).__name__}",
+                    f"the {what} must be a mapping of keys to values, not a {type(data).__name__}",
                 )
             ]
         )

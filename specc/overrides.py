@@ -11,10 +11,11 @@ mean"); it replaces whatever value was there. Overrides apply left to right.
 from __future__ import annotations
 
 import re
-from typing import Any
+from dataclasses import replace
+from typing import Any, Sequence
 
 from .diagnostics import Diagnostic, Location
-from .loader import LoadedSpec, Override, parse_yaml_text, show_text
+from .loader import LoadedSpec, Override, OverrideSite, parse_yaml_text, show_text
 
 _SEGMENT = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+)$")
 
@@ -48,15 +49,27 @@ def parse_override(text: str) -> tuple[Override | None, list[Diagnostic]]:
     return Override(text=text, key=key, path=path, value=value), []
 
 
-def apply_overrides(spec: LoadedSpec, overrides: list[str]) -> list[Diagnostic]:
-    """Apply overrides in order to ``spec.data`` (in place); returns the problems found."""
+def apply_overrides(
+    spec: LoadedSpec,
+    overrides: Sequence[str],
+    sites: Sequence[OverrideSite | None] | None = None,
+) -> list[Diagnostic]:
+    """Apply overrides in order to ``spec.data`` (in place); returns the problems found.
+
+    ``sites`` (one per override, or None) says where an override was written in a sweep file;
+    the problems it causes are then located there instead of at the override's text."""
     diags: list[Diagnostic] = []
-    for text in overrides:
+    for i, text in enumerate(overrides):
+        site = sites[i] if sites is not None else None
         ov, problems = parse_override(text)
         if problems:
+            if site is not None:
+                problems = [replace(d, location=site.location("key")) for d in problems]
             diags.extend(problems)
             continue
         assert ov is not None
+        if site is not None:
+            ov = replace(ov, site=site)
         node: Any = spec.data
         created: list[tuple] = []  # mappings the override creates are located at the override
         for i, seg in enumerate(ov.path[:-1]):

@@ -316,9 +316,10 @@ def json_schema() -> dict[str, Any]:
     return schema
 
 
-def model_fields_at(path: tuple) -> list[str] | None:
-    """The allowed keys of the model found at ``path`` (for "did you mean"), or None."""
-    model: Any = Spec
+def model_fields_at(path: tuple, root: type[BaseModel] | None = None) -> list[str] | None:
+    """The allowed keys of the model found at ``path`` of ``root`` (default: the spec) for "did
+    you mean", or None."""
+    model: Any = root or Spec
     for seg in path:
         if isinstance(seg, int):
             continue

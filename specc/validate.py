@@ -7,13 +7,13 @@ Every pydantic error becomes a :class:`Diagnostic` located through the spec's so
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import ValidationError
 
 from . import SPEC_VERSION
 from .diagnostics import Diagnostic, SpecError, did_you_mean
-from .loader import LoadedSpec, dotted
+from .loader import LoadedSpec, SourceMap, dotted
 from .rules import check_rules
 from .schema import Spec, model_fields_at
 
@@ -59,10 +59,17 @@ def validate(spec: LoadedSpec) -> Spec:
 
 
 def _diagnostic(err: dict[str, Any], spec: LoadedSpec) -> Diagnostic | None:
+    return pydantic_diagnostic(err, spec.smap, model_fields_at)
+
+
+def pydantic_diagnostic(
+    err: dict[str, Any], smap: SourceMap, fields_at: Callable[[tuple], list[str] | None]
+) -> Diagnostic:
+    """One pydantic error as a located diagnostic; ``fields_at(path)`` lists the keys allowed
+    at ``path`` (for "did you mean"). Also used for sweep files (:mod:`specc.sweep`)."""
     loc = tuple(err["loc"])
     kind = err["type"]
     value = err.get("input")
-    smap = spec.smap
     key = dotted(loc)
     if kind == "missing":
         parent = loc[:-1]
@@ -72,7 +79,7 @@ def _diagnostic(err: dict[str, Any], spec: LoadedSpec) -> Diagnostic | None:
             dotted(parent) or "",
         )
     if kind == "extra_forbidden":
-        allowed = model_fields_at(loc[:-1]) or []
+        allowed = fields_at(loc[:-1]) or []
         return Diagnostic(
             smap.location(loc, at="key"), "unknown key" + did_you_mean(str(loc[-1]), allowed), key
         )
@@ -109,6 +116,8 @@ def _message(kind: str, err: dict[str, Any], v: Any) -> str:
         return f"expected a mapping, got {_got(v)}"
     if kind == "list_type":
         return f"expected a list, got {_got(v)}"
+    if kind == "too_short":
+        return "must not be empty"
     if kind == "string_pattern_mismatch":
         return f"{v!r} does not match the pattern {ctx.get('pattern')}"
     bounds = {
