@@ -394,7 +394,9 @@ def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
     metrics += ("alpha",) if "alpha" in TRAIN_KEYS[algo] else ()  # an entropy temperature
     metrics += tuple(f"{n.module}_sparsity" for n in networks if n.sparsity.sparse)
     metrics += tuple(f"{n.module}_topology_changed" for n in networks if n.sparsity.dynamic)
-    dynamic_buffer = train["buffer_check_every"].value > 0 if "buffer_check_every" in train else False
+    dynamic_buffer = (
+        train["buffer_check_every"].value > 0 if "buffer_check_every" in train else False
+    )
     metrics += ("buffer_size", "buffer_distance") if dynamic_buffer else ()
     metrics += diagnostics.columns() if diagnostics is not None else ()
     return Plan(

@@ -151,9 +151,18 @@ class SparsityCode:
     sign_split: bool = False  # Sokar's SET drop (topology.drop: sign_split)
     keeps_moments: bool = False  # grown weights keep Adam's moments (reset_moments: false)
     unmasked_grads: bool = False  # some module's gradients are not masked (mask_gradients: false)
-    step_then_topology: bool = False  # the mask update follows the optimizer step (skip_step: false)
+    step_then_topology: bool = (
+        False  # the mask update follows the optimizer step (skip_step: false)
+    )
     count_targets: bool = False  # targets pruned to the online count (targets: count)
     bernoulli: bool = False  # some module draws epsilon-ER Bernoulli masks
+
+    @property
+    def floor_counts(self) -> bool:
+        """Some count is a floor of a float product (every allocation but epsilon_er's draws,
+        revival budgets, scheduled counts): the script defines floor_count."""
+        budgets = set(self.allocations) - {"epsilon_er_densities"}
+        return bool(budgets or self.revivals or self.scheduled)
 
     @property
     def importance(self) -> bool:
@@ -187,9 +196,10 @@ def sparsity_code(networks: tuple[NetworkPlan, ...]) -> SparsityCode | None:
     scheduled = [s for s in dynamic if s.scheduled]
     return SparsityCode(
         allocations=_ordered(ALLOCATION_FUNCTIONS[s.distribution] for s in sparse),
-        criteria=_ordered(s.criterion for s in sparse),
+        # epsilon_er's Bernoulli masks are drawn, not chosen from scores (Masks.draw)
+        criteria=_ordered(s.criterion for s in sparse if not s.bernoulli),
         revivals=_ordered(s.revival for s in sparse if s.revival != "none"),
-        scored=any(s.criterion for s in sparse),
+        scored=any(s.criterion and not s.bernoulli for s in sparse),
         global_select=any(s.distribution == "global" for s in sparse),
         ensembled=any(n.ensemble > 1 for n in networks if n.sparsity.sparse),
         dynamic=bool(dynamic),

@@ -262,6 +262,12 @@ def _check_sparsity(
             )
     elif regime != "dense" and _effective(sp, preset_sp, "level") is None:
         err(base, f"regime {regime!r} needs a sparsity 'level'")
+    if distribution == "epsilon_er" and regime in SCHEDULED_REGIMES and sp.distribution:
+        err(
+            base + ("distribution",),
+            f"'epsilon_er' draws a fixed Bernoulli mask (sst, dst); regime {regime!r} follows a level schedule",
+            at="value",
+        )
     if sp.epsilon is not None and not bernoulli and "epsilon" in REGIME_KEYS[regime]:
         err(base + ("epsilon",), "applies only to distribution 'epsilon_er'")
     if sp.epsilon is not None and not sp.epsilon:

@@ -23,7 +23,16 @@ def _schema_leaf_keys(model=Spec, prefix=""):
 
 def test_key_reference_lists_exactly_the_schema_keys():
     documented = set(re.findall(r"^\| `([a-zA-Z_.]+)` \|", DOC, flags=re.M))
-    documented -= {"sac", "td3", "ddpg", "cleanrl", "tar", "simba", "mrq", "mrsac"}  # rows of other tables
+    documented -= {
+        "sac",
+        "td3",
+        "ddpg",
+        "cleanrl",
+        "tar",
+        "simba",
+        "mrq",
+        "mrsac",
+    }  # rows of other tables
     assert documented == set(_schema_leaf_keys())
 
 
