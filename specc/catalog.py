@@ -42,6 +42,9 @@ TOPOLOGY_DROPS = ("magnitude", "sign_split")
 # (specc, RLx2), or pruned to the online layer's non-zero count by magnitude after every Polyak
 # step (Sokar et al.'s DS-TD3 code)
 TARGET_MASKINGS = ("mask", "count")
+# Topology keys of the dst regime only (d2s/s2d own their counts through the schedule): the
+# reference variants of RLx2 and DS-TD3
+DST_ONLY_TOPOLOGY_KEYS = ("drop", "reset_moments", "mask_gradients", "skip_step", "targets")
 # The dynamic-capacity buffer (RLx2): one drop of buffer_drop_fraction per check (its code), or
 # drops repeated while the policy distance stays above the threshold (its paper's text)
 BUFFER_DROPS = ("once", "until_below")

@@ -29,6 +29,7 @@ from .catalog import (
     DEFAULT_PRESET,
     DEFAULTS,
     DIAGNOSTICS_METRIC_KEYS,
+    DST_ONLY_TOPOLOGY_KEYS,
     LEARNED_ALPHA_KEYS,
     MODULES,
     NETWORK_DEFAULTS,
@@ -306,6 +307,10 @@ def _resolve_sparsity(
         elif (v := value((key,), getattr(sp, key))) is not None:
             entry[key] = v
     topology = entry.get("topology")
+    if topology is not None and sp.regime != "dst":  # a preset's dst variants do not apply
+        entry["topology"] = topology = {
+            k: v for k, v in topology.items() if k not in DST_ONLY_TOPOLOGY_KEYS
+        }
     if topology is not None and "method" not in topology and sp.regime == "d2s":
         entry["topology"] = {"every": topology["every"]}  # prunes only: no drop-and-grow keys
     return entry

@@ -22,6 +22,8 @@ from .catalog import (
     DEFAULTS,
     DIAGNOSTICS_METRIC_KEYS,
     DMC_TASKS,
+    ENCODED_ALGORITHMS,
+    DST_ONLY_TOPOLOGY_KEYS,
     LEARNED_ALPHA_KEYS,
     MODULE_NAMES,
     MODULES,
@@ -217,6 +219,17 @@ def _check_network(spec: Spec, module: str, net: NetworkSpec, err) -> None:
         preset = PRESETS[spec.preset or DEFAULT_PRESET[spec.algorithm]]
         preset_sp = preset.sparsity.get(spec.algorithm, {}).get(module, {})
         _check_sparsity(module, net.sparsity, base + ("sparsity",), err, preset_sp)
+        topology = net.sparsity.topology
+        if (
+            spec.algorithm in ENCODED_ALGORITHMS
+            and topology is not None
+            and topology.targets == "count"
+        ):
+            err(
+                base + ("sparsity", "topology", "targets"),
+                f"'count' prunes Polyak-averaged targets after each step; {spec.algorithm} copies its targets whole (use 'mask')",
+                at="value",
+            )
 
 
 def _effective(sp: SparsitySpec, preset_sp: dict[str, Any], *path: str) -> Any:
@@ -238,7 +251,7 @@ def _check_sparsity(
     preset_sp = preset_sp or {}
     regime = sp.regime
     distribution = _effective(sp, preset_sp, "distribution")
-    bernoulli = distribution == "epsilon_er" and "distribution" in REGIME_KEYS[regime]
+    bernoulli = distribution == "epsilon_er" and "epsilon" in REGIME_KEYS[regime]
     for key in _set_keys(sp):
         if key not in REGIME_KEYS[regime]:
             users = [r for r, keys in REGIME_KEYS.items() if key in keys]
@@ -300,6 +313,10 @@ def _check_sparsity(
             "'importance' (TD-error based) applies only to the critic",
             at="value",
         )
+    if regime != "dst" and sp.topology is not None:
+        for key in DST_ONLY_TOPOLOGY_KEYS:
+            if getattr(sp.topology, key) is not None:
+                err(base + ("topology", key), f"applies only to regime 'dst', not {regime!r}")
     if regime == "d2s" and sp.topology is not None and sp.topology.method is None:
         for key in ("drop_fraction", "decay", "end"):
             if getattr(sp.topology, key) is not None:
