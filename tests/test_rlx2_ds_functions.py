@@ -269,3 +269,58 @@ def test_ds_td3_optimizer_step_runs_the_step_then_the_topology_and_keeps_moments
     assert grown.any()
     assert (net[0].weight[grown] == 0).all()  # grown weights start at 0 ...
     assert (state["exp_avg"][grown] != 0).any()  # ... with Adam's moments kept
+
+
+FEATURE_FLAGS = {
+    "rlx2_td3": ["--n-step-start", "150", "--buffer-check-every", "50", "--buffer-min-size", "100"],
+    "rlx2_sac": ["--n-step-start", "150", "--buffer-check-every", "50", "--buffer-min-size", "100"],
+    "importance_rlx2_td3": [
+        "--n-step-start",
+        "150",
+        "--buffer-check-every",
+        "50",
+        "--buffer-min-size",
+        "100",
+    ],
+    "ds_td3": [],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(FEATURE_FLAGS))
+def test_short_cpu_run_exercises_the_method(name, tmp_path):
+    """A few hundred Pendulum steps with every part of the method due inside them: topology
+    updates every 20 (actor) / 40 (critic) gradient steps, n-step windows from step 150, buffer
+    checks every 50 steps (threshold 0: every check above min size drops)."""
+    import csv
+
+    from generated_utils import run_script
+
+    path = GENERATED / f"{name}.py"
+    flags = FEATURE_FLAGS[name]
+    flags += ["--buffer-threshold", "0.0"] if "--buffer-check-every" in flags else []
+    r = run_script(
+        path,
+        *("--env-id", "Pendulum-v1", "--total-steps", "400", "--learning-starts", "100"),
+        *("--actor-topology-every", "20", "--critic-topology-every", "40"),
+        *("--eval-every", "400", "--eval-episodes", "1", "--log-every", "50"),
+        # epsilon-ER is dense at small widths (eps (n_in + n_out) / (n_in n_out) > 1): 256 for ds_td3
+        *(() if name == "ds_td3" else ("--actor-width", "32", "--critic-width", "32")),
+        *("--threads", "1", "--device", "cpu"),
+        *("--run-dir", str(tmp_path / "run"), *flags),
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    with open(tmp_path / "run" / "metrics.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert all(math.isfinite(float(r["critic_loss"])) for r in rows if r["critic_loss"])
+    assert any(float(r["critic_topology_changed"]) > 0 for r in rows)
+    assert any(float(r["actor_topology_changed"]) > 0 for r in rows)
+    first, last = rows[0], rows[-1]
+    for module in ("actor", "critic"):  # counts are kept through the updates
+        assert float(last[f"{module}_sparsity"]) == pytest.approx(
+            float(first[f"{module}_sparsity"])
+        )
+    if "--buffer-check-every" in flags:
+        sizes = [int(r["buffer_size"]) for r in rows]
+        assert sizes[-1] < 400 and sizes[-1] >= 90  # dropped, never far below the minimum
