@@ -26,12 +26,28 @@ ARCHS = ("mlp", "block", "simba")
 ACTIVATIONS = ("relu", "elu")
 MODULE_NAMES = ("actor", "critic", "encoder")
 REGIMES = ("dense", "sst", "dst", "d2s", "s2d")
-DISTRIBUTIONS = ("uniform", "er", "erk", "global")
+# er_float: RLx2's ER (its budget from the float S * N_l, not floor); epsilon_er: SET's and Sokar
+# et al.'s budget-free ER, a Bernoulli mask of density eps_l (n_in + n_out) / (n_in n_out)
+DISTRIBUTIONS = ("uniform", "er", "erk", "global", "er_float", "epsilon_er")
 CRITERIA = ("random", "magnitude", "synflow", "snip")
 DENSE_LAYER_ROLES = ("input", "output")
 REVIVAL_METHODS = ("none", "uniform", "tar")
 TOPOLOGY_METHODS = ("set", "rigl", "importance")
 DECAYS = ("cosine", "constant", "linear")
+# Which active weights a topology update drops: the smallest |w| of the layer (RigL, SET as
+# specc's default), or the zeta fraction of the positive and of the negative weights closest to
+# zero (Sokar et al.'s SET, sign_split)
+TOPOLOGY_DROPS = ("magnitude", "sign_split")
+# How a sparse module's target network follows the online masks: multiplied by the same masks
+# (specc, RLx2), or pruned to the online layer's non-zero count by magnitude after every Polyak
+# step (Sokar et al.'s DS-TD3 code)
+TARGET_MASKINGS = ("mask", "count")
+# Topology keys of the dst regime only (d2s/s2d own their counts through the schedule): the
+# reference variants of RLx2 and DS-TD3
+DST_ONLY_TOPOLOGY_KEYS = ("drop", "reset_moments", "mask_gradients", "skip_step", "targets")
+# The dynamic-capacity buffer (RLx2): one drop of buffer_drop_fraction per check (its code), or
+# drops repeated while the policy distance stays above the threshold (its paper's text)
+BUFFER_DROPS = ("once", "until_below")
 METRICS = ("dormant_ratio", "srank", "grad_norm", "param_norm", "grad_interference")
 DORMANT_LAYERS = ("auto", "dense_outputs", "activations")
 # MR.Q: whether the multi-step value target keeps the reward of the terminating transition
@@ -51,8 +67,26 @@ SUPPORTED: dict[str, tuple[str, ...]] = {
 # Which sparsity keys apply to which regime.
 REGIME_KEYS: dict[str, tuple[str, ...]] = {
     "dense": ("regime",),
-    "sst": ("regime", "level", "distribution", "criterion", "prune_at", "dense_layers", "revival"),
-    "dst": ("regime", "level", "distribution", "criterion", "prune_at", "dense_layers", "topology"),
+    "sst": (
+        "regime",
+        "level",
+        "distribution",
+        "epsilon",
+        "criterion",
+        "prune_at",
+        "dense_layers",
+        "revival",
+    ),
+    "dst": (
+        "regime",
+        "level",
+        "distribution",
+        "epsilon",
+        "criterion",
+        "prune_at",
+        "dense_layers",
+        "topology",
+    ),
     "d2s": ("regime", "level", "distribution", "dense_layers", "topology", "schedule"),
     "s2d": ("regime", "level", "distribution", "dense_layers", "topology", "schedule"),
 }
@@ -87,6 +121,19 @@ COMMON_TRAIN_KEYS = (
     "grad_clip",
 )
 
+# RLx2's delayed multi-step TD target and dynamic-capacity buffer (Tan et al. 2023): keys of
+# every algorithm with a one-step TD target. They have no preset value outside `rlx2`: absent,
+# the target is one-step and the buffer's capacity fixed (TRAIN_KEY_GATES).
+RLX2_TRAIN_KEYS = (
+    "n_step",
+    "n_step_start",
+    "buffer_check_every",
+    "buffer_threshold",
+    "buffer_min_size",
+    "buffer_drop_fraction",
+    "buffer_drop",
+)
+
 # Which train keys an algorithm uses (in the order they appear in the generated config).
 # `exploration_noise` is listed as "common" by SPEC_LANGUAGE.md but SAC explores by sampling its
 # policy, so for SAC it is a key that "the chosen algorithm does not use" and is rejected.
@@ -95,9 +142,14 @@ COMMON_TRAIN_KEYS = (
 # actor, exploration noise in the actor loss and the target action, actor-first update order).
 TRAIN_KEYS: dict[str, tuple[str, ...]] = {
     "sac": COMMON_TRAIN_KEYS
-    + ("alpha", "alpha_init", "alpha_lr", "target_entropy", "policy_delay", "clipped_double_q"),
-    "td3": COMMON_TRAIN_KEYS + ("exploration_noise", "policy_delay", "policy_noise", "noise_clip"),
-    "ddpg": COMMON_TRAIN_KEYS + ("exploration_noise", "policy_delay", "ddpg_variant"),
+    + ("alpha", "alpha_init", "alpha_lr", "target_entropy", "policy_delay", "clipped_double_q")
+    + RLX2_TRAIN_KEYS,
+    "td3": COMMON_TRAIN_KEYS
+    + ("exploration_noise", "policy_delay", "policy_noise", "noise_clip")
+    + RLX2_TRAIN_KEYS,
+    "ddpg": COMMON_TRAIN_KEYS
+    + ("exploration_noise", "policy_delay", "ddpg_variant")
+    + RLX2_TRAIN_KEYS,
     # MR.Q (Fujimoto et al. 2025): hard target copies every target_every updates (no tau), one
     # RL update per agent step (replay ratio 1), the value net's gradient clip (grad_clip), its
     # encoder's own learning rate, unroll and value horizons, LAP replay and loss weights.
@@ -159,6 +211,25 @@ TRAIN_KEYS: dict[str, tuple[str, ...]] = {
         "reward_range",
         "terminal_reward",
     ),
+}
+
+# Train keys that mean something only while another key switches their feature on: key ->
+# (the switch, its value that leaves the feature off). A switch no preset sets and the spec
+# leaves out is off; gated keys are resolved (with TRAIN_DEFAULTS) only when their switch is on.
+TRAIN_KEY_GATES: dict[str, tuple[str, Any]] = {
+    "n_step_start": ("n_step", 1),
+    "buffer_threshold": ("buffer_check_every", 0),
+    "buffer_min_size": ("buffer_check_every", 0),
+    "buffer_drop_fraction": ("buffer_check_every", 0),
+    "buffer_drop": ("buffer_check_every", 0),
+}
+# specc's defaults of the gated keys (RLx2's TD3 values: README and RLx2_TD3/train.py).
+TRAIN_DEFAULTS: dict[str, Any] = {
+    "n_step_start": 0,
+    "buffer_threshold": 0.2,
+    "buffer_min_size": 100_000,
+    "buffer_drop_fraction": 0.1,
+    "buffer_drop": "once",
 }
 
 # Keys of SAC that only mean something with a learned temperature.
@@ -275,6 +346,15 @@ class Preset:
     # algorithm -> module -> arch -> values: what the preset gives a module whose spec picks
     # another arch than the preset's (the MST paper's block networks on MR.Q)
     arch_networks: dict[str, dict[str, dict[str, dict[str, Any]]]] = field(default_factory=dict)
+    # algorithm -> module -> the sparsity entry (nested like the spec's): a preset that is a
+    # sparse-training method (rlx2, ds_td3) carries its masks and topology; the spec's own
+    # sparsity keys win, key by key
+    sparsity: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+
+    def is_method(self, algorithm: str) -> bool:
+        """The preset is a whole method for this algorithm (networks and sparsity included): a
+        spec may leave out `networks`."""
+        return bool(self.sparsity.get(algorithm))
 
 
 _CLEANRL_MLP = {"arch": "mlp", "width": 256, "depth": 2, "activation": "relu", "layer_norm": False}
@@ -291,6 +371,81 @@ _CLEANRL_COMMON = {
     "optimizer": "adam",
     "weight_decay": 0.0,
     "grad_clip": 0.0,
+}
+
+
+# RLx2 (Tan et al., ICLR 2023; tyq1024/RLx2 RLx2_TD3/train.py, RLx2_SAC/train.py, DST/): TD3 and
+# SAC at 3M steps, one Adam lr 3e-4, n = 3 after 300k updates, the dynamic-capacity buffer.
+_RLX2_COMMON = {
+    "total_steps": 3_000_000,  # max_timesteps
+    "learning_starts": 25_000,  # start_timesteps
+    "batch_size": 256,
+    "gamma": 0.99,
+    "tau": 0.005,
+    "update_every": 1,
+    "updates_per_step": 1,
+    "actor_lr": 3e-4,  # lr
+    "critic_lr": 3e-4,
+    "optimizer": "adam",
+    "weight_decay": 0.0,
+    "grad_clip": 0.0,
+    "n_step": 3,  # README: --nstep 3 --delay_nstep 300000
+    # delay_nstep counts updates (total_it), which start after the 25k random steps: n-step
+    # returns from agent step 325k on
+    "n_step_start": 325_000,
+    "buffer_check_every": 10_000,  # buffer_adjustment_interval
+    "buffer_threshold": 0.2,
+    "buffer_drop_fraction": 0.1,  # ReplayBuffer.shrink: the oldest 10%
+    "buffer_drop": "once",  # its code: one drop per check (its paper: until below the threshold)
+}
+# RLx2's topology (DST/DST_Scheduler.py): ER allocation with float counts, actor and critic
+# (both Q nets) each on its own; the initial mask is the top-|w| of the random init; RigL every
+# 10000 steps (--delta), zeta 0.5 (--zeta) with cosine decay to T_end = total - start steps
+# (the actor's scheduler is called on actor steps only: T_end / policy_freq); grown weights 0,
+# Adam's moments not reset (reset_momentum handles SGD only); targets multiplied by the online
+# masks. The levels are Table 2's HalfCheetah (the specs write each env's).
+_RLX2_SPARSITY = {
+    "regime": "dst",
+    "distribution": "er_float",
+    "criterion": "magnitude",
+    "prune_at": 0,
+    "dense_layers": [],
+    "topology": {
+        "method": "rigl",
+        "every": 10_000,
+        "drop_fraction": 0.5,
+        "decay": "cosine",
+        "end": 1.0,
+        "reset_moments": False,
+    },
+}
+# DS-TD3 (Sokar et al. 2022; GhadaSokar/Dynamic-Sparse-Training-for-Deep-Reinforcement-Learning
+# DS_TD3.py, main.py, sparse_utils.py): eps-ER Bernoulli masks (eps 7 on the input layer, 64 on
+# the hidden one, the output layer dense); SET every 1000 iterations with zeta 0.05 dropping the
+# positive and the negative weights closest to zero and regrowing at random, after the optimizer
+# step; no gradient masking, no Adam reset, targets pruned to the online non-zero count; the
+# topology frozen after max_timesteps - start_timesteps - 50k iterations.
+_DS_TD3_SPARSITY = {
+    "regime": "dst",
+    "distribution": "epsilon_er",
+    "epsilon": [7.0, 64.0],
+    "criterion": "random",
+    "prune_at": 0,
+    "dense_layers": ["output"],
+    "topology": {
+        "method": "set",
+        "drop": "sign_split",
+        "every": 1000,
+        "drop_fraction": 0.05,
+        "decay": "constant",
+        # (1M - 25k - 50k) / (1M - 25k) of the module's gradient steps: the last update at
+        # iteration 925k (Sokar's code stops after max_timesteps - start_timesteps - 5e4)
+        "end": 0.94872,
+        "reset_moments": False,
+        "mask_gradients": False,
+        "skip_step": False,
+        "targets": "count",
+    },
 }
 
 PRESETS: dict[str, Preset] = {
@@ -528,6 +683,82 @@ PRESETS: dict[str, Preset] = {
             for a in ("mrq", "mrsac")
         },
     ),
+    "rlx2": Preset(
+        name="rlx2",
+        source="RLx2 (Tan et al. 2023): tyq1024/RLx2 at 3f4898b (RLx2_TD3/train.py, RLx2_SAC/train.py, DST/DST_Scheduler.py) and the paper's Table 2 (HalfCheetah sparsities)",
+        train={
+            "td3": {
+                **_RLX2_COMMON,
+                "buffer_size": 1_000_000,  # buffer_max_size
+                "buffer_min_size": 100_000,
+                "exploration_noise": 0.1,  # expl_noise
+                "policy_delay": 2,  # policy_freq
+                "policy_noise": 0.2,
+                "noise_clip": 0.5,
+            },
+            "sac": {
+                **_RLX2_COMMON,
+                "buffer_size": 3_000_000,  # buffer_max_size
+                "buffer_min_size": 200_000,
+                "alpha": "auto",  # log_alpha learned from 0 with lr 3e-4 towards -|A|
+                "alpha_init": 1.0,
+                "alpha_lr": 3e-4,
+                "target_entropy": "auto",
+                "policy_delay": 1,  # actor_update_frequency
+                "clipped_double_q": True,  # DoubleQCritic, min of both
+            },
+        },
+        networks={
+            a: {"actor": dict(_CLEANRL_MLP), "critic": dict(_CLEANRL_MLP)} for a in ("td3", "sac")
+        },
+        runtime={"eval.every": 5000},  # eval_freq
+        sparsity={
+            "td3": {
+                "actor": _RLX2_SPARSITY | {"level": 0.9},
+                "critic": _RLX2_SPARSITY | {"level": 0.85},
+            },
+            "sac": {
+                "actor": _RLX2_SPARSITY | {"level": 0.9},
+                "critic": _RLX2_SPARSITY | {"level": 0.8},
+            },
+        },
+    ),
+    "ds_td3": Preset(
+        name="ds_td3",
+        source="DS-TD3 (Sokar et al. 2022): GhadaSokar/Dynamic-Sparse-Training-for-Deep-Reinforcement-Learning at 0c8fa33 (main.py, DS_TD3.py, sparse_utils.py), Fujimoto's TD3 defaults",
+        train={
+            "td3": {
+                "total_steps": 1_000_000,
+                "learning_starts": 25_000,  # start_timesteps
+                "batch_size": 100,
+                "buffer_size": 1_000_000,
+                "gamma": 0.99,
+                "tau": 0.005,
+                "update_every": 1,
+                "updates_per_step": 1,
+                "actor_lr": 1e-3,
+                "critic_lr": 1e-3,
+                "optimizer": "adam",
+                "weight_decay": 2e-4,  # Adam's weight_decay: L2 in the gradient
+                "grad_clip": 0.0,
+                "exploration_noise": 0.1,
+                "policy_delay": 2,
+                "policy_noise": 0.2,
+                "noise_clip": 0.5,
+            },
+        },
+        networks={"td3": {"actor": dict(_CLEANRL_MLP), "critic": dict(_CLEANRL_MLP)}},
+        runtime={"eval.every": 5000},  # eval_freq
+        sparsity={
+            "td3": {
+                # the actor's update runs inside the delayed branch at iterations % 1000 == 2:
+                # every 1000 critic iterations = every 500 of its own gradient steps
+                "actor": _DS_TD3_SPARSITY
+                | {"topology": _DS_TD3_SPARSITY["topology"] | {"every": 500}},
+                "critic": _DS_TD3_SPARSITY,
+            },
+        },
+    ),
 }
 
 # --------------------------------------------------------------------------- environments
@@ -762,12 +993,16 @@ ALLOCATION_FUNCTIONS: dict[str, str] = {
     "er": "er_counts",
     "erk": "er_counts",
     "global": "global_count",
+    "er_float": "er_float_counts",
+    "epsilon_er": "epsilon_er_densities",
 }
 ALLOCATION_TEXT: dict[str, str] = {
     "uniform": "uniform allocation",
     "er": "ER allocation",
     "erk": "ERK allocation",
     "global": "one global threshold",
+    "er_float": "ER allocation with float counts (RLx2)",
+    "epsilon_er": "epsilon-ER Bernoulli densities (SET, Sokar et al.)",
 }
 
 # Fallback network defaults when a preset gives none for a module.
@@ -922,6 +1157,13 @@ HELP: dict[str, str] = {
     "train.reward_bins": "bins of the two-hot reward model",
     "train.reward_range": "the reward bins are symexp(linspace(-range, range, bins))",
     "train.terminal_reward": "dropped (MR.Q's code: the terminating transition's reward is left out of the value target) | kept",
+    "train.n_step": "steps of the multi-step TD target (RLx2); 1: one-step",
+    "train.n_step_start": "agent step from which the n-step target is used (before: one-step)",
+    "train.buffer_check_every": "agent steps between checks of the dynamic-capacity buffer (RLx2; 0: fixed capacity)",
+    "train.buffer_threshold": "policy distance of the oldest transitions above which the buffer drops its oldest ones",
+    "train.buffer_min_size": "the buffer drops nothing while it holds this many transitions or fewer",
+    "train.buffer_drop_fraction": "fraction of the stored transitions dropped (oldest first) per drop",
+    "train.buffer_drop": "once (RLx2's code: one drop per check) | until_below (its paper: drops repeated until the distance is below the threshold)",
     "train.clipped_double_q": "two critics, the TD target and the actor from their minimum (false: one critic)",
     "train.ddpg_variant": "cleanrl (target actor, noise-free losses) | simba (no target actor; exploration noise in the actor loss and the target action; actor updated first)",
     "eval.every": "agent steps between evaluations (0: never)",
@@ -937,6 +1179,7 @@ HELP: dict[str, str] = {
     "networks.MODULE.sparsity.regime": "dense | sst (static) | dst (dynamic) | d2s (dense to sparse) | s2d (sparse to dense)",
     "networks.MODULE.sparsity.level": "fraction of the module's Linear weights pruned",
     "networks.MODULE.sparsity.distribution": "layer-wise allocation of the level",
+    "networks.MODULE.sparsity.epsilon": "epsilon_er: eps of each sparse layer of a member in order (the last repeats); density eps (n_in + n_out) / (n_in n_out)",
     "networks.MODULE.sparsity.criterion": "how the initial mask is chosen",
     "networks.MODULE.sparsity.prune_at": "agent step at which its mask is taken (0: at initialization)",
     "networks.MODULE.sparsity.dense_layers": "layer roles kept dense",
@@ -947,6 +1190,11 @@ HELP: dict[str, str] = {
     "networks.MODULE.sparsity.topology.drop_fraction": "initial fraction of active weights replaced per update",
     "networks.MODULE.sparsity.topology.decay": "decay of the drop fraction",
     "networks.MODULE.sparsity.topology.end": "fraction of its gradient steps after which the topology is frozen",
+    "networks.MODULE.sparsity.topology.drop": "which active weights are dropped: magnitude (smallest |w|) | sign_split (Sokar's SET: the fraction of positive and of negative weights closest to zero)",
+    "networks.MODULE.sparsity.topology.reset_moments": "grown weights start with zero Adam moments (false: RLx2, Sokar)",
+    "networks.MODULE.sparsity.topology.mask_gradients": "pruned weights get no gradient (false: Sokar; Adam's moments then follow the dense gradient)",
+    "networks.MODULE.sparsity.topology.skip_step": "the mask update replaces that step's optimizer update (RigL; false: it follows the step, Sokar)",
+    "networks.MODULE.sparsity.topology.targets": "the target network: mask (multiplied by the online masks) | count (pruned to the online non-zero count by magnitude after each Polyak step, Sokar)",
     "networks.MODULE.sparsity.schedule.start": "sparsity schedule start (fraction of its gradient steps)",
     "networks.MODULE.sparsity.schedule.end": "sparsity schedule end (fraction of its gradient steps)",
     "networks.MODULE.sparsity.schedule.power": "exponent of the sparsity schedule",

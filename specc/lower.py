@@ -80,11 +80,21 @@ FLOAT_TRAIN_KEYS = frozenset(
         "done_weight",
         "pre_activation_weight",
         "reward_range",
+        "buffer_threshold",
+        "buffer_drop_fraction",
     }
 )
 
 # Train keys that choose code rather than a value: they are no flag.
-STRUCTURAL_TRAIN_KEYS = ("optimizer", "ddpg_variant", "terminal_reward", "clipped_double_q")
+STRUCTURAL_TRAIN_KEYS = (
+    "optimizer",
+    "ddpg_variant",
+    "terminal_reward",
+    "clipped_double_q",
+    "buffer_drop",
+)
+# Train keys whose value says a feature is off: then no flag (and no code).
+OFF_VALUES = {"n_step": 1, "buffer_check_every": 0}
 
 # Flags of the runtime sections: flag name -> (section, key, float?), in Config order.
 DIAGNOSTICS_FLAGS = {
@@ -155,9 +165,14 @@ def _sparsity_plan(algo: str, module: str, arch: str, sp: Tree) -> SparsityPlan:
     regime = sp["regime"].value
     topo, sched = sp.get("topology", {}), sp.get("schedule", {})
     growth = topo["method"].value if "method" in topo else ("rigl" if regime == "s2d" else "")
+
+    def topo_key(name: str, default: Any) -> Any:
+        return topo[name].value if name in topo else default
+
     return SparsityPlan(
         regime=regime,
-        level=float(sp["level"].value),
+        level=float(sp["level"].value) if "level" in sp else 0.0,
+        epsilon=tuple(float(e) for e in sp["epsilon"].value) if "epsilon" in sp else (),
         distribution=sp["distribution"].value,
         # s2d's initial mask is random (no criterion key); d2s starts dense and has none
         criterion=(
@@ -177,6 +192,11 @@ def _sparsity_plan(algo: str, module: str, arch: str, sp: Tree) -> SparsityPlan:
         inputs=module_inputs(algo, module),
         revival=revival["method"].value if revival else "none",
         revival_ratio=float(revival["ratio"].value) if "ratio" in revival else 0.0,
+        drop=topo_key("drop", "magnitude"),
+        reset_moments=topo_key("reset_moments", True),
+        mask_gradients=topo_key("mask_gradients", True),
+        skip_step=topo_key("skip_step", True),
+        target_masking=topo_key("targets", "mask"),
     )
 
 
@@ -242,6 +262,8 @@ def _train_fields(algo: str, train: Tree) -> list[ConfigField]:
             continue
         if key == "grad_clip" and val.value == 0:
             continue  # no clipping: no code
+        if key in OFF_VALUES and val.value == OFF_VALUES[key]:
+            continue  # one-step target, fixed capacity: no code
         if key == "alpha" and val.value == "auto":
             continue  # learned: alpha_init is its flag
         text = help_for(("train", key), algo)
@@ -372,6 +394,10 @@ def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
     metrics += ("alpha",) if "alpha" in TRAIN_KEYS[algo] else ()  # an entropy temperature
     metrics += tuple(f"{n.module}_sparsity" for n in networks if n.sparsity.sparse)
     metrics += tuple(f"{n.module}_topology_changed" for n in networks if n.sparsity.dynamic)
+    dynamic_buffer = (
+        train["buffer_check_every"].value > 0 if "buffer_check_every" in train else False
+    )
+    metrics += ("buffer_size", "buffer_distance") if dynamic_buffer else ()
     metrics += diagnostics.columns() if diagnostics is not None else ()
     return Plan(
         name=_v(tree, "name"),
@@ -412,6 +438,8 @@ def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
             ddpg_variant=ddpg_variant,
             twin_critics=ensemble_size(algo, "critic", cdq) > 1,
             terminal_reward=train["terminal_reward"].value if "terminal_reward" in train else "",
+            n_step="n_step" in train and train["n_step"].value > 1,
+            buffer_drop=train["buffer_drop"].value if dynamic_buffer else "",
         ),
         networks=networks,
         config=groups,

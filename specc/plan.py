@@ -78,6 +78,19 @@ class SparsityPlan:
     schedule_start: float = 0.0  # d2s/s2d
     schedule_end: float = 0.0
     schedule_power: float = 0.0
+    # distribution epsilon_er: eps per sparse layer of a member, in order (the last repeats)
+    epsilon: tuple[float, ...] = ()
+    # dynamic topology details (the RLx2 and DS-TD3 presets differ from specc's RigL/SET here)
+    drop: str = "magnitude"  # magnitude | sign_split (Sokar's SET)
+    reset_moments: bool = True  # grown weights start with zero Adam moments
+    mask_gradients: bool = True  # pruned weights get no gradient
+    skip_step: bool = True  # a mask update replaces that step's optimizer update (RigL)
+    target_masking: str = "mask"  # mask | count (Sokar: pruned to the online non-zero count)
+
+    @property
+    def bernoulli(self) -> bool:
+        """The mask is drawn per weight with the layer's epsilon-ER density (no budget)."""
+        return self.distribution == "epsilon_er"
 
     @property
     def sparse(self) -> bool:
@@ -134,6 +147,22 @@ class SparsityCode:
     scheduled_global: bool  # ... with one global count
     scheduled_layerwise: bool  # ... with per-layer counts scaled from a reference allocation
     snip_batch: bool  # a module scores a replay batch (SNIP): --dry-run builds a random one
+    # the variants of the dynamic topology some module uses (each off: specc's RigL/SET code)
+    sign_split: bool = False  # Sokar's SET drop (topology.drop: sign_split)
+    keeps_moments: bool = False  # grown weights keep Adam's moments (reset_moments: false)
+    unmasked_grads: bool = False  # some module's gradients are not masked (mask_gradients: false)
+    step_then_topology: bool = (
+        False  # the mask update follows the optimizer step (skip_step: false)
+    )
+    count_targets: bool = False  # targets pruned to the online count (targets: count)
+    bernoulli: bool = False  # some module draws epsilon-ER Bernoulli masks
+
+    @property
+    def floor_counts(self) -> bool:
+        """Some count is a floor of a float product (every allocation but epsilon_er's draws,
+        revival budgets, scheduled counts): the script defines floor_count."""
+        budgets = set(self.allocations) - {"epsilon_er_densities"}
+        return bool(budgets or self.revivals or self.scheduled)
 
     @property
     def importance(self) -> bool:
@@ -167,9 +196,10 @@ def sparsity_code(networks: tuple[NetworkPlan, ...]) -> SparsityCode | None:
     scheduled = [s for s in dynamic if s.scheduled]
     return SparsityCode(
         allocations=_ordered(ALLOCATION_FUNCTIONS[s.distribution] for s in sparse),
-        criteria=_ordered(s.criterion for s in sparse),
+        # epsilon_er's Bernoulli masks are drawn, not chosen from scores (Masks.draw)
+        criteria=_ordered(s.criterion for s in sparse if not s.bernoulli),
         revivals=_ordered(s.revival for s in sparse if s.revival != "none"),
-        scored=any(s.criterion for s in sparse),
+        scored=any(s.criterion and not s.bernoulli for s in sparse),
         global_select=any(s.distribution == "global" for s in sparse),
         ensembled=any(n.ensemble > 1 for n in networks if n.sparsity.sparse),
         dynamic=bool(dynamic),
@@ -180,6 +210,12 @@ def sparsity_code(networks: tuple[NetworkPlan, ...]) -> SparsityCode | None:
         scheduled_global=any(s.distribution == "global" for s in scheduled),
         scheduled_layerwise=any(s.distribution != "global" for s in scheduled),
         snip_batch=any(s.criterion == "snip" for s in sparse),
+        sign_split=any(s.drop == "sign_split" for s in dynamic),
+        keeps_moments=any(not s.reset_moments for s in dynamic),
+        unmasked_grads=any(not s.mask_gradients for s in dynamic),
+        step_then_topology=any(not s.skip_step for s in dynamic),
+        count_targets=any(s.target_masking == "count" for s in dynamic),
+        bernoulli=any(s.bernoulli for s in sparse),
     )
 
 
@@ -269,6 +305,24 @@ class AlgoPlan:
     # MR.Q: whether the multi-step value target keeps the terminating transition's reward
     # (train.terminal_reward: dropped, as MR.Q's code, | kept); "" for the other algorithms
     terminal_reward: str = ""
+    # RLx2's delayed multi-step TD target (train.n_step > 1): the buffer returns windows of
+    # n transitions and the TD target sums their rewards up to the episode's end
+    n_step: bool = False
+    # RLx2's dynamic-capacity buffer (train.buffer_check_every > 0): once | until_below; ""
+    buffer_drop: str = ""
+
+    @property
+    def dynamic_buffer(self) -> bool:
+        """The buffer drops its oldest transitions when the policy has moved away from them."""
+        return bool(self.buffer_drop)
+
+    @property
+    def buffer_extras(self) -> tuple[str, ...]:
+        """What rb.add takes after `terminated` (the loop's variable names): the truncation flag
+        (encoded algorithms, n-step windows stop at episode ends) and the noise-free action (the
+        dynamic buffer's policy distance)."""
+        extras = ("truncated",) if self.encoded or self.n_step else ()
+        return extras + (("policy_action",) if self.dynamic_buffer else ())
 
     @property
     def template(self) -> str:

@@ -29,6 +29,7 @@ from .catalog import (
     DEFAULT_PRESET,
     DEFAULTS,
     DIAGNOSTICS_METRIC_KEYS,
+    DST_ONLY_TOPOLOGY_KEYS,
     LEARNED_ALPHA_KEYS,
     MODULES,
     NETWORK_DEFAULTS,
@@ -37,6 +38,8 @@ from .catalog import (
     SPARSITY_DEFAULTS,
     SUITE_DEFAULT_SOURCES,
     SUITE_DEFAULTS,
+    TRAIN_DEFAULTS,
+    TRAIN_KEY_GATES,
     TRAIN_KEYS,
     learned_temperature,
 )
@@ -133,12 +136,19 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
     for key in TRAIN_KEYS[algo]:
         if key in LEARNED_ALPHA_KEYS and not learned_temperature(algo, alpha):
             continue
+        default = None
+        if key in TRAIN_KEY_GATES:  # a feature's key, only while its switch is on
+            switch, off = TRAIN_KEY_GATES[key]
+            if switch not in train or train[switch].value == off:
+                continue
+            default = TRAIN_DEFAULTS[key]
         v = pick(
             ("train", key),
             getattr(train_spec, key) if train_spec else None,
             (psuite.get(key), f"{psrc} ({suite})"),
             (suite_defaults.get(f"train.{key}"), ssrc),
             (ptrain.get(key), psrc),
+            (default, "default"),
         )
         if v is not None:
             train[key] = v
@@ -202,7 +212,11 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
                 (NETWORK_DEFAULTS.get(key), "default"),
             )
         entry["sparsity"] = _resolve_sparsity(
-            net.sparsity if net else None, base + ("sparsity",), given
+            net.sparsity if net else None,
+            base + ("sparsity",),
+            given,
+            preset.sparsity.get(algo, {}).get(module),
+            psrc,
         )
         networks[module] = entry
     tree["networks"] = networks
@@ -246,21 +260,42 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
     return tree
 
 
-def _resolve_sparsity(sp: SparsitySpec | None, base: tuple, given: Any) -> Tree:
-    """The sparsity entry of one module: the keys its regime uses (REGIME_KEYS), specc's
-    defaults (SPARSITY_DEFAULTS) filled in; a key with no default is left out when not given
-    (revival.ratio, topology.method)."""
-    if sp is None:
+def _resolve_sparsity(
+    sp: SparsitySpec | None,
+    base: tuple,
+    given: Any,
+    preset_sp: dict[str, Any] | None = None,
+    psrc: str = "",
+) -> Tree:
+    """The sparsity entry of one module: the keys its regime uses (REGIME_KEYS), the spec's
+    values, then a method preset's (rlx2, ds_td3: Preset.sparsity), then specc's defaults
+    (SPARSITY_DEFAULTS); a key with no default is left out when not given (revival.ratio,
+    topology.method)."""
+    if sp is None and preset_sp is None:
         return {"regime": Value("dense", "default")}
+    preset_sp = preset_sp or {}
 
     def value(path: tuple[str, ...], v: Any) -> Value | None:
         if v is not None:
             return given(base + path, list(v) if isinstance(v, list) else v)
+        p: Any = preset_sp
+        for part in path:
+            p = p.get(part) if isinstance(p, dict) else None
+        if p is not None:
+            return Value(list(p) if isinstance(p, list) else p, psrc)
         default = SPARSITY_DEFAULTS.get(".".join(path))
         return None if default is None else Value(default, "default")
 
+    regime = value(("regime",), sp.regime if sp is not None else None)
+    if regime.value == "dense":
+        return {"regime": regime}
+    if sp is None:
+        sp = SparsitySpec(regime=regime.value)
     entry: Tree = {}
     for key in REGIME_KEYS[sp.regime]:
+        if key == "regime":
+            entry[key] = regime
+            continue
         annotation = SparsitySpec.model_fields[key].annotation
         section = _unwrap(annotation)
         if isinstance(section, type) and issubclass(section, BaseModel):
@@ -272,6 +307,10 @@ def _resolve_sparsity(sp: SparsitySpec | None, base: tuple, given: Any) -> Tree:
         elif (v := value((key,), getattr(sp, key))) is not None:
             entry[key] = v
     topology = entry.get("topology")
+    if topology is not None and sp.regime != "dst":  # a preset's dst variants do not apply
+        entry["topology"] = topology = {
+            k: v for k, v in topology.items() if k not in DST_ONLY_TOPOLOGY_KEYS
+        }
     if topology is not None and "method" not in topology and sp.regime == "d2s":
         entry["topology"] = {"every": topology["every"]}  # prunes only: no drop-and-grow keys
     return entry

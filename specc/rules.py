@@ -22,6 +22,8 @@ from .catalog import (
     DEFAULTS,
     DIAGNOSTICS_METRIC_KEYS,
     DMC_TASKS,
+    ENCODED_ALGORITHMS,
+    DST_ONLY_TOPOLOGY_KEYS,
     LEARNED_ALPHA_KEYS,
     MODULE_NAMES,
     MODULES,
@@ -29,6 +31,7 @@ from .catalog import (
     REGIME_KEYS,
     SCHEDULED_REGIMES,
     SUPPORTED,
+    TRAIN_KEY_GATES,
     TRAIN_KEYS,
     learned_temperature,
     presets_for,
@@ -70,6 +73,16 @@ def check_rules(spec: Spec, loaded: LoadedSpec) -> list[Diagnostic]:
                     f"not used by algorithm {algo!r}"
                     + (f" (used by: {', '.join(users)})" if users else ""),
                 )
+        for key, (switch, off) in TRAIN_KEY_GATES.items():
+            if key in allowed and getattr(spec.train, key) is not None:
+                on = getattr(spec.train, switch)
+                if on is None:
+                    on = PRESETS[preset].train.get(algo, {}).get(switch, off)
+                if on == off:
+                    err(
+                        ("train", key),
+                        f"applies only with train.{switch} other than {off} ({switch} is {on})",
+                    )
         if not learned_temperature(algo, effective_alpha(spec)):
             for key in LEARNED_ALPHA_KEYS:
                 if key in TRAIN_KEYS[algo] and getattr(spec.train, key) is not None:
@@ -203,11 +216,42 @@ def _check_network(spec: Spec, module: str, net: NetworkSpec, err) -> None:
                     at="value",
                 )
     if net.sparsity is not None:
-        _check_sparsity(module, net.sparsity, base + ("sparsity",), err)
+        preset = PRESETS[spec.preset or DEFAULT_PRESET[spec.algorithm]]
+        preset_sp = preset.sparsity.get(spec.algorithm, {}).get(module, {})
+        _check_sparsity(module, net.sparsity, base + ("sparsity",), err, preset_sp)
+        topology = net.sparsity.topology
+        if (
+            spec.algorithm in ENCODED_ALGORITHMS
+            and topology is not None
+            and topology.targets == "count"
+        ):
+            err(
+                base + ("sparsity", "topology", "targets"),
+                f"'count' prunes Polyak-averaged targets after each step; {spec.algorithm} copies its targets whole (use 'mask')",
+                at="value",
+            )
 
 
-def _check_sparsity(module: str, sp: SparsitySpec, base: tuple, err) -> None:
+def _effective(sp: SparsitySpec, preset_sp: dict[str, Any], *path: str) -> Any:
+    """A sparsity key as written, else a method preset's value (None when neither gives it)."""
+    v: Any = sp
+    for part in path:
+        v = getattr(v, part, None) if v is not None else None
+    if v is not None:
+        return v
+    p: Any = preset_sp
+    for part in path:
+        p = p.get(part) if isinstance(p, dict) else None
+    return p
+
+
+def _check_sparsity(
+    module: str, sp: SparsitySpec, base: tuple, err, preset_sp: dict[str, Any] | None = None
+) -> None:
+    preset_sp = preset_sp or {}
     regime = sp.regime
+    distribution = _effective(sp, preset_sp, "distribution")
+    bernoulli = distribution == "epsilon_er" and "epsilon" in REGIME_KEYS[regime]
     for key in _set_keys(sp):
         if key not in REGIME_KEYS[regime]:
             users = [r for r, keys in REGIME_KEYS.items() if key in keys]
@@ -215,8 +259,32 @@ def _check_sparsity(module: str, sp: SparsitySpec, base: tuple, err) -> None:
                 base + (key,),
                 f"does not apply to regime {regime!r} (applies to: {', '.join(users)})",
             )
-    if regime != "dense" and sp.level is None:
+    if bernoulli:
+        if sp.level is not None:
+            err(
+                base + ("level",),
+                "does not apply to distribution 'epsilon_er' (its densities come from epsilon, with no budget)",
+            )
+        if _effective(sp, preset_sp, "epsilon") is None:
+            err(base, "distribution 'epsilon_er' needs 'epsilon' (one eps per sparse layer)")
+        if _effective(sp, preset_sp, "criterion") not in (None, "random"):
+            err(
+                base + ("criterion",),
+                "distribution 'epsilon_er' draws Bernoulli masks: its criterion is 'random'",
+                at="value",
+            )
+    elif regime != "dense" and _effective(sp, preset_sp, "level") is None:
         err(base, f"regime {regime!r} needs a sparsity 'level'")
+    if distribution == "epsilon_er" and regime in SCHEDULED_REGIMES and sp.distribution:
+        err(
+            base + ("distribution",),
+            f"'epsilon_er' draws a fixed Bernoulli mask (sst, dst); regime {regime!r} follows a level schedule",
+            at="value",
+        )
+    if sp.epsilon is not None and not bernoulli and "epsilon" in REGIME_KEYS[regime]:
+        err(base + ("epsilon",), "applies only to distribution 'epsilon_er'")
+    if sp.epsilon is not None and not sp.epsilon:
+        err(base + ("epsilon",), "lists no eps: give one per sparse layer", at="value")
     if (
         sp.distribution == "global"
         and sp.criterion in (None, "random")
@@ -245,6 +313,10 @@ def _check_sparsity(module: str, sp: SparsitySpec, base: tuple, err) -> None:
             "'importance' (TD-error based) applies only to the critic",
             at="value",
         )
+    if regime != "dst" and sp.topology is not None:
+        for key in DST_ONLY_TOPOLOGY_KEYS:
+            if getattr(sp.topology, key) is not None:
+                err(base + ("topology", key), f"applies only to regime 'dst', not {regime!r}")
     if regime == "d2s" and sp.topology is not None and sp.topology.method is None:
         for key in ("drop_fraction", "decay", "end"):
             if getattr(sp.topology, key) is not None:
@@ -252,7 +324,7 @@ def _check_sparsity(module: str, sp: SparsitySpec, base: tuple, err) -> None:
                     base + ("topology", key),
                     "applies only with 'topology.method' (d2s without one prunes by magnitude only, no drop-and-grow)",
                 )
-    if regime == "dst" and (sp.topology is None or sp.topology.method is None):
+    if regime == "dst" and _effective(sp, preset_sp, "topology", "method") is None:
         err(base, "regime 'dst' needs 'topology.method' (set, rigl or importance)")
     if (
         sp.schedule is not None

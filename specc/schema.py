@@ -184,6 +184,14 @@ class TrainSpec(_Model):
     reward_bins: Optional[Annotated[int, Field(ge=2)]] = key("train.reward_bins")
     reward_range: Optional[number_in(gt=0.0)] = key("train.reward_range")
     terminal_reward: Optional[choice(*catalog.TERMINAL_REWARDS)] = key("train.terminal_reward")
+    # RLx2's delayed multi-step target and dynamic-capacity buffer
+    n_step: Optional[PosInt] = key("train.n_step")
+    n_step_start: Optional[NonNegInt] = key("train.n_step_start")
+    buffer_check_every: Optional[NonNegInt] = key("train.buffer_check_every")
+    buffer_threshold: Optional[number_in(ge=0.0)] = key("train.buffer_threshold")
+    buffer_min_size: Optional[NonNegInt] = key("train.buffer_min_size")
+    buffer_drop_fraction: Optional[number_in(gt=0.0, lt=1.0)] = key("train.buffer_drop_fraction")
+    buffer_drop: Optional[choice(*catalog.BUFFER_DROPS)] = key("train.buffer_drop")
 
 
 # --------------------------------------------------------------------------- networks and sparsity
@@ -201,6 +209,11 @@ class TopologySpec(_Model):
     drop_fraction: Optional[number_in(gt=0.0, le=1.0)] = key(_SP + "topology.drop_fraction")
     decay: Optional[choice(*catalog.DECAYS)] = key(_SP + "topology.decay")
     end: Optional[number_in(gt=0.0, le=1.0)] = key(_SP + "topology.end")
+    drop: Optional[choice(*catalog.TOPOLOGY_DROPS)] = key(_SP + "topology.drop")
+    reset_moments: Optional[bool] = key(_SP + "topology.reset_moments")
+    mask_gradients: Optional[bool] = key(_SP + "topology.mask_gradients")
+    skip_step: Optional[bool] = key(_SP + "topology.skip_step")
+    targets: Optional[choice(*catalog.TARGET_MASKINGS)] = key(_SP + "topology.targets")
 
 
 class ScheduleSpec(_Model):
@@ -213,6 +226,7 @@ class SparsitySpec(_Model):
     regime: choice(*catalog.REGIMES) = key(_SP + "regime", ...)
     level: Optional[number_in(ge=0.0, lt=1.0)] = key(_SP + "level")
     distribution: Optional[choice(*catalog.DISTRIBUTIONS)] = key(_SP + "distribution")
+    epsilon: Optional[list[number_in(gt=0.0)]] = key(_SP + "epsilon")
     criterion: Optional[choice(*catalog.CRITERIA)] = key(_SP + "criterion")
     prune_at: Optional[NonNegInt] = key(_SP + "prune_at")
     dense_layers: Optional[list[choice(*catalog.DENSE_LAYER_ROLES)]] = key(_SP + "dense_layers")
@@ -233,8 +247,9 @@ class NetworkSpec(_Model):
 
 
 class NetworksSpec(_Model):
-    actor: NetworkSpec
-    critic: NetworkSpec
+    # actor and critic are required, unless the preset is a whole method (rules.check_rules)
+    actor: Optional[NetworkSpec] = None
+    critic: Optional[NetworkSpec] = None
     encoder: Optional[NetworkSpec] = None
 
 
@@ -303,7 +318,7 @@ class Spec(_Model):
     train: Optional[TrainSpec] = None
     eval: Optional[EvalSpec] = None
     checkpoint: Optional[CheckpointSpec] = None
-    networks: NetworksSpec
+    networks: NetworksSpec = NetworksSpec()  # required unless the preset is a method (rules)
     diagnostics: Optional[DiagnosticsSpec] = None
     reset: Optional[ResetSpec] = None
     logging: Optional[LoggingSpec] = None

@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from pydantic import ValidationError
 
+from .catalog import PRESETS
 from . import SPEC_VERSION
 from .diagnostics import Diagnostic, SpecError, did_you_mean
 from .loader import LoadedSpec, SourceMap, dotted
@@ -44,6 +45,7 @@ def validate(spec: LoadedSpec) -> Spec:
                 )
             ]
         )
+    required = _required_networks(spec)
     try:
         model = Spec.model_validate(data)
     except ValidationError as exc:
@@ -51,11 +53,42 @@ def validate(spec: LoadedSpec) -> Spec:
             d for e in exc.errors(include_url=False) if (d := _diagnostic(e, spec)) is not None
         ]
         # Rules need a valid model; report the structural problems first.
-        raise SpecError(diags) from None
+        raise SpecError(diags + required) from None
+    if required:
+        raise SpecError(required)
     diags = check_rules(model, spec)
     if diags:
         raise SpecError(diags)
     return model
+
+
+def _required_networks(spec: LoadedSpec) -> list[Diagnostic]:
+    """`networks` with its actor and critic is required, unless the preset is a whole method
+    (rlx2, ds_td3: it carries the networks and their sparsity; catalog.Preset.is_method)."""
+    data, smap = spec.data, spec.smap
+    preset = data.get("preset")
+    algorithm = data.get("algorithm")
+    if (
+        isinstance(preset, str)
+        and preset in PRESETS
+        and isinstance(algorithm, str)
+        and PRESETS[preset].is_method(algorithm)
+    ):
+        return []
+    if "networks" not in data:
+        return [Diagnostic(smap.location(()), "missing required key 'networks'", "")]
+    networks = data["networks"]
+    if not isinstance(networks, dict):
+        return []  # the schema reports its type
+    return [
+        Diagnostic(
+            smap.location(("networks",), at="key"),
+            f"missing required key {module!r}",
+            "networks",
+        )
+        for module in ("actor", "critic")
+        if module not in networks
+    ]
 
 
 def _diagnostic(err: dict[str, Any], spec: LoadedSpec) -> Diagnostic | None:

@@ -48,13 +48,21 @@ RUN = {
 
 ALGORITHMS = SUPPORTED["algorithm"]
 PRESETS = {
-    "sac": (None, "cleanrl", "tar", "simba"),
-    "td3": (None, "cleanrl", "tar"),
+    "sac": (None, "cleanrl", "tar", "simba", "rlx2"),
+    "td3": (None, "cleanrl", "tar", "rlx2", "ds_td3"),
     "ddpg": (None, "cleanrl", "tar", "simba"),
     "mrq": (None, "mrq"),
     "mrsac": (None, "mrq"),
 }
-PRESET_ARCH = {None: "mlp", "cleanrl": "mlp", "tar": "mlp", "simba": "simba", "mrq": "mlp"}
+PRESET_ARCH = {
+    None: "mlp",
+    "cleanrl": "mlp",
+    "tar": "mlp",
+    "simba": "simba",
+    "mrq": "mlp",
+    "rlx2": "mlp",
+    "ds_td3": "mlp",
+}
 # One env per suite. DMC's pendulum-swingup is its fastest task (~7k frames/s on one core;
 # point_mass-easy ~5k, cartpole-swingup ~4k); its 1000-frame episodes outlast the 300-step
 # budget, so a DMC run ends no episode in training (tests/test_envs.py runs one that does) but
@@ -96,15 +104,29 @@ def network(draw, preset: str | None, algorithm: str) -> tuple[dict, str]:
 
 
 @st.composite
-def sparsity(draw, module: str) -> dict:
+def sparsity(draw, module: str, preset: str | None = None, algorithm: str = "sac") -> dict:
     regime = draw(st.sampled_from(REGIMES))
     if regime == "dense":
         return draw(st.sampled_from(({}, {"regime": "dense"})))
     sp: dict = {"regime": regime, "level": draw(st.sampled_from((0.3, 0.5, 0.7, 0.9)))}
-    distribution = _maybe(draw, st.sampled_from(DISTRIBUTIONS), 0.3)
+    fixed_mask = regime in ("sst", "dst")  # epsilon_er's Bernoulli masks: sst and dst only
+    distributions = (
+        DISTRIBUTIONS if fixed_mask else tuple(d for d in DISTRIBUTIONS if d != "epsilon_er")
+    )
+    distribution = _maybe(draw, st.sampled_from(distributions), 0.3)
+    if distribution is None and preset == "ds_td3" and not fixed_mask:
+        distribution = "er"  # the preset's epsilon_er does not apply to a level schedule
+    bernoulli = distribution == "epsilon_er" or (
+        distribution is None and preset == "ds_td3" and fixed_mask
+    )
+    if bernoulli:  # no level (no budget), random Bernoulli draws
+        del sp["level"]
+        if distribution == "epsilon_er" and (preset != "ds_td3" or draw(st.booleans())):
+            sp["epsilon"] = draw(st.sampled_from(([7.0, 64.0], [20.0], [2, 4, 8])))
     if regime in ("sst", "dst"):
         # 'global' ranks all weights by one score: it needs a scoring criterion
         choices = CRITERIA[1:] if distribution == "global" else CRITERIA
+        choices = ("random",) if bernoulli else choices
         criterion = (
             draw(st.sampled_from(choices))
             if distribution == "global"
@@ -137,6 +159,14 @@ def sparsity(draw, module: str) -> dict:
             _put(topology, "drop_fraction", _maybe(draw, st.sampled_from((0.1, 0.3, 0.5))))
             _put(topology, "decay", _maybe(draw, st.sampled_from(DECAYS)))
             _put(topology, "end", _maybe(draw, st.sampled_from((0.5, 0.75, 1.0))))
+        if regime == "dst":  # the RLx2 / DS-TD3 variants of the topology
+            _put(topology, "drop", _maybe(draw, st.sampled_from(catalog.TOPOLOGY_DROPS), 0.7))
+            for key in ("reset_moments", "mask_gradients", "skip_step"):
+                _put(topology, key, _maybe(draw, st.booleans(), 0.7))
+            if algorithm not in catalog.ENCODED_ALGORITHMS:  # hard target copies: mask only
+                _put(
+                    topology, "targets", _maybe(draw, st.sampled_from(catalog.TARGET_MASKINGS), 0.7)
+                )
         sp["topology"] = topology
     if regime in ("d2s", "s2d"):
         schedule: dict = {}
@@ -184,6 +214,17 @@ def train(draw, algorithm: str, preset: str | None) -> dict:
     if algorithm == "td3":
         _put(t, "policy_noise", _maybe(draw, st.sampled_from((0.1, 0.2)), 0.7))
         _put(t, "noise_clip", _maybe(draw, st.sampled_from((0.3, 0.5)), 0.7))
+    # RLx2's multi-step target and dynamic buffer (their keys only while switched on)
+    ptrain = catalog.PRESETS[preset or catalog.DEFAULT_PRESET[algorithm]].train[algorithm]
+    _put(t, "n_step", _maybe(draw, st.sampled_from((1, 2, 3)), 0.6))
+    if t.get("n_step", ptrain.get("n_step", 1)) > 1:
+        _put(t, "n_step_start", _maybe(draw, st.sampled_from((0, 150)), 0.5))
+    _put(t, "buffer_check_every", _maybe(draw, st.sampled_from((0, 50)), 0.6))
+    if t.get("buffer_check_every", ptrain.get("buffer_check_every", 0)) > 0:
+        _put(t, "buffer_threshold", _maybe(draw, st.sampled_from((0.0, 0.2)), 0.5))
+        _put(t, "buffer_min_size", _maybe(draw, st.sampled_from((0, 120)), 0.5))
+        _put(t, "buffer_drop_fraction", _maybe(draw, st.sampled_from((0.1, 0.5)), 0.5))
+        _put(t, "buffer_drop", _maybe(draw, st.sampled_from(catalog.BUFFER_DROPS), 0.5))
     return t
 
 
@@ -233,7 +274,7 @@ def valid_specs(draw) -> dict:
     networks, regimes = {}, {}
     for module in catalog.MODULES[algorithm]:
         net, _ = draw(network(preset, algorithm))
-        sp = draw(sparsity(module))
+        sp = draw(sparsity(module, preset, algorithm))
         if sp:
             net["sparsity"] = sp
         networks[module] = net

@@ -219,7 +219,20 @@ RESUME_SCRIPTS = [
         "tar_sac_erk",
         "mrq_dense",
         "mst_mrsac",
+        "rlx2_td3",
     )
+]
+# rlx2_td3: the dynamic buffer's FIFO drops (its state saved oldest first) and n-step windows
+# inside the resume test's steps (its RigL schedule follows --total-steps, which the test changes)
+RLX2_SHORT = [
+    "--n-step-start",
+    "150",
+    "--buffer-check-every",
+    "50",
+    "--buffer-min-size",
+    "100",
+    "--buffer-threshold",
+    "0.0",
 ]
 # the resume test's env per suite: Pendulum's 200-step episodes (one ends, one is cut at 250);
 # DMC pendulum-swingup's 500 agent steps at action repeat 2 (cut mid-episode)
@@ -231,6 +244,7 @@ RESUME_ENV = {"gymnasium": "Pendulum-v1", "dmc": "pendulum-swingup"}
 def test_resume_reproduces_an_uninterrupted_run(path, tmp_path):
     sparse = ["--actor-prune-at", "300"] if path.stem == "tar_sac_erk" else []
     sparse += ["--critic-topology-every", "40"] if path.stem == "mst_mrsac" else []
+    sparse += RLX2_SHORT if path.stem == "rlx2_td3" else []
     suite = "dmc" if "dm_control/" in path.read_text() else "gymnasium"
     common = [
         *small(path),

@@ -1,0 +1,326 @@
+"""generated/rlx2_*.py and ds_td3.py against hand-computed values: RLx2's multi-step target
+(windows across a termination and a truncation, the delay switch), its dynamic-capacity buffer
+(the policy distance, the FIFO drop), the float ER allocation, Sokar's epsilon-ER densities and
+sign-split SET drop, and the count-matched targets (../shared/reference/sparse_methods.md
+sections 5, 6 and 13)."""
+
+import math
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from conftest import GENERATED
+from generated_utils import import_script
+
+RLX2_TD3 = import_script(GENERATED / "rlx2_td3.py")
+RLX2_SAC = import_script(GENERATED / "rlx2_sac.py")
+DS = import_script(GENERATED / "ds_td3.py")
+
+
+def _buffer(mod, steps, capacity=16):
+    """A buffer of 1-d transitions; obs = index, reward = 1 + index, and the given end flags."""
+    rb = mod.ReplayBuffer(capacity, 1, 1, "cpu")
+    for i, (term, trunc) in enumerate(steps):
+        rb.add([float(i)], [0.0], 1.0 + i, [float(i) + 0.5], term, trunc, [0.0])
+    return rb
+
+
+# transitions 0..7: 2 terminates, 5 is truncated (a time limit)
+STEPS = [(0, 0), (0, 0), (1, 0), (0, 0), (0, 0), (0, 1), (0, 0), (0, 0)]
+
+
+def _windows(rb, n):
+    torch.manual_seed(0)
+    obs, actions, rewards, next_obs, terms, valid = rb.sample(512, n)
+    return {
+        int(o): (r, no, t, v) for o, r, no, t, v in zip(obs[:, 0], rewards, next_obs, terms, valid)
+    }
+
+
+def test_n_step_windows_stop_at_termination_truncation_and_the_newest_transition():
+    w = _windows(_buffer(RLX2_TD3, STEPS), 3)
+    assert set(w) == set(range(8))
+    expected_valid = {
+        0: [1, 1, 1],
+        1: [1, 1, 0],  # 2 terminates: it counts, nothing after it
+        2: [1, 0, 0],
+        3: [1, 1, 1],  # 5 is truncated: it counts
+        4: [1, 1, 0],
+        5: [1, 0, 0],
+        6: [1, 1, 0],  # 7 is the newest transition
+        7: [1, 0, 0],
+    }
+    for i, v in expected_valid.items():
+        assert w[i][3].tolist() == v, i
+        assert w[i][0][0].item() == 1.0 + i  # the window starts at the drawn transition
+
+
+def _td3_target(mod, batch, n_q=3.0, gamma=0.5):
+    """The TD3 target with a critic target returning n_q everywhere (noise irrelevant)."""
+
+    class ConstQ(torch.nn.Module):
+        def forward(self, obs, _action):
+            return torch.full((2, obs.shape[0]), n_q)
+
+    class ZeroQ(torch.nn.Module):
+        def forward(self, obs, _action):
+            return torch.zeros(2, obs.shape[0])
+
+    torch.manual_seed(0)
+    actor = mod.Actor(1, 1, 4, 1, torch.tensor([-1.0]), torch.tensor([1.0]), 0.1)
+    td = mod.critic_td_errors_fn(batch, actor, ZeroQ(), ConstQ(), gamma, 0.2, 0.5)
+    return -td[0]  # Q = 0: the TD error is -target
+
+
+def test_n_step_target_across_a_termination_and_a_truncation():
+    rb = _buffer(RLX2_TD3, STEPS)
+    torch.manual_seed(0)
+    batch = rb.sample(512, 3)
+    target = _td3_target(RLX2_TD3, batch)
+    g, q = 0.5, 3.0
+    hand = {
+        0: 1 + g * 2 + g**2 * 3,  # three steps, the third terminates: no bootstrap
+        1: 2 + g * 3,  # 2 terminates: no bootstrap
+        2: 3.0,
+        3: 4 + g * 5 + g**2 * 6 + g**3 * q,  # 5 is truncated: bootstrap from its next_obs
+        4: 5 + g * 6 + g**2 * q,
+        5: 6 + g * q,  # truncation: bootstrap from its true final observation
+        6: 7 + g * 8 + g**2 * q,  # the newest transition ends the window
+        7: 8 + g * q,
+    }
+    for o, t in zip(batch[0][:, 0].tolist(), target.tolist()):
+        assert t == pytest.approx(hand[int(o)]), o
+
+
+def test_one_step_window_is_the_one_step_target():
+    rb = _buffer(RLX2_TD3, STEPS)
+    torch.manual_seed(0)
+    batch = rb.sample(256, 1)
+    target = _td3_target(RLX2_TD3, batch)
+    for o, t in zip(batch[0][:, 0].tolist(), target.tolist()):
+        term = STEPS[int(o)][0]
+        assert t == pytest.approx(1 + o + 0.5 * (1 - term) * 3.0)
+
+
+def test_sac_soft_n_step_return_adds_the_entropy_of_every_valid_next_state():
+    rb = _buffer(RLX2_SAC, STEPS)
+    torch.manual_seed(0)
+    batch = rb.sample(64, 3)
+
+    class FixedActor(torch.nn.Module):
+        def sample(self, obs):  # log pi = -(obs): a known entropy bonus per state
+            return torch.zeros(*obs.shape[:-1], 1), -obs[..., 0]
+
+    class ConstQ(torch.nn.Module):
+        def forward(self, obs, _action):
+            return torch.full((2, obs.shape[0]), 3.0)
+
+    class ZeroQ(torch.nn.Module):
+        def forward(self, obs, _action):
+            return torch.zeros(2, obs.shape[0])
+
+    log_alpha = torch.tensor(math.log(0.1))
+    td = RLX2_SAC.critic_td_errors_fn(batch, FixedActor(), ZeroQ(), ConstQ(), log_alpha, 0.5)
+    g, a = 0.5, 0.1
+    for o, t in zip(batch[0][:, 0].tolist(), (-td[0]).tolist()):
+        i, total, k = int(o), 0.0, 0
+        while True:  # RLx2_SAC's loop: reward, then the entropy of s' unless terminated
+            term, trunc = STEPS[i + k]
+            total += g**k * (1 + i + k)
+            if not term:
+                total += g ** (k + 1) * a * (i + k + 0.5)  # -alpha log pi(s') = alpha (i + k + 0.5)
+            last = k == 2 or term or trunc or i + k == 7
+            if last:
+                break
+            k += 1
+        if not STEPS[i + k][0]:
+            total += g ** (k + 1) * 3.0
+        assert t == pytest.approx(total, rel=1e-5), o
+
+
+def test_the_delay_switches_the_update_phase_to_n_steps():
+    src = (GENERATED / "rlx2_td3.py").read_text()
+    assert "n_step = cfg.n_step if step >= cfg.n_step_start else 1" in src
+    assert "batch = rb.sample(cfg.batch_size, n_step)" in src
+    cfg = RLX2_TD3.Config()
+    assert (cfg.n_step, cfg.n_step_start) == (3, 325_000)
+
+
+def test_policy_distance_and_fifo_drop():
+    rb = RLX2_TD3.ReplayBuffer(10, 1, 1, "cpu")
+    for i in range(10):  # stored noise-free actions 0.0, 0.1, ..., 0.9 (scale 2: /2)
+        rb.add([float(i)], [0.0], 0.0, [0.0], 0, 0, [0.1 * i])
+    rb.add([10.0], [0.0], 0.0, [0.0], 0, 0, [1.0])  # overwrites 0: the oldest is now 1
+
+    class Policy:
+        action_scale = torch.tensor([2.0])
+
+        def act(self, obs, deterministic=False):
+            assert deterministic
+            return torch.full_like(obs, 0.5)
+
+    k = 4  # the oldest 4: transitions 1..4, stored 0.1..0.4
+    d = ((0.5 - torch.tensor([0.1, 0.2, 0.3, 0.4])) / 2).pow(2).mean().item() / 2
+    assert rb.policy_distance(Policy(), k) == pytest.approx(d)
+    rb.adjust(Policy(), k, threshold=d + 1e-6, min_size=0, drop_fraction=0.3)
+    assert rb.size == 10  # below the threshold: nothing dropped
+    rb.adjust(Policy(), k, threshold=0.0, min_size=10, drop_fraction=0.3)
+    assert rb.size == 10  # not above the minimum size
+    rb.adjust(Policy(), k, threshold=0.0, min_size=5, drop_fraction=0.3)
+    assert rb.size == 7  # the oldest 3 (1, 2, 3) left
+    torch.manual_seed(0)
+    assert set(rb.sample(400)[0][:, 0].tolist()) == {4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0}
+    # a checkpoint keeps the logical order
+    copy = RLX2_TD3.ReplayBuffer(10, 1, 1, "cpu")
+    copy.load_state_dict(rb.state_dict())
+    torch.manual_seed(1)
+    a = rb.sample(32, 3)
+    torch.manual_seed(1)
+    b = copy.sample(32, 3)
+    for x, y in zip(a, b):
+        torch.testing.assert_close(x, y)
+
+
+def test_rlx2_float_er_allocation():
+    """Oracle 13.1: ERK with float counts at 0.8 on 17-256-256-6 keeps 4352, 8397, 1536."""
+    shapes = [[256, 17], [256, 256], [6, 256]]
+    assert RLX2_TD3.er_float_counts(shapes, 0.8, [False] * 3) == [4352, 8397, 1536]
+
+
+def test_sokar_epsilon_er_densities():
+    """Section 5: eps 7 and 64, 17-d observations, 6-d actions: actor 0.4391 / 0.5, critic l1
+    (23 inputs) 0.3317, output layers dense."""
+    torch.manual_seed(0)
+    actor = DS.Actor(17, 6, 256, 2, -torch.ones(6), torch.ones(6), 0.1)
+    critic = DS.Critic(17, 6, 256, 2)
+    a = DS.epsilon_er_densities(DS.Masks(actor, ("mu.out",)), (7.0, 64.0))
+    c = DS.epsilon_er_densities(DS.Masks(critic, ("q.out",)), (7.0, 64.0))
+    assert a[0] == pytest.approx(7 * 273 / 4352) and round(a[0], 4) == 0.4391
+    assert a[1:] == [0.5, None]
+    assert round(c[0], 4) == round(c[1], 4) == 0.3317  # both members
+    assert c[2:] == [0.5, 0.5, None, None]
+    masks = DS.Masks(critic, ("q.out",))
+    masks.draw(c)
+    density = masks.per_layer(masks.masks)[2].mean().item()
+    assert abs(density - 0.5) < 0.01  # a Bernoulli draw: a random count near the density
+
+
+def test_sign_split_set_drop_on_a_small_matrix():
+    w = torch.tensor([[0.5, -0.1, 0.0, 0.3], [0.2, -0.8, -0.05, 0.7], [-0.3, 0.05, 0.0, -0.6]])
+    m = torch.tensor([[1.0, 1, 0, 1], [1, 1, 1, 1], [1, 1, 1, 1]])
+    # active: positive 0.5 0.3 0.2 0.7 0.05 (5), negative -0.1 -0.8 -0.05 -0.3 -0.6 (5), the
+    # active 0.0 at (2, 2) is neither; fraction 0.4: floor(2.0) = 2 of each sign
+    keep = DS.sign_split_keep(w, m, 0.4)
+    dropped = ((m > 0) & (keep == 0)).nonzero().tolist()
+    assert sorted(dropped) == sorted([[2, 1], [1, 0], [1, 2], [0, 1]])  # 0.05, 0.2 and -0.05, -0.1
+    assert keep[2, 2] == 1.0
+
+
+def test_count_matched_targets_keep_the_online_count_of_largest_weights():
+    torch.manual_seed(0)
+    critic = DS.Critic(3, 2, 8, 1)
+    target = DS.Critic(3, 2, 8, 1)
+    opt = torch.optim.Adam(critic.parameters())
+    masks = DS.DynamicMasks(
+        critic, opt, targets=(target,), dense_layers=("q.out",), target_masking="count"
+    )
+    masks.draw(DS.epsilon_er_densities(masks, (2.0,)))
+    masks.apply()
+    masks.prune_targets_by_count()
+    for t, w in zip(masks.per_layer(DS.linear_weights(target)[0]), masks.per_layer(masks.weights)):
+        n = int((w != 0).sum())
+        assert int((t != 0).sum()) == n
+    t0 = masks.per_layer(DS.linear_weights(target)[0])[0]
+    kept = t0[t0 != 0].abs()
+    assert kept.min() >= t0[t0 == 0].abs().max() if (t0 == 0).any() else True
+
+
+def test_ds_td3_optimizer_step_runs_the_step_then_the_topology_and_keeps_moments():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(6, 6), torch.nn.Linear(6, 1))
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    masks = DS.DynamicMasks(
+        net,
+        opt,
+        dense_layers=("1",),
+        growth="set",
+        drop_schedule=DS.constant_drop_fraction,
+        every=2,
+        drop_fraction=0.5,
+        end_step=100,
+        drop="sign_split",
+        reset_moments=False,
+        mask_gradients=False,
+        skip_step=False,
+        target_masking="mask",
+    )
+    masks.draw([0.5, None])
+    masks.apply()
+    before = masks.masks[0].clone()
+    x = torch.randn(32, 6)
+    DS.optimizer_step(opt, net(x).pow(2).mean(), masks=masks)  # step 1: no update
+    state = opt.state[net[0].weight]
+    assert (state["exp_avg"][before == 0] != 0).any()  # gradients are not masked
+    DS.optimizer_step(opt, net(x).pow(2).mean(), masks=masks)  # step 2: step, then SET
+    assert state["step"].item() == 2  # the optimizer step ran
+    assert int(masks.masks[0].sum()) == int(before.sum())  # the count is kept
+    grown = (masks.masks[0] > 0) & (before == 0)
+    assert grown.any()
+    assert (net[0].weight[grown] == 0).all()  # grown weights start at 0 ...
+    assert (state["exp_avg"][grown] != 0).any()  # ... with Adam's moments kept
+
+
+FEATURE_FLAGS = {
+    "rlx2_td3": ["--n-step-start", "150", "--buffer-check-every", "50", "--buffer-min-size", "100"],
+    "rlx2_sac": ["--n-step-start", "150", "--buffer-check-every", "50", "--buffer-min-size", "100"],
+    "importance_rlx2_td3": [
+        "--n-step-start",
+        "150",
+        "--buffer-check-every",
+        "50",
+        "--buffer-min-size",
+        "100",
+    ],
+    "ds_td3": [],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(FEATURE_FLAGS))
+def test_short_cpu_run_exercises_the_method(name, tmp_path):
+    """A few hundred Pendulum steps with every part of the method due inside them: topology
+    updates every 20 (actor) / 40 (critic) gradient steps, n-step windows from step 150, buffer
+    checks every 50 steps (threshold 0: every check above min size drops)."""
+    import csv
+
+    from generated_utils import run_script
+
+    path = GENERATED / f"{name}.py"
+    flags = FEATURE_FLAGS[name]
+    flags += ["--buffer-threshold", "0.0"] if "--buffer-check-every" in flags else []
+    r = run_script(
+        path,
+        *("--env-id", "Pendulum-v1", "--total-steps", "400", "--learning-starts", "100"),
+        *("--actor-topology-every", "20", "--critic-topology-every", "40"),
+        *("--eval-every", "400", "--eval-episodes", "1", "--log-every", "50"),
+        # epsilon-ER is dense at small widths (eps (n_in + n_out) / (n_in n_out) > 1): 256 for ds_td3
+        *(() if name == "ds_td3" else ("--actor-width", "32", "--critic-width", "32")),
+        *("--threads", "1", "--device", "cpu"),
+        *("--run-dir", str(tmp_path / "run"), *flags),
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    with open(tmp_path / "run" / "metrics.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert all(math.isfinite(float(r["critic_loss"])) for r in rows if r["critic_loss"])
+    assert any(float(r["critic_topology_changed"]) > 0 for r in rows)
+    assert any(float(r["actor_topology_changed"]) > 0 for r in rows)
+    first, last = rows[0], rows[-1]
+    for module in ("actor", "critic"):  # counts are kept through the updates
+        assert float(last[f"{module}_sparsity"]) == pytest.approx(
+            float(first[f"{module}_sparsity"])
+        )
+    if "--buffer-check-every" in flags:
+        sizes = [int(r["buffer_size"]) for r in rows]
+        assert sizes[-1] < 400 and sizes[-1] >= 90  # dropped, never far below the minimum
