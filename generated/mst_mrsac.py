@@ -806,8 +806,9 @@ def critic_loss_fn(
     cfg,
 ):
     """MR.SAC's value loss: SAC's, the sum over both value networks of the MSE against
-    y = (R + prod(not_done) * gamma^H * (min_j Q'_j(zsa') * target_reward_scale - alpha log pi(a'|zs')))
-    / reward_scale, with MR.Q's multi-step return R over the value horizon H, reward scale and
+    y = (R + prod(not_done) * gamma^H * min_j Q'_j(zsa') * target_reward_scale) / reward_scale
+        - prod(not_done) * gamma^H * alpha log pi(a'|zs'),
+    with MR.Q's multi-step return R over the value horizon H, reward scale and
     target encoder; a' is sampled from the current policy on the target encoder's zs' (SAC has
     no target actor), and the entropy bonus is taken at the bootstrap state only (specc's choice).
     zs and zsa of (s_0, a_0) come from the online encoder without gradient. Returns (loss,
@@ -820,20 +821,24 @@ def critic_loss_fn(
         next_zs = encoder_target.zs(obs[:, horizon])
         next_action, next_log_pi = actor.sample(next_zs)
         next_q = critic_target(encoder_target.zsa(next_zs, next_action)).min(0).values
-        next_v = next_q * target_reward_scale - log_alpha.exp() * next_log_pi
-        target = (ret + bootstrap * gamma**horizon * next_v) / reward_scale
+        # SAC on MR.Q's normalised scale (specc): the entropy bonus is added after the division
+        # by reward_scale, so alpha weighs log pi against rewards of mean magnitude 1. In reward
+        # units it would be divided by reward_scale too, which is 1e-8 until a sparse-reward
+        # task pays its first reward.
+        target = (ret + bootstrap * gamma**horizon * next_q * target_reward_scale) / reward_scale
+        target = target - bootstrap * gamma**horizon * log_alpha.exp() * next_log_pi
         zs = encoder.zs(obs[:, 0])
         zsa = encoder.zsa(zs, actions[:, 0])
     q = critic(zsa)
     return (q - target).pow(2).mean(1).sum(), q.detach(), target, zs
 
 
-def actor_loss_fn(zs, encoder, actor, critic, log_alpha, target_entropy, reward_scale):
-    """SAC's actor loss alpha log pi - min_j Q_j on zs (Q in reward units: times reward_scale,
-    the value nets learning Q / reward_scale), plus the temperature loss: they touch disjoint
+def actor_loss_fn(zs, encoder, actor, critic, log_alpha, target_entropy):
+    """SAC's actor loss alpha log pi - min_j Q_j on zs (Q on the value nets' normalised scale,
+    Q / reward_scale, as the entropy bonus of the target), plus the temperature loss: they touch disjoint
     parameters, so one backward of the sum gives both gradients. Returns (sum, actor loss)."""
     action, log_pi = actor.sample(zs)
-    q = critic(encoder.zsa(zs, action)).min(0).values * reward_scale
+    q = critic(encoder.zsa(zs, action)).min(0).values
     actor_loss = (log_alpha.exp().detach() * log_pi - q).mean()
     # temperature loss alpha * (-log pi - target entropy) with alpha = exp(log_alpha) (CleanRL)
     alpha_loss = -(log_alpha.exp() * (log_pi.detach() + target_entropy)).mean()
@@ -1105,7 +1110,7 @@ def main():
             # the loss per value network (CleanRL logs qf_loss / 2)
             losses["critic_loss"] = loss.detach() / 2
             loss, losses["actor_loss"] = actor_loss(
-                zs, encoder, actor, critic, log_alpha, target_entropy, reward_scale
+                zs, encoder, actor, critic, log_alpha, target_entropy
             )
             optimizer_step(actor_opt, loss, masks=actor_masks)
             # LAP: priority = max over the value nets of |Q - y| of the stored action (the value loss's TD

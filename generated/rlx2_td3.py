@@ -522,8 +522,10 @@ class ReplayBuffer:
             "truncations": (capacity,),
             "policy_actions": (capacity, act_dim),
         }
+        # zeros, not empty: a window reads slots past the newest transition (masked by `valid`,
+        # but NaN garbage times a 0 mask would still be NaN)
         self.data = {
-            k: torch.empty(s, dtype=torch.float32, device=device) for k, s in shapes.items()
+            k: torch.zeros(s, dtype=torch.float32, device=device) for k, s in shapes.items()
         }
 
     def add(self, obs, action, reward, next_obs, terminated, truncated, policy_action):

@@ -243,7 +243,8 @@ RESUME_ENV = {"gymnasium": "Pendulum-v1", "dmc": "pendulum-swingup"}
 @pytest.mark.parametrize("path", RESUME_SCRIPTS, ids=[p.stem for p in RESUME_SCRIPTS])
 def test_resume_reproduces_an_uninterrupted_run(path, tmp_path):
     sparse = ["--actor-prune-at", "300"] if path.stem == "tar_sac_erk" else []
-    sparse += ["--critic-topology-every", "40"] if path.stem == "mst_mrsac" else []
+    # (mst_mrsac's RigL stays at its default every 1000, outside these 400 steps: its
+    # drop-fraction schedule depends on --total-steps, which this test changes on resume)
     sparse += RLX2_SHORT if path.stem == "rlx2_td3" else []
     suite = "dmc" if "dm_control/" in path.read_text() else "gymnasium"
     common = [

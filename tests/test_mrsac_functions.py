@@ -112,9 +112,16 @@ def test_soft_value_target_and_loss_by_hand():
         next_q = critic_t(encoder_t.zsa(next_zs, a)).min(0).values
     # MR.Q's dropped terminal reward: R = r_t * nd_t discounted; rows 1 and 2 do not bootstrap
     ret = torch.tensor([1 + 1 + 1.0, 1.0 + 0 + 1.0, 3.0 + 1.5 + 0.0])
-    soft_v = next_q * 4.0 - 0.5 * log_pi
-    expected = (ret + torch.tensor([1.0, 0.0, 0.0]) * 0.125 * soft_v) / 2.0
+    # the entropy bonus on the value nets' normalised scale: after the division by the scale
+    boot = torch.tensor([1.0, 0.0, 0.0]) * 0.125
+    expected = (ret + boot * next_q * 4.0) / 2.0 - boot * 0.5 * log_pi
     torch.testing.assert_close(y, expected)
+    # no reward seen yet (a sparse-reward task): reward scale 1e-8, the target stays of the
+    # order of the entropy bonus and Q' (in reward units it would be divided by 1e-8)
+    zero = [batch[0], batch[1], torch.zeros_like(batch[2]), *batch[3:]]
+    tiny = torch.tensor(1e-8)
+    args = (encoder, encoder_t, actor, critic, critic_t, log_alpha, tiny, tiny, gamma, cfg)
+    assert MRSAC.critic_loss_fn(zero, *args)[2].abs().max() < 100
     with torch.no_grad():
         q_hand = critic(encoder.zsa(encoder.zs(obs[:, 0]), actions[:, 0]))
     torch.testing.assert_close(q, q_hand)
@@ -130,15 +137,13 @@ def test_actor_and_temperature_losses_by_hand():
     encoder, actor, critic, _, _ = _nets(2)
     zs = torch.randn(5, WIDTH)
     log_alpha = torch.tensor(math.log(0.3), requires_grad=True)
-    target_entropy, scale = -2.0, torch.tensor(3.0)
+    target_entropy = -2.0
     torch.manual_seed(11)
-    total, actor_loss = MRSAC.actor_loss_fn(
-        zs, encoder, actor, critic, log_alpha, target_entropy, scale
-    )
+    total, actor_loss = MRSAC.actor_loss_fn(zs, encoder, actor, critic, log_alpha, target_entropy)
     torch.manual_seed(11)
     with torch.no_grad():
         a, log_pi = actor.sample(zs)
-        q = critic(encoder.zsa(zs, a)).min(0).values * 3.0  # in reward units
+        q = critic(encoder.zsa(zs, a)).min(0).values  # the normalised scale, as the target
     expected_actor = (0.3 * log_pi - q).mean()
     expected_alpha = -(0.3 * (log_pi + target_entropy)).mean()
     torch.testing.assert_close(actor_loss, expected_actor)

@@ -178,8 +178,15 @@ def test_policy_distance_and_fifo_drop():
     a = rb.sample(32, 3)
     torch.manual_seed(1)
     b = copy.sample(32, 3)
-    for x, y in zip(a, b):
+    torch.testing.assert_close(a[5], b[5])  # valid
+    assert a[5].sum() < a[5].numel()  # some windows reach past the newest transition
+    for x, y in zip(a[:2], b[:2]):  # obs and actions of the drawn transitions
         torch.testing.assert_close(x, y)
+    for x, y in zip(a[2:5], b[2:5]):  # rewards, next_obs, terminations of the valid steps
+        v = a[5].bool()
+        torch.testing.assert_close(x[v], y[v])
+    # past the newest transition a window reads zeros in a fresh buffer, never garbage
+    assert torch.isfinite(b[2]).all() and (b[2][~b[5].bool()] == 0).all()
 
 
 def test_rlx2_float_er_allocation():
