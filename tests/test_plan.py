@@ -348,3 +348,90 @@ def test_diagnose_takes_only_what_its_metrics_use(tmp_path, metrics, sparse, arg
 def test_no_diagnostics_no_diagnose_args(tmp_path):
     plan = small_plan(tmp_path, "sac", MLP)
     assert plan.diagnose_args == () and not plan.diagnose_masks
+
+
+# --------------------------------------------------------------------------- RLx2 and DS-TD3
+# spec -> (n_step, buffer_drop, buffer_extras)
+BUFFERS = {
+    "rlx2_td3": (True, "once", ("truncated", "policy_action")),
+    "rlx2_sac": (True, "once", ("truncated", "policy_action")),
+    "importance_rlx2_td3": (True, "once", ("truncated", "policy_action")),
+    "ds_td3": (False, "", ()),
+    "td3_dense": (False, "", ()),
+    "sac_dense": (False, "", ()),
+    "mrq_dense": (False, "", ("truncated",)),  # MR.Q's own multi-step windows, not train.n_step
+}
+
+
+@pytest.mark.parametrize("name", sorted(BUFFERS))
+def test_multi_step_and_dynamic_buffer_facts(name):
+    a = spec_plan(name).algo
+    assert (a.n_step, a.buffer_drop, a.buffer_extras) == BUFFERS[name]
+    assert a.dynamic_buffer == bool(BUFFERS[name][1])
+
+
+@pytest.mark.parametrize(
+    "train, n_step, buffer_drop, extras",
+    [
+        ("  n_step: 1\n", False, "", ()),  # one step: the key's off value, no windows
+        ("  n_step: 3\n", True, "", ("truncated",)),
+        ("  buffer_check_every: 1000\n", False, "once", ("policy_action",)),
+        (
+            "  n_step: 2\n  buffer_check_every: 1000\n  buffer_drop: until_below\n",
+            True,
+            "until_below",
+            ("truncated", "policy_action"),
+        ),
+    ],
+)
+def test_train_keys_switch_the_buffer_facts(tmp_path, train, n_step, buffer_drop, extras):
+    a = small_plan(tmp_path, "td3", MLP, "train:\n" + train).algo
+    assert (a.n_step, a.buffer_drop, a.buffer_extras) == (n_step, buffer_drop, extras)
+
+
+# spec -> the topology variants of its sparsity code (sign_split, keeps_moments,
+# unmasked_grads, step_then_topology, count_targets, bernoulli)
+VARIANTS = {
+    "ds_td3": (True, True, True, True, True, True),  # Sokar's SET, as his code does it
+    # RLx2: specc's RigL but Adam's moments kept (its reset_momentum handles SGD only)
+    "rlx2_td3": (False, True, False, False, False, False),
+    "mst_sac": (False, False, False, False, False, False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_topology_variant_facts(name):
+    code = spec_plan(name).sparsity
+    facts = (
+        code.sign_split,
+        code.keeps_moments,
+        code.unmasked_grads,
+        code.step_then_topology,
+        code.count_targets,
+        code.bernoulli,
+    )
+    assert facts == VARIANTS[name]
+    assert ("epsilon_er_densities" in code.allocations) == code.bernoulli
+
+
+def test_a_method_preset_carries_the_whole_method(tmp_path):
+    """`preset: ds_td3` alone is DS-TD3: sparse modules, Sokar's masks and SET, Fujimoto's
+    TD3 (the spec names only the env)."""
+    path = tmp_path / "bare.yaml"
+    path.write_text("specc: 1\nname: bare\nalgorithm: td3\npreset: ds_td3\nenv:\n  id: Hopper-v5\n")
+    plan = front_end(str(path), [])[3]
+    for module in ("actor", "critic"):
+        sp = plan.network(module).sparsity
+        assert sp.sparse and sp.dynamic and sp.bernoulli and sp.drop == "sign_split"
+    assert plan.sparsity.sign_split and plan.sparsity.bernoulli
+    assert not plan.algo.n_step and not plan.algo.dynamic_buffer
+
+
+def test_a_spec_key_wins_over_the_method_preset(tmp_path):
+    path = tmp_path / "own.yaml"
+    path.write_text(
+        "specc: 1\nname: own\nalgorithm: td3\npreset: rlx2\nenv:\n  id: Hopper-v5\n"
+        "train:\n  n_step: 1\n  buffer_check_every: 0\n"
+    )
+    a = front_end(str(path), [])[3].algo
+    assert not a.n_step and not a.dynamic_buffer and a.buffer_extras == ()
