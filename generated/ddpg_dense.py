@@ -84,7 +84,10 @@ class Config:
     dry_run: bool = False  # build the networks, print the per-layer plan, exit
     json: bool = False  # with --dry-run: print the plan as one JSON object
     save_buffer: bool = True  # put the replay buffer in checkpoints (needed for an exact resume)
-    compile: bool = False  # torch.compile the update functions
+    compile: bool = False  # torch.compile each whole update (forward, backward, optimizer step)
+    cudagraphs: bool = False  # CUDA: capture each update into a CUDA graph, replayed every step
+    amp: str = "off"  # off | bf16: the update's forward passes autocast to bfloat16
+    tf32: bool = False  # CUDA: TF32 matmuls (Ampere and later: faster, ~1e-3 relative precision)
     threads: int = 0  # torch intra-op threads on CPU; 0 = min(available, 4)
 
 
@@ -195,9 +198,71 @@ class ReplayBuffer:
 # ---------------------------------------------------------------------------
 # Updates (no .item() or other host-device synchronisation in here)
 # ---------------------------------------------------------------------------
-def make_optimizer(param_groups):
-    """Adam, fused into one kernel per step (CPU and CUDA)."""
-    return torch.optim.Adam(param_groups, fused=True)
+def make_optimizer(param_groups, capturable=False):
+    """Adam, fused into one kernel per step (CPU and CUDA); capturable: its step count on the device, for --cudagraphs."""
+    return torch.optim.Adam(param_groups, fused=True, capturable=capturable)
+
+
+def autocast(cfg, device):
+    """The update's forward passes in bfloat16 with --amp bf16 (weights, gradients, optimizer
+    state and the losses autocast keeps in float32 stay float32); a no-op with --amp off."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp == "bf16")
+
+
+def fast_updates(cfg, *updates):
+    """The update functions as run. --compile: torch.compile over each whole update (forward,
+    backward, optimizer step, Polyak step), as LeanRL does, not only over the losses.
+    --cudagraphs: each update captured into a CUDA graph and replayed."""
+    if cfg.amp not in ("off", "bf16"):
+        raise SystemExit(f"--amp {cfg.amp!r}: off | bf16")
+    if cfg.compile:
+        updates = [torch.compile(update) for update in updates]
+    if cfg.cudagraphs:
+        updates = [CudaGraphUpdate(update) for update in updates]
+    return updates
+
+
+class CudaGraphUpdate:
+    """--cudagraphs: an update function captured into a CUDA graph and replayed at each call,
+    one launch for the hundreds of small kernels of a small-batch update (LeanRL's main
+    speed-up). The first `warmup` calls run as usual, on a side stream (kernels, cuBLAS and
+    torch.compile warm up before a capture); the next call captures, then replays. A call copies
+    its tensor arguments into the graph's static inputs and returns the graph's static outputs,
+    which the next call overwrites. One graph per argument shapes (n-step windows are wider)."""
+
+    def __init__(self, update, warmup=3):
+        self.update, self.warmup = update, warmup
+        self.calls, self.graphs = {}, {}
+
+    def __call__(self, *args):
+        # the tensor arguments, flat: a batch (a list of tensors) or a tensor
+        flat = [t for a in args for t in (a if isinstance(a, (list, tuple)) else (a,))]
+        key = tuple(t.shape for t in flat)
+        if key not in self.graphs:
+            calls = self.calls[key] = self.calls.get(key, 0) + 1
+            if calls <= self.warmup:  # a real update, on a side stream
+                stream = torch.cuda.Stream()
+                stream.wait_stream(torch.cuda.current_stream())
+                with torch.cuda.stream(stream):
+                    out = self.update(*args)
+                torch.cuda.current_stream().wait_stream(stream)
+                return out
+            static = [t.clone() for t in flat]
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):  # records the kernels; nothing runs yet
+                out = self.update(*self.unflatten(args, static))
+            self.graphs[key] = (graph, static, out)
+        graph, static, out = self.graphs[key]
+        for s, t in zip(static, flat):
+            s.copy_(t)
+        graph.replay()
+        return out
+
+    @staticmethod
+    def unflatten(args, flat):
+        """`flat` in the structure of `args` (a list of tensors stays a list)."""
+        it = iter(flat)
+        return [[next(it) for _ in a] if isinstance(a, (list, tuple)) else next(it) for a in args]
 
 
 def optimizer_step(optimizer, loss):
@@ -310,22 +375,43 @@ def main():
     critic = Critic(obs_dim, act_dim, cfg.critic_width, cfg.critic_depth).to(device)
     actor_target = copy.deepcopy(actor).requires_grad_(False)
     critic_target = copy.deepcopy(critic).requires_grad_(False)
-    actor_opt = make_optimizer([{"params": list(actor.parameters()), "lr": cfg.actor_lr}])
-    critic_opt = make_optimizer([{"params": list(critic.parameters()), "lr": cfg.critic_lr}])
+    actor_opt = make_optimizer(
+        [{"params": list(actor.parameters()), "lr": cfg.actor_lr}], capturable=cfg.cudagraphs
+    )
+    critic_opt = make_optimizer(
+        [{"params": list(critic.parameters()), "lr": cfg.critic_lr}], capturable=cfg.cudagraphs
+    )
     online_params = list(actor.parameters()) + list(critic.parameters())
     target_params = list(actor_target.parameters()) + list(critic_target.parameters())
     nets = {"actor": actor, "critic": critic}
     targets = {"actor_target": actor_target, "critic_target": critic_target}
     optimizers = {"actor_opt": actor_opt, "critic_opt": critic_opt}
     tensors = {}
-    critic_loss, actor_loss = critic_loss_fn, actor_loss_fn
-    if cfg.compile:
-        critic_loss, actor_loss = torch.compile(critic_loss_fn), torch.compile(actor_loss_fn)
 
     if cfg.dry_run:
         print_plan(nets, cfg.json)
         return
     stateful = {**nets, **targets, **optimizers}  # what a checkpoint holds besides the RunState
+
+    # the update in two functions, one per optimizer step: --compile compiles each whole (forward,
+    # backward, optimizer step), --cudagraphs replays each as a CUDA graph
+    def critic_update(batch):
+        """One critic step. Returns the loss to log."""
+        with autocast(cfg, device):
+            loss = critic_loss_fn(batch, actor_target, critic, critic_target, gamma)
+        optimizer_step(critic_opt, loss)
+        return loss.detach()
+
+    def actor_update(obs):
+        """One actor step, then the Polyak step of both targets. Returns the loss to log."""
+        with autocast(cfg, device):
+            loss = actor_loss_fn(obs, actor, critic)
+        optimizer_step(actor_opt, loss)
+        polyak_update(target_params, online_params, cfg.tau)
+        return loss.detach()
+
+    critic_update, actor_update = fast_updates(cfg, critic_update, actor_update)
+
     rb = ReplayBuffer(cfg.buffer_size, obs_dim, act_dim, device)
 
     # a new run in cfg.run_dir, or (--resume) the one there, restored from its checkpoint
@@ -364,15 +450,10 @@ def main():
             # update and the Polyak step of both targets (TD3's delayed policy updates, CleanRL)
             for _ in range(cfg.update_every * cfg.updates_per_step):
                 batch = rb.sample(cfg.batch_size)
-                loss = critic_loss(batch, actor_target, critic, critic_target, gamma)
-                optimizer_step(critic_opt, loss)
-                losses["critic_loss"] = loss.detach()
+                losses["critic_loss"] = critic_update(batch)
                 num_updates += 1
                 if num_updates % cfg.policy_delay == 0:
-                    loss = actor_loss(batch[0], actor, critic)
-                    optimizer_step(actor_opt, loss)
-                    losses["actor_loss"] = loss.detach()
-                    polyak_update(target_params, online_params, cfg.tau)
+                    losses["actor_loss"] = actor_update(batch[0])
 
             if sps_t0 is None:
                 # training-phase clock: warm-up and the first (slow, maybe compiling) updates excluded
@@ -485,6 +566,10 @@ def setup_torch(cfg):
     # the matmuls are small: more than a few threads only add synchronisation
     cfg.threads = cfg.threads or min(torch.get_num_threads(), 4)
     torch.set_num_threads(cfg.threads)
+    if cfg.cudagraphs and device.type != "cuda":
+        raise SystemExit(f"--cudagraphs needs a CUDA device (this run is on {device.type})")
+    if device.type == "cuda":  # TF32 only when asked: PyTorch's default is full float32 matmuls
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = cfg.tf32
     cfg.device = device.type  # config.json records what was used (results depend on it)
     return device
 

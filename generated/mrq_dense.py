@@ -103,7 +103,7 @@ class Config:
     dry_run: bool = False  # build the networks, print the per-layer plan, exit
     json: bool = False  # with --dry-run: print the plan as one JSON object
     save_buffer: bool = True  # put the replay buffer in checkpoints (needed for an exact resume)
-    compile: bool = False  # torch.compile the update functions
+    compile: bool = False  # torch.compile the loss functions
     threads: int = 0  # torch intra-op threads on CPU; 0 = min(available, 4)
 
 

@@ -89,7 +89,10 @@ class Config:
     dry_run: bool = False  # build the networks, print the per-layer plan, exit
     json: bool = False  # with --dry-run: print the plan as one JSON object
     save_buffer: bool = True  # put the replay buffer in checkpoints (needed for an exact resume)
-    compile: bool = False  # torch.compile the update functions
+    compile: bool = False  # torch.compile each whole update (forward, backward, optimizer step)
+    cudagraphs: bool = False  # CUDA: capture each update into a CUDA graph, replayed every step
+    amp: str = "off"  # off | bf16: the update's forward passes autocast to bfloat16
+    tf32: bool = False  # CUDA: TF32 matmuls (Ampere and later: faster, ~1e-3 relative precision)
     threads: int = 0  # torch intra-op threads on CPU; 0 = min(available, 4)
 
 
@@ -324,9 +327,73 @@ class ReplayBuffer:
 # ---------------------------------------------------------------------------
 # Updates (no .item() or other host-device synchronisation in here)
 # ---------------------------------------------------------------------------
-def make_optimizer(param_groups, weight_decay):
+def make_optimizer(param_groups, weight_decay, capturable=False):
     """AdamW (decoupled weight decay on every parameter, as SimBa), fused into one kernel per step."""
-    return torch.optim.AdamW(param_groups, weight_decay=weight_decay, fused=True)
+    return torch.optim.AdamW(
+        param_groups, weight_decay=weight_decay, fused=True, capturable=capturable
+    )
+
+
+def autocast(cfg, device):
+    """The update's forward passes in bfloat16 with --amp bf16 (weights, gradients, optimizer
+    state and the losses autocast keeps in float32 stay float32); a no-op with --amp off."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp == "bf16")
+
+
+def fast_updates(cfg, *updates):
+    """The update functions as run. --compile: torch.compile over each whole update (forward,
+    backward, optimizer step, Polyak step), as LeanRL does, not only over the losses.
+    --cudagraphs: each update captured into a CUDA graph and replayed."""
+    if cfg.amp not in ("off", "bf16"):
+        raise SystemExit(f"--amp {cfg.amp!r}: off | bf16")
+    if cfg.compile:
+        updates = [torch.compile(update) for update in updates]
+    if cfg.cudagraphs:
+        updates = [CudaGraphUpdate(update) for update in updates]
+    return updates
+
+
+class CudaGraphUpdate:
+    """--cudagraphs: an update function captured into a CUDA graph and replayed at each call,
+    one launch for the hundreds of small kernels of a small-batch update (LeanRL's main
+    speed-up). The first `warmup` calls run as usual, on a side stream (kernels, cuBLAS and
+    torch.compile warm up before a capture); the next call captures, then replays. A call copies
+    its tensor arguments into the graph's static inputs and returns the graph's static outputs,
+    which the next call overwrites. One graph per argument shapes (n-step windows are wider)."""
+
+    def __init__(self, update, warmup=3):
+        self.update, self.warmup = update, warmup
+        self.calls, self.graphs = {}, {}
+
+    def __call__(self, *args):
+        # the tensor arguments, flat: a batch (a list of tensors) or a tensor
+        flat = [t for a in args for t in (a if isinstance(a, (list, tuple)) else (a,))]
+        key = tuple(t.shape for t in flat)
+        if key not in self.graphs:
+            calls = self.calls[key] = self.calls.get(key, 0) + 1
+            if calls <= self.warmup:  # a real update, on a side stream
+                stream = torch.cuda.Stream()
+                stream.wait_stream(torch.cuda.current_stream())
+                with torch.cuda.stream(stream):
+                    out = self.update(*args)
+                torch.cuda.current_stream().wait_stream(stream)
+                return out
+            static = [t.clone() for t in flat]
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):  # records the kernels; nothing runs yet
+                out = self.update(*self.unflatten(args, static))
+            self.graphs[key] = (graph, static, out)
+        graph, static, out = self.graphs[key]
+        for s, t in zip(static, flat):
+            s.copy_(t)
+        graph.replay()
+        return out
+
+    @staticmethod
+    def unflatten(args, flat):
+        """`flat` in the structure of `args` (a list of tensors stays a list)."""
+        it = iter(flat)
+        return [[next(it) for _ in a] if isinstance(a, (list, tuple)) else next(it) for a in args]
 
 
 def optimizer_step(optimizer, loss):
@@ -459,7 +526,9 @@ def main():
     log_alpha = torch.tensor(math.log(cfg.alpha_init), device=device, requires_grad=True)
     target_entropy = cfg.target_entropy_per_dim * act_dim  # -|A| (CleanRL) or -|A|/2 (SimBa)
     critic_opt = make_optimizer(
-        [{"params": list(critic.parameters()), "lr": cfg.critic_lr}], cfg.weight_decay
+        [{"params": list(critic.parameters()), "lr": cfg.critic_lr}],
+        cfg.weight_decay,
+        capturable=cfg.cudagraphs,
     )
     # the actor and the temperature share one optimizer: two parameter groups with their own lr
     actor_opt = make_optimizer(
@@ -468,20 +537,38 @@ def main():
             {"params": [log_alpha], "lr": cfg.alpha_lr, "weight_decay": 0.0},
         ],
         cfg.weight_decay,
+        capturable=cfg.cudagraphs,
     )
     critic_params, target_params = list(critic.parameters()), list(critic_target.parameters())
     nets = {"actor": actor, "critic": critic}
     targets = {"critic_target": critic_target}
     optimizers = {"actor_opt": actor_opt, "critic_opt": critic_opt}
     tensors = {"log_alpha": log_alpha}
-    critic_loss, actor_loss = critic_loss_fn, actor_loss_fn
-    if cfg.compile:
-        critic_loss, actor_loss = torch.compile(critic_loss_fn), torch.compile(actor_loss_fn)
 
     if cfg.dry_run:
         print_plan(nets, cfg.json)
         return
     stateful = {**nets, **targets, **optimizers}  # what a checkpoint holds besides the RunState
+
+    # the update in two functions, one per optimizer step: --compile compiles each whole (forward,
+    # backward, optimizer step), --cudagraphs replays each as a CUDA graph
+    def critic_update(batch):
+        """One critic step, then the Polyak step of its target. Returns the loss to log."""
+        with autocast(cfg, device):
+            loss = critic_loss_fn(batch, actor, critic, critic_target, log_alpha, gamma)
+        optimizer_step(critic_opt, loss)
+        polyak_update(target_params, critic_params, cfg.tau)
+        return loss.detach() / 2  # CleanRL logs qf_loss / 2
+
+    def actor_update(obs):
+        """One actor and temperature step. Returns the actor loss to log."""
+        with autocast(cfg, device):
+            loss, actor_loss = actor_loss_fn(obs, actor, critic, log_alpha, target_entropy)
+        optimizer_step(actor_opt, loss)
+        return actor_loss
+
+    critic_update, actor_update = fast_updates(cfg, critic_update, actor_update)
+
     obs_norm = RunningObsNorm(obs_dim).to(device)
     stateful["obs_norm"] = obs_norm
     rb = ReplayBuffer(cfg.buffer_size, obs_dim, act_dim, device, obs_norm)
@@ -528,14 +615,8 @@ def main():
                 num_updates += 1
                 if num_updates % cfg.policy_delay == 0:
                     for _ in range(cfg.policy_delay):
-                        loss, losses["actor_loss"] = actor_loss(
-                            batch[0], actor, critic, log_alpha, target_entropy
-                        )
-                        optimizer_step(actor_opt, loss)
-                loss = critic_loss(batch, actor, critic, critic_target, log_alpha, gamma)
-                optimizer_step(critic_opt, loss)
-                losses["critic_loss"] = loss.detach() / 2  # CleanRL logs qf_loss / 2
-                polyak_update(target_params, critic_params, cfg.tau)
+                        losses["actor_loss"] = actor_update(batch[0])
+                losses["critic_loss"] = critic_update(batch)
 
             if sps_t0 is None:
                 # training-phase clock: warm-up and the first (slow, maybe compiling) updates excluded
@@ -650,6 +731,10 @@ def setup_torch(cfg):
     # the matmuls are small: more than a few threads only add synchronisation
     cfg.threads = cfg.threads or min(torch.get_num_threads(), 4)
     torch.set_num_threads(cfg.threads)
+    if cfg.cudagraphs and device.type != "cuda":
+        raise SystemExit(f"--cudagraphs needs a CUDA device (this run is on {device.type})")
+    if device.type == "cuda":  # TF32 only when asked: PyTorch's default is full float32 matmuls
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = cfg.tf32
     cfg.device = device.type  # config.json records what was used (results depend on it)
     return device
 

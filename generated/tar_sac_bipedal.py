@@ -93,7 +93,10 @@ class Config:
     dry_run: bool = False  # build the networks, print the per-layer plan, exit
     json: bool = False  # with --dry-run: print the plan as one JSON object
     save_buffer: bool = True  # put the replay buffer in checkpoints (needed for an exact resume)
-    compile: bool = False  # torch.compile the update functions
+    compile: bool = False  # torch.compile each whole update (forward, backward, optimizer step)
+    cudagraphs: bool = False  # CUDA: capture each update into a CUDA graph, replayed every step
+    amp: str = "off"  # off | bf16: the update's forward passes autocast to bfloat16
+    tf32: bool = False  # CUDA: TF32 matmuls (Ampere and later: faster, ~1e-3 relative precision)
     threads: int = 0  # torch intra-op threads on CPU; 0 = min(available, 4)
 
 
@@ -444,6 +447,27 @@ def make_optimizer(param_groups):
     return torch.optim.Adam(param_groups, fused=True)
 
 
+def autocast(cfg, device):
+    """The update's forward passes in bfloat16 with --amp bf16 (weights, gradients, optimizer
+    state and the losses autocast keeps in float32 stay float32); a no-op with --amp off."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp == "bf16")
+
+
+def fast_updates(cfg, *updates):
+    """The update functions as run. --compile: torch.compile over each whole update (forward,
+    backward, optimizer step, Polyak step), as LeanRL does, not only over the losses.
+    --cudagraphs: each update captured into a CUDA graph and replayed."""
+    if cfg.amp not in ("off", "bf16"):
+        raise SystemExit(f"--amp {cfg.amp!r}: off | bf16")
+    if cfg.cudagraphs:
+        raise SystemExit(
+            "--cudagraphs is not supported by this script: its sparse modules' masks change on the host during training (prune_at, topology updates), which a captured update would not see; --compile works"
+        )
+    if cfg.compile:
+        updates = [torch.compile(update) for update in updates]
+    return updates
+
+
 def optimizer_step(optimizer, loss, masks=None):
     """Backward only to this optimizer's parameters (inputs=): an actor step skips the critic's
     weight gradients, which it never uses.    With masks, pruned weights get no gradient (so no Adam moments)
@@ -569,9 +593,6 @@ def main():
     targets = {"critic_target": critic_target}
     optimizers = {"actor_opt": actor_opt, "critic_opt": critic_opt}
     tensors = {}
-    critic_loss, actor_loss = critic_loss_fn, actor_loss_fn
-    if cfg.compile:
-        critic_loss, actor_loss = torch.compile(critic_loss_fn), torch.compile(actor_loss_fn)
 
     # sparsity: masks per sparse module, each taken once at its prune_at
     actor_masks = Masks(actor)
@@ -597,6 +618,26 @@ def main():
         **{f"{name}_masks": m for name, m in masks.items()},
         **optimizers,
     }
+
+    # the update in two functions, one per optimizer step: --compile compiles each whole (forward,
+    # backward, optimizer step), --cudagraphs replays each as a CUDA graph
+    def critic_update(batch):
+        """One critic step, then the Polyak step of its target. Returns the loss to log."""
+        with autocast(cfg, device):
+            loss = critic_loss_fn(batch, actor, critic, critic_target, cfg.alpha, gamma)
+        optimizer_step(critic_opt, loss, masks=critic_masks)
+        polyak_update(target_params, critic_params, cfg.tau)
+        return loss.detach() / 2  # CleanRL logs qf_loss / 2
+
+    def actor_update(obs):
+        """One actor step. Returns the actor loss to log."""
+        with autocast(cfg, device):
+            loss, actor_loss = actor_loss_fn(obs, actor, critic, cfg.alpha)
+        optimizer_step(actor_opt, loss, masks=actor_masks)
+        return actor_loss
+
+    critic_update, actor_update = fast_updates(cfg, critic_update, actor_update)
+
     rb = ReplayBuffer(cfg.buffer_size, obs_dim, act_dim, device)
 
     # a new run in cfg.run_dir, or (--resume) the one there, restored from its checkpoint
@@ -636,20 +677,16 @@ def main():
             prune_critic(critic_masks, critic_opt, critic_target, cfg)
 
         if step >= cfg.learning_starts and step % cfg.update_every == 0:
-            # update_every * updates_per_step critic updates, each followed by a Polyak step; after every
+            # update_every * updates_per_step critic updates, each with its Polyak step; after every
             # policy_delay-th critic update, policy_delay actor updates on the same batch (CleanRL:
             # "compensate for the delay by doing 'policy_frequency' updates")
             for _ in range(cfg.update_every * cfg.updates_per_step):
                 batch = rb.sample(cfg.batch_size)
-                loss = critic_loss(batch, actor, critic, critic_target, cfg.alpha, gamma)
-                optimizer_step(critic_opt, loss, masks=critic_masks)
-                losses["critic_loss"] = loss.detach() / 2  # CleanRL logs qf_loss / 2
+                losses["critic_loss"] = critic_update(batch)
                 num_updates += 1
                 if num_updates % cfg.policy_delay == 0:
                     for _ in range(cfg.policy_delay):
-                        loss, losses["actor_loss"] = actor_loss(batch[0], actor, critic, cfg.alpha)
-                        optimizer_step(actor_opt, loss, masks=actor_masks)
-                polyak_update(target_params, critic_params, cfg.tau)
+                        losses["actor_loss"] = actor_update(batch[0])
 
             if sps_t0 is None:
                 # training-phase clock: warm-up and the first (slow, maybe compiling) updates excluded
@@ -765,6 +802,8 @@ def setup_torch(cfg):
     # the matmuls are small: more than a few threads only add synchronisation
     cfg.threads = cfg.threads or min(torch.get_num_threads(), 4)
     torch.set_num_threads(cfg.threads)
+    if device.type == "cuda":  # TF32 only when asked: PyTorch's default is full float32 matmuls
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = cfg.tf32
     cfg.device = device.type  # config.json records what was used (results depend on it)
     return device
 

@@ -285,6 +285,12 @@ ENSEMBLES: dict[str, dict[str, int]] = {
 # their networks follow MR.Q's conventions (xavier-uniform init, LayerNorm without parameters).
 ENCODED_ALGORITHMS: tuple[str, ...] = ("mrq", "mrsac")
 
+# Algorithms whose update is written as one function per optimizer step (critic_update,
+# actor_update), the unit that --compile compiles whole and --cudagraphs captures
+# (templates/runtime/fast_path.py.jinja). MR.Q's and MR.SAC's updates interleave encoder bursts
+# and LAP priorities; their --compile compiles the loss functions.
+UPDATE_FUNCTION_ALGORITHMS: tuple[str, ...] = ("sac", "td3", "ddpg")
+
 # The architectures an algorithm's networks may use (all of ARCHS when absent): MR.Q's networks
 # are its BaseMLPs (mlp) or the MST paper's BlockMLP (block); SimBa's RSNorm/init are SAC/DDPG's.
 ALGORITHM_ARCHS: dict[str, tuple[str, ...]] = {"mrq": ("mlp", "block"), "mrsac": ("mlp", "block")}

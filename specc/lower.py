@@ -34,6 +34,7 @@ from .catalog import (
     TARGETS,
     TRAIN_KEYS,
     TRUNK_CLASS,
+    UPDATE_FUNCTION_ALGORITHMS,
     ensemble_size,
     TRUNK_INPUT_LAYER,
     help_for,
@@ -444,6 +445,10 @@ def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
         networks=networks,
         config=groups,
         runtime=RuntimePlan(
+            update_functions=algo in UPDATE_FUNCTION_ALGORITHMS,
+            cudagraphs=algo in UPDATE_FUNCTION_ALGORITHMS
+            and not any(n.sparsity.sparse for n in networks)
+            and reset is None,
             tensorboard="auto" if tb == "auto" else ("on" if tb else "off"),
             obs_norm=any(n.arch in OBS_NORM_ARCHS for n in networks),
             metrics=metrics,

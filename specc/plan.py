@@ -432,6 +432,14 @@ class RuntimePlan:
     tensorboard: str  # "off" | "auto" | "on"
     obs_norm: bool  # SimBa's running observation normalisation (when a module is a simba network)
     metrics: tuple[str, ...]  # metrics.csv columns, in order
+    # the update runs as functions of one step each (critic_update, actor_update): --compile
+    # compiles each whole (forward, backward, optimizer step), --amp autocasts its forward passes
+    # (the algorithms with one critic and one actor step; MR.Q's and MR.SAC's compile their losses)
+    update_functions: bool = False
+    # --cudagraphs can capture those functions: nothing in them is decided on the host during
+    # training (no masks, which prune_at and topology updates change, and no resets, which drop
+    # optimizer state); otherwise the flag is refused with the reason
+    cudagraphs: bool = False
 
 
 @dataclass(frozen=True)
