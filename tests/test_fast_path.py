@@ -95,7 +95,9 @@ def test_amp_bf16_runs_the_forward_passes_in_bfloat16(tmp_path):
 @pytest.mark.slow
 def test_amp_bf16_trains_close_to_float32(tmp_path):
     run_main(SAC, [*SHORT, "--total-steps", "200", "--run-dir", str(tmp_path / "fp32")])
-    run_main(SAC, [*SHORT, "--total-steps", "200", "--run-dir", str(tmp_path / "bf16"), "--amp", "bf16"])
+    run_main(
+        SAC, [*SHORT, "--total-steps", "200", "--run-dir", str(tmp_path / "bf16"), "--amp", "bf16"]
+    )
     fp32, bf16 = _losses(tmp_path / "fp32"), _losses(tmp_path / "bf16")
     assert len(fp32) == len(bf16) >= 2
     first, last = fp32[0], bf16[0]  # after 50 updates: still the same run, up to rounding

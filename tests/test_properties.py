@@ -73,7 +73,7 @@ def _fresh_dir(tmp_path_factory, prefix: str) -> Path:
 
 
 # --------------------------------------------------------------------------- compile
-@_settings(160)
+@_settings(100)
 @given(spec=valid_specs())
 def test_every_valid_spec_compiles_deterministically_and_lints(spec, tmp_path_factory):
     """Every stage but black (about a second a script; a pure function of valid Python, run on
@@ -91,7 +91,7 @@ def test_every_valid_spec_compiles_deterministically_and_lints(spec, tmp_path_fa
     assert r.returncode == 0, r.stdout
 
 
-@_settings(120)
+@_settings(80)
 @given(data=schema_specs(json_schema()))
 def test_every_schema_instance_compiles_or_is_rejected_with_located_errors(data, tmp_path_factory):
     tmp = _fresh_dir(tmp_path_factory, "schema")
@@ -167,7 +167,7 @@ def _check_dry_run(plan: dict, spec: dict) -> None:
 
 
 @pytest.mark.slow
-@_settings(24)
+@_settings(14)
 @given(spec=valid_specs())
 def test_every_valid_spec_dry_runs_and_trains(spec, tmp_path_factory):
     tmp = _fresh_dir(tmp_path_factory, "run")
