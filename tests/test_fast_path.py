@@ -75,7 +75,7 @@ def test_compiled_updates_compute_the_eager_losses(module, tmp_path):
             assert c[k] == pytest.approx(e[k], rel=1e-3, abs=1e-4), (k, e, c)
 
 
-def test_amp_bf16_runs_the_forward_passes_in_bfloat16(tmp_path):
+def test_amp_bf16_runs_the_forward_passes_in_bfloat16():
     """The update's forward under autocast(cfg, device): a critic matmul in bfloat16, the
     parameters float32, and the loss within bfloat16's rounding of float32's."""
     cfg = SAC.Config(amp="bf16")
