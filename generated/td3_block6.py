@@ -284,8 +284,14 @@ def make_optimizer(param_groups, capturable=False):
 
 def autocast(cfg, device):
     """The update's forward passes in bfloat16 with --amp bf16 (weights, gradients, optimizer
-    state and the losses autocast keeps in float32 stay float32); a no-op with --amp off."""
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp == "bf16")
+    state and the losses autocast keeps in float32 stay float32); a no-op with --amp off. A CUDA
+    graph capture needs autocast's weight-cast cache off (PyTorch's CUDA graphs notes)."""
+    return torch.autocast(
+        device.type,
+        dtype=torch.bfloat16,
+        enabled=cfg.amp == "bf16",
+        cache_enabled=not cfg.cudagraphs,
+    )
 
 
 def fast_updates(cfg, *updates):

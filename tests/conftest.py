@@ -22,7 +22,7 @@ def compiled_specs() -> dict:
 
 
 def run_specc(
-    *args: str, cwd: Path | None = None, env: dict | None = None
+    *args: str, cwd: Path | None = None, env: dict | None = None, timeout: int = 120
 ) -> subprocess.CompletedProcess:
     """Run the real command line in a subprocess (exit codes, stdout and stderr as users see them)."""
     return subprocess.run(
@@ -31,7 +31,7 @@ def run_specc(
         capture_output=True,
         text=True,
         env={**os.environ, **(env or {})},
-        timeout=120,
+        timeout=timeout,
     )
 
 

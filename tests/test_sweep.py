@@ -621,6 +621,7 @@ def test_ray_backend_runs_a_sweep(tmp_path):
         "ray",
         cwd=tmp_path,
         env={"RAY_USAGE_STATS_ENABLED": "0"},
+        timeout=400,  # a local Ray cluster starts slowly beside the suite's other worker
     )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "running 4 of 4 runs on the ray backend: 1 CPU and 0 GPUs each" in r.stdout

@@ -168,11 +168,15 @@ def test_simba_ddpg_script_has_no_actor_target_and_updates_the_actor_first():
     source = (GENERATED / "mst_ddpg.py").read_text()
     assert "ddpg_variant: simba" in source and "actor_target" not in source
     phase = source[source.index("in SimBa's order") :]
-    assert (
-        phase.index("actor_loss(batch[0]")
-        < phase.index("critic_loss(batch, actor,")
-        < phase.index("polyak_update")
+    assert phase.index("actor_update(batch[0])") < phase.index("critic_update(batch)")
+    # the critic's step, then the Polyak step of its target, in one update function; the
+    # actor's step has none
+    critic_update = source[source.index("def critic_update(") : source.index("def actor_update(")]
+    assert critic_update.index("critic_loss_fn(batch, actor,") < critic_update.index(
+        "polyak_update"
     )
+    actor_update = source[source.index("def actor_update(") : source.index("fast_updates(cfg,")]
+    assert "polyak_update" not in actor_update
     assert 'targets = {"critic_target": critic_target}' in source
     cleanrl = (GENERATED / "ddpg_dense.py").read_text()
     assert (
