@@ -32,6 +32,7 @@ import copy
 import importlib.util
 import math
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -61,6 +62,7 @@ def main() -> None:
 
     spec = importlib.util.spec_from_file_location(f"generated_{args.script.stem}", args.script)
     m = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = m  # torch.compile re-imports the functions' module by name
     spec.loader.exec_module(m)
     cfg = m.Config(env_id=args.env_id, device="cpu", threads=args.threads[0], buffer_size=100_000)
     device = m.setup_torch(cfg)

@@ -312,6 +312,12 @@ class AlgoPlan:
     buffer_drop: str = ""
 
     @property
+    def actor_reads_q1(self) -> bool:
+        """TD3's actor loss is -Q_1(s, mu(s)) (Fujimoto et al.; CleanRL): the twin critics'
+        ensemble then also evaluates member 0 alone (Critic.q1), half the work of both."""
+        return self.twin_critics and self.name in ("td3", "ddpg") and not self.noisy_losses
+
+    @property
     def dynamic_buffer(self) -> bool:
         """The buffer drops its oldest transitions when the policy has moved away from them."""
         return bool(self.buffer_drop)

@@ -184,3 +184,28 @@ def test_simba_ddpg_script_has_no_actor_target_and_updates_the_actor_first():
         and "actor_target = copy.deepcopy(actor)" in cleanrl
         and "-critic(obs, actor(obs)).mean()" in cleanrl
     )
+
+
+@pytest.mark.parametrize("name", ["td3_dense", "td3_block6", "ds_td3"])
+def test_actor_loss_reads_q1_alone_with_member_zeros_gradients(name):
+    """Critic.q1 (TD3's actor loss -Q_1(s, mu(s))) evaluates member 0 alone: the same values
+    and the same parameter gradients as member 0 of the twin ensemble's full forward."""
+    mod = import_script(GENERATED / f"{name}.py")
+    torch.manual_seed(0)
+    critic = mod.Critic(3, 2, 16, 2)
+    obs, action = torch.randn(8, 3), torch.randn(8, 2)
+    q1 = critic.q1(obs, action)
+    assert q1.shape == (8,)
+    torch.testing.assert_close(q1, critic(obs, action)[0])
+    q1.sum().backward()
+    grads = [p.grad.clone() for p in critic.parameters()]
+    assert all(g[1:].abs().sum() == 0 for g in grads)  # member 1 untouched
+    critic.zero_grad()
+    critic(obs, action)[0].sum().backward()
+    for g, p in zip(grads, critic.parameters()):
+        torch.testing.assert_close(g, p.grad)
+    actor = _actor(mod) if name == "td3_dense" else None
+    if actor is not None:
+        torch.testing.assert_close(
+            mod.actor_loss_fn(obs, actor, critic), -critic(obs, actor(obs))[0].mean()
+        )
