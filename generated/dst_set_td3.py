@@ -744,9 +744,11 @@ def main():
 
     # the update in two functions, one per optimizer step: --compile compiles each whole (forward,
     # backward, optimizer step), --cudagraphs replays each as a CUDA graph
+    amp = autocast(cfg, device)  # --amp's context for the forward passes, built once
+
     def critic_update(batch):
         """One critic step. Returns the loss to log."""
-        with autocast(cfg, device):
+        with amp:
             loss = critic_loss_fn(
                 batch, actor_target, critic, critic_target, gamma, cfg.policy_noise, cfg.noise_clip
             )
@@ -755,7 +757,7 @@ def main():
 
     def actor_update(obs):
         """One actor step, then the Polyak step of both targets. Returns the loss to log."""
-        with autocast(cfg, device):
+        with amp:
             loss = actor_loss_fn(obs, actor, critic)
         optimizer_step(actor_opt, loss, masks=actor_masks)
         polyak_update(target_params, online_params, cfg.tau)

@@ -633,9 +633,11 @@ def main():
 
     # the update in two functions, one per optimizer step: --compile compiles each whole (forward,
     # backward, optimizer step), --cudagraphs replays each as a CUDA graph
+    amp = autocast(cfg, device)  # --amp's context for the forward passes, built once
+
     def critic_update(batch):
         """One critic step, then the Polyak step of its target. Returns the loss to log."""
-        with autocast(cfg, device):
+        with amp:
             loss = critic_loss_fn(batch, actor, critic, critic_target, cfg.alpha, gamma)
         optimizer_step(critic_opt, loss, masks=critic_masks)
         polyak_update(target_params, critic_params, cfg.tau)
@@ -643,7 +645,7 @@ def main():
 
     def actor_update(obs):
         """One actor step. Returns the actor loss to log."""
-        with autocast(cfg, device):
+        with amp:
             loss, actor_loss = actor_loss_fn(obs, actor, critic, cfg.alpha)
         optimizer_step(actor_opt, loss, masks=actor_masks)
         return actor_loss
