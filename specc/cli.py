@@ -275,7 +275,12 @@ def _explain(args: argparse.Namespace) -> int:
 
 def _plot(args: argparse.Namespace) -> int:
     run_dirs = _run_dirs(args)
-    plot(run_dirs, args.out, args.metrics)
+    plot(
+        run_dirs,
+        args.out,
+        args.metrics,
+        note=lambda line: print(f"specc: note: {line}", file=sys.stderr),
+    )
     print(f"wrote {args.out}")
     return EXIT_OK
 
@@ -292,9 +297,9 @@ def _run_dirs(args: argparse.Namespace) -> list:
     if not args.sweep:
         return args.run_dirs
     sweep_dir, m = _sweep_manifest(args.sweep, args.runs_dir)
-    dirs, _, notes = sweep_runs(sweep_dir, m)
-    for note in notes:
-        print(f"specc: {note}", file=sys.stderr)
+    dirs, _, missing = sweep_runs(sweep_dir, m)
+    for d in (d for ds in missing.values() for d in ds):
+        print(f"specc: note: {d}: not started", file=sys.stderr)
     if not dirs:
         raise UsageError(f"no run of the sweep in {sweep_dir} has started")
     return dirs
@@ -492,9 +497,10 @@ def _report(args: argparse.Namespace) -> int:
     if bool(args.run_dirs) == bool(args.sweep):
         raise UsageError("give RUN_DIRs or --sweep FILE (one of the two)")
     values: dict = {}
+    missing: dict = {}
     if args.sweep:
         sweep_dir, m = _sweep_manifest(args.sweep, args.runs_dir)
-        dirs, values, notes = sweep_runs(sweep_dir, m)
+        dirs, values, missing = sweep_runs(sweep_dir, m)
         # every variant of the manifest, in its order, also those without a started run
         groups = {v["name"]: [] for v in m.get("variants", [])}
         for run in load_runs(dirs):
@@ -503,14 +509,12 @@ def _report(args: argparse.Namespace) -> int:
             k: sorted(r, key=lambda r: (r.seed is None, r.seed or 0)) for k, r in groups.items()
         }
     else:
-        groups, notes = group_runs(load_runs(args.run_dirs)), []
-    table, more = report_rows(groups, values, args.reps, args.seed)
+        groups = group_runs(load_runs(args.run_dirs))
+    table = report_rows(groups, values, args.reps, args.seed, missing)
     text = markdown(table, args.reps, args.seed)
     if args.csv:
         write_atomic(Path(args.csv), csv_text(table))
     sys.stdout.write(text)
-    for note in notes + more:
-        print(f"specc: note: {note}", file=sys.stderr)
     if args.csv:
         print(f"wrote {args.csv}")
     return EXIT_OK

@@ -198,7 +198,8 @@ def test_unknown_metric_is_an_error(runs_root, tmp_path):
 def test_bad_run_directories_are_all_reported(runs_root, tmp_path, capsys):
     empty = tmp_path / "empty__1"
     empty.mkdir()
-    bad = make_run(tmp_path, "bad__1", [{"step": 10, "episode_return": "oops"}])
+    bad_json = make_run(tmp_path, "json__1", [{"step": 10, "episode_return": 1}])
+    (bad_json / "config.json").write_text("{")
     out = tmp_path / "fig.png"
     rc = main(
         [
@@ -206,7 +207,7 @@ def test_bad_run_directories_are_all_reported(runs_root, tmp_path, capsys):
             str(runs_root / "alpha_spec__1"),
             str(empty),
             str(tmp_path / "nope"),
-            str(bad),
+            str(bad_json),
             "-o",
             str(out),
         ]
@@ -215,11 +216,118 @@ def test_bad_run_directories_are_all_reported(runs_root, tmp_path, capsys):
     assert rc == 2
     assert f"{empty}: error: not a run directory: it has no metrics.csv" in err
     assert f"{tmp_path / 'nope'}: error: no such run directory" in err
-    assert (
-        f"{bad / 'metrics.csv'}: error: line 2: column 'episode_return' is not a number: 'oops'"
-        in err
-    )
+    assert f"{bad_json / 'config.json'}: error: not valid JSON" in err
     assert "3 errors found; nothing was written." in err
     assert not out.exists()
     assert main(["plot", str(runs_root / "alpha_spec__1"), "-o", str(tmp_path / "fig.pdf")]) == 2
     assert "must end in .png" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- runs that are not whole
+def write_metrics(d, text):
+    (d / "metrics.csv").write_text(text)
+    return d
+
+
+def test_a_torn_last_row_is_left_out_and_a_corrupt_file_is_a_problem(tmp_path):
+    rows = [{"step": 100, "eval_return": 1.0}, {"step": 200, "eval_return": 2.0}]
+    d = make_run(tmp_path, "t__1", rows)
+    # killed (or read) while writing its third row: "-150.5" cut to "-15"
+    with open(d / "metrics.csv", "a") as f:
+        f.write("300,0.3,,-15")
+    run = load_run(d)
+    assert run.columns["eval_return"] == ((100.0, 200.0), (1.0, 2.0))
+    assert (run.problem, run.torn, run.readable) == (
+        "has its last row (line 4) cut mid-row",
+        True,
+        True,
+    )
+    header = HEADER.replace("step", "stp")
+    run = load_run(make_run(tmp_path, "h__1", rows, header=header))
+    assert run.problem == f"has no 'step' column in its header row ({header})"
+    assert not run.readable and run.columns == {}
+    short = write_metrics(make_run(tmp_path, "s__1", rows), HEADER + "\n100,0.1\n200" + "," * 8)
+    assert load_run(short).problem == "line 2 has 2 cells, its header 9"
+    oops = make_run(tmp_path, "o__1", [{"step": 10, "episode_return": "oops"}])
+    assert load_run(oops).problem == "line 2: column 'episode_return' is not a number: 'oops'"
+    cut = write_metrics(make_run(tmp_path, "c__1", rows), HEADER[:20])
+    assert load_run(cut).problem == "has a header row cut mid-row"
+    assert load_run(write_metrics(make_run(tmp_path, "e__1", rows), "")).problem == (
+        "is empty: no header row"
+    )
+
+
+def test_nan_and_inf_runs_are_left_out_of_the_mean_and_drawn_apart(runs_root, tmp_path):
+    """Before, a nan was dropped silently and the curve went on with the run's other values."""
+    diverged = alpha_rows(4)
+    diverged[-1]["eval_return"] = "nan"  # step 300
+    make_run(runs_root, "alpha_spec__4", diverged, {"seed": 4})
+    infinite = alpha_rows(5)
+    infinite[5]["eval_return"] = "inf"  # step 200
+    make_run(runs_root, "alpha_spec__5", infinite, {"seed": 5})
+    groups = group_runs(load_runs(sorted(runs_root.iterdir())))
+    run4 = groups["alpha_spec"][3]
+    assert run4.nonfinite("eval_return")[0] == 300.0
+    assert math.isnan(run4.nonfinite("eval_return")[1])
+    assert run4.nonfinite("episode_return") is None
+    agg = aggregate(groups["alpha_spec"], "eval_return")
+    assert agg.n_seeds == 3 and [r.seed for r in agg.diverged] == [4, 5]
+    assert agg.mean == pytest.approx((2.0, 4.0, 6.0))  # seeds 1 to 3 only, as before
+    # episode_return has no nan: all five seeds
+    assert aggregate(groups["alpha_spec"], "episode_return").n_seeds == 5
+
+    notes = []
+    fig = plot(sorted(runs_root.iterdir()), tmp_path / "fig.png", note=notes.append)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "alpha_spec (3 of 5 seeds; 2 diverged)",
+        "beta_spec (2 seeds)",
+    ]
+    dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    # each diverged run up to its last finite value, and a cross at its first nan or inf
+    assert [tuple(line.get_xdata()) for line in dashed] == [(100.0, 200.0), (100.0,)]
+    crosses = [line for line in ax.get_lines() if line.get_marker() == "x"]
+    assert [tuple(line.get_xdata()) for line in crosses] == [(300.0,), (200.0,)]
+    assert "dashed: a diverged seed" in fig._suptitle.get_text()
+    assert [t.get_text() for t in fig.axes[1].get_legend().get_texts()][0] == (
+        "alpha_spec (5 seeds)"
+    )
+    assert notes == [
+        f"{runs_root / 'alpha_spec__4'}: diverged: eval_return is nan at step 300: drawn dashed up to there, left out of the mean of alpha_spec",
+        f"{runs_root / 'alpha_spec__5'}: diverged: eval_return is inf at step 200: drawn dashed up to there, left out of the mean of alpha_spec",
+    ]
+
+
+def test_short_torn_and_corrupt_runs_are_named(runs_root, tmp_path, capsys):
+    """A run that ends before its total_steps is incomplete (its group's curve ends with it); a
+    torn last row is left out; an unreadable metrics.csv leaves its run out; one line each."""
+    short = make_run(runs_root, "alpha_spec__4", alpha_rows(4)[:6], {"seed": 4, "total_steps": 300})
+    torn = make_run(runs_root, "beta_spec__3", beta_rows(2), {"seed": 3})
+    with open(torn / "metrics.csv", "a") as f:
+        f.write("350,0.1,,1")
+    corrupt = make_run(runs_root, "beta_spec__4", beta_rows(2), {"seed": 4})
+    lines = (corrupt / "metrics.csv").read_text().split("\n")
+    write_metrics(corrupt, "\n".join([HEADER.replace(",time", ""), *lines[1:]]))
+    out = tmp_path / "fig.png"
+    assert main(["plot", *map(str, sorted(runs_root.iterdir())), "-o", str(out)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        f"specc: note: {short}: incomplete: its metrics end at step 200 of 300 (total_steps), without model.pt",
+        f"specc: note: {torn / 'metrics.csv'}: has its last row (line 8) cut mid-row: that row is left out",
+        f"specc: note: {corrupt / 'metrics.csv'}: line 2 has 9 cells, its header 8: the run is left out",
+    ]
+    fig = plot(sorted(runs_root.iterdir()), out)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["alpha_spec (4 seeds, 1 incomplete)", "beta_spec (3 seeds)"]
+    # the short run ends the mean at its last evaluation (200)
+    assert aggregate(
+        group_runs(load_runs([short, runs_root / "alpha_spec__1"]))["alpha_spec"], "eval_return"
+    ).steps == (100.0, 200.0)
+    # a finished run is never incomplete
+    (short / "model.pt").write_bytes(b"")
+    assert load_run(short).incomplete() is None
+    # nothing readable: an error
+    r = run_specc("plot", str(corrupt), "-o", str(tmp_path / "none.png"))
+    assert r.returncode == 2 and "no run with readable metrics" in r.stderr
+    assert f"note: {corrupt / 'metrics.csv'} line 2 has 9 cells, its header 8" in r.stderr
+    assert not (tmp_path / "none.png").exists()

@@ -513,7 +513,7 @@ def test_local_backend_runs_a_sweep_then_skips_it(tmp_path, capsys, monkeypatch)
         finals = [final_eval(sweep_dir / f"{r['variant']}__{s}") for s in (1, 2)]
         assert float(r["final_mean"]) == pytest.approx(sum(finals) / 2, abs=1e-9)
         assert r["seeds"] == "2"
-        assert f"| {r['variant']} | 2 | {sum(finals) / 2:.1f} ± " in table
+        assert f"| {r['variant']} | 2 of 2 | {sum(finals) / 2:.1f} ± " in table
     pytest.importorskip("matplotlib")
     assert main(["plot", "--sweep", path.name, "-o", "curves.png"]) == 0
     assert Path("curves.png").read_bytes()[:4] == b"\x89PNG"
@@ -732,12 +732,29 @@ def test_bootstrap_matches_rliable():
         assert (low, high) == pytest.approx((interval["x"][0][0], interval["x"][1][0]), rel=1e-12)
 
 
-def make_run(root: Path, name: str, evals: list[float], finished: bool = True) -> Path:
+def make_run(
+    root: Path,
+    name: str,
+    evals: list,
+    finished: bool = True,
+    total_steps: int | None = None,
+    eval_every: int = 100,
+    tail: str = "",
+    header: str = "step,time,episode_return,eval_return",
+) -> Path:
+    """A run directory as a generated script writes it: an evaluation every ``eval_every`` steps
+    (``evals``, written as given: ``"nan"`` too), a config.json whose total_steps is the last
+    evaluation's step unless given (None: no config.json when ``total_steps=0``), and ``tail``
+    appended to metrics.csv as it is (a torn row has no line end)."""
     d = root / name
     d.mkdir(parents=True)
-    rows = ["step,time,episode_return,eval_return"]
-    rows += [f"{100 * (i + 1)},0.1,,{v}" for i, v in enumerate(evals)]
-    (d / "metrics.csv").write_text("\n".join(rows) + "\n")
+    rows = [header] + [f"{eval_every * (i + 1)},0.1,,{v}" for i, v in enumerate(evals)]
+    (d / "metrics.csv").write_text("\n".join(rows) + "\n" + tail)
+    if total_steps is None:
+        total_steps = eval_every * len(evals)
+    if total_steps:
+        config = {"seed": 1, "total_steps": total_steps, "eval_every": eval_every}
+        (d / "config.json").write_text(json.dumps(config))
     if finished:
         (d / "model.pt").write_bytes(b"")
     return d
@@ -748,22 +765,78 @@ def test_report_of_run_directories(tmp_path, capsys):
     make_run(runs, "a__1", [1.0, 5.0, 3.0])
     make_run(runs, "a__2", [2.0, 4.0, 4.0])
     make_run(runs, "a__3", [0.0, 9.0, 8.0])
-    make_run(runs, "a__4", [6.0, 7.0], finished=False)
+    make_run(runs, "a__4", [6.0, 7.0], finished=False, total_steps=300)
     make_run(runs, "b__1", [-1.0])
     dirs = sorted(str(p) for p in runs.iterdir())
     assert main(["report", *dirs, "--csv", str(tmp_path / "r.csv"), "--reps", "500"]) == 0
     out, err = capsys.readouterr()
-    assert "a__4: not finished (no model.pt), left out" in err
+    assert err == ""
+    assert f"- {runs / 'a__4'}: incomplete: not finished (no model.pt)\n" in out
+    assert "Left out of every figure (1 run):" in out
     # a: finals 3, 4, 8 (mean 5, std sqrt(14/3)); bests 5, 4, 9 (mean 6, std sqrt(14/3))
-    assert "| a | 3 | 5.0 ± 2.2 | 5.0 [" in out
-    assert "| b | 1 | -1.0 ± 0.0 | -1.0 [-1.0, -1.0] | -1.0 ± 0.0 | -1.0 [-1.0, -1.0] |" in out
+    assert "| a | 3 of 4 (1 incomplete) | 5.0 ± 2.2 | 5.0 [" in out
+    assert "| b | 1 of 1 | -1.0 ± 0.0 | -1.0 [-1.0, -1.0] | -1.0 ± 0.0 | -1.0 [-1.0, -1.0] |" in out
     rows = list(csv.DictReader(open(tmp_path / "r.csv")))
     a = rows[0]
-    assert (a["variant"], a["seeds"]) == ("a", "3")
+    assert (a["variant"], a["seeds"], a["runs"], a["incomplete"], a["diverged"]) == (
+        "a",
+        "3",
+        "4",
+        "1",
+        "0",
+    )
     assert float(a["final_mean"]) == 5.0 and float(a["best_mean"]) == 6.0
     assert float(a["final_std"]) == pytest.approx(math.sqrt(14 / 3))
     assert float(a["final_iqm"]) == 5.0  # three seeds: nothing is cut
     assert 3.0 <= float(a["final_iqm_ci_low"]) <= float(a["final_iqm_ci_high"]) <= 8.0
+
+
+def test_report_never_takes_an_earlier_evaluation_for_the_final_one(tmp_path, capsys):
+    """Torn, short, nan, inf, corrupt and config-less runs are left out of every figure, each
+    with its reason on one line, and the row says how many seeds its figures rest on; before,
+    a torn last row or a nan at the end silently gave the previous evaluation."""
+    runs = tmp_path / "runs"
+    make_run(runs, "v__1", [1.0, 2.0, 10.0])
+    make_run(runs, "v__2", [1.0, 3.0, 20.0])
+    # the last row cut mid-row (a run killed, or a copy cut, while writing it)
+    make_run(runs, "v__3", [1.0, 50.0], total_steps=300, tail="300,0.1,,-15")
+    make_run(runs, "v__4", [1.0, 50.0], total_steps=300)  # ends before total_steps
+    make_run(runs, "v__5", [1.0, 50.0, "nan"])  # the final evaluation is nan
+    make_run(runs, "v__6", [1.0, 50.0, "inf"])
+    make_run(runs, "v__7", [1.0, "-inf", 5.0])  # an earlier one is not finite
+    make_run(runs, "v__8", [1.0, 50.0, 30.0], header="stp,time,episode_return,eval_return")
+    make_run(runs, "v__9", [1.0, 50.0, 30.0], total_steps=0)  # no config.json
+    make_run(runs, "v__10", [1.0, 50.0, 30.0, 40.0], total_steps=300)  # past total_steps
+    make_run(runs, "v__11", [1.0, 2.0, 3.0], total_steps=350)  # eval_every 100: final at 300
+    dirs = sorted(str(p) for p in runs.iterdir())
+    assert main(["report", *dirs, "--csv", str(tmp_path / "r.csv"), "--reps", "200"]) == 0
+    out = capsys.readouterr().out
+    # v__1, v__2, v__11: finals 10, 20, 3; bests the same
+    assert "| v | 3 of 11 (5 incomplete, 3 diverged) | 11.0 ± 7.0 | 11.0 [" in out
+    left = [line[2:] for line in out.splitlines() if line.startswith("- ")]
+    assert left == [
+        f"{runs / 'v__10'}: incomplete: its last evaluation is at step 400, after its final one at step 300 (total_steps 300)",
+        f"{runs / 'v__3'}: incomplete: its metrics.csv has its last row (line 4) cut mid-row",
+        f"{runs / 'v__4'}: incomplete: its evaluations end at step 200, before its final one at step 300 (total_steps 300)",
+        f"{runs / 'v__5'}: diverged: eval_return is nan at step 300",
+        f"{runs / 'v__6'}: diverged: eval_return is inf at step 300",
+        f"{runs / 'v__7'}: diverged: eval_return is -inf at step 200",
+        f"{runs / 'v__8'}: incomplete: its metrics.csv has no 'step' column in its header row (stp,time,episode_return,eval_return)",
+        f"{runs / 'v__9'}: incomplete: no config.json: where its final evaluation is, is unknown",
+    ]
+    assert "Left out of every figure (8 runs):" in out
+    (row,) = csv.DictReader(open(tmp_path / "r.csv"))
+    assert (row["seeds"], row["runs"], row["incomplete"], row["diverged"]) == ("3", "11", "5", "3")
+    assert float(row["final_mean"]) == 11.0 and float(row["best_mean"]) == 11.0
+
+
+def test_a_variant_with_no_run_that_counts(tmp_path, capsys):
+    runs = tmp_path / "runs"
+    make_run(runs, "w__1", [1.0, "nan"])
+    make_run(runs, "w__2", [1.0], finished=False, total_steps=200)
+    assert main(["report", str(runs / "w__1"), str(runs / "w__2"), "--reps", "100"]) == 0
+    out = capsys.readouterr().out
+    assert "| w | 0 of 2 (1 incomplete, 1 diverged) | - | - | - | - |" in out
 
 
 def test_report_needs_runs_or_a_sweep(tmp_path):
