@@ -31,6 +31,7 @@ from .sweep import (
     manifest,
     parse_time,
     read_manifest,
+    started_runs,
     write_sweep,
 )
 from .render import TemplateBug
@@ -360,11 +361,38 @@ def _run_settings(args: argparse.Namespace, res: Resources) -> _RunSettings:
     return _RunSettings(jobs, threads or 1, gpus, time_min, tuple(slots))
 
 
+def _launched_overrides(args: argparse.Namespace, sweep: Sweep, sweep_dir: Path) -> Sweep:
+    """The sweep with the command line's -s, or without any, those its manifest records: a
+    sweep directory holds the runs of one set of -s. Other -s than its manifest's, while runs
+    of it exist, are refused in one line (the runs would be resumed or reported under scripts
+    that did not make them)."""
+    m = read_manifest(sweep_dir)
+    if m is None:
+        return sweep
+    launched = [str(o) for o in m.get("overrides", [])]
+    given = list(args.overrides)
+    if not given and launched:
+        print(f"{sweep_dir / MANIFEST}: the sweep's -s: {' '.join(launched)}")
+        return load_sweep(args.file, launched)
+    if given != launched and started_runs(sweep_dir, m):
+
+        def shown(overrides: list[str]) -> str:
+            return " ".join(f"-s {o}" for o in overrides) if overrides else "no -s"
+
+        raise UsageError(
+            f"{sweep_dir} holds runs of this sweep made with {shown(launched)}, not {shown(given)}: "
+            f"to follow or continue it give no -s (its manifest has them); for a sweep with "
+            f"these, give another --runs-dir"
+        )
+    return sweep
+
+
 def _sweep(args: argparse.Namespace) -> int:
     sweep = load_sweep(args.file, args.overrides)
+    sweep_dir = Path(args.runs_dir) / sweep.name
+    sweep = _launched_overrides(args, sweep, sweep_dir)
     settings = _run_settings(args, sweep.resources) if args.run else None
     compiled = compile_sweep(sweep)
-    sweep_dir = Path(args.runs_dir) / sweep.name
     written = write_sweep(sweep_dir, compiled, manifest(sweep, compiled))
     runs = [(c, s) for c in compiled for s in sweep.seeds]
     all_dirs = [sweep.run_dir(c.variant, s) for c, s in runs]

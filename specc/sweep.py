@@ -704,6 +704,31 @@ def _holds_a_run(run_dir: Path) -> bool:
     )
 
 
+def started_runs(sweep_dir: Path, m: dict, variant: str | None = None) -> list[str]:
+    """The run directories of a manifest (of one variant, or all) that hold a run."""
+    return [
+        r["dir"]
+        for v in m.get("variants", [])
+        if variant is None or v.get("name") == variant
+        for r in v.get("runs", [])
+        if _holds_a_run(sweep_dir / r["dir"])
+    ]
+
+
+def _what_changed(old: dict, new: dict) -> str:
+    """What makes a variant's script differ from the one its manifest records."""
+    changed = []
+    if old.get("spec_sha256") != new["spec_sha256"]:
+        changed.append(f"the base spec {new['spec']} changed")
+    if old.get("sweep_sha256") != new["sweep_sha256"]:
+        changed.append(f"the sweep file {new['sweep_file']} changed")
+    if old.get("specc") != new["specc"]:
+        changed.append(f"specc {old.get('specc')} compiled it, this is specc {new['specc']}")
+    if old.get("overrides") != new["overrides"]:
+        changed.append("its -s changed")
+    return "; ".join(changed) or "specc compiles it differently"
+
+
 def write_sweep(sweep_dir: Path, compiled: Sequence[CompiledVariant], m: dict) -> list[Path]:
     """Write the scripts and the manifest (only files whose bytes change). Refuses (SpecError,
     nothing written) when a variant's script changed while runs of the old script exist: those
@@ -714,19 +739,16 @@ def write_sweep(sweep_dir: Path, compiled: Sequence[CompiledVariant], m: dict) -
         diags = []
         for c in compiled:
             if c.variant.name in old_sha and old_sha[c.variant.name] != c.sha256:
-                started = [
-                    r["dir"]
-                    for v in old["variants"]
-                    if v.get("name") == c.variant.name
-                    for r in v.get("runs", [])
-                    if _holds_a_run(sweep_dir / r["dir"])
-                ]
+                started = started_runs(sweep_dir, old, c.variant.name)
                 if started:
                     diags.append(
                         Diagnostic(
                             Location(str(sweep_dir / c.script)),
-                            f"variant {c.variant.name} now compiles to another script, but runs of the old one exist ({', '.join(started[:3])}{' ...' if len(started) > 3 else ''}): "
-                            "give the sweep another name or --runs-dir, or move those runs away",
+                            f"variant {c.variant.name} now compiles to another script "
+                            f"({_what_changed(old, m)}), but runs of the old one exist "
+                            f"({', '.join(started[:3])}{' ...' if len(started) > 3 else ''}): "
+                            "undo the change to follow or continue them, or give the sweep "
+                            "another name or --runs-dir",
                         )
                     )
         if diags:

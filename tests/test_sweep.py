@@ -408,14 +408,68 @@ def test_a_script_that_changes_under_started_runs_is_refused(tmp_path):
     run.mkdir()
     (run / "config.json").write_text("{}")
     manifest = (tmp_path / "runs" / "tiny" / "manifest.json").read_bytes()
-    r = run_specc("sweep", path.name, *sets(TINY), "-s", "train.gamma=0.9", cwd=tmp_path)
+    # the base spec changed under the runs: the script would change
+    spec = tmp_path / "sac_dense.yaml"
+    spec.write_text(spec.read_text().replace("seed: 1", "seed: 2"))
+    r = run_specc("sweep", path.name, cwd=tmp_path)
     assert r.returncode == 2
     assert (
-        "variant width_16 now compiles to another script, but runs of the old one exist (width_16__2)"
+        "variant width_16 now compiles to another script (the base spec sac_dense.yaml changed), "
+        "but runs of the old one exist (width_16__2): undo the change to follow or continue them,"
         in r.stderr
     )
     assert "width_32" not in r.stderr  # no run of it has started: it may change
     assert (tmp_path / "runs" / "tiny" / "manifest.json").read_bytes() == manifest
+
+
+def test_following_a_sweep_needs_no_s(tmp_path):
+    """`specc sweep FILE` reads the -s a sweep was launched with from its manifest; other -s
+    than those, while runs of the sweep exist, get one line that says what to do."""
+    path = sweep_file(tmp_path, TWO_BY_TWO)
+    sweep_dir = tmp_path / "runs" / "tiny"
+    assert run_specc("sweep", path.name, *sets(TINY), cwd=tmp_path).returncode == 0
+    manifest = (sweep_dir / "manifest.json").read_bytes()
+    scripts = {p.name: p.read_bytes() for p in (sweep_dir / "scripts").iterdir()}
+    run = sweep_dir / "width_16__2"
+    run.mkdir()
+    (run / "config.json").write_text("{}")
+    (run / "metrics.csv").write_text("step\n")
+
+    def unchanged():
+        assert (sweep_dir / "manifest.json").read_bytes() == manifest
+        assert {p.name: p.read_bytes() for p in (sweep_dir / "scripts").iterdir()} == scripts
+
+    r = run_specc("sweep", path.name, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [
+        f"runs/tiny/manifest.json: the sweep's -s: {' '.join(TINY)}",
+        "runs/tiny/manifest.json: 2 variants x 2 seeds; unchanged",
+        "sweep tiny: 4 runs: 0 finished, 0 failed, 4 pending (1 interrupted)",
+    ]
+    unchanged()
+    # the same -s: as before
+    r = run_specc("sweep", path.name, *sets(TINY), cwd=tmp_path)
+    assert r.returncode == 0 and "unchanged" in r.stdout and "the sweep's -s" not in r.stdout
+    # other -s: one line, nothing written
+    r = run_specc("sweep", path.name, "-s", "train.total_steps=300", cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr.strip() == (
+        "specc: error: runs/tiny holds runs of this sweep made with "
+        + " ".join(f"-s {o}" for o in TINY)
+        + ", not -s train.total_steps=300: to follow or continue it give no -s (its manifest "
+        "has them); for a sweep with these, give another --runs-dir"
+    )
+    unchanged()
+    r = run_specc("sweep", path.name, "--run", *sets(TINY[1:]), cwd=tmp_path)
+    assert r.returncode == 2 and "give another --runs-dir" in r.stderr
+    unchanged()
+    # once no run has started, other -s make other scripts
+    (run / "config.json").unlink()
+    (run / "metrics.csv").unlink()
+    r = run_specc("sweep", path.name, *sets(TINY[1:]), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "wrote 3 files" in r.stdout
+    assert json.loads((sweep_dir / "manifest.json").read_text())["overrides"] == TINY[1:]
 
 
 # --------------------------------------------------------------------------- run states
