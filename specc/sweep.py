@@ -39,12 +39,12 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Optional, Sequence, Union
+from typing import Annotated, Any, Callable, Optional, Sequence, Union
 
 from pydantic import Field, ValidationError
 
 from . import __version__
-from .compiler import compile_one
+from .compiler import compile_one, front_end
 from .diagnostics import Diagnostic, Location, SpecError
 from .loader import LoadedSpec, OverrideSite, load_mapping, parse_yaml_text
 from .overrides import parse_override
@@ -151,23 +151,30 @@ class Sweep:
 # --------------------------------------------------------------------------- loading
 def load_sweep(path: str, overrides: Sequence[str] = ()) -> Sweep:
     """Read, validate and expand a sweep file (``overrides``: the command line's ``-s``).
-    Raises :class:`SpecError` with every problem found."""
+    Raises :class:`SpecError` with every problem found.
+
+    Every problem at once where one does not hide another: the shape of every key (pydantic),
+    the base spec's path, the seeds, the resources, the override keys, the command line's -s,
+    the variant names and, when the variants are well defined and the base spec exists, what
+    compiling each variant finds (its front end: validation and the rules). Only a file that is
+    no YAML mapping, and a version other than 1, stop at once: nothing else can be read then.
+    """
     loaded = load_mapping(
         path,
         "sweep",
         "the sweep file is empty; expected a mapping with at least 'sweep', 'name', 'spec' and 'seeds'",
     )
     data, smap = loaded.data, loaded.smap
+    diags: list[Diagnostic] = []
     if "sweep" not in data:
-        raise SpecError(
-            [
-                Diagnostic(
-                    smap.location(()),
-                    "missing required key 'sweep' (the format version; write 'sweep: 1' as the first line)",
-                    "sweep",
-                )
-            ]
+        diags.append(
+            Diagnostic(
+                smap.location(()),
+                "missing required key 'sweep' (the format version; write 'sweep: 1' as the first line)",
+                "sweep",
+            )
         )
+        data = {"sweep": SWEEP_VERSION, **data}  # the rest is read as version 1
     version = data["sweep"]
     if isinstance(version, bool) or not isinstance(version, int) or version != SWEEP_VERSION:
         raise SpecError(
@@ -179,63 +186,88 @@ def load_sweep(path: str, overrides: Sequence[str] = ()) -> Sweep:
                 )
             ]
         )
+    bad: list[tuple] = []
     try:
-        model = SweepModel.model_validate(data)
+        SweepModel.model_validate(data)
     except ValidationError as exc:
-        raise SpecError(
-            [
-                pydantic_diagnostic(e, smap, lambda p: model_fields_at(p, SweepModel))
-                for e in exc.errors(include_url=False)
-            ]
-        ) from None
+        for e in exc.errors(include_url=False):
+            diags.append(pydantic_diagnostic(e, smap, lambda p: model_fields_at(p, SweepModel)))
+            bad.append(tuple(e["loc"]))
+    ok = _valid_part(data, bad)  # what the later checks may read: the keys that validated
+    # the variants are well defined when neither their sets nor the grid has a shape error
+    expandable = not any(loc[:1] in (("variants",), ("grid",)) for loc in bad)
 
-    diags: list[Diagnostic] = []
-    spec_path = model.spec
-    if not os.path.isabs(spec_path):
-        spec_path = os.path.normpath(os.path.join(os.path.dirname(path), spec_path))
-    if not os.path.isfile(spec_path):
-        diags.append(
-            Diagnostic(
-                smap.location(("spec",)),
-                f"no such file: {spec_path} (paths in a sweep file are relative to the file)",
-                "spec",
+    spec_path: str | None = None
+    if "spec" in ok:
+        spec_path = ok["spec"]
+        if not os.path.isabs(spec_path):
+            spec_path = os.path.normpath(os.path.join(os.path.dirname(path), spec_path))
+        if not os.path.isfile(spec_path):
+            diags.append(
+                Diagnostic(
+                    smap.location(("spec",)),
+                    f"no such file: {spec_path} (paths in a sweep file are relative to the file)",
+                    "spec",
+                )
             )
-        )
+            spec_path = None
     seen: dict[int, int] = {}
-    for i, seed in enumerate(model.seeds):
+    for i, seed in enumerate(ok.get("seeds", [])):
         if seed in seen:
             diags.append(
                 Diagnostic(smap.location(("seeds", i)), f"seed {seed} is listed twice", "seeds")
             )
         seen.setdefault(seed, i)
-    resources, problems = _resources(model.resources, loaded)
+    resources, problems = _resources(ok.get("resources"), loaded)
     diags += problems
 
-    sets = [dict(s) for s in model.variants] if model.variants else [{}]
-    grid = dict(model.grid or {})
-    diags += _check_keys(sets, grid, loaded)
-    diags += _check_command_line(overrides, sets, grid)
-    if diags:
+    sets = [dict(s) for s in ok["variants"]] if ok.get("variants") else [{}]
+    grid = dict(ok.get("grid") or {})
+    problems = _check_keys(sets, grid, loaded) + _check_command_line(overrides, sets, grid)
+    diags += problems
+    if not expandable or problems:
         raise SpecError(diags)
 
     expanded = _expand(sets, grid, loaded)
-    base_name = _base_name(spec_path, model.name)
+    fallback = ok.get("name", "sweep")
+    base_name = _base_name(spec_path, fallback) if spec_path else fallback
     names, problems = variant_names(expanded, base_name, loaded)
-    if problems:
-        raise SpecError(problems)
+    diags += problems
     variants = tuple(Variant(n, tuple(a)) for n, a in zip(names, expanded))
+    if diags:
+        if spec_path is not None:  # what compiling the variants would find, in the same pass
+            diags += _variant_problems(spec_path, variants, overrides, _front_end)[1]
+        raise SpecError(diags)
+    assert spec_path is not None
     return Sweep(
         path=path,
         raw=loaded.raw,
-        name=model.name,
-        spec=model.spec,
+        name=ok["name"],
+        spec=ok["spec"],
         spec_path=spec_path,
-        seeds=tuple(model.seeds),
+        seeds=tuple(ok["seeds"]),
         resources=resources,
         variants=variants,
         overrides=tuple(overrides),
         loaded=loaded,
     )
+
+
+def _valid_part(data: dict, bad: Sequence[tuple]) -> dict:
+    """``data`` without what pydantic found wrong (``bad``: the errors' locations): a grid key
+    or a resource alone, any other key whole. What is left is valid, so the later checks read
+    plain values of the expected types (the models are strict: no coercion)."""
+    out = dict(data)
+    for loc in bad:
+        if not loc:
+            continue
+        top = loc[0]
+        inner = out.get(top)
+        if top in ("grid", "resources") and len(loc) > 1 and isinstance(inner, dict):
+            out[top] = {k: v for k, v in inner.items() if k != loc[1]}
+        else:
+            out.pop(top, None)
+    return out
 
 
 def parse_time(value: int | str) -> int | None:
@@ -251,9 +283,10 @@ def parse_time(value: int | str) -> int | None:
     return total if total >= 1 else None
 
 
-def _resources(model: ResourcesModel | None, loaded: LoadedSpec) -> tuple[Resources, list]:
-    if model is None:
+def _resources(given: dict | None, loaded: LoadedSpec) -> tuple[Resources, list]:
+    if not given:
         return Resources(), []
+    model = ResourcesModel.model_validate(given)
     time_min = None
     if model.time is not None:
         time_min = parse_time(model.time)
@@ -618,36 +651,48 @@ class CompiledVariant:
         return hashlib.sha256(self.source.encode("utf-8")).hexdigest()
 
 
-def compile_sweep(sweep: Sweep) -> list[CompiledVariant]:
-    """Compile every variant; raises SpecError with the problems of all of them (each problem
-    once, with a note naming the variants it occurs in)."""
-    out: list[CompiledVariant] = []
+def _front_end(path: str, overrides: list[str], sites: list) -> None:
+    front_end(path, overrides, sites)
+
+
+def _variant_problems(
+    spec_path: str,
+    variants: Sequence[Variant],
+    overrides: Sequence[str],
+    run: Callable[[str, list[str], list], Any],
+) -> tuple[list[tuple[Variant, list[str], Any]], list[Diagnostic]]:
+    """``run`` (compile, or only the front end) on every variant: what each gave, and the
+    problems of all of them, each once, with a note naming the variants it occurs in."""
+    out = []
     found: dict[tuple, tuple[Diagnostic, list[str]]] = {}
-    for v in sweep.variants:
-        overrides = [a.text for a in v.assignments] + list(sweep.overrides) + [f"name={v.name}"]
-        sites = [a.site for a in v.assignments] + [None] * (len(sweep.overrides) + 1)
+    for v in variants:
+        texts = [a.text for a in v.assignments] + list(overrides) + [f"name={v.name}"]
+        sites = [a.site for a in v.assignments] + [None] * (len(overrides) + 1)
         try:
-            compiled = compile_one(sweep.spec_path, overrides, sites)
+            out.append((v, texts, run(spec_path, texts, sites)))
         except SpecError as exc:
             for d in exc.diagnostics:
                 key = (d.location.prefix(), d.key, d.message)
                 found.setdefault(key, (d, []))[1].append(v.name)
-            continue
-        out.append(CompiledVariant(v, tuple(overrides), compiled.source))
-    if found:
-        diags = []
-        for d, names in found.values():
-            shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-            where = f"in variant{'s' if len(names) > 1 else ''} {shown}"
-            if len(names) == len(sweep.variants):
-                where = "in every variant"
-            if len(sweep.variants) > 1:
-                d = Diagnostic(
-                    d.location, d.message, d.key, d.level, d.notes + (where,), d.unsupported
-                )
-            diags.append(d)
+    diags = []
+    for d, names in found.values():
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        where = f"in variant{'s' if len(names) > 1 else ''} {shown}"
+        if len(names) == len(variants):
+            where = "in every variant"
+        if len(variants) > 1:
+            d = Diagnostic(d.location, d.message, d.key, d.level, d.notes + (where,), d.unsupported)
+        diags.append(d)
+    return out, diags
+
+
+def compile_sweep(sweep: Sweep) -> list[CompiledVariant]:
+    """Compile every variant; raises SpecError with the problems of all of them (each problem
+    once, with a note naming the variants it occurs in)."""
+    done, diags = _variant_problems(sweep.spec_path, sweep.variants, sweep.overrides, compile_one)
+    if diags:
         raise SpecError(diags)
-    return out
+    return [CompiledVariant(v, tuple(texts), c.source) for v, texts, c in done]
 
 
 # --------------------------------------------------------------------------- the manifest

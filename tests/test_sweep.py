@@ -256,9 +256,12 @@ resources: {threads: 0, time: "90"}
     assert heads == [
         "sweep.yaml:1:1: error: missing required key 'seeds'",
         "sweep.yaml:2:7: error: name: 'Bad-Name' does not match the pattern ^[a-z][a-z0-9_]{0,63}$",
+        # found in the same pass as the shape errors (before, they came in a second round)
+        "sweep.yaml:3:7: error: spec: no such file: nowhere.yaml (paths in a sweep file are relative to the file)",
         "sweep.yaml:5:26: error: grid.networks.critic.width: expected a list, got 256 (int)",
         "sweep.yaml:6:1: error: seed: unknown key; did you mean one of 'seeds', 'sweep'?",
         "sweep.yaml:7:22: error: resources.threads: must be >= 1, got 0",
+        "sweep.yaml:7:31: error: resources.time: expected minutes (an integer >= 1) or H:MM:SS or D-H:MM:SS, got '90'",
     ]
 
 
@@ -345,9 +348,40 @@ seeds: [1]
     ]
 
 
+def test_every_problem_in_one_pass(tmp_path):
+    """Shape errors, file-level errors, variant names and what compiling the variants finds
+    come together; before, each group waited for the one before it to be fixed."""
+    heads = errors_of(
+        tmp_path,
+        """\
+sweep: 1
+name: one_pass
+description: [not, a, string]
+spec: sac_dense.yaml
+grid:
+  networks.critic.width: [64, 0]
+  env.id: [Pendulum-v1, pendulum_v1]
+seeds: [1, 1]
+resources: {gpus: -1, time: "1:30"}
+""",
+    )
+    assert heads == [
+        "sweep.yaml:3:14: error: description: expected a string, got a list",
+        "sweep.yaml:6:27: error: variants 1 and 2 would both be named 'width_64__id_pendulum_v1': their values differ only in characters a name cannot hold",
+        "sweep.yaml:6:31: error: variants 3 and 4 would both be named 'width_0__id_pendulum_v1': their values differ only in characters a name cannot hold",
+        # what compiling a variant finds, located at its value in the sweep file
+        "sweep.yaml:6:31: error: networks.critic.width: must be >= 1, got 0",
+        "sweep.yaml:8:12: error: seeds: seed 1 is listed twice",
+        "sweep.yaml:9:19: error: resources.gpus: must be >= 0.0, got -1",
+        "sweep.yaml:9:29: error: resources.time: expected minutes (an integer >= 1) or H:MM:SS or D-H:MM:SS, got '1:30'",
+    ]
+
+
 def test_version_and_empty_file(tmp_path):
     assert errors_of(tmp_path, "name: x\n") == [
-        "sweep.yaml:1:1: error: sweep: missing required key 'sweep' (the format version; write 'sweep: 1' as the first line)"
+        "sweep.yaml:1:1: error: missing required key 'seeds'",
+        "sweep.yaml:1:1: error: missing required key 'spec'",
+        "sweep.yaml:1:1: error: sweep: missing required key 'sweep' (the format version; write 'sweep: 1' as the first line)",
     ]
     assert errors_of(tmp_path, "sweep: 2\n") == [
         "sweep.yaml:1:8: error: sweep: unsupported sweep version 2; this specc reads version 1"
