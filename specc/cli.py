@@ -120,7 +120,7 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a spec key in every variant (repeatable), e.g. -s train.total_steps=5000",
+        help="override a spec key in every variant (repeatable), e.g. -s train.total_steps=5000; without -s, those of the sweep's manifest",
     )
     sw.add_argument(
         "--runs-dir",
@@ -179,7 +179,7 @@ def _parser() -> argparse.ArgumentParser:
     rp = sub.add_parser(
         "report",
         help="final and best eval return per variant over seeds: mean, std, IQM with a 95%% bootstrap CI",
-        description="Per variant (run directories named <name>__<seed>, or a sweep's variants), the final and best eval_return of its finished runs over seeds: mean, standard deviation and IQM with a 95% stratified bootstrap confidence interval (rliable's method). Prints a Markdown table; --csv also writes a CSV. Needs numpy.",
+        description="Per variant (run directories named <name>__<seed>, or a sweep's variants), the final (at total_steps) and best eval_return of its runs over seeds: mean, standard deviation and IQM with a 95% stratified bootstrap confidence interval (rliable's method). Incomplete and diverged runs are left out and listed; each row says how many seeds it rests on. Prints a Markdown table; --csv also writes a CSV. Needs numpy.",
     )
     rp.add_argument("run_dirs", nargs="*", metavar="RUN_DIR")
     _sweep_source(rp)

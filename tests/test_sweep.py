@@ -602,9 +602,35 @@ def test_local_backend_runs_a_sweep_then_skips_it(tmp_path, capsys, monkeypatch)
         assert float(r["final_mean"]) == pytest.approx(sum(finals) / 2, abs=1e-9)
         assert r["seeds"] == "2"
         assert f"| {r['variant']} | 2 of 2 | {sum(finals) / 2:.1f} ± " in table
+    # a real run's metrics.csv cut inside its last row (the final evaluation), and another's
+    # final evaluation made nan: both left out, never replaced by an earlier evaluation
+    torn = sweep_dir / "width_32__2" / "metrics.csv"
+    text = torn.read_text()
+    assert text.endswith("\n") and text.splitlines()[-1].startswith("200,")
+    torn.write_text(text[: len(text) - 4])
+    nan = sweep_dir / "width_16__1" / "metrics.csv"
+    rows = list(csv.DictReader(open(nan, newline="")))
+    assert rows[-1]["step"] == "200" and rows[-1]["eval_return"]
+    rows[-1]["eval_return"] = "nan"
+    with open(nan, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    assert main(["report", "--sweep", path.name, "--reps", "200"]) == 0
+    table = capsys.readouterr().out
+    assert "| width_16 | 1 of 2 (1 diverged) | " in table
+    assert "| width_32 | 1 of 2 (1 incomplete) | " in table
+    assert "width_16__1: diverged: eval_return is nan at step 200" in table
+    assert (
+        f"width_32__2: incomplete: its metrics.csv has its last row (line {len(text.splitlines())}) cut mid-row"
+        in table
+    )
     pytest.importorskip("matplotlib")
     assert main(["plot", "--sweep", path.name, "-o", "curves.png"]) == 0
     assert Path("curves.png").read_bytes()[:4] == b"\x89PNG"
+    err = capsys.readouterr().err
+    assert "width_16__1: diverged: eval_return is nan at step 200" in err
+    assert "width_32__2/metrics.csv: has its last row" in err
 
 
 def final_eval(run_dir: Path) -> float:
