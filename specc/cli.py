@@ -299,8 +299,8 @@ def _run_dirs(args: argparse.Namespace) -> list:
         return args.run_dirs
     sweep_dir, m = _sweep_manifest(args.sweep, args.runs_dir)
     dirs, _, missing = sweep_runs(sweep_dir, m)
-    for d in (d for ds in missing.values() for d in ds):
-        print(f"specc: note: {d}: not started", file=sys.stderr)
+    for d, why in (x for xs in missing.values() for x in xs):
+        print(f"specc: note: {d}: {why}", file=sys.stderr)
     if not dirs:
         raise UsageError(f"no run of the sweep in {sweep_dir} has started")
     return dirs

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from .launch import FINISHED_MARKER, MissingDependency
+from .launch import FAILED, FINISHED_MARKER, LOG, PENDING, RUNNING, MissingDependency, run_state
 from .plot import Run
 
 REPS = 50_000  # rliable's default number of bootstrap resamples
@@ -161,6 +161,19 @@ def final_step(config: dict) -> tuple[int | None, str]:
     return step, ""
 
 
+def unfinished(run_dir: Path) -> str:
+    """Why a run without ``model.pt`` is not finished, as far as its directory tells (a sweep's
+    runs also have a state: running, failed)."""
+    state = run_state(run_dir)
+    if state == RUNNING:
+        return f"still running (no {FINISHED_MARKER} yet)"
+    if state == FAILED:
+        return f"failed (no {FINISHED_MARKER}; its output: {run_dir / LOG})"
+    if state == PENDING:
+        return "not started"
+    return f"not finished (no {FINISHED_MARKER})"
+
+
 def judge(run: Run) -> tuple[float, float] | LeftOut:
     """(final, best) evaluation return of a run that counts, or why it does not."""
     where = str(run.path)
@@ -171,7 +184,7 @@ def judge(run: Run) -> tuple[float, float] | LeftOut:
     if bad is not None:
         return LeftOut(where, DIVERGED, f"{SCORE} is {bad[1]} at step {bad[0]:g}")
     if not run.finished:
-        return LeftOut(where, INCOMPLETE, f"not finished (no {FINISHED_MARKER})")
+        return LeftOut(where, INCOMPLETE, unfinished(run.path))
     if not (run.path / "config.json").is_file():
         return LeftOut(
             where, INCOMPLETE, "no config.json: where its final evaluation is, is unknown"
@@ -204,14 +217,14 @@ def rows(
     values: dict[str, dict[str, str]] | None = None,
     reps: int = REPS,
     seed: int = 0,
-    missing: dict[str, list[str]] | None = None,
+    missing: dict[str, list[tuple[str, str]]] | None = None,
 ) -> list[Row]:
     """One row per group (in the given order); ``missing``: per group, the run directories
-    that were never started (a sweep's), which count as incomplete."""
+    without a metrics.csv (a sweep's) and why, which count as incomplete."""
     out: list[Row] = []
     for name, runs in groups.items():
         kept: list[tuple[Run, tuple[float, float]]] = []
-        left_out = [LeftOut(d, INCOMPLETE, "not started") for d in (missing or {}).get(name, [])]
+        left_out = [LeftOut(d, INCOMPLETE, why) for d, why in (missing or {}).get(name, [])]
         for run in runs:
             verdict = judge(run)
             if isinstance(verdict, LeftOut):
@@ -281,14 +294,15 @@ def csv_text(table: Sequence[Row]) -> str:
 
 def sweep_runs(
     sweep_dir: Path, m: dict
-) -> tuple[list[Path], dict[str, dict[str, str]], dict[str, list[str]]]:
+) -> tuple[list[Path], dict[str, dict[str, str]], dict[str, list[tuple[str, str]]]]:
     """The run directories of a sweep's manifest that hold a metrics.csv, each variant's swept
-    values, and per variant the run directories that have not started (no metrics.csv)."""
+    values, and per variant the run directories without one, with why (not started, failed,
+    running)."""
     from .sweep import flow
 
     dirs: list[Path] = []
     values: dict[str, dict[str, str]] = {}
-    missing: dict[str, list[str]] = {}
+    missing: dict[str, list[tuple[str, str]]] = {}
     for v in m.get("variants", []):
         values[v["name"]] = {k: flow(x) for k, x in v.get("values", {}).items()}
         for r in v.get("runs", []):
@@ -296,5 +310,5 @@ def sweep_runs(
             if (d / "metrics.csv").is_file():
                 dirs.append(d)
             else:
-                missing.setdefault(v["name"], []).append(str(d))
+                missing.setdefault(v["name"], []).append((str(d), unfinished(d)))
     return dirs, values, missing

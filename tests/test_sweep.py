@@ -953,6 +953,31 @@ def test_a_variant_with_no_run_that_counts(tmp_path, capsys):
     assert "| w | 0 of 2 (1 incomplete, 1 diverged) | - | - | - | - |" in out
 
 
+def test_report_of_a_sweep_counts_every_run_of_its_manifest(tmp_path, capsys, monkeypatch):
+    """Runs not started, failed or still running count as incomplete: '1 of 2' is of the
+    variant's runs in the manifest, not of the runs that happen to have metrics."""
+    path = sweep_file(tmp_path, TWO_BY_TWO)
+    monkeypatch.chdir(tmp_path)
+    assert main(["sweep", path.name, *sets(TINY)]) == 0
+    sweep_dir = Path("runs") / "tiny"
+    make_run(sweep_dir, "width_16__1", [1.0, 3.0])
+    failed = make_run(sweep_dir, "width_16__2", [1.0], finished=False, total_steps=200)
+    (failed / launch.STATUS).write_text(json.dumps({"state": "failed"}))
+    running = make_run(sweep_dir, "width_32__1", [2.0], finished=False, total_steps=200)
+    capsys.readouterr()
+    with open(running / launch.LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        assert main(["report", "--sweep", path.name, "--reps", "100"]) == 0
+    out = capsys.readouterr().out
+    assert "| width_16 | 1 of 2 (1 incomplete) | 3.0 ± 0.0 |" in out
+    assert "| width_32 | 0 of 2 (2 incomplete) | - | - | - | - |" in out
+    assert [line for line in out.splitlines() if line.startswith("- ")] == [
+        f"- {failed}: incomplete: failed (no model.pt; its output: {failed / launch.LOG})",
+        f"- {sweep_dir / 'width_32__2'}: incomplete: not started",
+        f"- {running}: incomplete: still running (no model.pt yet)",
+    ]
+
+
 def test_report_needs_runs_or_a_sweep(tmp_path):
     r = run_specc("report", cwd=tmp_path)
     assert r.returncode == 2 and "give RUN_DIRs or --sweep FILE" in r.stderr
