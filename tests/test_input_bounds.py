@@ -9,6 +9,7 @@ and error paths.
 """
 
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -296,3 +297,37 @@ def test_a_read_only_folder_names_the_target(tmp_path):
         out.chmod(0o755)
     assert r.returncode == 2
     assert r.stderr == f"specc: error: {out / 'demo.py'}: Permission denied\n"
+
+
+def test_a_sweeps_scripts_and_manifest_get_the_umask_permissions(tmp_path):
+    write(tmp_path, HEAD, "s.yaml")
+    write(
+        tmp_path,
+        "sweep: 1\nname: w\nspec: s.yaml\nseeds: [1]\ngrid:\n  networks.critic.width: [16, 32]\n",
+        "sweep.yaml",
+    )
+    r = subprocess.run(
+        [sys.executable, "-m", "specc", "sweep", "sweep.yaml"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        preexec_fn=lambda: os.umask(0o022),
+    )
+    assert r.returncode == 0, r.stderr
+    written = [p for p in (tmp_path / "runs" / "w").rglob("*") if p.is_file()]
+    assert {p.name for p in written} == {"manifest.json", "width_16.py", "width_32.py"}
+    assert {stat.S_IMODE(p.stat().st_mode) for p in written} == {0o644}
+
+
+def test_specc_creates_files_only_through_the_writer_or_open():
+    """Every file specc writes whole (scripts, manifest, status, plots, CSV) goes through
+    writer.write_atomic; the others (a run's lock and log) are created by open(), so all get
+    the umask's permissions. A new way of writing a file has to be added here knowingly."""
+    for module in sorted((ROOT / "specc").glob("*.py")):
+        if module.name == "writer.py":
+            continue
+        text = module.read_text()
+        for call in ("mkstemp", "NamedTemporaryFile", ".write_text(", ".write_bytes(", "chmod"):
+            assert call not in text, f"{module.name} writes with {call}"
+        # matplotlib draws into memory (buf), the writer writes the PNG
+        assert set(re.findall(r"savefig\(\s*(\w+)", text)) <= {"buf"}, module.name
