@@ -17,11 +17,10 @@ script's docstring, a terminal or a file name).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import re
 
 from ruamel.yaml import YAML
 from ruamel.yaml.composer import Composer
