@@ -5,21 +5,58 @@ of constructing it directly, so that we can (a) report *every* duplicate key wit
 positions instead of stopping at the first, and (b) keep a position for every key and value.
 The data handed on is plain dicts, lists, str, int, float, bool and None: nothing downstream
 ever sees a ruamel type.
+
+The input is bounded before anything is built from it (specs, sweep files and override values
+all come through :func:`parse_yaml_text`): aliases may repeat at most
+:data:`MAX_ALIAS_VALUES` values in all (an "alias bomb" is an error at the alias that crosses
+the cap, found while composing, in time linear in the file), an alias inside its own anchor is
+an error, collections nest at most :data:`MAX_DEPTH` deep, and strings (keys too) hold no
+control characters but tab and newline (:data:`_BAD_CHAR`: they would reach a generated
+script's docstring, a terminal or a file name).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
 
 from .diagnostics import Diagnostic, Location, SpecError
 
 Path_ = tuple  # a key path: ("train", "total_steps") or ("networks", "critic", "sparsity", "dense_layers", 0)
+
+# A spec is some 100 values nested 5 deep; an anchor shared by a few modules repeats a few
+# dozen. The caps leave room for any real spec or sweep file and stop hostile ones at once.
+MAX_ALIAS_VALUES = 1000  # values (keys, scalars, collections) that aliases repeat, in all
+MAX_DEPTH = 64  # nesting of mappings and lists
+
+# Characters YAML does not allow in a file at all (its printable set, as ruamel's reader checks)
+_NON_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+# Characters a string of a spec may not hold (written as escapes, "\0", "\e", "\u202e"): the
+# control characters but tab and newline, surrogates (not encodable), and the bidirectional
+# overrides and isolates (text that reads otherwise than it runs).
+_BAD_CHAR = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+_CHAR_NAMES = {
+    0x00: "NUL",
+    0x07: "BEL",
+    0x08: "BS",
+    0x0B: "VT",
+    0x0C: "FF",
+    0x0D: "CR",
+    0x1B: "ESC",
+    0x7F: "DEL",
+    0x85: "NEL",
+}
 
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:str",
@@ -109,7 +146,28 @@ class Override:
 
 def show_text(text: str) -> str:
     """Text for a one-line snippet: control characters shown as escapes."""
-    return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    text = text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    return _BAD_CHAR.sub(
+        lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text
+    )
+
+
+def char_name(c: str) -> str:
+    """``U+0000 (NUL)``: a character as a message names it."""
+    code = ord(c)
+    name = _CHAR_NAMES.get(code)
+    return f"U+{code:04X}" + (f" ({name})" if name else "")
+
+
+def _visible(line: str) -> str:
+    """A source line for a snippet: characters a terminal would act on shown as one visible
+    character each (U+2400's control pictures, or U+FFFD), so the caret stays in its column."""
+
+    def pic(m: re.Match) -> str:
+        code = ord(m[0])
+        return chr(0x2400 + code) if code < 0x20 else ("\u2421" if code == 0x7F else "\ufffd")
+
+    return _NON_PRINTABLE.sub("\ufffd", _BAD_CHAR.sub(pic, line))
 
 
 @dataclass
@@ -120,9 +178,81 @@ class LoadedSpec:
     smap: SourceMap
 
 
+class _Bounded(Exception):
+    """A bound of the input broken while composing: where, and what to say."""
+
+    def __init__(self, mark: Any, message: str, width: int = 1):
+        super().__init__(message)
+        self.mark = mark
+        self.message = message
+        self.width = width
+
+
+class _BoundedComposer(Composer):
+    """ruamel's composer, which shares an anchored node among its aliases (so composing costs
+    what the file is long), plus the bounds: it counts the values each alias repeats (a node's
+    size, memoized) and refuses an alias of a collection still being composed (its own
+    anchor), and nesting deeper than MAX_DEPTH. Building the data then expands at most
+    MAX_ALIAS_VALUES values more than the file holds."""
+
+    def compose_document(self) -> Any:
+        self.repeated = 0
+        self.sizes: dict[int, int] = {}
+        self.nesting = 0
+        return super().compose_document()
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.parser.check_event(AliasEvent):
+            event = self.parser.peek_event()
+            node = self.anchors.get(event.anchor)
+            if node is not None:  # (an undefined alias is ruamel's error)
+                self._alias(event, node)
+            return super().compose_node(parent, index)
+        self.nesting += 1
+        if self.nesting > MAX_DEPTH:
+            raise _Bounded(
+                self.parser.peek_event().start_mark,
+                f"mappings and lists nested more than {MAX_DEPTH} deep; a spec needs a few levels",
+            )
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.nesting -= 1
+
+    def _alias(self, event: Any, node: Node) -> None:
+        if node.end_mark is None:  # a mapping or list whose end has not been read yet
+            at = node.start_mark
+            raise _Bounded(
+                event.start_mark,
+                f"alias *{event.anchor} is inside its own anchor &{event.anchor} (line {at.line + 1}): a recursive structure is not allowed",
+                len(event.anchor) + 1,
+            )
+        self.repeated += self._size(node)
+        if self.repeated > MAX_ALIAS_VALUES:
+            raise _Bounded(
+                event.start_mark,
+                f"aliases repeat more than {MAX_ALIAS_VALUES} values (with *{event.anchor}, which repeats {self._size(node)}); a spec needs a few",
+                len(event.anchor) + 1,
+            )
+
+    def _size(self, node: Node) -> int:
+        """Values of ``node`` with everything its aliases repeat (the node itself included)."""
+        key = id(node)
+        if key not in self.sizes:
+            if isinstance(node, MappingNode):
+                items = [n for pair in node.value for n in pair]
+            elif isinstance(node, SequenceNode):
+                items = node.value
+            else:
+                items = []
+            self.sizes[key] = 1 + sum(self._size(n) for n in items)
+        return self.sizes[key]
+
+
 def _yaml() -> YAML:
     y = YAML(typ="rt")
     y.version = (1, 2)
+    y.Composer = _BoundedComposer
     return y
 
 
@@ -163,7 +293,7 @@ class _Builder:
                 if not isinstance(knode, ScalarNode):
                     self.error(kspan, "keys must be plain strings", _dotted(path))
                     continue
-                key = self.scalar(knode, path)
+                key = self.scalar(knode, path, is_key=True)
                 if key is _BAD:
                     continue
                 if not isinstance(key, str):
@@ -189,13 +319,27 @@ class _Builder:
         value = self.scalar(node, path)
         return None if value is _BAD else value
 
-    def scalar(self, node: ScalarNode, path: Path_) -> Any:
+    def scalar(self, node: ScalarNode, path: Path_, is_key: bool = False) -> Any:
+        if node.tag == "tag:yaml.org,2002:merge":
+            self.error(
+                _span(node),
+                "merge keys (<<) are not allowed in a spec; write the keys",
+                _dotted(path),
+            )
+            return _BAD
         if node.tag not in _SCALAR_TAGS:
             self.error(
                 _span(node), f"YAML tag {node.tag!r} is not allowed in a spec", _dotted(path)
             )
             return _BAD
         value = self.yaml.constructor.construct_object(node, deep=True)
+        if isinstance(value, str) and (bad := _BAD_CHAR.search(value)):
+            self.error(
+                _span(node),
+                f"{'a key' if is_key else 'the string'} holds the control character {char_name(bad[0])} (character {bad.start() + 1}); strings may hold tabs and newlines but no other control characters",
+                _dotted(path),
+            )
+            return _BAD
         return plain(value)
 
 
@@ -229,11 +373,19 @@ def parse_yaml_text(
     text: str, source: str, lines: list[str] | None = None
 ) -> tuple[Any, SourceMap, list[Diagnostic]]:
     """Compose and build ``text``; returns (data, source map, diagnostics)."""
-    lines = lines if lines is not None else text.splitlines()
+    lines = lines if lines is not None else [_visible(line) for line in text.splitlines()]
     smap = SourceMap(source, lines)
+    bad = _non_printable(text, source, lines)
+    if bad:
+        return None, smap, bad
     yaml = _yaml()
     try:
         node = yaml.compose(text)
+    except _Bounded as exc:
+        line, col = exc.mark.line + 1, exc.mark.column + 1
+        text_line = lines[line - 1] if 1 <= line <= len(lines) else None
+        loc = Location(source, line, col, exc.width, text_line)
+        return None, smap, [Diagnostic(loc, exc.message)]
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
@@ -247,6 +399,8 @@ def parse_yaml_text(
             smap,
             [Diagnostic(Location(source, line, col, 1, text_line), f"invalid YAML: {problem}")],
         )
+    except ReaderError as exc:  # pragma: no cover - _non_printable finds these first
+        return None, smap, [Diagnostic(Location(source), f"invalid YAML: {exc.reason}")]
     except YAMLError as exc:  # pragma: no cover - ruamel always marks its errors
         return None, smap, [Diagnostic(Location(source), f"invalid YAML: {exc}")]
     if node is None:
@@ -254,6 +408,26 @@ def parse_yaml_text(
     builder = _Builder(source, smap, yaml)
     data = builder.build(node, ())
     return data, smap, builder.diags
+
+
+def _non_printable(text: str, source: str, lines: list[str]) -> list[Diagnostic]:
+    """The characters YAML does not allow in a file (NUL, ESC, ...), the first of each line,
+    located on the lines a snippet shows (``str.splitlines``, which also breaks at some of
+    them: such a character is located at the end of the line it ends)."""
+    if not _NON_PRINTABLE.search(text):
+        return []
+    diags = []
+    for n, line in enumerate(text.splitlines(keepends=True), 1):
+        m = _NON_PRINTABLE.search(line)
+        if m:
+            shown = lines[n - 1] if n <= len(lines) else None
+            diags.append(
+                Diagnostic(
+                    Location(source, n, m.start() + 1, 1, shown),
+                    f"invalid YAML: the character {char_name(m[0])} is not allowed (YAML allows no control characters but tab and line breaks)",
+                )
+            )
+    return diags
 
 
 def load_spec(path: str) -> LoadedSpec:

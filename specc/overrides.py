@@ -45,7 +45,9 @@ def parse_override(text: str) -> tuple[Override | None, list[Diagnostic]]:
         start = len(key) + 2
         loc = Location(label, 0, start, max(len(shown) - start + 1, 1), shown, is_override=True)
         problem = diags[0].message
-        return None, [Diagnostic(loc, f"cannot parse the value: {problem}", key)]
+        if problem.startswith("invalid YAML"):  # (else a bound of the loader: said as it is)
+            problem = f"cannot parse the value: {problem}"
+        return None, [Diagnostic(loc, problem, key)]
     return Override(text=text, key=key, path=path, value=value), []
 
 

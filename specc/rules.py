@@ -383,8 +383,39 @@ def check_resolved(tree: Tree, loaded: LoadedSpec) -> list[Diagnostic]:
                     ("networks", module, "sparsity", "topology", "method"),
                     f"topology method {method.value!r}",
                 )
+    diags.extend(_check_learning_starts(tree, smap))
     diags.extend(_check_diagnostics_reset(tree, smap))
     return diags
+
+
+def _check_learning_starts(tree: Tree, smap: Any) -> list[Diagnostic]:
+    """learning_starts before total_steps (either may come from a preset or a suite): at the
+    key the user wrote (learning_starts when both or neither), naming where the other's value
+    came from."""
+    train = tree["train"]
+    if "learning_starts" not in train or "total_steps" not in train:
+        return []
+    starts, total = train["learning_starts"], train["total_steps"]
+    if starts.value < total.value:
+        return []
+
+    def shown(v: Any) -> str:
+        return "" if v.source in ("spec", "override") else f", from {v.source}"
+
+    if total.source in ("spec", "override") and starts.source not in ("spec", "override"):
+        path = ("train", "total_steps")
+        message = (
+            f"total_steps {total.value} ends training before updates start"
+            f" (learning_starts {starts.value}{shown(starts)}): the run would never update its"
+            " networks; set train.learning_starts below total_steps"
+        )
+    else:
+        path = ("train", "learning_starts")
+        message = (
+            f"learning_starts {starts.value}{shown(starts)} is not before the end of training"
+            f" (total_steps {total.value}{shown(total)}): the run would never update its networks"
+        )
+    return [Diagnostic(smap.location(path, at="value"), message, dotted(path))]
 
 
 def _check_diagnostics_reset(tree: Tree, smap: Any) -> list[Diagnostic]:

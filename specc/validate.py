@@ -134,7 +134,8 @@ def _got(v: Any) -> str:
 def _message(kind: str, err: dict[str, Any], v: Any) -> str:
     ctx = err.get("ctx") or {}
     if kind == "int_type":
-        if isinstance(v, float) and v.is_integer():
+        if isinstance(v, float) and v.is_integer() and abs(v) <= 2**53:
+            # (beyond 2**53 a float is no longer every integer: 1e29 is not 10**29)
             return f"expected an integer, got {v!r}; write {int(v)}"
         return f"expected an integer, got {_got(v)}"
     if kind == "float_type":

@@ -105,7 +105,7 @@ def test_suite_defaults_come_before_the_preset_with_their_source(tmp_path):
     assert (plan.env.suite, plan.env.action_repeat, plan.env.repeats) == ("dmc", 2, True)
 
     text = DMC.replace("suite: dmc", "suite: dmc\n  action_repeat: 1")
-    text += "train: {total_steps: 1000}\neval: {every: 100}\n"
+    text += "train: {total_steps: 1000, learning_starts: 100}\neval: {every: 100}\n"
     _, _, tree, plan = front_end(write(tmp_path, text), [])
     assert _at(tree, "env.action_repeat") == (1, "spec") and not plan.env.repeats
     assert _at(tree, "train.total_steps") == (1000, "spec")
