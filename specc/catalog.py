@@ -251,6 +251,17 @@ DEFAULT_PRESET = {
     "mrsac": "mrq",
 }
 
+# The structural choices a preset may make for an algorithm (Preset.options), with their
+# meaning (docs/spec.md, Presets). They are no spec keys: each reproduces one reference's code.
+PRESET_OPTIONS: dict[str, str] = {
+    "actor_first": "update order: the actor (and temperature) before the critic (SimBa)",
+    "init": "orthogonal: every Linear of the mlp networks orthogonal (gain 1) with zero bias,"
+    " before any mask is drawn (RLx2's SAC, pytorch_sac's weight_init); absent: the"
+    " architecture's own init (PyTorch's for mlp)",
+    "joint_actor_output": "a SAC actor's mean and log std come from one output Linear of 2|A|,"
+    " split after it (RLx2's SAC); absent: two heads (CleanRL)",
+}
+
 # The DDPG variants (train.ddpg_variant): CleanRL's has a target actor and updates the critic
 # first; SimBa's (scale_rl/agents/ddpg) has no target actor and updates the actor first.
 DDPG_VARIANT_OPTIONS: dict[str, dict[str, bool]] = {
@@ -346,9 +357,8 @@ class Preset:
     runtime: dict[str, Any]  # dotted key -> value (eval.every, ...)
     # suite -> algorithm -> key -> value: where the paper's setting on that suite differs
     suite_train: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
-    options: dict[str, dict[str, Any]] = field(
-        default_factory=dict
-    )  # algorithm -> structural choices
+    # algorithm -> structural choices (PRESET_OPTIONS: what each one means)
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
     # algorithm -> module -> arch -> values: what the preset gives a module whose spec picks
     # another arch than the preset's (the MST paper's block networks on MR.Q)
     arch_networks: dict[str, dict[str, dict[str, dict[str, Any]]]] = field(default_factory=dict)
@@ -718,6 +728,12 @@ PRESETS: dict[str, Preset] = {
             a: {"actor": dict(_CLEANRL_MLP), "critic": dict(_CLEANRL_MLP)} for a in ("td3", "sac")
         },
         runtime={"eval.every": 5000},  # eval_freq
+        # RLx2_SAC/modules_SAC.py (pytorch_sac's DiagGaussianActor and DoubleQCritic): the
+        # actor's last Linear is (256 -> 2|A|), split into mean and log std after it, and
+        # weight_init makes every Linear orthogonal (gain 1) with zero bias. The initial
+        # magnitude mask is drawn from these weights, and the ER allocation sees 3 actor layers.
+        # RLx2_TD3's networks keep PyTorch's default init.
+        options={"sac": {"init": "orthogonal", "joint_actor_output": True}},
         sparsity={
             "td3": {
                 "actor": _RLX2_SPARSITY | {"level": 0.9},
@@ -1064,6 +1080,11 @@ MODULE_LAYOUT: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
     ("mrsac", "encoder"): ("zs_net", ("model",)),
     ("mrsac", "actor"): ("pi", ("pi.out",)),  # one output layer: mean and log std
     ("mrsac", "critic"): ("q", ("q.out",)),
+}
+# A SAC actor with one output layer of 2|A| (Preset.options joint_actor_output: RLx2's, as
+# MR.SAC's) is one network `pi` whose output layer holds mean and log std.
+JOINT_OUTPUT_LAYOUT: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
+    ("sac", "actor"): ("pi", ("pi.out",)),
 }
 # Input layers of a module beyond its trunk's first Linear (the `input` role of dense_layers).
 MODULE_EXTRA_INPUTS: dict[tuple[str, str], tuple[str, ...]] = {

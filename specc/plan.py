@@ -248,6 +248,9 @@ class NetworkPlan:
     sparsity: SparsityPlan
     # the LayerNorm has a learnable scale and bias (nn.LayerNorm); MR.Q's has none
     affine_norm: bool = True
+    # "orthogonal": every Linear orthogonal (gain 1), zero bias (a preset's init, RLx2's SAC);
+    # "": the architecture's own
+    init: str = ""
 
     @property
     def trunk_kwargs(self) -> tuple[tuple[str, str], ...]:
@@ -266,6 +269,11 @@ class NetworkPlan:
         if self.ensembled:
             kwargs.append(("ensemble", str(self.ensemble)))
         return tuple(kwargs)
+
+    @property
+    def orthogonal_init(self) -> bool:
+        """The module's constructor makes every Linear orthogonal with zero bias (RLx2)."""
+        return self.init == "orthogonal"
 
     @property
     def orthogonal_heads(self) -> bool:
@@ -310,6 +318,8 @@ class AlgoPlan:
     n_step: bool = False
     # RLx2's dynamic-capacity buffer (train.buffer_check_every > 0): once | until_below; ""
     buffer_drop: str = ""
+    # sac: the actor's mean and log std come from one output layer of 2|A| (RLx2), not two heads
+    joint_actor_output: bool = False
 
     @property
     def actor_reads_q1(self) -> bool:
@@ -622,12 +632,21 @@ class Plan:
         )
 
     @property
+    def orthogonal_linears(self) -> bool:
+        """Some module initialises all its Linears orthogonally (a preset's init: RLx2)."""
+        return any(n.orthogonal_init for n in self.networks)
+
+    @property
     def network_templates(self) -> tuple[str, ...]:
-        """Each network template once, in module order."""
+        """Each network template once, in module order; the orthogonal init (SimBa's layers, a
+        preset's init) before the first network that uses it."""
         seen: list[str] = ["networks/ensemble.py.jinja"] if self.ensembled else []
         if self.algo.encoded or any(n.arch == "block" for n in self.networks):
             seen.append("networks/mrq_init.py.jinja")  # MR.Q's ln_activ and init
+        orthogonal = "networks/orthogonal.py.jinja"
         for n in self.networks:
+            if (n.arch == "simba" or n.orthogonal_init) and orthogonal not in seen:
+                seen.append(orthogonal)
             if n.template not in seen:
                 seen.append(n.template)
         return tuple(seen)
