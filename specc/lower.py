@@ -256,11 +256,7 @@ def _network(
         affine_norm=algo not in ENCODED_ALGORITHMS,
         # a preset's init applies to the plain MLPs; SimBa and the MR.Q-style networks (block,
         # encoded algorithms) keep their own
-        init=(
-            options.get("init", "")
-            if arch == "mlp" and algo not in ENCODED_ALGORITHMS
-            else ""
-        ),
+        init=(options.get("init", "") if arch == "mlp" and algo not in ENCODED_ALGORITHMS else ""),
     )
 
 
