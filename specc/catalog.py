@@ -44,7 +44,14 @@ TOPOLOGY_DROPS = ("magnitude", "sign_split")
 TARGET_MASKINGS = ("mask", "count")
 # Topology keys of the dst regime only (d2s/s2d own their counts through the schedule): the
 # reference variants of RLx2 and DS-TD3
-DST_ONLY_TOPOLOGY_KEYS = ("drop", "reset_moments", "mask_gradients", "skip_step", "targets")
+DST_ONLY_TOPOLOGY_KEYS = (
+    "drop",
+    "reset_moments",
+    "mask_gradients",
+    "skip_step",
+    "targets",
+    "grow_last",
+)
 # The dynamic-capacity buffer (RLx2): one drop of buffer_drop_fraction per check (its code), or
 # drops repeated while the policy distance stays above the threshold (its paper's text)
 BUFFER_DROPS = ("once", "until_below")
@@ -461,6 +468,10 @@ _DS_TD3_SPARSITY = {
         "mask_gradients": False,
         "skip_step": False,
         "targets": "count",
+        # DS_TD3.py sets lastTopologyChange at the first update past the stop iteration and
+        # passes it to changeConnectivitySET, which then drops without regrowing: the module
+        # ends sparser by the drop fraction (sparse_utils.py)
+        "grow_last": False,
     },
 }
 
@@ -1221,6 +1232,7 @@ HELP: dict[str, str] = {
     "networks.MODULE.sparsity.topology.reset_moments": "grown weights start with zero Adam moments (false: RLx2, Sokar)",
     "networks.MODULE.sparsity.topology.mask_gradients": "pruned weights get no gradient (false: Sokar; Adam's moments then follow the dense gradient)",
     "networks.MODULE.sparsity.topology.skip_step": "the mask update replaces that step's optimizer update (RigL; false: it follows the step, Sokar)",
+    "networks.MODULE.sparsity.topology.grow_last": "the last mask update (the last one before topology.end) grows back what it drops (false: Sokar; it only drops, and the module ends sparser by the drop fraction)",
     "networks.MODULE.sparsity.topology.targets": "the target network: mask (multiplied by the online masks) | count (pruned to the online non-zero count by magnitude after each Polyak step, Sokar)",
     "networks.MODULE.sparsity.schedule.start": "sparsity schedule start (fraction of its gradient steps)",
     "networks.MODULE.sparsity.schedule.end": "sparsity schedule end (fraction of its gradient steps)",

@@ -209,6 +209,7 @@ def _sparsity_plan(
         mask_gradients=topo_key("mask_gradients", True),
         skip_step=topo_key("skip_step", True),
         target_masking=topo_key("targets", "mask"),
+        grow_last=topo_key("grow_last", True),
     )
 
 

@@ -86,6 +86,7 @@ class SparsityPlan:
     mask_gradients: bool = True  # pruned weights get no gradient
     skip_step: bool = True  # a mask update replaces that step's optimizer update (RigL)
     target_masking: str = "mask"  # mask | count (Sokar: pruned to the online non-zero count)
+    grow_last: bool = True  # the last mask update grows back what it drops (Sokar: prunes only)
 
     @property
     def bernoulli(self) -> bool:
@@ -155,6 +156,7 @@ class SparsityCode:
         False  # the mask update follows the optimizer step (skip_step: false)
     )
     count_targets: bool = False  # targets pruned to the online count (targets: count)
+    prunes_last: bool = False  # some module's last mask update only drops (grow_last: false)
     bernoulli: bool = False  # some module draws epsilon-ER Bernoulli masks
 
     @property
@@ -215,6 +217,7 @@ def sparsity_code(networks: tuple[NetworkPlan, ...]) -> SparsityCode | None:
         unmasked_grads=any(not s.mask_gradients for s in dynamic),
         step_then_topology=any(not s.skip_step for s in dynamic),
         count_targets=any(s.target_masking == "count" for s in dynamic),
+        prunes_last=any(not s.grow_last for s in dynamic),
         bernoulli=any(s.bernoulli for s in sparse),
     )
 

@@ -420,12 +420,12 @@ def test_train_keys_switch_the_buffer_facts(tmp_path, train, n_step, buffer_drop
 
 
 # spec -> the topology variants of its sparsity code (sign_split, keeps_moments,
-# unmasked_grads, step_then_topology, count_targets, bernoulli)
+# unmasked_grads, step_then_topology, count_targets, bernoulli, prunes_last)
 VARIANTS = {
-    "ds_td3": (True, True, True, True, True, True),  # Sokar's SET, as his code does it
+    "ds_td3": (True, True, True, True, True, True, True),  # Sokar's SET, as his code does it
     # RLx2: specc's RigL but Adam's moments kept (its reset_momentum handles SGD only)
-    "rlx2_td3": (False, True, False, False, False, False),
-    "mst_sac": (False, False, False, False, False, False),
+    "rlx2_td3": (False, True, False, False, False, False, False),
+    "mst_sac": (False, False, False, False, False, False, False),
 }
 
 
@@ -439,6 +439,7 @@ def test_topology_variant_facts(name):
         code.step_then_topology,
         code.count_targets,
         code.bernoulli,
+        code.prunes_last,
     )
     assert facts == VARIANTS[name]
     assert ("epsilon_er_densities" in code.allocations) == code.bernoulli
@@ -454,6 +455,7 @@ def test_a_method_preset_carries_the_whole_method(tmp_path):
         sp = plan.network(module).sparsity
         assert sp.sparse and sp.dynamic and sp.bernoulli and sp.drop == "sign_split"
     assert plan.sparsity.sign_split and plan.sparsity.bernoulli
+    assert plan.sparsity.prunes_last and not plan.network("actor").sparsity.grow_last
     assert not plan.algo.n_step and not plan.algo.dynamic_buffer
 
 
