@@ -771,6 +771,13 @@ def multi_step_return(rewards, not_done, gamma):
     return (rewards * not_done * discounts).sum(1)
 
 
+def lap_priority(q, target, min_priority, alpha):
+    """LAP's priority of each sampled sub-trajectory (MR.Q's Agent.train): the value loss's TD
+    error max_j |Q_j(s, a) - y| over the value networks, for the stored action a and with Q from
+    before the value step, at least min_priority, to the power alpha. q (2, B), target (B,)."""
+    return (q - target).abs().max(0).values.clamp(min=min_priority).pow(alpha)
+
+
 @torch.no_grad()
 def hard_update(target_params, online_params):
     torch._foreach_copy_(target_params, online_params)
@@ -815,10 +822,10 @@ def critic_loss_fn(
 
 def actor_loss_fn(zs, encoder, actor, critic, cfg):
     """MR.Q's policy loss: -mean over both value networks and the batch of Q(zsa(zs, pi(zs))),
-    plus pre_activation_weight * mean(pre-activation^2). Returns (loss, Q (2, B))."""
+    plus pre_activation_weight * mean(pre-activation^2)."""
     action, pre_activation = actor(zs)
     q = critic(encoder.zsa(zs, action))
-    return -q.mean() + cfg.pre_activation_weight * pre_activation.pow(2).mean(), q.detach()
+    return -q.mean() + cfg.pre_activation_weight * pre_activation.pow(2).mean()
 
 
 # ---------------------------------------------------------------------------
@@ -1063,6 +1070,7 @@ def main():
                 losses["dynamics_loss"], losses["reward_loss"], losses["done_loss"] = parts
             # the RL update: value (gradient norm clipped), then policy, then the sampled priorities
             batch = rb.sample(cfg.batch_size)
+            # q: Q(s, a) of the stored actions, before the value step (the priorities' TD errors)
             loss, q, target, zs = critic_loss(
                 batch,
                 encoder,
@@ -1077,16 +1085,12 @@ def main():
             )
             optimizer_step(critic_opt, loss, cfg.grad_clip, masks=critic_masks)
             losses["critic_loss"] = loss.detach()
-            loss, q = actor_loss(zs, encoder, actor, critic, cfg)
+            loss = actor_loss(zs, encoder, actor, critic, cfg)
             optimizer_step(actor_opt, loss)
             losses["actor_loss"] = loss.detach()
-            # LAP: priority = max over the value nets of |Q - y|, at least lap_min_priority, ^ lap_alpha.
-            # MR.Q's code takes this Q from the policy loss (Q of the policy's action after the value
-            # step), not the value loss's Q of the stored action: reproduced here.
-            priority = (
-                (q - target).abs().max(0).values.clamp(min=cfg.lap_min_priority).pow(cfg.lap_alpha)
+            rb.update_priority(
+                batch[4], lap_priority(q, target, cfg.lap_min_priority, cfg.lap_alpha)
             )
-            rb.update_priority(batch[4], priority)
 
             if sps_t0 is None:
                 # training-phase clock: warm-up and the first (slow, maybe compiling) updates excluded

@@ -395,6 +395,7 @@ class DynamicMasks(Masks):
         mask_gradients=True,
         skip_step=True,
         target_masking="mask",
+        grow_last=True,
     ):
         super().__init__(net, dense_layers)
         self.optimizer, self.targets = optimizer, tuple(targets)
@@ -404,6 +405,7 @@ class DynamicMasks(Masks):
         self.mask_gradients = mask_gradients
         self.skip_step = skip_step
         self.target_masking = target_masking
+        self.grow_last = grow_last
         self.growth = growth  # set
         # drop_schedule(t, drop_fraction, end_step): constant decay
         self.drop_schedule, self.drop_fraction = drop_schedule, drop_fraction
@@ -438,6 +440,9 @@ class DynamicMasks(Masks):
             kept = self.select(
                 [torch.where(m > 0, s, -1.0) for m, s in zip(masks, drop_scores)], n_kept
             )
+        if not self.grow_last and self.step + self.every > self.end_step:
+            # the last update (Sokar's lastTopologyChange) drops and grows nothing back
+            n_grown = [0] * len(n_grown)
         # every position not kept is a candidate, the ones just dropped included
         candidates = [
             s if k is None else torch.where(k > 0, -math.inf, s)
@@ -757,6 +762,7 @@ def main():
         mask_gradients=False,
         skip_step=False,
         target_masking="count",
+        grow_last=False,
     )
     # the critic's gradient steps in the run: the time axis of its topology schedule
     critic_steps = (cfg.total_steps - cfg.learning_starts + 1) * cfg.updates_per_step
@@ -775,6 +781,7 @@ def main():
         mask_gradients=False,
         skip_step=False,
         target_masking="count",
+        grow_last=False,
     )
     masks = {"actor": actor_masks, "critic": critic_masks}
     if cfg.actor_prune_at == 0:
@@ -1329,6 +1336,7 @@ networks:
         mask_gradients: false
         skip_step: false
         targets: count
+        grow_last: false
   critic:
     arch: mlp
     width: 256
@@ -1353,6 +1361,7 @@ networks:
         mask_gradients: false
         skip_step: false
         targets: count
+        grow_last: false
 logging:
   tensorboard: auto
   every: 1000

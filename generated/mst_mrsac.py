@@ -787,6 +787,13 @@ def multi_step_return(rewards, not_done, gamma):
     return (rewards * not_done * discounts).sum(1)
 
 
+def lap_priority(q, target, min_priority, alpha):
+    """LAP's priority of each sampled sub-trajectory (MR.Q's Agent.train): the value loss's TD
+    error max_j |Q_j(s, a) - y| over the value networks, for the stored action a and with Q from
+    before the value step, at least min_priority, to the power alpha. q (2, B), target (B,)."""
+    return (q - target).abs().max(0).values.clamp(min=min_priority).pow(alpha)
+
+
 @torch.no_grad()
 def hard_update(target_params, online_params):
     torch._foreach_copy_(target_params, online_params)
@@ -1093,6 +1100,7 @@ def main():
                 losses["dynamics_loss"], losses["reward_loss"], losses["done_loss"] = parts
             # the RL update: value (gradient norm clipped), then policy and temperature, then priorities
             batch = rb.sample(cfg.batch_size)
+            # q: Q(s, a) of the stored actions, before the value step (the priorities' TD errors)
             loss, q, target, zs = critic_loss(
                 batch,
                 encoder,
@@ -1113,12 +1121,9 @@ def main():
                 zs, encoder, actor, critic, log_alpha, target_entropy
             )
             optimizer_step(actor_opt, loss, masks=actor_masks)
-            # LAP: priority = max over the value nets of |Q - y| of the stored action (the value loss's TD
-            # error, as the LAP paper defines it), at least lap_min_priority, ^ lap_alpha
-            priority = (
-                (q - target).abs().max(0).values.clamp(min=cfg.lap_min_priority).pow(cfg.lap_alpha)
+            rb.update_priority(
+                batch[4], lap_priority(q, target, cfg.lap_min_priority, cfg.lap_alpha)
             )
-            rb.update_priority(batch[4], priority)
 
             if sps_t0 is None:
                 # training-phase clock: warm-up and the first (slow, maybe compiling) updates excluded

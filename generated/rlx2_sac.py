@@ -144,6 +144,25 @@ class EnsembleLinear(nn.Module):
         return torch.baddbmm(self.bias, x, self.weight)
 
 
+@torch.no_grad()
+def orthogonal_init(weight, bias, gain=1.0):
+    """flax orthogonal(gain) for a kernel laid out (in, out); our weights are (out, in) or (E, in, out)."""
+    if weight.dim() == 2:
+        nn.init.orthogonal_(weight, gain=gain)
+    else:
+        for w in weight:
+            nn.init.orthogonal_(w, gain=gain)
+    bias.zero_()
+
+
+def orthogonal_linears(module):
+    """RLx2's SAC (pytorch_sac's weight_init): every Linear of the module orthogonal with gain 1
+    (an ensemble member's weight (in, out) as the transpose of its (out, in)), biases 0."""
+    for m in module.modules():
+        if isinstance(m, (nn.Linear, EnsembleLinear)):
+            orthogonal_init(m.weight, m.bias)
+
+
 class MLP(nn.Module):
     """`depth` hidden layers of Linear -> activation, then an optional output Linear.
 
@@ -172,13 +191,13 @@ LOG_STD_MIN, LOG_STD_MAX = -5.0, 2.0  # CleanRL (spinning-up uses -20)
 
 
 class Actor(nn.Module):
-    """Tanh-squashed Gaussian policy: a mlp trunk, then mean and log-std heads."""
+    """Tanh-squashed Gaussian policy: a mlp network whose one output layer of 2|A| holds
+    the mean and the log std (RLx2's SAC actor, pytorch_sac's DiagGaussianActor)."""
 
     def __init__(self, obs_dim, act_dim, width, depth, action_low, action_high):
         super().__init__()
-        self.trunk = MLP(obs_dim, width, depth, activation=F.relu)
-        self.fc_mean = nn.Linear(width, act_dim)
-        self.fc_logstd = nn.Linear(width, act_dim)
+        self.pi = MLP(obs_dim, width, depth, 2 * act_dim, activation=F.relu)
+        orthogonal_linears(self)  # RLx2: every Linear orthogonal (gain 1), biases 0
         # actions are rescaled from (-1, 1) to the env's bounds (CleanRL)
         low = torch.as_tensor(action_low, dtype=torch.float32)
         high = torch.as_tensor(action_high, dtype=torch.float32)
@@ -186,10 +205,9 @@ class Actor(nn.Module):
         self.register_buffer("action_bias", (high + low) / 2.0)
 
     def forward(self, obs):
-        h = self.trunk(obs)
-        mean = self.fc_mean(h)
+        mean, log_std = self.pi(obs).chunk(2, -1)
         # log std squashed into [LOG_STD_MIN, LOG_STD_MAX] with tanh (CleanRL, after Yarats' SAC)
-        log_std = torch.tanh(self.fc_logstd(h))
+        log_std = torch.tanh(log_std)
         log_std = LOG_STD_MIN + 0.5 * (LOG_STD_MAX - LOG_STD_MIN) * (log_std + 1.0)
         return mean, log_std
 
@@ -219,6 +237,7 @@ class Critic(nn.Module):
     def __init__(self, obs_dim, act_dim, width, depth):
         super().__init__()
         self.q = MLP(obs_dim + act_dim, width, depth, 1, activation=F.relu, ensemble=2)
+        orthogonal_linears(self)  # RLx2: every Linear orthogonal (gain 1), biases 0
 
     def forward(self, obs, action):
         x = torch.cat([obs, action], -1).expand(2, -1, -1)

@@ -44,7 +44,14 @@ TOPOLOGY_DROPS = ("magnitude", "sign_split")
 TARGET_MASKINGS = ("mask", "count")
 # Topology keys of the dst regime only (d2s/s2d own their counts through the schedule): the
 # reference variants of RLx2 and DS-TD3
-DST_ONLY_TOPOLOGY_KEYS = ("drop", "reset_moments", "mask_gradients", "skip_step", "targets")
+DST_ONLY_TOPOLOGY_KEYS = (
+    "drop",
+    "reset_moments",
+    "mask_gradients",
+    "skip_step",
+    "targets",
+    "grow_last",
+)
 # The dynamic-capacity buffer (RLx2): one drop of buffer_drop_fraction per check (its code), or
 # drops repeated while the policy distance stays above the threshold (its paper's text)
 BUFFER_DROPS = ("once", "until_below")
@@ -251,6 +258,17 @@ DEFAULT_PRESET = {
     "mrsac": "mrq",
 }
 
+# The structural choices a preset may make for an algorithm (Preset.options), with their
+# meaning (docs/spec.md, Presets). They are no spec keys: each reproduces one reference's code.
+PRESET_OPTIONS: dict[str, str] = {
+    "actor_first": "update order: the actor (and temperature) before the critic (SimBa)",
+    "init": "orthogonal: every Linear of the mlp networks orthogonal (gain 1) with zero bias,"
+    " before any mask is drawn (RLx2's SAC, pytorch_sac's weight_init); absent: the"
+    " architecture's own init (PyTorch's for mlp)",
+    "joint_actor_output": "a SAC actor's mean and log std come from one output Linear of 2|A|,"
+    " split after it (RLx2's SAC); absent: two heads (CleanRL)",
+}
+
 # The DDPG variants (train.ddpg_variant): CleanRL's has a target actor and updates the critic
 # first; SimBa's (scale_rl/agents/ddpg) has no target actor and updates the actor first.
 DDPG_VARIANT_OPTIONS: dict[str, dict[str, bool]] = {
@@ -346,9 +364,8 @@ class Preset:
     runtime: dict[str, Any]  # dotted key -> value (eval.every, ...)
     # suite -> algorithm -> key -> value: where the paper's setting on that suite differs
     suite_train: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
-    options: dict[str, dict[str, Any]] = field(
-        default_factory=dict
-    )  # algorithm -> structural choices
+    # algorithm -> structural choices (PRESET_OPTIONS: what each one means)
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
     # algorithm -> module -> arch -> values: what the preset gives a module whose spec picks
     # another arch than the preset's (the MST paper's block networks on MR.Q)
     arch_networks: dict[str, dict[str, dict[str, dict[str, Any]]]] = field(default_factory=dict)
@@ -451,6 +468,10 @@ _DS_TD3_SPARSITY = {
         "mask_gradients": False,
         "skip_step": False,
         "targets": "count",
+        # DS_TD3.py sets lastTopologyChange at the first update past the stop iteration and
+        # passes it to changeConnectivitySET, which then drops without regrowing: the module
+        # ends sparser by the drop fraction (sparse_utils.py)
+        "grow_last": False,
     },
 }
 
@@ -718,6 +739,12 @@ PRESETS: dict[str, Preset] = {
             a: {"actor": dict(_CLEANRL_MLP), "critic": dict(_CLEANRL_MLP)} for a in ("td3", "sac")
         },
         runtime={"eval.every": 5000},  # eval_freq
+        # RLx2_SAC/modules_SAC.py (pytorch_sac's DiagGaussianActor and DoubleQCritic): the
+        # actor's last Linear is (256 -> 2|A|), split into mean and log std after it, and
+        # weight_init makes every Linear orthogonal (gain 1) with zero bias. The initial
+        # magnitude mask is drawn from these weights, and the ER allocation sees 3 actor layers.
+        # RLx2_TD3's networks keep PyTorch's default init.
+        options={"sac": {"init": "orthogonal", "joint_actor_output": True}},
         sparsity={
             "td3": {
                 "actor": _RLX2_SPARSITY | {"level": 0.9},
@@ -1065,6 +1092,11 @@ MODULE_LAYOUT: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
     ("mrsac", "actor"): ("pi", ("pi.out",)),  # one output layer: mean and log std
     ("mrsac", "critic"): ("q", ("q.out",)),
 }
+# A SAC actor with one output layer of 2|A| (Preset.options joint_actor_output: RLx2's, as
+# MR.SAC's) is one network `pi` whose output layer holds mean and log std.
+JOINT_OUTPUT_LAYOUT: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
+    ("sac", "actor"): ("pi", ("pi.out",)),
+}
 # Input layers of a module beyond its trunk's first Linear (the `input` role of dense_layers).
 MODULE_EXTRA_INPUTS: dict[tuple[str, str], tuple[str, ...]] = {
     ("mrq", "encoder"): ("za",),
@@ -1200,6 +1232,7 @@ HELP: dict[str, str] = {
     "networks.MODULE.sparsity.topology.reset_moments": "grown weights start with zero Adam moments (false: RLx2, Sokar)",
     "networks.MODULE.sparsity.topology.mask_gradients": "pruned weights get no gradient (false: Sokar; Adam's moments then follow the dense gradient)",
     "networks.MODULE.sparsity.topology.skip_step": "the mask update replaces that step's optimizer update (RigL; false: it follows the step, Sokar)",
+    "networks.MODULE.sparsity.topology.grow_last": "the last mask update (the last one before topology.end) grows back what it drops (false: Sokar; it only drops, and the module ends sparser by the drop fraction)",
     "networks.MODULE.sparsity.topology.targets": "the target network: mask (multiplied by the online masks) | count (pruned to the online non-zero count by magnitude after each Polyak step, Sokar)",
     "networks.MODULE.sparsity.schedule.start": "sparsity schedule start (fraction of its gradient steps)",
     "networks.MODULE.sparsity.schedule.end": "sparsity schedule end (fraction of its gradient steps)",

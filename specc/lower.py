@@ -22,6 +22,7 @@ from .catalog import (
     LOSS_COLUMNS,
     MODULE_EXTRA_INPUTS,
     ENV_ID_HELP,
+    JOINT_OUTPUT_LAYOUT,
     OBS_NORM_ARCHS,
     ARCH_FIXED,
     DEPTH_MEANING,
@@ -156,10 +157,20 @@ def _get(entry: Tree, path: tuple[str, ...]) -> Value | None:
 
 
 # --------------------------------------------------------------------------- networks
-def _sparsity_plan(algo: str, module: str, arch: str, sp: Tree) -> SparsityPlan:
+def _layout(algo: str, module: str, joint_output: bool) -> tuple[str, tuple[str, ...]]:
+    """The module's trunk attribute and output layers (JOINT_OUTPUT_LAYOUT for a SAC actor
+    with one output layer)."""
+    if joint_output and (algo, module) in JOINT_OUTPUT_LAYOUT:
+        return JOINT_OUTPUT_LAYOUT[(algo, module)]
+    return MODULE_LAYOUT[(algo, module)]
+
+
+def _sparsity_plan(
+    algo: str, module: str, arch: str, sp: Tree, joint_output: bool = False
+) -> SparsityPlan:
     if sp["regime"].value == "dense":
         return SparsityPlan(regime="dense")
-    trunk, outputs = MODULE_LAYOUT[(algo, module)]
+    trunk, outputs = _layout(algo, module, joint_output)
     inputs = (f"{trunk}.{TRUNK_INPUT_LAYER[arch]}",) + MODULE_EXTRA_INPUTS.get((algo, module), ())
     roles = {"input": inputs, "output": outputs}
     revival = sp.get("revival", {})
@@ -198,6 +209,7 @@ def _sparsity_plan(algo: str, module: str, arch: str, sp: Tree) -> SparsityPlan:
         mask_gradients=topo_key("mask_gradients", True),
         skip_step=topo_key("skip_step", True),
         target_masking=topo_key("targets", "mask"),
+        grow_last=topo_key("grow_last", True),
     )
 
 
@@ -217,9 +229,13 @@ def _sparsity_fields(module: str, sp: Tree) -> list[ConfigField]:
     return fields
 
 
-def _network(algo: str, module: str, entry: Tree, clipped_double_q: bool) -> NetworkPlan:
+def _network(
+    algo: str, module: str, entry: Tree, clipped_double_q: bool, options: dict[str, Any]
+) -> NetworkPlan:
+    """options: the preset's structural choices for the algorithm (catalog.PRESET_OPTIONS)."""
     arch = entry["arch"].value
     fixed = ARCH_FIXED[arch]
+    joint_output = options.get("joint_actor_output", False)
 
     def key(name: str) -> Any:
         return entry[name].value if name in entry else fixed[name]
@@ -236,9 +252,12 @@ def _network(algo: str, module: str, entry: Tree, clipped_double_q: bool) -> Net
         layer_norm=key("layer_norm"),
         residual=key("residual"),
         ensemble=ensemble_size(algo, module, clipped_double_q),
-        sparsity=_sparsity_plan(algo, module, arch, entry["sparsity"]),
+        sparsity=_sparsity_plan(algo, module, arch, entry["sparsity"], joint_output),
         # MR.Q's LayerNorm has no learnable parameters (ln_activ), on every network of its agent
         affine_norm=algo not in ENCODED_ALGORITHMS,
+        # a preset's init applies to the plain MLPs; SimBa and the MR.Q-style networks (block,
+        # encoded algorithms) keep their own
+        init=(options.get("init", "") if arch == "mlp" and algo not in ENCODED_ALGORITHMS else ""),
     )
 
 
@@ -319,7 +338,10 @@ def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
     train = tree["train"]
 
     cdq = train["clipped_double_q"].value if "clipped_double_q" in train else True
-    networks = tuple(_network(algo, m, entry, cdq) for m, entry in tree["networks"].items())
+    options = preset.options.get(algo, {})
+    networks = tuple(
+        _network(algo, m, entry, cdq, options) for m, entry in tree["networks"].items()
+    )
     modules = tuple(n.module for n in networks)
     train_fields = _train_fields(algo, train)
     sparsity_fields = [
@@ -428,8 +450,8 @@ def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
                 if target_entropy is None
                 else "per_dim" if target_entropy.value in ("auto", "half") else "fixed"
             ),
-            actor_first=preset.options.get(algo, {}).get("actor_first", False)
-            or variant.get("actor_first", False),
+            actor_first=options.get("actor_first", False) or variant.get("actor_first", False),
+            joint_actor_output=options.get("joint_actor_output", False),
             log_std_min=ACTOR_LOG_STD_MIN[_v(tree, "networks.actor.arch")],
             targets={
                 m: t

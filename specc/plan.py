@@ -86,6 +86,7 @@ class SparsityPlan:
     mask_gradients: bool = True  # pruned weights get no gradient
     skip_step: bool = True  # a mask update replaces that step's optimizer update (RigL)
     target_masking: str = "mask"  # mask | count (Sokar: pruned to the online non-zero count)
+    grow_last: bool = True  # the last mask update grows back what it drops (Sokar: prunes only)
 
     @property
     def bernoulli(self) -> bool:
@@ -155,6 +156,7 @@ class SparsityCode:
         False  # the mask update follows the optimizer step (skip_step: false)
     )
     count_targets: bool = False  # targets pruned to the online count (targets: count)
+    prunes_last: bool = False  # some module's last mask update only drops (grow_last: false)
     bernoulli: bool = False  # some module draws epsilon-ER Bernoulli masks
 
     @property
@@ -215,6 +217,7 @@ def sparsity_code(networks: tuple[NetworkPlan, ...]) -> SparsityCode | None:
         unmasked_grads=any(not s.mask_gradients for s in dynamic),
         step_then_topology=any(not s.skip_step for s in dynamic),
         count_targets=any(s.target_masking == "count" for s in dynamic),
+        prunes_last=any(not s.grow_last for s in dynamic),
         bernoulli=any(s.bernoulli for s in sparse),
     )
 
@@ -248,6 +251,9 @@ class NetworkPlan:
     sparsity: SparsityPlan
     # the LayerNorm has a learnable scale and bias (nn.LayerNorm); MR.Q's has none
     affine_norm: bool = True
+    # "orthogonal": every Linear orthogonal (gain 1), zero bias (a preset's init, RLx2's SAC);
+    # "": the architecture's own
+    init: str = ""
 
     @property
     def trunk_kwargs(self) -> tuple[tuple[str, str], ...]:
@@ -266,6 +272,11 @@ class NetworkPlan:
         if self.ensembled:
             kwargs.append(("ensemble", str(self.ensemble)))
         return tuple(kwargs)
+
+    @property
+    def orthogonal_init(self) -> bool:
+        """The module's constructor makes every Linear orthogonal with zero bias (RLx2)."""
+        return self.init == "orthogonal"
 
     @property
     def orthogonal_heads(self) -> bool:
@@ -310,6 +321,8 @@ class AlgoPlan:
     n_step: bool = False
     # RLx2's dynamic-capacity buffer (train.buffer_check_every > 0): once | until_below; ""
     buffer_drop: str = ""
+    # sac: the actor's mean and log std come from one output layer of 2|A| (RLx2), not two heads
+    joint_actor_output: bool = False
 
     @property
     def actor_reads_q1(self) -> bool:
@@ -622,12 +635,21 @@ class Plan:
         )
 
     @property
+    def orthogonal_linears(self) -> bool:
+        """Some module initialises all its Linears orthogonally (a preset's init: RLx2)."""
+        return any(n.orthogonal_init for n in self.networks)
+
+    @property
     def network_templates(self) -> tuple[str, ...]:
-        """Each network template once, in module order."""
+        """Each network template once, in module order; the orthogonal init (SimBa's layers, a
+        preset's init) before the first network that uses it."""
         seen: list[str] = ["networks/ensemble.py.jinja"] if self.ensembled else []
         if self.algo.encoded or any(n.arch == "block" for n in self.networks):
             seen.append("networks/mrq_init.py.jinja")  # MR.Q's ln_activ and init
+        orthogonal = "networks/orthogonal.py.jinja"
         for n in self.networks:
+            if (n.arch == "simba" or n.orthogonal_init) and orthogonal not in seen:
+                seen.append(orthogonal)
             if n.template not in seen:
                 seen.append(n.template)
         return tuple(seen)

@@ -214,6 +214,7 @@ class TopologySpec(_Model):
     mask_gradients: Optional[bool] = key(_SP + "topology.mask_gradients")
     skip_step: Optional[bool] = key(_SP + "topology.skip_step")
     targets: Optional[choice(*catalog.TARGET_MASKINGS)] = key(_SP + "topology.targets")
+    grow_last: Optional[bool] = key(_SP + "topology.grow_last")
 
 
 class ScheduleSpec(_Model):

@@ -161,7 +161,7 @@ def sparsity(draw, module: str, preset: str | None = None, algorithm: str = "sac
             _put(topology, "end", _maybe(draw, st.sampled_from((0.5, 0.75, 1.0))))
         if regime == "dst":  # the RLx2 / DS-TD3 variants of the topology
             _put(topology, "drop", _maybe(draw, st.sampled_from(catalog.TOPOLOGY_DROPS), 0.7))
-            for key in ("reset_moments", "mask_gradients", "skip_step"):
+            for key in ("reset_moments", "mask_gradients", "skip_step", "grow_last"):
                 _put(topology, key, _maybe(draw, st.booleans(), 0.7))
             if algorithm not in catalog.ENCODED_ALGORITHMS:  # hard target copies: mask only
                 _put(

@@ -51,6 +51,16 @@ def test_presets_arch_networks_name_modules_and_archs_of_their_algorithm():
                 assert set(by_arch) <= set(catalog.ALGORITHM_ARCHS.get(algo, catalog.ARCHS))
 
 
+def test_preset_options_are_known_choices_of_their_algorithm():
+    for preset in catalog.PRESETS.values():
+        for algo, options in preset.options.items():
+            assert algo in preset.train, (preset.name, algo)
+            assert set(options) <= set(catalog.PRESET_OPTIONS), (preset.name, options)
+    for (algo, module), (trunk, outputs) in catalog.JOINT_OUTPUT_LAYOUT.items():
+        assert (algo, module) in catalog.MODULE_LAYOUT
+        assert all(o.startswith(trunk + ".") for o in outputs)
+
+
 def test_regime_tables_cover_the_regimes():
     assert set(catalog.REGIME_KEYS) == set(catalog.REGIMES)
     assert set(catalog.LEVEL_MEANING) == set(catalog.REGIMES) - {"dense"}

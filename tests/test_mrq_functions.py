@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 gym = pytest.importorskip("gymnasium")
 
 from conftest import GENERATED, run_specc
-from generated_utils import import_script, run_script
+from generated_utils import import_script, run_main, run_script
 
 MRQ = import_script(GENERATED / "mrq_dense.py")
 
@@ -327,6 +327,55 @@ def test_update_priority_and_running_max_priority():
     assert rb.priority[4].item() == 2.5
 
 
+def test_lap_priority_by_hand():
+    # two value nets, four samples: |Q - y| = [0.5, 2, 2, 8] and [0.5, 3, 3, 7.5]
+    q = torch.tensor([[0.5, 3.0, -1.0, 2.0], [1.5, -2.0, 4.0, 2.5]])
+    target = torch.tensor([1.0, 1.0, 1.0, 10.0])
+    # max over the nets [0.5, 3, 3, 8], at least 1, ^ 0.4: 1, 3^0.4, 3^0.4, 8^0.4
+    torch.testing.assert_close(
+        MRQ.lap_priority(q, target, 1.0, 0.4),
+        torch.tensor([1.0, 1.5518455739, 1.5518455739, 2.2973967100]),
+    )
+    # a lower floor keeps the small error: 0.5^0.4
+    torch.testing.assert_close(
+        MRQ.lap_priority(q, target, 0.25, 0.4)[0], torch.tensor(0.7578582833)
+    )
+
+
+def test_priorities_are_the_value_losss_td_errors_of_the_stored_actions(tmp_path, monkeypatch):
+    """MR.Q's Agent.train (facebookresearch/MRQ since b1f387e): each RL update sets the sampled
+    priorities from the Q that train_rl's value loss computed, Q(s_0, a_0) of the stored action
+    before the value step, not from the policy loss's Q(s_0, pi(s_0)) after it."""
+    calls, updates = [], []
+    critic_loss_fn, update_priority = MRQ.critic_loss_fn, MRQ.ReplayBuffer.update_priority
+
+    def recording_critic_loss(batch, encoder, encoder_target, actor_target, critic, *rest):
+        with torch.no_grad():  # the online networks as they are now (before the step), on a_0
+            q_stored = critic(encoder.zsa(encoder.zs(batch[0][:, 0]), batch[1][:, 0]))
+        out = critic_loss_fn(batch, encoder, encoder_target, actor_target, critic, *rest)
+        calls.append((batch[4].clone(), q_stored, out[1].clone(), out[2].clone()))
+        return out
+
+    def recording_update_priority(rb, idx, priority):
+        updates.append((idx.clone(), priority.clone()))
+        return update_priority(rb, idx, priority)
+
+    monkeypatch.setattr(MRQ, "critic_loss_fn", recording_critic_loss)
+    monkeypatch.setattr(MRQ.ReplayBuffer, "update_priority", recording_update_priority)
+    args = "--env-id Pendulum-v1 --total-steps 230 --learning-starts 200 --target-every 10"
+    args += " --encoder-width 32 --actor-width 32 --critic-width 32 --batch-size 16"
+    args += " --buffer-size 1000 --eval-every 0 --log-every 100 --device cpu --threads 1"
+    args += " --lap-min-priority 0.01 --no-tensorboard --run-dir"
+    run_main(MRQ, [*args.split(), str(tmp_path / "run")])
+    assert len(calls) == len(updates) == 30  # one RL update per step after learning_starts
+    for (idx, q_stored, q, target), (got_idx, priority) in zip(calls, updates):
+        assert torch.equal(got_idx, idx)
+        torch.testing.assert_close(q, q_stored)  # the value loss's Q: the stored action
+        expected = (q_stored - target).abs().max(0).values.clamp(min=0.01).pow(0.4)
+        assert (expected > 0.01**0.4).all()  # the floor hides no sample
+        torch.testing.assert_close(priority, expected)
+
+
 # ---------------------------------------------------------------------------
 # 7. the sub-trajectory mask near episode ends, slot order, stored actions
 # ---------------------------------------------------------------------------
@@ -490,27 +539,25 @@ def test_actor_loss_mean_of_both_heads_plus_pre_activation_penalty_by_hand():
         critic.q.out.bias.copy_(torch.tensor([1.5, -0.5]).reshape(2, 1, 1))
     zs = torch.randn(8, WIDTH)
     cfg = MRQ.Config(pre_activation_weight=1.0)
-    loss, q = MRQ.actor_loss_fn(zs, encoder, actor, critic, cfg)
+    loss = MRQ.actor_loss_fn(zs, encoder, actor, critic, cfg)
     # -mean(Q over both heads) + 1.0 * mean(pre^2) = -0.5 + (0.25 + 4) / 2 = 1.625
     torch.testing.assert_close(loss, torch.tensor(1.625))
-    assert q.shape == (2, 8)
     loss.backward()
     # d/d bias_j of mean over B*2 of pre^2 = 2 * pre_j / 2 = pre_j; Q does not depend on the action
     torch.testing.assert_close(actor.pi.out.bias.grad, torch.tensor([0.5, -2.0]))
-    loss_default = MRQ.actor_loss_fn(zs, encoder, actor, critic, MRQ.Config())[0]
+    loss_default = MRQ.actor_loss_fn(zs, encoder, actor, critic, MRQ.Config())
     torch.testing.assert_close(loss_default, torch.tensor(-0.5 + 1e-5 * 2.125))
 
 
 def test_actor_loss_random_networks():
     encoder, actor, critic, _, _, _ = _nets(3)
     zs = torch.randn(8, WIDTH)
-    loss, q = MRQ.actor_loss_fn(zs, encoder, actor, critic, MRQ.Config(pre_activation_weight=1.0))
+    loss = MRQ.actor_loss_fn(zs, encoder, actor, critic, MRQ.Config(pre_activation_weight=1.0))
     with torch.no_grad():
         action, pre = actor(zs)
         torch.testing.assert_close(action, torch.tanh(pre))
         q_hand = critic(encoder.zsa(zs, action))
         expected = -(q_hand[0].sum() + q_hand[1].sum()) / 16 + (pre**2).sum() / 16
-    torch.testing.assert_close(q, q_hand)
     torch.testing.assert_close(loss.detach(), expected)
 
 

@@ -32,6 +32,7 @@ def test_shared_functions_are_the_same_source_as_mrq():
         "two_hot_cross_entropy",
         "encoder_loss_fn",
         "multi_step_return",
+        "lap_priority",
         "hard_update",
     ):
         assert inspect.getsource(getattr(MRSAC, name)) == inspect.getsource(getattr(MRQ, name))

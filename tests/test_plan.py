@@ -185,6 +185,36 @@ def test_orthogonal_heads_only_for_simba():
     assert not spec_plan("td3_block6").network("actor").orthogonal_heads
 
 
+def test_rlx2_preset_options_only_on_sac():
+    """The rlx2 preset's SAC: one actor output layer of 2|A| (the layout pi / pi.out) and an
+    orthogonal init of every mlp Linear; its TD3 and every other spec keep theirs."""
+    rlx2 = spec_plan("rlx2_sac")
+    assert rlx2.algo.joint_actor_output and rlx2.orthogonal_linears
+    assert [n.init for n in rlx2.networks] == ["orthogonal", "orthogonal"]
+    actor = rlx2.network("actor").sparsity
+    assert actor.output_layers == ("pi.out",) and actor.inputs == ("obs_dim",)
+    assert "networks/orthogonal.py.jinja" in rlx2.network_templates
+    for name in ("rlx2_td3", "sac_dense", "tar_sac_erk", "ds_td3", "mrsac_dense"):
+        plan = spec_plan(name)
+        assert not plan.algo.joint_actor_output and not plan.orthogonal_linears, name
+        assert all(n.init == "" for n in plan.networks), name
+    assert spec_plan("tar_sac_erk").network("actor").sparsity.output_layers == (
+        "fc_mean",
+        "fc_logstd",
+    )
+    # SimBa's orthogonal layers need the function, not the preset's init
+    simba = spec_plan("sac_simba")
+    assert "networks/orthogonal.py.jinja" in simba.network_templates
+    assert not simba.orthogonal_linears
+
+
+def test_rlx2_init_is_for_mlp_networks_only(tmp_path):
+    spec = "preset: rlx2\n"
+    plan = small_plan(tmp_path, "sac", "  actor: {arch: simba}\n  critic: {arch: mlp}\n", spec)
+    assert [n.init for n in plan.networks] == ["", "orthogonal"]
+    assert plan.algo.joint_actor_output
+
+
 def test_trunk_facts_of_the_specs():
     mlp = spec_plan("sac_dense").trunk("mlp")
     assert (mlp.ensembled, mlp.layer_norm, mlp.ensemble_layer_norm, mlp.dense_outputs) == (
@@ -390,12 +420,12 @@ def test_train_keys_switch_the_buffer_facts(tmp_path, train, n_step, buffer_drop
 
 
 # spec -> the topology variants of its sparsity code (sign_split, keeps_moments,
-# unmasked_grads, step_then_topology, count_targets, bernoulli)
+# unmasked_grads, step_then_topology, count_targets, bernoulli, prunes_last)
 VARIANTS = {
-    "ds_td3": (True, True, True, True, True, True),  # Sokar's SET, as his code does it
+    "ds_td3": (True, True, True, True, True, True, True),  # Sokar's SET, as his code does it
     # RLx2: specc's RigL but Adam's moments kept (its reset_momentum handles SGD only)
-    "rlx2_td3": (False, True, False, False, False, False),
-    "mst_sac": (False, False, False, False, False, False),
+    "rlx2_td3": (False, True, False, False, False, False, False),
+    "mst_sac": (False, False, False, False, False, False, False),
 }
 
 
@@ -409,6 +439,7 @@ def test_topology_variant_facts(name):
         code.step_then_topology,
         code.count_targets,
         code.bernoulli,
+        code.prunes_last,
     )
     assert facts == VARIANTS[name]
     assert ("epsilon_er_densities" in code.allocations) == code.bernoulli
@@ -424,6 +455,7 @@ def test_a_method_preset_carries_the_whole_method(tmp_path):
         sp = plan.network(module).sparsity
         assert sp.sparse and sp.dynamic and sp.bernoulli and sp.drop == "sign_split"
     assert plan.sparsity.sign_split and plan.sparsity.bernoulli
+    assert plan.sparsity.prunes_last and not plan.network("actor").sparsity.grow_last
     assert not plan.algo.n_step and not plan.algo.dynamic_buffer
 
 

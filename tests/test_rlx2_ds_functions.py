@@ -195,6 +195,81 @@ def test_rlx2_float_er_allocation():
     assert RLX2_TD3.er_float_counts(shapes, 0.8, [False] * 3) == [4352, 8397, 1536]
 
 
+def _rlx2_sac_dry_run(tmp_path, *flags):
+    import json
+
+    from generated_utils import run_script
+
+    r = run_script(GENERATED / "rlx2_sac.py", "--dry-run", "--json", *flags, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return json.loads(r.stdout)["modules"]
+
+
+def test_rlx2_sac_actor_allocation_on_halfcheetah(tmp_path):
+    """RLx2's SAC actor is 17 -> 256 -> 256 -> 12 (one output layer of 2|A|): three layers for
+    the float ER allocation at 0.9. Budget 0.1 * 72960 = 7296 active weights; each layer's
+    density is eps (n_in + n_out) / (n_in n_out) with eps = 7296 / (273 + 512 + 268) =
+    6.92877; layer l keeps n_l - floor((1 - density_l) n_l): 4352 - 2460, 65536 - 61988 and
+    3072 - 1215 (a two-head actor would get 1522 / 2854 / 1461 / 1461)."""
+    pytest.importorskip("mujoco")
+    eps = 7296 / 1053
+    hand = [
+        n - math.floor((1 - eps * (o + i) / (o * i)) * n)
+        for o, i, n in [(256, 17, 4352), (256, 256, 65536), (12, 256, 3072)]
+    ]
+    assert hand == [1892, 3548, 1857]
+    actor = _rlx2_sac_dry_run(tmp_path)["actor"]
+    layers = [(layer["name"], layer["shape"], layer["active"]) for layer in actor["layers"]]
+    assert layers == [
+        ("pi.hidden.0", [256, 17], 1892),
+        ("pi.hidden.1", [256, 256], 3548),
+        ("pi.out", [12, 256], 1857),
+    ]
+    assert actor["total"] == 72960 and actor["active"] == 7297
+
+
+def test_rlx2_sac_linears_are_orthogonal_with_zero_bias():
+    """RLx2_SAC/modules_SAC.py weight_init: every Linear of the actor and of both Q-networks is
+    orthogonal (gain 1) with bias 0: W W^T = I for the wide ones, W^T W = I for the tall ones
+    (an ensemble member's weight is stored (in, out), the transpose of nn.Linear's)."""
+    torch.manual_seed(0)
+    actor = RLX2_SAC.Actor(17, 6, 256, 2, -torch.ones(6), torch.ones(6))
+    critic = RLX2_SAC.Critic(17, 6, 256, 2)
+
+    def orthonormal(w):  # (out, in)
+        small = min(w.shape)
+        gram = w @ w.T if w.shape[0] == small else w.T @ w
+        torch.testing.assert_close(gram, torch.eye(small), atol=1e-5, rtol=0)
+
+    linears = [actor.pi.hidden[0], actor.pi.hidden[1], actor.pi.out]
+    for layer in linears:
+        orthonormal(layer.weight.detach())
+        assert (layer.bias == 0).all()
+    for layer in [*critic.q.hidden, critic.q.out]:
+        assert (layer.bias == 0).all()
+        for member in layer.weight.detach():
+            orthonormal(member.T)
+    # PyTorch's default init (the TD3 script: RLx2_TD3 keeps it) is not orthogonal
+    td3_actor = RLX2_TD3.Actor(17, 6, 256, 2, -torch.ones(6), torch.ones(6), 0.1)
+    w = td3_actor.mu.hidden[0].weight.detach()
+    assert (w.T @ w - torch.eye(17)).abs().max() > 0.1
+
+
+def test_rlx2_sac_actor_splits_one_output_layer_into_mean_and_log_std():
+    """Mean = the first |A| outputs, log std = LOG_STD_MIN + (MAX - MIN)(tanh(rest) + 1) / 2
+    with the bounds -5, 2: output biases (0.3, -0.7 | 0, 10) give means 0.3, -0.7 and log stds
+    -1.5 (tanh 0) and 2 - 3.5 (1 - tanh 10) = 1.99999..."""
+    actor = RLX2_SAC.Actor(3, 2, 8, 2, -torch.ones(2), torch.ones(2))
+    assert not hasattr(actor, "fc_mean") and actor.pi.out.weight.shape == (4, 8)
+    with torch.no_grad():
+        actor.pi.out.weight.zero_()
+        actor.pi.out.bias.copy_(torch.tensor([0.3, -0.7, 0.0, 10.0]))
+    mean, log_std = actor(torch.randn(5, 3))
+    torch.testing.assert_close(mean, torch.tensor([[0.3, -0.7]]).expand(5, 2))
+    expected = torch.tensor([-1.5, -5.0 + 3.5 * (math.tanh(10.0) + 1.0)])
+    torch.testing.assert_close(log_std, expected.expand(5, 2))
+
+
 def test_sokar_epsilon_er_densities():
     """Section 5: eps 7 and 64, 17-d observations, 6-d actions: actor 0.4391 / 0.5, critic l1
     (23 inputs) 0.3317, output layers dense."""
@@ -278,6 +353,65 @@ def test_ds_td3_optimizer_step_runs_the_step_then_the_topology_and_keeps_moments
     assert (state["exp_avg"][grown] != 0).any()  # ... with Adam's moments kept
 
 
+def _sign_split_masks(grow_last, end_step):
+    """A 3 x 4 layer of 6 positive and 6 negative weights, all active; SET drops half of each
+    sign every 2 steps up to end_step."""
+    net = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.Linear(3, 1))
+    with torch.no_grad():
+        net[0].weight.copy_(
+            torch.tensor([[0.1, -0.2, 0.3, -0.4], [0.5, -0.6, 0.7, -0.8], [0.9, -1.0, 1.1, -1.2]])
+        )
+    masks = DS.DynamicMasks(
+        net,
+        torch.optim.Adam(net.parameters()),
+        dense_layers=("1",),
+        growth="set",
+        drop_schedule=DS.constant_drop_fraction,
+        every=2,
+        drop_fraction=0.5,
+        end_step=end_step,
+        drop="sign_split",
+        grow_last=grow_last,
+    )
+    masks.draw([1.0, None])
+    return net, masks
+
+
+@pytest.mark.parametrize(
+    "grow_last, end_step, counts",
+    [
+        (True, 3, [12] * 6),  # step 2 is the last update; it grows back all 6 it drops
+        (False, 3, [12, 6, 6, 6, 6, 6]),  # ... it only drops
+        (False, 5, [12, 12, 12, 6, 6, 6]),  # step 2 regrows (not the last), step 4 only drops
+    ],
+)
+def test_last_topology_update_prunes_only_without_grow_last(grow_last, end_step, counts):
+    """DS-TD3 (sparse_utils.changeConnectivitySET with lastTopologyChange): the last update,
+    the last step s with s % every == 0 and s <= end_step, drops without regrowing. Each
+    update drops floor(0.5 * 6) = 3 positive (0.1, 0.3, 0.5) and 3 negative (-0.2, -0.4, -0.6)
+    weights; a full layer regrows exactly those 6 (keeping their values): 12 stay active, or 6
+    after a prune-only update."""
+    torch.manual_seed(0)
+    net, masks = _sign_split_masks(grow_last, end_step)
+    got = []
+    for _ in range(6):
+        if masks.topology_due():
+            masks.update_topology()
+        got.append(int(masks.masks[0].sum()))
+    assert got == counts
+    w = net[0].weight.detach()
+    expected = {0.7, 0.9, 1.1, -0.8, -1.0, -1.2} | (
+        set() if counts[-1] == 6 else {0.1, 0.3, 0.5, -0.2, -0.4, -0.6}
+    )
+    assert {round(v, 1) for v in w[w != 0].tolist()} == expected
+
+
+def test_ds_td3_preset_prunes_at_its_last_update():
+    spec = DS.RESOLVED_SPEC
+    assert spec.count("grow_last: false") == 2  # actor and critic
+    assert RLX2_TD3.RESOLVED_SPEC.count("grow_last") == 0  # RLx2's last update regrows
+
+
 FEATURE_FLAGS = {
     "rlx2_td3": ["--n-step-start", "150", "--buffer-check-every", "50", "--buffer-min-size", "100"],
     "rlx2_sac": ["--n-step-start", "150", "--buffer-check-every", "50", "--buffer-min-size", "100"],
@@ -324,10 +458,12 @@ def test_short_cpu_run_exercises_the_method(name, tmp_path):
     assert any(float(r["critic_topology_changed"]) > 0 for r in rows)
     assert any(float(r["actor_topology_changed"]) > 0 for r in rows)
     first, last = rows[0], rows[-1]
-    for module in ("actor", "critic"):  # counts are kept through the updates
-        assert float(last[f"{module}_sparsity"]) == pytest.approx(
-            float(first[f"{module}_sparsity"])
-        )
+    for module in ("actor", "critic"):
+        before, after = float(first[f"{module}_sparsity"]), float(last[f"{module}_sparsity"])
+        if name == "ds_td3":  # the last update (grow_last: false) drops 5% of each sign
+            assert 0.94 < (1.0 - after) / (1.0 - before) < 0.96
+        else:  # counts are kept through the updates
+            assert after == pytest.approx(before)
     if "--buffer-check-every" in flags:
         sizes = [int(r["buffer_size"]) for r in rows]
         assert sizes[-1] < 400 and sizes[-1] >= 90  # dropped, never far below the minimum
