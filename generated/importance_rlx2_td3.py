@@ -46,7 +46,7 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "ef858ed4226b08083674506f139e23bf2860a7de519eb7bd79a7c7c814ea38c9"
+SCRIPT_SHA256 = "5c7d94d79798e0aedc849cb9054ba6cb59682ddad0feb098e4d69f9236d603d3"
 SPEC_SHA256 = "d91a1ad1929a6e752880e322ac7aa479e59caaee2fe3042accd2a8c683864b5c"
 
 
@@ -1128,13 +1128,6 @@ def parse_args(argv=None) -> dict:
     return vars(parser.parse_args(argv))
 
 
-def refuse(message):
-    """Stop before the run starts or goes on: one line on stderr, exit status 2 (as a bad flag),
-    no traceback. Nothing has been written when it is called."""
-    print(message, file=sys.stderr)
-    raise SystemExit(2)
-
-
 def load_config(given):
     """The run's Config: the flags given on top of the defaults or, with --resume, on top of the
     saved config (e.g. a larger --total-steps). Also returns the checkpoint to resume (or None).
@@ -1262,6 +1255,13 @@ def check_identity(run_dir):
     refuse(
         f"{run_dir} holds a run of {made_by}, not of {describe(ours)}: resume it with the script that made it, or pass another --run-dir"
     )
+
+
+def refuse(message):
+    """Stop before the run starts or goes on: one line on stderr, exit status 2 (as a bad flag),
+    no traceback. Nothing has been written when it is called."""
+    print(message, file=sys.stderr)
+    raise SystemExit(2)
 
 
 def setup_torch(cfg):

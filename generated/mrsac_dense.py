@@ -45,7 +45,7 @@ ALGORITHM = "mrsac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "f58e20c9dc25059bbc49c39ba277ac034c6eaf4228703c6ff0f204fd79a71407"
+SCRIPT_SHA256 = "c4f8bc8ca28c0d3b920c6388d0aa886fdd78a77fc21c1cbe15e646682a111f33"
 SPEC_SHA256 = "77adf4b47d7e2351d07842811baaadf0926d34c36a9b5182237f12ad5fdb645c"
 
 
@@ -826,13 +826,6 @@ def parse_args(argv=None) -> dict:
     return vars(parser.parse_args(argv))
 
 
-def refuse(message):
-    """Stop before the run starts or goes on: one line on stderr, exit status 2 (as a bad flag),
-    no traceback. Nothing has been written when it is called."""
-    print(message, file=sys.stderr)
-    raise SystemExit(2)
-
-
 def load_config(given):
     """The run's Config: the flags given on top of the defaults or, with --resume, on top of the
     saved config (e.g. a larger --total-steps). Also returns the checkpoint to resume (or None).
@@ -960,6 +953,13 @@ def check_identity(run_dir):
     refuse(
         f"{run_dir} holds a run of {made_by}, not of {describe(ours)}: resume it with the script that made it, or pass another --run-dir"
     )
+
+
+def refuse(message):
+    """Stop before the run starts or goes on: one line on stderr, exit status 2 (as a bad flag),
+    no traceback. Nothing has been written when it is called."""
+    print(message, file=sys.stderr)
+    raise SystemExit(2)
 
 
 def setup_torch(cfg):

@@ -49,7 +49,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "5d6280607ee28cf92d381cf6450602ceb7e5ec02cc1a5cce5966a2bfd8e770a8"
+SCRIPT_SHA256 = "7e40fe187ef85721701761d2c41279d5e9bc96b7dcdf81b259aae25bb5099894"
 SPEC_SHA256 = "3c2147f1a90c919701d6d698bc48c7a0e4cf488fcc0ed5db304274e5e71c15e8"
 
 
@@ -718,13 +718,6 @@ def parse_args(argv=None) -> dict:
     return vars(parser.parse_args(argv))
 
 
-def refuse(message):
-    """Stop before the run starts or goes on: one line on stderr, exit status 2 (as a bad flag),
-    no traceback. Nothing has been written when it is called."""
-    print(message, file=sys.stderr)
-    raise SystemExit(2)
-
-
 def load_config(given):
     """The run's Config: the flags given on top of the defaults or, with --resume, on top of the
     saved config (e.g. a larger --total-steps). Also returns the checkpoint to resume (or None).
@@ -854,6 +847,13 @@ def check_identity(run_dir):
     refuse(
         f"{run_dir} holds a run of {made_by}, not of {describe(ours)}: resume it with the script that made it, or pass another --run-dir"
     )
+
+
+def refuse(message):
+    """Stop before the run starts or goes on: one line on stderr, exit status 2 (as a bad flag),
+    no traceback. Nothing has been written when it is called."""
+    print(message, file=sys.stderr)
+    raise SystemExit(2)
 
 
 def setup_torch(cfg):

@@ -46,7 +46,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "aad9fdd36ceed6ff919629ea82ccf4e35e11076a6609173ca46afa6709751556"
+SCRIPT_SHA256 = "caf471727ecfe9336e36bfbf60a8760e7eaceeb15552ed34c7e2bd18c98bdcac"
 SPEC_SHA256 = "7f590364ef6a826e54eafbc7553f7514c0203301202aa477d17f90cc610418b1"
 
 
@@ -863,13 +863,6 @@ def parse_args(argv=None) -> dict:
     return vars(parser.parse_args(argv))
 
 
-def refuse(message):
-    """Stop before the run starts or goes on: one line on stderr, exit status 2 (as a bad flag),
-    no traceback. Nothing has been written when it is called."""
-    print(message, file=sys.stderr)
-    raise SystemExit(2)
-
-
 def load_config(given):
     """The run's Config: the flags given on top of the defaults or, with --resume, on top of the
     saved config (e.g. a larger --total-steps). Also returns the checkpoint to resume (or None).
@@ -997,6 +990,13 @@ def check_identity(run_dir):
     refuse(
         f"{run_dir} holds a run of {made_by}, not of {describe(ours)}: resume it with the script that made it, or pass another --run-dir"
     )
+
+
+def refuse(message):
+    """Stop before the run starts or goes on: one line on stderr, exit status 2 (as a bad flag),
+    no traceback. Nothing has been written when it is called."""
+    print(message, file=sys.stderr)
+    raise SystemExit(2)
 
 
 def setup_torch(cfg):

@@ -46,7 +46,7 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "e404e04366ac78d16a7d6cfe4afc81962896c004c6162889343d3a578f0c0bd8"
+SCRIPT_SHA256 = "87725593c1ffaf1f152317deb5bcf414472555b57d4754cd28e643fd95c3dbe3"
 SPEC_SHA256 = "ced61557e8b0640be0443db0184f2924746fcfb87be136b509d322a8a627cb9a"
 
 
@@ -832,13 +832,6 @@ def parse_args(argv=None) -> dict:
     return vars(parser.parse_args(argv))
 
 
-def refuse(message):
-    """Stop before the run starts or goes on: one line on stderr, exit status 2 (as a bad flag),
-    no traceback. Nothing has been written when it is called."""
-    print(message, file=sys.stderr)
-    raise SystemExit(2)
-
-
 def load_config(given):
     """The run's Config: the flags given on top of the defaults or, with --resume, on top of the
     saved config (e.g. a larger --total-steps). Also returns the checkpoint to resume (or None).
@@ -966,6 +959,13 @@ def check_identity(run_dir):
     refuse(
         f"{run_dir} holds a run of {made_by}, not of {describe(ours)}: resume it with the script that made it, or pass another --run-dir"
     )
+
+
+def refuse(message):
+    """Stop before the run starts or goes on: one line on stderr, exit status 2 (as a bad flag),
+    no traceback. Nothing has been written when it is called."""
+    print(message, file=sys.stderr)
+    raise SystemExit(2)
 
 
 def setup_torch(cfg):
