@@ -46,7 +46,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "7f7286bbcfdf77c74f0d5b8e8db8930aa9fe36fd78fa1dfc854e863a64b90c42"
+SCRIPT_SHA256 = "3d06fbf86fdbca3a0848d9a7af9d4f46625b897cdfa299be9f323846104252ec"
 SPEC_SHA256 = "6d2a67743a8d5099752c79d9cc932773146a48d67cb9c800675505baeb3c0aa8"
 
 
@@ -973,7 +973,7 @@ def run_identity():
 
 
 def describe(identity):
-    edited = ", edited after specc wrote it" if identity["edited"] else ""
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
     return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
 
 

@@ -44,7 +44,7 @@ ALGORITHM = "ddpg"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "5f5a19f08b8e965089c745e6a001b6909c13e44cd59c6489b77028a40dc62395"
+SCRIPT_SHA256 = "36885558596370af03b975f00430415aa244663258b59d3c2bdca8da2e1f1fd0"
 SPEC_SHA256 = "753a39272ae9a6ad18916ad515a48ed82b080ecbbbb185f7070c75c35c0a2ed3"
 
 
@@ -634,7 +634,7 @@ def run_identity():
 
 
 def describe(identity):
-    edited = ", edited after specc wrote it" if identity["edited"] else ""
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
     return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
 
 

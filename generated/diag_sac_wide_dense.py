@@ -46,7 +46,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "c0461c2d4b598614b13c9bc38ed304809f9914e2b8d51db81ef000ac02558925"
+SCRIPT_SHA256 = "e20cfd56e2a5140fdce1a483bef28c3b51019b166373d5c5c768e5401d157766"
 SPEC_SHA256 = "32bef11c8f94931eed5577ac9ea6ffed2c648b03b53d9a0a1a178c632f96dd9a"
 
 
@@ -955,7 +955,7 @@ def run_identity():
 
 
 def describe(identity):
-    edited = ", edited after specc wrote it" if identity["edited"] else ""
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
     return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
 
 

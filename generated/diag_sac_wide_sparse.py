@@ -47,7 +47,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "673b43e46ac8e85525cdcc7c319c53ad08b9d384a0abd5c98e1cf73ca17bab21"
+SCRIPT_SHA256 = "7ce0dd78c0ea8729b4a7b183db06042aeea9a742a380dd0dc7ce7c4a03c16d4c"
 SPEC_SHA256 = "b5f8c6eb27253ff40651bc6ea105eda940aea6feba73e72b537b9e19fa2c9def"
 
 
@@ -1121,7 +1121,7 @@ def run_identity():
 
 
 def describe(identity):
-    edited = ", edited after specc wrote it" if identity["edited"] else ""
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
     return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
 
 

@@ -46,7 +46,7 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "138678946634a5869861420eac08a19ba2fbbb67e3bf5cd02136ba07bf1ea3ba"
+SCRIPT_SHA256 = "ede41df23b5e6aeaa70c96913deaf3f1d30e0554b07ab68b633ef041d2ee39a8"
 SPEC_SHA256 = "c3cb3ba3235c36356a3a5d3c0b5a507da5a44683e187d07bb541c583f8341089"
 
 
@@ -1047,7 +1047,7 @@ def run_identity():
 
 
 def describe(identity):
-    edited = ", edited after specc wrote it" if identity["edited"] else ""
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
     return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
 
 

@@ -46,7 +46,7 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "3d1bfb9ccabc69e87f4bfb1ede6fd117b3ce885dd7ced2fc8714e415da57fcea"
+SCRIPT_SHA256 = "afd4e1e866f09f4eb9c194cbee8c9080b9ae6da34dd1f8091bbd5f8546a531f7"
 SPEC_SHA256 = "9598dc9cc1f3192dc85e14bd56d996b20c22f2c5cdf58ca1edc45275fa06afd2"
 
 
@@ -1095,7 +1095,7 @@ def run_identity():
 
 
 def describe(identity):
-    edited = ", edited after specc wrote it" if identity["edited"] else ""
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
     return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
 
 

@@ -46,7 +46,7 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "717a7104f8efd178a418c61faa0b3db824777b5efc0d6d5c06fc2a741555f526"
+SCRIPT_SHA256 = "8d29f73d5da2374bcce8cb4a3ec0c96357a374361d0f1be12ada1b70f186bb29"
 SPEC_SHA256 = "9b2d8cc8bb9ff6b63c5cf2088ce276668ec5b3e57f512c81df6ff1effd363587"
 
 
@@ -989,7 +989,7 @@ def run_identity():
 
 
 def describe(identity):
-    edited = ", edited after specc wrote it" if identity["edited"] else ""
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
     return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
 
 

@@ -46,7 +46,7 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "5c7d94d79798e0aedc849cb9054ba6cb59682ddad0feb098e4d69f9236d603d3"
+SCRIPT_SHA256 = "7026e3914315fec4a2023ab05cd06a94b2dc93ecc86d52840e946d4e16f63ecb"
 SPEC_SHA256 = "d91a1ad1929a6e752880e322ac7aa479e59caaee2fe3042accd2a8c683864b5c"
 
 
@@ -1217,7 +1217,7 @@ def run_identity():
 
 
 def describe(identity):
-    edited = ", edited after specc wrote it" if identity["edited"] else ""
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
     return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
 
 

@@ -46,7 +46,7 @@ ALGORITHM = "mrq"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "0889b02b2a6e0644d671cada29e22720c2500d4765c7c349cb32854aac9a8559"
+SCRIPT_SHA256 = "ce7862cd0abac1fdcfccedbababd4b328a59cbe0fbf2a6939d1c7e9f528e363e"
 SPEC_SHA256 = "d09c64aa2796ff7b34e0a61fd0323201fe506ded331b6c66d518b8a5284775c6"
 
 
@@ -891,7 +891,7 @@ def run_identity():
 
 
 def describe(identity):
-    edited = ", edited after specc wrote it" if identity["edited"] else ""
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
     return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
 
 

@@ -45,7 +45,7 @@ ALGORITHM = "mrsac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "c4f8bc8ca28c0d3b920c6388d0aa886fdd78a77fc21c1cbe15e646682a111f33"
+SCRIPT_SHA256 = "140f3a4dbeeca00298206052e36d713a623e5b502d63498ef9a70eef617c85f1"
 SPEC_SHA256 = "77adf4b47d7e2351d07842811baaadf0926d34c36a9b5182237f12ad5fdb645c"
 
 
@@ -915,7 +915,7 @@ def run_identity():
 
 
 def describe(identity):
-    edited = ", edited after specc wrote it" if identity["edited"] else ""
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
     return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
 
 

@@ -48,7 +48,7 @@ ALGORITHM = "ddpg"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "0dd0f1104477b44ff1f5c1dd678185b364d2a613d15da90c05d2a0921a8837c2"
+SCRIPT_SHA256 = "036f5720f304bccb0d9e31dbadd1d158e8c7888f52266bb3b3b8047116e7c8f5"
 SPEC_SHA256 = "e994b48d719eba25cf0351051ae3de55ae46feae3e994eb542bc70c4de1e1235"
 
 
@@ -996,7 +996,7 @@ def run_identity():
 
 
 def describe(identity):
-    edited = ", edited after specc wrote it" if identity["edited"] else ""
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
     return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
 
 

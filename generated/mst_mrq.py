@@ -51,7 +51,7 @@ ALGORITHM = "mrq"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "097da2e159b0f0addda010c787029f92d6976190ab0482d5c2e0d0290c4be1f7"
+SCRIPT_SHA256 = "1c9220f6203c991a824a09c4778538551728a0adbc425304861bacb311102f51"
 SPEC_SHA256 = "95a7fefc162f7869cd56d004fcddc1ff5f884f38f62196c42acbf39f79d88fde"
 
 
@@ -1376,7 +1376,7 @@ def run_identity():
 
 
 def describe(identity):
-    edited = ", edited after specc wrote it" if identity["edited"] else ""
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
     return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
 
 

@@ -49,7 +49,7 @@ ALGORITHM = "mrq"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "bd5f53d8faf97f13f0de2ad9b191a2d38bf482c5642a69694b72d5aab8f0fbdb"
+SCRIPT_SHA256 = "8fb0521f28c6749b39c8cae5a932e16edff2612c74da04eac5df95821e7e3496"
 SPEC_SHA256 = "8b76203e6dd25257925b6c1f2f47a69877c0a4f727a622422a58781c344ca317"
 
 
@@ -1368,7 +1368,7 @@ def run_identity():
 
 
 def describe(identity):
-    edited = ", edited after specc wrote it" if identity["edited"] else ""
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
     return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
 
 

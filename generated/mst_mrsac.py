@@ -50,7 +50,7 @@ ALGORITHM = "mrsac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "810adaf8ba8babb3333ba12af4001c8f3bfffbb6dbcc2a25457582fb5754945f"
+SCRIPT_SHA256 = "5e8abf65d8b2fe87ae844a693a4c906820a8232094b86c6a3e65b99cfaf0087e"
 SPEC_SHA256 = "c3b3a90ec21bc8a864a1f7fcd2b2cad2d440ee6c0c21c08ae5729c2224907f79"
 
 
@@ -1299,7 +1299,7 @@ def run_identity():
 
 
 def describe(identity):
-    edited = ", edited after specc wrote it" if identity["edited"] else ""
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
     return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
 
 

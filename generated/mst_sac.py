@@ -47,7 +47,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "f2326aef4152bc76e37c5c9ef7ec67cd8c3f0fdac4ea0389821ad926fafa846e"
+SCRIPT_SHA256 = "c6ec0263faf00b751a3db8afc20b1b9edffe5d7f1db82757b59da087536a5336"
 SPEC_SHA256 = "a1cc0abb96a1d58fc4331288255c189969eb7895bdb8104d3c413c0a4941630f"
 
 
@@ -1079,7 +1079,7 @@ def run_identity():
 
 
 def describe(identity):
-    edited = ", edited after specc wrote it" if identity["edited"] else ""
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
     return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
 
 

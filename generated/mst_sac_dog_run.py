@@ -51,7 +51,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "52ace2c00c055b40e1dd744be9732e37fc6bb8e63779362fc633d3b19a6acf33"
+SCRIPT_SHA256 = "35fb4eb8c52f20879f9c612a608d2ab17f404254b909bfad9f950c87e7fddc95"
 SPEC_SHA256 = "e21d46c18192bb62fba4a3a32890b03a2266fbb903f30cf05f50bc6341580bc7"
 
 
@@ -1078,7 +1078,7 @@ def run_identity():
 
 
 def describe(identity):
-    edited = ", edited after specc wrote it" if identity["edited"] else ""
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
     return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
 
 

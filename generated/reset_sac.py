@@ -46,7 +46,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "18de37ac617813d3efcccf348987b4e7463f785044f6c440dce8eb6bbc35a4c6"
+SCRIPT_SHA256 = "b7e25a9e6d38be5c61d0dc5776e083cb098f701ed03e28698def58c59dbee00e"
 SPEC_SHA256 = "53066e7d4bc153d3679797a20121886c53c4a0799ff5b604f8007d05cf44c583"
 
 
@@ -1178,7 +1178,7 @@ def run_identity():
 
 
 def describe(identity):
-    edited = ", edited after specc wrote it" if identity["edited"] else ""
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
     return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
 
 

@@ -46,7 +46,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "9ab8993052a524c47e5f7fc8133bb397b75d4a82e8ad343529f09feab8be8b16"
+SCRIPT_SHA256 = "1357d92232c42ed0e546ad87f5989b9ab86c6f6f0a71ce75c97cf274aa9c868b"
 SPEC_SHA256 = "a6c9c679ef1f27bd501cca8d06d27b4b8ec8b8023fa945c2bbd658a1e21b5fd9"
 
 
@@ -1122,7 +1122,7 @@ def run_identity():
 
 
 def describe(identity):
-    edited = ", edited after specc wrote it" if identity["edited"] else ""
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
     return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
 
 

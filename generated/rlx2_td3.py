@@ -46,7 +46,7 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "d2b8d8f6b6d180a60fce4cabcffb468d253b22b24cc9a4ad3f45d22f3d5caee0"
+SCRIPT_SHA256 = "b7df5c111ca6c7bec85d73d82cc1af5fcaf40d2f5fa9c4d84332c9518928f2e9"
 SPEC_SHA256 = "0941868cc719f5a3a36dac388d329a78b8976e891b2a74563dc7aeb844d6b6e2"
 
 
@@ -1106,7 +1106,7 @@ def run_identity():
 
 
 def describe(identity):
-    edited = ", edited after specc wrote it" if identity["edited"] else ""
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
     return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
 
 

@@ -46,7 +46,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "d32dd2385664a3c048f604789857a84fc276c079a2bbd98aa4686d10852f53ed"
+SCRIPT_SHA256 = "69e1c57ddd865d06cf3cd1f98858ef36308bb0d58169b1bc77b536859e084204"
 SPEC_SHA256 = "35a9092efea30b3a2b13fc4d6574236c8169e7ee00fafb0efa4e5ae33716f87c"
 
 
@@ -1000,7 +1000,7 @@ def run_identity():
 
 
 def describe(identity):
-    edited = ", edited after specc wrote it" if identity["edited"] else ""
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
     return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
 
 

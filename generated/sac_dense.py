@@ -45,7 +45,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "99af5527f5f8860953d3a2c032cbee67a3e5747d6a0d2dfe6f1fa6addc265b19"
+SCRIPT_SHA256 = "17dcdf677930146affca82171980fb90b0b312416481c71f98bb27f38b99ea8a"
 SPEC_SHA256 = "6538de31e1bb273e4f10e78051641fa4c3bb861146eb1347df8216d260cad3f4"
 
 
@@ -700,7 +700,7 @@ def run_identity():
 
 
 def describe(identity):
-    edited = ", edited after specc wrote it" if identity["edited"] else ""
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
     return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
 
 

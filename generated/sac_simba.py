@@ -46,7 +46,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "996d1c14e8f25427283b7f8d754fe00df483c72d4fcd1861b9799694facf8b92"
+SCRIPT_SHA256 = "4a20d1de4a96edb66833250c564ab39101957808c5fad17c2303ffae50e343aa"
 SPEC_SHA256 = "6f86e9c9ca96e56e9576bc4c2e81655960914c4847bfce5ba72a70d8af397f3a"
 
 
@@ -799,7 +799,7 @@ def run_identity():
 
 
 def describe(identity):
-    edited = ", edited after specc wrote it" if identity["edited"] else ""
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
     return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
 
 

@@ -49,7 +49,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "7e40fe187ef85721701761d2c41279d5e9bc96b7dcdf81b259aae25bb5099894"
+SCRIPT_SHA256 = "7c4f1861cdcb2490df4d0097264cb2a2f8674adc95cc80b27bb54452a78f41c1"
 SPEC_SHA256 = "3c2147f1a90c919701d6d698bc48c7a0e4cf488fcc0ed5db304274e5e71c15e8"
 
 
@@ -809,7 +809,7 @@ def run_identity():
 
 
 def describe(identity):
-    edited = ", edited after specc wrote it" if identity["edited"] else ""
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
     return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
 
 

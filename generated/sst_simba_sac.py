@@ -46,7 +46,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "caf471727ecfe9336e36bfbf60a8760e7eaceeb15552ed34c7e2bd18c98bdcac"
+SCRIPT_SHA256 = "33e6ab336d671c76e7196f365b98e01d3e76c18173b474b2c8fc512a8a40213b"
 SPEC_SHA256 = "7f590364ef6a826e54eafbc7553f7514c0203301202aa477d17f90cc610418b1"
 
 
@@ -952,7 +952,7 @@ def run_identity():
 
 
 def describe(identity):
-    edited = ", edited after specc wrote it" if identity["edited"] else ""
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
     return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
 
 

@@ -46,7 +46,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "0ead4ba4841f7eed83ae10169031119b19252cc6060dc1b7d701ed003a0d8b04"
+SCRIPT_SHA256 = "9c3b221e9b52d0a1aae04f8f59bf117c26bf4010e85aa4ba86c19f6aee0cc8d3"
 SPEC_SHA256 = "2d2b5e3ecd68517cdcc8e42c40dc11472f11c1466331ad5b81d01eef40ed3ccd"
 
 
@@ -864,7 +864,7 @@ def run_identity():
 
 
 def describe(identity):
-    edited = ", edited after specc wrote it" if identity["edited"] else ""
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
     return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
 
 

@@ -45,7 +45,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "ca05a636ad27c2f21aa882d973aa7ec4df43ac27cc2d7d5de9bfa65dd08b3761"
+SCRIPT_SHA256 = "36a98077bae5930a741c20d84c271c4152c159576205b124abadc3665d20953e"
 SPEC_SHA256 = "a325c009e3f5d4b59e52978d26a5e5bda1a6f9031abc38aeeebb5f9df676a8d4"
 
 
@@ -876,7 +876,7 @@ def run_identity():
 
 
 def describe(identity):
-    edited = ", edited after specc wrote it" if identity["edited"] else ""
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
     return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
 
 

@@ -46,7 +46,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "1ae7fdaf74e09c8ca26525a717a9a47eef9c22eabf1f9be3e2e78fd2002bf24b"
+SCRIPT_SHA256 = "faa82ebf3251c7dc0747f574d4c3f453d910e4d7c275880b75c9edbb24fb3825"
 SPEC_SHA256 = "36bb179496a2e14e8eb8e5725e4e79e82efbf3a09ac279a5cf2f71c1341f73a9"
 
 
@@ -864,7 +864,7 @@ def run_identity():
 
 
 def describe(identity):
-    edited = ", edited after specc wrote it" if identity["edited"] else ""
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
     return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
 
 

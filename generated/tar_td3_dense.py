@@ -46,7 +46,7 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "28efce779cbfce1cdf34801554f9289c83f88de894d9ec4f5b29945afad6c548"
+SCRIPT_SHA256 = "cae2c7af80c515a84336c5098b9a57bcc7b44b4f39ddbcf47a01cae499b30bcc"
 SPEC_SHA256 = "43dfad10cb4c8289d876d3185c265a95e42b69d7d530a0f69492775af6a4bfd3"
 
 
@@ -687,7 +687,7 @@ def run_identity():
 
 
 def describe(identity):
-    edited = ", edited after specc wrote it" if identity["edited"] else ""
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
     return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
 
 

@@ -46,7 +46,7 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "87725593c1ffaf1f152317deb5bcf414472555b57d4754cd28e643fd95c3dbe3"
+SCRIPT_SHA256 = "2a5c15c4eeec8aee133557cc823d861d32d6587a08bfb2c36a3b8edc68b4bfe1"
 SPEC_SHA256 = "ced61557e8b0640be0443db0184f2924746fcfb87be136b509d322a8a627cb9a"
 
 
@@ -921,7 +921,7 @@ def run_identity():
 
 
 def describe(identity):
-    edited = ", edited after specc wrote it" if identity["edited"] else ""
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
     return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
 
 

@@ -45,7 +45,7 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "217c76a6f5c724dcc9ec34e79f081a8591083569e65be979c6dc3db0fefa728c"
+SCRIPT_SHA256 = "214f93f83d5f7f88c186fe332aa0fd985dd4e4ab3cb11a4a3272446be494e37c"
 SPEC_SHA256 = "db7896455ba870c3dd9d0d3375cc2c80478f19c11e1103d309ec19a65beea4e9"
 
 
@@ -734,7 +734,7 @@ def run_identity():
 
 
 def describe(identity):
-    edited = ", edited after specc wrote it" if identity["edited"] else ""
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
     return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
 
 

@@ -45,7 +45,7 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "e6642c176b3a7649cebc066193ad6145611e1e4181ec133889bfe26dab2f6372"
+SCRIPT_SHA256 = "5a76e7d309225d97cb9e4f5958c0446470bfca07c820abcd587cef7d0fcdfa2f"
 SPEC_SHA256 = "2f7bf158de9cc810c5349011b86a922a4e4821f4fce6f260163129d3c3df90ba"
 
 
@@ -686,7 +686,7 @@ def run_identity():
 
 
 def describe(identity):
-    edited = ", edited after specc wrote it" if identity["edited"] else ""
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
     return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
 
 

@@ -46,7 +46,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "e0649f72557065bbb44900d88dc4e89c2f287265f6f588895e23d9dbf344139a"
+SCRIPT_SHA256 = "b14681f0e16adcbef3ea08edef7d3aa938f52da6bbb0912c68555a07ed48ae61"
 SPEC_SHA256 = "0b1dbd9539e5eb453c4c4a19569d76747818831c9ec0145649b2cd53452943be"
 
 
@@ -871,7 +871,7 @@ def run_identity():
 
 
 def describe(identity):
-    edited = ", edited after specc wrote it" if identity["edited"] else ""
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
     return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
 
 
