@@ -29,11 +29,13 @@ spec with every default filled in: --dry-run prints it, a run writes it to <run_
 import argparse
 import copy
 import csv
+import hashlib
 import io
 import json
 import math
 import os
 import random
+import sys
 import time
 from dataclasses import asdict, dataclass, field, fields
 
@@ -45,6 +47,11 @@ import torch.nn.functional as F
 
 NAME = "mst_mrsac"
 ALGORITHM = "mrsac"
+# What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
+# file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
+# a run writes). A run directory is only ever written by the script that made it.
+SCRIPT_SHA256 = "5e8abf65d8b2fe87ae844a693a4c906820a8232094b86c6a3e65b99cfaf0087e"
+SPEC_SHA256 = "c3b3a90ec21bc8a864a1f7fcd2b2cad2d440ee6c0c21c08ae5729c2224907f79"
 
 
 # ---------------------------------------------------------------------------
@@ -676,14 +683,20 @@ class ReplayBuffer:
         return self.rewards[: self.size].abs().mean().clamp(min=eps)
 
     def state_dict(self):
-        n = max(self.size, self.ptr)  # the slots written so far (ptr may hold a final observation)
+        """The slots written so far only, each tensor copied once to the host, into its own
+        storage: a checkpoint's size follows the transitions stored, not the capacity."""
+        n = max(self.size, self.ptr)  # (ptr may hold a final observation)
         tensors = ("obs", "actions", "rewards", "not_done", "priority", "mask")
-        state = {k: getattr(self, k)[:n].cpu() for k in tensors}
+        state = {k: getattr(self, k)[:n].to("cpu", copy=True) for k in tensors}
         state.update(ptr=self.ptr, size=self.size, ep_steps=self.ep_steps)
         state.update(max_priority=self.max_priority.cpu(), terminates=self.terminates.cpu())
         return state
 
     def load_state_dict(self, state):
+        if len(state["obs"]) > self.capacity:
+            raise ValueError(
+                f"its replay buffer holds {len(state['obs'])} slots, more than --buffer-size {self.capacity}"
+            )
         self.ptr, self.size, self.ep_steps = state["ptr"], state["size"], state["ep_steps"]
         for k in ("obs", "actions", "rewards", "not_done", "priority", "mask"):
             getattr(self, k)[: len(state[k])] = state[k].to(self.device)
@@ -1168,10 +1181,12 @@ def main():
 
     final = {name: m.state_dict() for name, m in nets.items()}
     final.update({name: t.detach().cpu() for name, t in tensors.items()})
-    save_atomic(final, os.path.join(cfg.run_dir, "model.pt"))
+    model_path = os.path.join(cfg.run_dir, "model.pt")
+    save_atomic(final, model_path)
     log.close()
     env.close()
     eval_env.close()
+    print(log.closing_line(model_path))
 
 
 # ---------------------------------------------------------------------------
@@ -1200,34 +1215,140 @@ def parse_args(argv=None) -> dict:
 
 def load_config(given):
     """The run's Config: the flags given on top of the defaults or, with --resume, on top of the
-    saved config (e.g. a larger --total-steps). Also returns the checkpoint to resume (or None)."""
+    saved config (e.g. a larger --total-steps). Also returns the checkpoint to resume (or None).
+
+    Only reads: a run directory that another script made, a checkpoint or config.json that is not
+    this script's, or a damaged metrics.csv stops the run here (refuse), before anything is
+    written."""
     cfg = Config(**given)
     cfg.run_dir = run_dir = cfg.run_dir or os.path.join("runs", f"{NAME}__{cfg.seed}")
+    if cfg.dry_run and not cfg.resume:
+        return cfg, None  # prints the plan, touches no run
+    check_identity(run_dir)
     if not cfg.resume:
+        if os.path.exists(os.path.join(run_dir, "metrics.csv")):
+            refuse(f"{run_dir} holds a run already: pass --resume, or another --run-dir")
         return cfg, None
     ckpt_path = os.path.join(run_dir, "checkpoint.pt")
     config_path = os.path.join(run_dir, "config.json")
-    checkpoint, saved = None, {}
+    checkpoint, saved, source = None, {}, None
     if os.path.exists(ckpt_path):
         try:
             checkpoint = torch.load(ckpt_path, map_location="cpu", weights_only=False)
         except Exception as e:  # not left by a kill (save_atomic): a disk error or a bad copy
             message = "put back a copy, or delete it and pass --resume to start the run again"
-            raise SystemExit(
-                f"{ckpt_path} cannot be read ({type(e).__name__}): {message}"
-            ) from None
-        saved, note = checkpoint["config"], f"resuming {ckpt_path} at step {checkpoint['step']}"
+            refuse(f"{ckpt_path} cannot be read ({type(e).__name__}): {message}")
+        saved, source = checkpoint["config"], f"{ckpt_path}'s config"
+        note = f"resuming {ckpt_path} at step {checkpoint['step']}"
     elif os.path.exists(config_path):  # killed before its first checkpoint
-        with open(config_path) as f:
-            saved = json.load(f)
-        saved.pop("total_frames")  # derived, not a Config field
+        try:
+            with open(config_path) as f:
+                saved = json.load(f)
+        except (OSError, ValueError) as e:
+            refuse(
+                f"{config_path} cannot be read ({type(e).__name__}): put back a copy, or pass another --run-dir"
+            )
+        if isinstance(saved, dict):
+            saved.pop("total_frames", None)  # derived, not a Config field
+        source = config_path
         note = f"no checkpoint in {run_dir}: starting the run again from step 0"
     else:
         note = f"no run in {run_dir}: starting from step 0"
+    if source is not None:
+        check_saved_config(saved, given, source)
+    start = checkpoint["step"] if checkpoint else 0
+    read_metrics(os.path.join(run_dir, "metrics.csv"), start)  # a damaged file is refused here
     cfg = Config(**{**saved, **given, "run_dir": run_dir})
     changed = {k: v for k, v in given.items() if saved.get(k) != v}
     print(f"{note}; changed: {changed}")
     return cfg, checkpoint
+
+
+def check_saved_config(saved, given, source):
+    """Refuse a saved config that is not this script's: keys Config does not have (another
+    script's), or keys it lacks and no flag gives (damaged, or from an older script)."""
+    names = [f.name for f in fields(Config)]
+    if not isinstance(saved, dict):
+        refuse(
+            f"{source} is not a config (a JSON object): put back a copy, or pass another --run-dir"
+        )
+    unknown = [k for k in saved if k not in names]
+    if unknown:
+        refuse(
+            f"{source} has keys this script does not know ({', '.join(unknown)}): it is another script's run; resume it with that script, or pass another --run-dir"
+        )
+    missing = [k for k in names if k not in saved and k not in given]
+    if missing:
+        flags = " ".join("--" + k.replace("_", "-") for k in missing)
+        refuse(
+            f"{source} lacks {', '.join(missing)}: pass {flags} with the values the run used, or pass another --run-dir"
+        )
+
+
+def run_identity():
+    """What makes this run: the script (NAME and the sha256 of this file as it is now: not
+    SCRIPT_SHA256 when the file was edited after specc wrote it) and its spec (SPEC_SHA256)."""
+    try:
+        with open(__file__, "rb") as f:
+            source = f.read()
+        # hashed as specc hashed it: with SCRIPT_SHA256's value blanked
+        script = hashlib.sha256(source.replace(SCRIPT_SHA256.encode(), b"0" * 64, 1)).hexdigest()
+    except (NameError, OSError):  # not run from its file: take specc's word
+        script = SCRIPT_SHA256
+    return {
+        "name": NAME,
+        "script_sha256": script,
+        "spec_sha256": SPEC_SHA256,
+        "edited": script != SCRIPT_SHA256,
+    }
+
+
+def describe(identity):
+    edited = ", edited after specc wrote it" if identity.get("edited") else ""
+    return f"{identity['name']} (script {identity['script_sha256'][:8]}{edited}, spec {identity['spec_sha256'][:8]})"
+
+
+def check_identity(run_dir):
+    """Refuse a run directory that another script made: a run directory is only ever written by
+    the script that made it (identity.json, written before any other file of the run)."""
+    path, spec_path = os.path.join(run_dir, "identity.json"), os.path.join(run_dir, "spec.yaml")
+    ours = run_identity()
+    if os.path.exists(path):
+        try:
+            with open(path) as f:
+                theirs = json.load(f)
+            if theirs["script_sha256"] == ours["script_sha256"]:
+                return
+            made_by = describe(theirs)
+        except (OSError, ValueError, TypeError, KeyError) as e:
+            refuse(
+                f"{path} cannot be read ({type(e).__name__}): put back a copy, or pass another --run-dir"
+            )
+    elif os.path.exists(spec_path):
+        # A run made before scripts recorded their identity: it is taken as this script's when
+        # its spec.yaml is this script's RESOLVED_SPEC (the same resolved spec; the script that
+        # ran may come from another specc version), and identity.json is written when it resumes.
+        with open(spec_path, "rb") as f:
+            text = f.read()
+        if hashlib.sha256(text).hexdigest() == SPEC_SHA256:
+            return
+        lines = text.decode("utf-8", "replace").splitlines()
+        name = next(
+            (line[6:].strip().strip("'\"") for line in lines if line.startswith("name: ")), "?"
+        )
+        made_by = f"{name} (spec {hashlib.sha256(text).hexdigest()[:8]}, made before runs recorded their script)"
+    else:
+        return  # no run here yet (or an old one killed before it wrote spec.yaml: its config.json is checked)
+    refuse(
+        f"{run_dir} holds a run of {made_by}, not of {describe(ours)}: resume it with the script that made it, or pass another --run-dir"
+    )
+
+
+def refuse(message):
+    """Stop before the run starts or goes on: one line on stderr, exit status 2 (as a bad flag),
+    no traceback. Nothing has been written when it is called."""
+    print(message, file=sys.stderr)
+    raise SystemExit(2)
 
 
 def setup_torch(cfg):
@@ -1270,26 +1391,32 @@ class RunState:
 
 
 def start_or_resume(cfg, checkpoint, env, device, rb, stateful, tensors):
-    """A new run in cfg.run_dir (refused where one is already), or the resumed one: its modules,
-    optimizers, tensors, replay buffer, environment and RNG states as the checkpoint saved them.
-    Writes config.json and spec.yaml. Returns the RunState the training loop starts from."""
+    """A new run in cfg.run_dir, or the resumed one: its modules, optimizers, tensors, replay
+    buffer, environment and RNG states as the checkpoint saved them (refused, with nothing
+    written, where they do not fit this run). Writes identity.json (first), config.json and
+    spec.yaml. Returns the RunState the training loop starts from."""
     if checkpoint is None:
-        if not cfg.resume and os.path.exists(os.path.join(cfg.run_dir, "metrics.csv")):
-            raise SystemExit(
-                f"{cfg.run_dir} holds a run already: pass --resume, or another --run-dir"
-            )
-        os.makedirs(cfg.run_dir, exist_ok=True)
         obs, _ = env.reset(seed=cfg.seed)
         run = RunState(obs=obs)
     else:
-        for name, module in stateful.items():
-            module.load_state_dict(checkpoint[name])
-        with torch.no_grad():
-            for name, tensor in tensors.items():
-                tensor.copy_(checkpoint[name])
-        if checkpoint["buffer"] is not None:
-            rb.load_state_dict(checkpoint["buffer"])
-        else:
+        problem = state_mismatch(checkpoint, stateful, tensors)
+        if problem is None:
+            try:
+                for name, module in stateful.items():
+                    module.load_state_dict(checkpoint[name])
+                with torch.no_grad():
+                    for name, tensor in tensors.items():
+                        tensor.copy_(checkpoint[name])
+                if checkpoint["buffer"] is not None:
+                    rb.load_state_dict(checkpoint["buffer"])
+            except (RuntimeError, ValueError, KeyError) as e:  # the optimizers', the buffer's
+                problem = " ".join(str(e).split())
+        if problem is not None:
+            where = os.path.join(cfg.run_dir, "checkpoint.pt")
+            refuse(
+                f"{where} does not fit this run ({problem}): resume with the flags it was started with (its config.json), or pass another --run-dir"
+            )
+        if checkpoint["buffer"] is None:
             print(
                 "the checkpoint has no replay buffer: training goes on from an empty one (not exact)"
             )
@@ -1303,11 +1430,58 @@ def start_or_resume(cfg, checkpoint, env, device, rb, stateful, tensors):
             )
             run.obs = checkpoint["obs"]
         set_rng_state(checkpoint["rng"], env, device)
+    cfg.tensorboard = use_tensorboard(cfg.tensorboard)  # config.json records whether it is written
+    if not cfg.resume:
+        print(f"new run in {cfg.run_dir}")
+    os.makedirs(cfg.run_dir, exist_ok=True)
+    write_atomic(json.dumps(run_identity(), indent=2), os.path.join(cfg.run_dir, "identity.json"))
     config = asdict(cfg)
     config["total_frames"] = cfg.total_steps * cfg.action_repeat  # steps are agent steps
     write_atomic(json.dumps(config, indent=2), os.path.join(cfg.run_dir, "config.json"))
     write_atomic(RESOLVED_SPEC, os.path.join(cfg.run_dir, "spec.yaml"))
     return run
+
+
+def state_mismatch(checkpoint, stateful, tensors):
+    """The first place where the checkpoint's modules or tensors differ from this run's in
+    structure or shape (a flag such as --critic-width changed on --resume), as text; None where
+    they fit. The optimizers follow their modules' shapes."""
+    for name, obj in {**stateful, **tensors}.items():
+        if isinstance(obj, torch.optim.Optimizer):
+            continue
+        current = obj if isinstance(obj, torch.Tensor) else obj.state_dict()
+        problem = first_difference(checkpoint.get(name), current, name)
+        if problem is not None:
+            return problem
+    return None
+
+
+def first_difference(saved, current, where):
+    """Where two states (nested dicts and lists of tensors) differ in keys, lengths or shapes."""
+    if saved is None and current is not None:
+        return f"{where} is not in the checkpoint"
+    if isinstance(current, torch.Tensor):
+        if not isinstance(saved, torch.Tensor) or saved.shape != current.shape:
+            shape = list(saved.shape) if isinstance(saved, torch.Tensor) else type(saved).__name__
+            return f"{where} is {shape} there, {list(current.shape)} here"
+    elif isinstance(current, dict):
+        if not isinstance(saved, dict):
+            return f"{where} is a {type(saved).__name__} there"
+        extra = [k for k in saved if k not in current]
+        if extra:
+            return f"{where}.{extra[0]} is in the checkpoint, not in this run"
+        for key, value in current.items():
+            problem = first_difference(saved.get(key), value, f"{where}.{key}")
+            if problem is not None:
+                return problem
+    elif isinstance(current, (list, tuple)):
+        if not isinstance(saved, (list, tuple)) or len(saved) != len(current):
+            return f"{where} has {len(saved) if isinstance(saved, (list, tuple)) else 0} entries there, {len(current)} here"
+        for i, (s, c) in enumerate(zip(saved, current)):
+            problem = first_difference(s, c, f"{where}[{i}]")
+            if problem is not None:
+                return problem
+    return None
 
 
 def restore_env(env, seed, reset_rng_state, actions):
@@ -1391,15 +1565,18 @@ METRICS = [
 
 
 class MetricsLog:
-    """metrics.csv (always) and TensorBoard (when enabled and installed): one row per logging event."""
+    """metrics.csv (always) and TensorBoard (when use_tensorboard() said so): one row per logging event."""
 
     def __init__(self, run_dir, start, tensorboard):
         """start: the step the run starts from (that of its checkpoint, or 0)."""
         self.path = os.path.join(run_dir, "metrics.csv")
-        rows = []
-        if os.path.exists(self.path):  # drop the rows a killed run wrote after its checkpoint
-            with open(self.path, newline="") as f:
-                rows = [r for r in csv.DictReader(f) if int(r["step"]) <= start]
+        # the rows up to start: those a killed run wrote after its checkpoint are dropped
+        rows = read_metrics(self.path, start)
+        # (step, eval_return) of the last evaluation, for the run's closing line
+        self.last_eval = next(
+            ((int(r["step"]), float(r["eval_return"])) for r in reversed(rows) if r["eval_return"]),
+            None,
+        )
         text = io.StringIO(newline="")
         writer = csv.DictWriter(text, fieldnames=METRICS)
         writer.writeheader()
@@ -1409,17 +1586,16 @@ class MetricsLog:
         self.writer = csv.DictWriter(self.file, fieldnames=METRICS)
         self.tb = None
         if tensorboard:
-            try:
-                from torch.utils.tensorboard import SummaryWriter
+            from torch.utils.tensorboard import SummaryWriter
 
-                # purge_step: TensorBoard hides the events a killed run wrote after its checkpoint
-                self.tb = SummaryWriter(run_dir, purge_step=start + 1)
-            except ImportError:
-                print("tensorboard is not installed: writing metrics.csv only")
+            # purge_step: TensorBoard hides the events a killed run wrote after its checkpoint
+            self.tb = SummaryWriter(run_dir, purge_step=start + 1)
 
     def write(self, row):
         self.writer.writerow(row)
         self.file.flush()
+        if "eval_return" in row:
+            self.last_eval = (row["step"], row["eval_return"])
         if self.tb is not None:
             for k, v in row.items():
                 if k not in ("step", "time"):
@@ -1429,6 +1605,52 @@ class MetricsLog:
         self.file.close()
         if self.tb is not None:
             self.tb.close()
+
+    def closing_line(self, model_path):
+        """Where the run's files are, and its final evaluation."""
+        if self.last_eval is None:
+            result = "no evaluation"
+        else:
+            result = f"final eval_return {self.last_eval[1]:.1f} (step {self.last_eval[0]})"
+        return f"done: {model_path}, {self.path}; {result}"
+
+
+def read_metrics(path, start):
+    """metrics.csv's rows up to step `start` (as dicts of text), the rows after it dropped: those
+    a killed run wrote after its checkpoint, a last row cut short by the kill included. A file
+    that is damaged where the run relies on it stops the run (refuse), naming the line."""
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="") as f:
+        text = f.read()
+    end = text.rfind("\n") + 1
+    lines = list(csv.reader(io.StringIO(text[:end])))
+    cut = text[end:]  # a last line without its line end
+    what = "repair it, or pass another --run-dir"
+    if not lines or lines[0] != METRICS:
+        refuse(f"{path}: line 1 is not this script's header ({','.join(METRICS)}): {what}")
+    rows = []
+    for number, line in enumerate(lines[1:] + ([cut.split(",")] if cut else []), 2):
+        if line and line[0].isdigit() and int(line[0]) > start:
+            continue  # after the checkpoint (a step cut short is smaller than the one written)
+        if number == len(lines) + 1 or len(line) != len(METRICS) or not line[0].isdigit():
+            refuse(
+                f"{path}: line {number} is cut short or damaged and the run resumes from step {start}: {what}"
+            )
+        rows.append(dict(zip(METRICS, line)))
+    return rows
+
+
+def use_tensorboard(wanted):
+    """Whether the run writes TensorBoard events: asked for (--tensorboard) and installed."""
+    if not wanted:
+        return False
+    try:
+        import torch.utils.tensorboard  # noqa: F401 (needs the tensorboard package)
+    except ImportError:
+        print("tensorboard is not installed: writing metrics.csv only")
+        return False
+    return True
 
 
 def layer_plan(nets):

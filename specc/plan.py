@@ -7,6 +7,7 @@ order so that rendering is deterministic.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -523,6 +524,12 @@ class Plan:
     diagnostics: DiagnosticsPlan | None = None
     reset: ResetPlan | None = None
     sparsity: SparsityCode | None = None  # None: every module dense
+
+    @property
+    def resolved_sha256(self) -> str:
+        """The sha256 of the resolved spec's UTF-8 text: the script's SPEC_SHA256, equal to that
+        of the spec.yaml its runs write (part of a run's identity)."""
+        return hashlib.sha256(self.resolved_yaml.encode("utf-8")).hexdigest()
 
     def config_value(self, name: str) -> Any:
         """The default of the Config field `name` (what the spec resolved it to)."""

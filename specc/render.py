@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import hashlib
 import importlib.resources
 from pathlib import Path
 from typing import Any
@@ -161,5 +162,20 @@ def render_source(plan: Plan) -> str:
         ) from exc
 
 
+# The script's own hash (runtime/imports.py.jinja): rendered blank, then set to the sha256 of the
+# formatted script with this blank line in it, so that anyone can check it (blank the value again
+# and hash the file) and the script can tell whether it was edited after specc wrote it.
+SCRIPT_SHA256_BLANK = 'SCRIPT_SHA256 = "' + "0" * 64 + '"'
+
+
+def stamp_script_sha256(text: str, name: str) -> str:
+    """``text`` with SCRIPT_SHA256 set to the sha256 of ``text`` (in which it is still blank)."""
+    if text.count(SCRIPT_SHA256_BLANK + "\n") != 1:
+        raise TemplateBug(f"{name} must hold the line {SCRIPT_SHA256_BLANK} once")
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return text.replace(SCRIPT_SHA256_BLANK, f'SCRIPT_SHA256 = "{digest}"', 1)
+
+
 def generate(plan: Plan) -> str:
-    return format_python(render_source(plan), f"{plan.name}.py")
+    name = f"{plan.name}.py"
+    return stamp_script_sha256(format_python(render_source(plan), name), name)

@@ -150,7 +150,7 @@ def test_a_truncated_checkpoint_is_a_one_line_error(tmp_path):
     _torn(run_dir / "checkpoint.pt", run_dir / "whole.pt")
     (run_dir / "metrics.csv").write_text("step,time\n50,1.0\n")
     r = run_script(SCRIPT, "--resume", "--run-dir", str(run_dir), cwd=tmp_path, timeout=120)
-    assert r.returncode == 1 and r.stdout == ""
+    assert r.returncode == 2 and r.stdout == ""
     message = "put back a copy, or delete it and pass --resume to start the run again"
     assert re.fullmatch(
         rf"{re.escape(str(run_dir / 'checkpoint.pt'))} cannot be read \(\w+\): {message}\n",

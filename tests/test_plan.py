@@ -467,3 +467,14 @@ def test_a_spec_key_wins_over_the_method_preset(tmp_path):
     )
     a = front_end(str(path), [])[3].algo
     assert not a.n_step and not a.dynamic_buffer and a.buffer_extras == ()
+
+
+def test_resolved_sha256_is_that_of_the_resolved_yaml_and_follows_it():
+    """SPEC_SHA256 (part of a run's identity): the sha256 of the resolved spec's text, which a
+    run writes to spec.yaml; another value of any key gives another hash."""
+    import hashlib
+
+    plan = spec_plan("sac_dense")
+    assert plan.resolved_sha256 == hashlib.sha256(plan.resolved_yaml.encode()).hexdigest()
+    tau = front_end(str(ROOT / "specs" / "sac_dense.yaml"), ["train.tau=0.01"])[3]
+    assert tau.resolved_sha256 != plan.resolved_sha256
