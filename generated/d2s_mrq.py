@@ -50,7 +50,7 @@ ALGORITHM = "mrq"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "304f411546681651c35acb92e5834d1de8927c6be8fb6afeb2aba973e9a9ca69"
+SCRIPT_SHA256 = "e008220bf648774cf402738687943faaa14c1713d7ac1bcb6cec8e987ddd479b"
 SPEC_SHA256 = "721dc12bec3db3881a22339f9ac707a781aaffb65b4e1aa1cd40f98ef5dd2434"
 
 

@@ -46,8 +46,8 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "ede41df23b5e6aeaa70c96913deaf3f1d30e0554b07ab68b633ef041d2ee39a8"
-SPEC_SHA256 = "c3cb3ba3235c36356a3a5d3c0b5a507da5a44683e187d07bb541c583f8341089"
+SCRIPT_SHA256 = "53c791dad02230c8d64983eb63a7c7f25bb7ecdaec9b591d9cd062fda1e7a0fb"
+SPEC_SHA256 = "a6d99deaefaf1fefd274f001709dc665b73c37622d02617c9939af82d375681a"
 
 
 # ---------------------------------------------------------------------------

@@ -46,7 +46,7 @@ ALGORITHM = "mrq"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "ce7862cd0abac1fdcfccedbababd4b328a59cbe0fbf2a6939d1c7e9f528e363e"
+SCRIPT_SHA256 = "7c620f4d202450f9456c5c65e38d8d5e8f0fb0049d805219d9f7aee45437afd8"
 SPEC_SHA256 = "d09c64aa2796ff7b34e0a61fd0323201fe506ded331b6c66d518b8a5284775c6"
 
 

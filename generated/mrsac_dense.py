@@ -45,7 +45,7 @@ ALGORITHM = "mrsac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "140f3a4dbeeca00298206052e36d713a623e5b502d63498ef9a70eef617c85f1"
+SCRIPT_SHA256 = "3dd64f8101f072d8dff20f404ae32787904f65e276d254c58c488c8f72f1f8c1"
 SPEC_SHA256 = "77adf4b47d7e2351d07842811baaadf0926d34c36a9b5182237f12ad5fdb645c"
 
 

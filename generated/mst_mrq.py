@@ -51,7 +51,7 @@ ALGORITHM = "mrq"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "1c9220f6203c991a824a09c4778538551728a0adbc425304861bacb311102f51"
+SCRIPT_SHA256 = "095d2daf54229ee058d84b8a00cf8fcf44fec31cf6803a489091aee729d3bf64"
 SPEC_SHA256 = "95a7fefc162f7869cd56d004fcddc1ff5f884f38f62196c42acbf39f79d88fde"
 
 

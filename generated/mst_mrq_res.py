@@ -49,7 +49,7 @@ ALGORITHM = "mrq"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "8fb0521f28c6749b39c8cae5a932e16edff2612c74da04eac5df95821e7e3496"
+SCRIPT_SHA256 = "96d8a2cb42c42d2f8499c3eca653bf4108f247277660a315084b4e8ee22bed0e"
 SPEC_SHA256 = "8b76203e6dd25257925b6c1f2f47a69877c0a4f727a622422a58781c344ca317"
 
 

@@ -50,7 +50,7 @@ ALGORITHM = "mrsac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "5e8abf65d8b2fe87ae844a693a4c906820a8232094b86c6a3e65b99cfaf0087e"
+SCRIPT_SHA256 = "9062eb2fc63d566dd5b215832d81147882c6406ffa2b1253328cfcabdd962705"
 SPEC_SHA256 = "c3b3a90ec21bc8a864a1f7fcd2b2cad2d440ee6c0c21c08ae5729c2224907f79"
 
 

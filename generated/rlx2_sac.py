@@ -46,7 +46,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "1357d92232c42ed0e546ad87f5989b9ab86c6f6f0a71ce75c97cf274aa9c868b"
+SCRIPT_SHA256 = "02132df0bf6a0aa6e043900115027b201a61c65d12e1cc1902fb46bca24923fd"
 SPEC_SHA256 = "a6c9c679ef1f27bd501cca8d06d27b4b8ec8b8023fa945c2bbd658a1e21b5fd9"
 
 
