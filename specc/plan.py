@@ -19,6 +19,7 @@ from .catalog import (
     DELAYED_MODULES,
     DIAGNOSTICS_METRIC_KEYS,
     DMC_EPISODE_FRAMES,
+    DMC_TASKS,
     ENCODED_ALGORITHMS,
     ENV_TEMPLATES,
     EXTRAS,
@@ -41,6 +42,22 @@ class ConfigField:
     value: Any
     help: str
     source: str  # spec | override | preset NAME | default | derived
+    key: str = ""  # the spec key it sets ("train.batch_size", "networks.critic.width", ...)
+    # what the flag accepts, as its spec key does: (op, bound) with op one of > >= < <= and the
+    # bound a number (the schema's range) or another field's name (a relation of the rules)
+    rules: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def rule_texts(self) -> tuple[str, ...]:
+        """The rules as the script writes them in the field's annotation: ">= 1", "< total_steps"."""
+        return tuple(f"{op} {_bound_text(bound)}" for op, bound in self.rules)
+
+
+def _bound_text(bound: Any) -> str:
+    """A rule's bound as written: a field name, an int, or a float (0 rather than 0.0)."""
+    if isinstance(bound, float) and bound.is_integer():
+        return str(int(bound))
+    return str(bound)
 
 
 @dataclass(frozen=True)
@@ -431,6 +448,11 @@ class EnvPlan:
     def episode_frames(self) -> int:
         """dmc: the suite's time limit in frames, applied as a truncation."""
         return DMC_EPISODE_FRAMES
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        """dmc: the suite's tasks that specc runs (--env-id is one of them, as env.id is)."""
+        return DMC_TASKS
 
 
 @dataclass(frozen=True)

@@ -313,7 +313,7 @@ class Spec(_Model):
     description: Optional[str] = key("description")
     algorithm: choice(*catalog.ALGORITHMS) = key("algorithm", ...)
     preset: Optional[choice(*catalog.PRESETS)] = key("preset")
-    seed: Optional[NonNegInt] = key("seed")
+    seed: Optional[Annotated[int, Field(ge=0, le=2**32 - 1)]] = key("seed")
     env: EnvSpec
     train: Optional[TrainSpec] = None
     eval: Optional[EvalSpec] = None

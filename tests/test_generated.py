@@ -15,14 +15,21 @@ from generated_utils import import_script, run_main, run_script
 SCRIPTS = sorted(GENERATED.glob("*.py"))
 ALLOWED_IMPORTS = {
     "argparse",
+    "ast",
     "copy",
     "csv",
+    "difflib",
+    "importlib",
+    "inspect",
     "io",
     "json",
     "math",
+    "operator",
     "os",
     "random",
+    "sys",
     "time",
+    "typing",
     "dataclasses",
     "gymnasium",
     "numpy",
@@ -60,12 +67,13 @@ def test_every_config_field_is_a_flag(path):
     assert parsed == {}, "only the flags given are returned"
     for f in dataclasses.fields(mod.Config):
         flag = "--" + f.name.replace("_", "-")
-        if f.type is bool:
+        kind, choices, _ = mod.field_type(f)
+        if kind is bool:
             assert mod.parse_args([flag]) == {f.name: True}
             assert mod.parse_args(["--no-" + f.name.replace("_", "-")]) == {f.name: False}
         else:
-            value = {int: "7", float: "0.5", str: "x"}[f.type]
-            assert mod.parse_args([flag, value]) == {f.name: f.type(value)}
+            value = choices[-1] if choices else {int: "7", float: "0.5", str: "x"}[kind]
+            assert mod.parse_args([flag, value]) == {f.name: kind(value)}
 
 
 @pytest.mark.slow
