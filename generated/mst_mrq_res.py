@@ -1437,6 +1437,12 @@ def check_config(cfg):
         if not COMPARE[op](value, limit):
             shown = f"{flag_name(bound)} ({limit})" if bound.isidentifier() else bound
             flag_error(f"{flag_name(name)} must be {op} {shown}, got {value}")
+    for f in fields(Config):
+        choices = field_type(f)[1]
+        if choices and getattr(cfg, f.name) not in choices:  # (a saved config.json, edited)
+            flag_error(
+                f"{flag_name(f.name)} must be one of {', '.join(choices)}, got {getattr(cfg, f.name)!r}"
+            )
     if cfg.device == "cuda" and not torch.cuda.is_available():
         flag_error(f"--device cuda: no CUDA device is available (torch {torch.__version__})")
     if cfg.json and not cfg.dry_run:

@@ -446,7 +446,7 @@ def _narrowed(rules: tuple, extra: tuple) -> tuple:
         if not isinstance(bound, str):
             side = _LOWER if op in _LOWER else _UPPER
             rules = tuple(r for r in rules if isinstance(r[1], str) or r[0] not in side)
-    return rules + extra
+    return tuple(sorted(rules + extra, key=lambda r: isinstance(r[1], str)))  # numbers first
 
 
 def _with_relations(groups: tuple[ConfigGroup, ...], tree: Tree) -> tuple[ConfigGroup, ...]:

@@ -533,6 +533,18 @@ class Plan:
     reset: ResetPlan | None = None
     sparsity: SparsityCode | None = None  # None: every module dense
 
+    @property
+    def cudagraphs_refusal(self) -> str:
+        """Why --cudagraphs is refused where the script has the flag but cannot capture its
+        updates ("" where it can, or where the flag does not exist)."""
+        if not self.runtime.update_functions or self.runtime.cudagraphs:
+            return ""
+        if self.sparse_networks:
+            why = "its sparse modules' masks change on the host during training (prune_at, topology updates)"
+        else:
+            why = "its resets drop optimizer state on the host during training"
+        return f"--cudagraphs is not supported by this script: {why}, which a captured update would not see; --compile works"
+
     def config_value(self, name: str) -> Any:
         """The default of the Config field `name` (what the spec resolved it to)."""
         return next(f.value for g in self.config for f in g.fields if f.name == name)
