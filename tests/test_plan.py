@@ -516,10 +516,11 @@ def test_dmc_tasks_of_the_env_plan():
     assert spec_plan("mst_sac_dog_run").env.tasks == DMC_TASKS
 
 
-def test_cudagraphs_refusal():
+def test_cudagraphs_refusal(tmp_path):
     """--cudagraphs is refused (by check_config, with the reason) where the script has the flag
     but its updates depend on host-side state; no refusal where it captures or has no flag."""
     assert spec_plan("sac_dense").cudagraphs_refusal == ""  # captures
     assert spec_plan("mrq_dense").cudagraphs_refusal == ""  # no update functions: no flag
     assert "masks change on the host" in spec_plan("mst_sac").cudagraphs_refusal
-    assert "resets drop optimizer state" in spec_plan("reset_sac").cudagraphs_refusal
+    reset = small_plan(tmp_path, "sac", MLP, "reset:\n  every: 1000\n")
+    assert "resets drop optimizer state" in reset.cudagraphs_refusal
