@@ -5,12 +5,13 @@ import ast
 import csv
 import json
 import math
+import time
 from dataclasses import fields
 
 import pytest
 
 from conftest import GENERATED
-from generated_utils import import_script, run_main, run_script
+from generated_utils import import_script, run_main, run_script, start_script
 
 SCRIPTS = sorted(GENERATED.glob("*.py"))
 ALLOWED_IMPORTS = {
@@ -212,7 +213,8 @@ def _metrics(run_dir):
 
 # The resume code is shared runtime; what differs between scripts is the state each algorithm
 # registers (targets, temperature, observation statistics): one script per such variant.
-# tar_sac_erk: masks restored (critic, pruned at initialization) and taken after the resume point (actor).
+# tar_sac_erk: masks restored (critic, pruned at initialization) and taken after the resume point
+# (actor: its first part is killed after its checkpoint at 250, before its prune_at).
 # mrq_dense: the LAP buffer (priorities, masks, extra slots), reward scales and the burst
 # schedule. Not here, to keep the suite's time: ddpg_dense (td3_dense's template and state, one
 # target more), mst_mrsac (mrq_dense's buffer and schedule, sac_dense's temperature; a DMC
@@ -267,8 +269,27 @@ def test_resume_reproduces_an_uninterrupted_run(path, tmp_path):
     r = run_script(path, "--total-steps", "400", "--run-dir", str(full), *common, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     # Pendulum episodes are 200 steps: stopping at 250 cuts one mid-episode
-    r = run_script(path, "--total-steps", "250", "--run-dir", str(part), *common, cwd=tmp_path)
-    assert r.returncode == 0, r.stderr[-3000:]
+    if path.stem == "tar_sac_erk":
+        # a run that stops at 250 is refused with --actor-prune-at 300 (its mask would never be
+        # taken, as the spec's rule says): this part runs to 400 with a checkpoint at 250 and
+        # is killed once that is written, so the actor's mask is taken after the resume point
+        proc = start_script(
+            path,
+            *("--total-steps", "400", "--checkpoint-every", "250", "--run-dir", str(part)),
+            *common,
+            cwd=tmp_path,
+            log=tmp_path / "part.log",
+        )
+        while not (part / "checkpoint.pt").exists() and proc.poll() is None:
+            time.sleep(0.02)
+        proc.kill()
+        proc.wait()
+        import torch
+
+        assert torch.load(part / "checkpoint.pt", weights_only=False)["step"] == 250
+    else:
+        r = run_script(path, "--total-steps", "250", "--run-dir", str(part), *common, cwd=tmp_path)
+        assert r.returncode == 0, r.stderr[-3000:]
     r = run_script(path, "--resume", "--total-steps", "400", "--run-dir", str(part), cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "resuming" in r.stdout
