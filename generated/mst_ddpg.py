@@ -961,6 +961,7 @@ def parse_args(argv=None) -> dict:
 
 def flag_error(message):
     """A bad flag: one line on stderr and exit 2 (argparse's convention), before anything is written."""
+    message = message.replace("\n", "\\n")  # one line, whatever a value holds
     print(f"{os.path.basename(sys.argv[0])}: {message}", file=sys.stderr)
     raise SystemExit(2)
 

@@ -19,7 +19,7 @@ from dataclasses import asdict, fields, replace
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT
@@ -258,9 +258,13 @@ def test_every_flag_refuses_values_outside_its_rules(compiled, in_tmp, monkeypat
         if f.type in ("int", "float")
     }
     assert numeric <= seen
-    # the runtime flags, and a boolean given a value
+    # the string flags, the runtime ones, and a boolean given a value
+    (in_tmp / "taken").write_text("")
     for name in SCRIPTS:
         mod = compiled[name][0]
+        for env_id in ("NoSuchEnv-v0", "", "two words", "dog-run"):
+            assert_refused(mod, ["--env-id", env_id], in_tmp, "--env-id")
+        assert_refused(mod, ["--run-dir", "taken"], in_tmp, "--run-dir")
         assert_refused(mod, ["--threads", "-1"], in_tmp)
         assert_refused(mod, ["--device", "tpu"], in_tmp)
         assert_refused(mod, ["--dry-run", "no"], in_tmp)
@@ -353,6 +357,42 @@ def test_a_flag_accepts_what_its_spec_key_accepts(compiled, in_tmp, data):
         assert_refused(mod, args, in_tmp)
     else:
         assert verdict(mod, args) == (None, ""), (name, f.key, value)
+
+
+def _parses(kind, text: str) -> bool:
+    try:
+        return math.isfinite(kind(text))
+    except ValueError:
+        return False
+
+
+@settings(
+    max_examples=100 * SCALE,
+    deadline=None,
+    database=None,
+    derandomize=SCALE == 1,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_a_flag_refuses_text_that_is_not_of_its_type(compiled, in_tmp, data):
+    """Any text that is not an int (int flags), a finite number (float flags) or one of the
+    choices (device, amp): exit 2, one line (newlines in it included), nothing written."""
+    name = data.draw(st.sampled_from(SCRIPTS))
+    mod = compiled[name][0]
+    typed = [
+        f
+        for f in fields(mod.Config)
+        if mod.field_type(f)[0] in (int, float) or mod.field_type(f)[1]
+    ]
+    f = data.draw(st.sampled_from(typed))
+    kind, choices, _ = mod.field_type(f)
+    words = st.sampled_from(["nan", "-inf", "Infinity", "1e999", "0x10", "1,5", "", " ", "\n7"])
+    text = data.draw(st.one_of(words, st.text(max_size=12)))
+    if choices:
+        assume(text not in choices)
+    else:
+        assume(not _parses(kind, text))
+    assert_refused(mod, ["--" + f.name.replace("_", "-"), text], in_tmp)
 
 
 # --------------------------------------------------------------------------- the real script
