@@ -375,9 +375,9 @@ def test_diagnostics_run_writes_every_metric_of_every_module(tmp_path):
 @pytest.mark.slow
 def test_reset_reinitialises_weights_keeps_masks_and_drops_optimizer_state(tmp_path):
     """reset_sac (sparse SimBa SAC, keep_mask; reset.temperature defaults to true since the
-    actor is reset): train to step 200, then resume with
-    learning_starts beyond the end, so that nothing updates after the reset at step 300 and
-    the final checkpoint holds the state the reset left."""
+    actor is reset): train to step 200, then resume with update phases too far apart to come
+    (update_every 1000), so that nothing updates after the reset at step 300 and the final
+    checkpoint holds the state the reset left."""
     import torch
 
     path = GENERATED / "reset_sac.py"
@@ -407,7 +407,7 @@ def test_reset_reinitialises_weights_keeps_masks_and_drops_optimizer_state(tmp_p
         str(run_dir),
         "--total-steps",
         "400",
-        "--learning-starts",
+        "--update-every",
         "1000",
         "--reset-every",
         "300",
