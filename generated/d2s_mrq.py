@@ -27,17 +27,22 @@ main() with the training loop follows the networks, updates and environment; the
 spec with every default filled in: --dry-run prints it, a run writes it to <run_dir>/spec.yaml."""
 
 import argparse
+import ast
 import copy
 import csv
+import difflib
 import hashlib
+import inspect
 import io
 import json
 import math
+import operator
 import os
 import random
 import sys
 import time
 from dataclasses import asdict, dataclass, field, fields
+from typing import Annotated, Literal, get_args, get_origin
 
 import gymnasium as gym
 import numpy as np
@@ -50,86 +55,132 @@ ALGORITHM = "mrq"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "e008220bf648774cf402738687943faaa14c1713d7ac1bcb6cec8e987ddd479b"
+SCRIPT_SHA256 = "95d39ac7813cbd507d80f8a0cebfa7452e8f7b0eb04cc50c0f6ad6d5ad1c9139"
 SPEC_SHA256 = "721dc12bec3db3881a22339f9ac707a781aaffb65b4e1aa1cd40f98ef5dd2434"
 
 
 # ---------------------------------------------------------------------------
-# Config: every hyperparameter, each one also a command-line flag (parse_args, below main)
+# Config: every hyperparameter, each one also a command-line flag (parse_args, below main).
+# A field's docstring is its --help; Annotated[type, "op bound", ...] gives the values it takes,
+# the same as its spec key's (the bound is a number or another field): check_config() checks them.
 # ---------------------------------------------------------------------------
 @dataclass
 class Config:
     # experiment
-    env_id: str = "dog-run"  # DeepMind Control task, domain-task
-    action_repeat: int = 2  # environment frames per agent step, rewards summed (default 1; dmc: 2)
-    seed: int = 1  # seed of python, numpy, torch and the environments
+    env_id: str = "dog-run"
+    """DeepMind Control task, domain-task"""
+    action_repeat: Annotated[int, ">= 1"] = 2
+    """environment frames per agent step, rewards summed (default 1; dmc: 2)"""
+    seed: Annotated[int, ">= 0", "<= 4294967295"] = 1
+    """seed of python, numpy, torch and the environments"""
     # MRQ hyperparameters
     # preset mrq: MR.Q (Fujimoto et al. 2025): MRQ/MRQ.py Hyperparameters, MRQ/models.py and
     # MRQ/main.py at 8a44a7d; block networks: MST paper Table 2 (encoder and critic type 4,
     # actor type 3); total_steps from the suite dmc (MR.Q and SimBa DMC protocol)
-    total_steps: int = 500_000  # agent steps of the whole run
-    learning_starts: int = 10_000  # agent steps of uniform random actions before updates start
-    batch_size: int = 256  # transitions per gradient step
-    buffer_size: int = 1_000_000  # replay buffer capacity (transitions)
-    gamma: float = 0.99  # discount factor
-    actor_lr: float = 0.0003  # policy learning rate
-    critic_lr: float = 0.0003  # value network learning rate
-    encoder_lr: float = 0.0001  # encoder learning rate
-    weight_decay: float = 0.0001  # AdamW weight decay of the encoder, value and policy
-    grad_clip: float = 20.0  # max gradient norm of the value network (0 = none)
-    # std of the Gaussian exploration noise, in units of the action scale
-    exploration_noise: float = 0.2
-    # std of the target policy smoothing noise, in units of the action scale
-    policy_noise: float = 0.2
-    noise_clip: float = 0.3  # clip of the target policy smoothing noise
-    # updates between hard copies of the target networks (also the encoder's burst of updates)
-    target_every: int = 250
-    encoder_horizon: int = 5  # transitions the encoder's model is unrolled over
-    value_horizon: int = 3  # steps of the multi-step value target
-    lap_alpha: float = 0.4  # LAP priority exponent (0: uniform replay)
-    lap_min_priority: float = 1.0  # LAP priorities are max(|TD error|, this) ** lap_alpha
-    dynamics_weight: float = 1.0  # weight of the encoder's next-state (dynamics) loss
-    reward_weight: float = 0.1  # weight of the encoder's reward loss
-    done_weight: float = 0.1  # weight of the encoder's termination loss
-    pre_activation_weight: float = 1e-05  # weight of the policy's pre-activation penalty
-    reward_bins: int = 65  # bins of the two-hot reward model
-    reward_range: float = 10.0  # the reward bins are symexp(linspace(-range, range, bins))
+    total_steps: Annotated[int, ">= 1"] = 500_000
+    """agent steps of the whole run"""
+    learning_starts: Annotated[int, ">= 0", "< total_steps"] = 10_000
+    """agent steps of uniform random actions before updates start"""
+    batch_size: Annotated[int, ">= 1"] = 256
+    """transitions per gradient step"""
+    buffer_size: Annotated[int, ">= 1"] = 1_000_000
+    """replay buffer capacity (transitions)"""
+    gamma: Annotated[float, "> 0", "< 1"] = 0.99
+    """discount factor"""
+    actor_lr: Annotated[float, "> 0"] = 0.0003
+    """policy learning rate"""
+    critic_lr: Annotated[float, "> 0"] = 0.0003
+    """value network learning rate"""
+    encoder_lr: Annotated[float, "> 0"] = 0.0001
+    """encoder learning rate"""
+    weight_decay: Annotated[float, ">= 0"] = 0.0001
+    """AdamW weight decay of the encoder, value and policy"""
+    grad_clip: Annotated[float, "> 0"] = 20.0
+    """max gradient norm of the value network (0 = none)"""
+    exploration_noise: Annotated[float, ">= 0"] = 0.2
+    """std of the Gaussian exploration noise, in units of the action scale"""
+    policy_noise: Annotated[float, ">= 0"] = 0.2
+    """std of the target policy smoothing noise, in units of the action scale"""
+    noise_clip: Annotated[float, ">= 0"] = 0.3
+    """clip of the target policy smoothing noise"""
+    target_every: Annotated[int, ">= 1"] = 250
+    """updates between hard copies of the target networks (also the encoder's burst of updates)"""
+    encoder_horizon: Annotated[int, ">= 1"] = 5
+    """transitions the encoder's model is unrolled over"""
+    value_horizon: Annotated[int, ">= 1"] = 3
+    """steps of the multi-step value target"""
+    lap_alpha: Annotated[float, ">= 0"] = 0.4
+    """LAP priority exponent (0: uniform replay)"""
+    lap_min_priority: Annotated[float, "> 0"] = 1.0
+    """LAP priorities are max(|TD error|, this) ** lap_alpha"""
+    dynamics_weight: Annotated[float, ">= 0"] = 1.0
+    """weight of the encoder's next-state (dynamics) loss"""
+    reward_weight: Annotated[float, ">= 0"] = 0.1
+    """weight of the encoder's reward loss"""
+    done_weight: Annotated[float, ">= 0"] = 0.1
+    """weight of the encoder's termination loss"""
+    pre_activation_weight: Annotated[float, ">= 0"] = 1e-05
+    """weight of the policy's pre-activation penalty"""
+    reward_bins: Annotated[int, ">= 2"] = 65
+    """bins of the two-hot reward model"""
+    reward_range: Annotated[float, "> 0"] = 10.0
+    """the reward bins are symexp(linspace(-range, range, bins))"""
     # networks
-    encoder_width: int = 512  # encoder: hidden width
-    encoder_depth: int = 1  # encoder: residual blocks
-    actor_width: int = 512  # actor: hidden width
-    actor_depth: int = 1  # actor: residual blocks
-    critic_width: int = 512  # critic: hidden width
-    critic_depth: int = 1  # critic: residual blocks
+    encoder_width: Annotated[int, ">= 1"] = 512
+    """encoder: hidden width"""
+    encoder_depth: Annotated[int, ">= 1"] = 1
+    """encoder: residual blocks"""
+    actor_width: Annotated[int, ">= 1"] = 512
+    """actor: hidden width"""
+    actor_depth: Annotated[int, ">= 1"] = 1
+    """actor: residual blocks"""
+    critic_width: Annotated[int, ">= 1"] = 512
+    """critic: hidden width"""
+    critic_depth: Annotated[int, ">= 1"] = 1
+    """critic: residual blocks"""
     # sparsity (masks of the Linear weight matrices)
-    # critic: sparsity reached at the schedule's end (starts dense)
-    critic_sparsity_level: float = 0.6
-    critic_topology_every: int = 1000  # critic: gradient steps between mask updates
-    # critic: initial fraction of active weights replaced per update
-    critic_drop_fraction: float = 0.3
-    # critic: fraction of its gradient steps after which the topology is frozen
-    critic_topology_end: float = 0.8
-    # critic: sparsity schedule start (fraction of its gradient steps)
-    critic_schedule_start: float = 0.2
-    # critic: sparsity schedule end (fraction of its gradient steps)
-    critic_schedule_end: float = 0.8
-    critic_schedule_power: float = 2.0  # critic: exponent of the sparsity schedule
+    critic_sparsity_level: Annotated[float, ">= 0", "< 1"] = 0.6
+    """critic: sparsity reached at the schedule's end (starts dense)"""
+    critic_topology_every: Annotated[int, ">= 1"] = 1000
+    """critic: gradient steps between mask updates"""
+    critic_drop_fraction: Annotated[float, "> 0", "<= 1"] = 0.3
+    """critic: initial fraction of active weights replaced per update"""
+    critic_topology_end: Annotated[float, "> 0", "<= 1"] = 0.8
+    """critic: fraction of its gradient steps after which the topology is frozen"""
+    critic_schedule_start: Annotated[float, ">= 0", "<= 1"] = 0.2
+    """critic: sparsity schedule start (fraction of its gradient steps)"""
+    critic_schedule_end: Annotated[float, ">= 0", "<= 1", "> critic_schedule_start"] = 0.8
+    """critic: sparsity schedule end (fraction of its gradient steps)"""
+    critic_schedule_power: Annotated[float, "> 0"] = 2.0
+    """critic: exponent of the sparsity schedule"""
     # evaluation, checkpoints and logging
-    eval_every: int = 5000  # agent steps between evaluations (0: never)
-    eval_episodes: int = 10  # episodes per evaluation (deterministic policy)
-    checkpoint_every: int = 100_000  # agent steps between checkpoints (0: only model.pt at the end)
-    log_every: int = 1000  # agent steps between progress lines and training-metric rows
-    # also write TensorBoard events (when the tensorboard package is installed)
+    eval_every: Annotated[int, ">= 0"] = 5000
+    """agent steps between evaluations (0: never)"""
+    eval_episodes: Annotated[int, ">= 1"] = 10
+    """episodes per evaluation (deterministic policy)"""
+    checkpoint_every: Annotated[int, ">= 0"] = 100_000
+    """agent steps between checkpoints (0: only model.pt at the end)"""
+    log_every: Annotated[int, ">= 1"] = 1000
+    """agent steps between progress lines and training-metric rows"""
     tensorboard: bool = True
+    """also write TensorBoard events (when the tensorboard package is installed)"""
     # runtime (not hyperparameters)
-    device: str = "auto"  # auto | cpu | cuda (auto: cuda when available)
-    run_dir: str = ""  # "" = runs/<name>__<seed>
-    resume: bool = False  # continue from <run_dir>/checkpoint.pt
-    dry_run: bool = False  # build the networks, print the per-layer plan, exit
-    json: bool = False  # with --dry-run: print the plan as one JSON object
-    save_buffer: bool = True  # put the replay buffer in checkpoints (needed for an exact resume)
-    compile: bool = False  # torch.compile the loss functions
-    threads: int = 0  # torch intra-op threads on CPU; 0 = min(available, 4)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    """the training device (auto: cuda when available)"""
+    run_dir: str = ""
+    """the run's directory ("" = runs/<name>__<seed>)"""
+    resume: bool = False
+    """continue the run in run_dir from its checkpoint.pt"""
+    dry_run: bool = False
+    """build the networks, print the per-layer plan and the spec, exit"""
+    json: bool = False
+    """with --dry-run: print the plan as one JSON object"""
+    save_buffer: bool = True
+    """put the replay buffer in checkpoints (needed for an exact resume)"""
+    compile: bool = False
+    """torch.compile the loss functions"""
+    threads: Annotated[int, ">= 0"] = 0
+    """torch intra-op threads on CPU; 0 = min(available, 4)"""
 
 
 # ---------------------------------------------------------------------------
@@ -864,6 +915,19 @@ class ActionRepeat(gym.Wrapper):
 
 ENV_INSTALL = "pip install 'gymnasium[mujoco]>=1.0,<2' 'shimmy[dm-control]==2.0.1' 'dm-control==1.0.50' 'mujoco>=3.17,<4'"  # specc's `dmc` extra
 DMC_EPISODE_FRAMES = 1000  # every suite task's time limit: a truncation, never a termination
+# the suite's tasks that specc runs ("domain-task"; lqr's unbounded actions are left out)
+DMC_TASKS = (
+    "acrobot-swingup acrobot-swingup_sparse ball_in_cup-catch cartpole-balance "
+    "cartpole-balance_sparse cartpole-swingup cartpole-swingup_sparse cartpole-two_poles "
+    "cartpole-three_poles cheetah-run dog-stand dog-walk dog-trot dog-run dog-fetch "
+    "finger-spin finger-turn_easy finger-turn_hard fish-upright fish-swim hopper-stand "
+    "hopper-hop humanoid-stand humanoid-walk humanoid-run humanoid-run_pure_state "
+    "humanoid_CMU-stand humanoid_CMU-walk humanoid_CMU-run manipulator-bring_ball "
+    "manipulator-bring_peg manipulator-insert_ball manipulator-insert_peg pendulum-swingup "
+    "point_mass-easy point_mass-hard quadruped-walk quadruped-run quadruped-escape "
+    "quadruped-fetch reacher-easy reacher-hard stacker-stack_2 stacker-stack_4 "
+    "swimmer-swimmer6 swimmer-swimmer15 walker-stand walker-walk walker-run"
+).split()
 
 
 class FlattenObservation(gym.ObservationWrapper):
@@ -901,6 +965,16 @@ def make_env(env_id, seed, action_repeat):
     return env
 
 
+def env_id_error(env_id):
+    """Why env_id is not a DeepMind Control suite task of DMC_TASKS (None when it is)."""
+    if env_id in DMC_TASKS:
+        return None
+    close = difflib.get_close_matches(env_id, DMC_TASKS, n=1)
+    return "not a DeepMind Control suite task" + (
+        f" (did you mean {close[0]!r}?)" if close else " ('domain-task', e.g. 'dog-run')"
+    )
+
+
 def env_rng_state(env):
     """The state of the RNG that draws the task's initial states (an episode is replayed from it
     on resume): dm_control's np.random.RandomState, which shimmy exposes as np_random."""
@@ -934,6 +1008,7 @@ def evaluate(actor, env, n_episodes, seed, device):
 def main():
     # the flags given (every hyperparameter is one); with --resume, on top of the saved config
     cfg, checkpoint = load_config(parse_args())
+    check_config(cfg)  # as the spec's keys are checked; a bad flag stops here, nothing written
     device = setup_torch(cfg)
 
     random.seed(cfg.seed)
@@ -1159,23 +1234,141 @@ def main():
 # (main() calls these; Python resolves the names when main() runs)
 # ---------------------------------------------------------------------------
 def parse_args(argv=None) -> dict:
-    """Every Config field is a flag (env_id -> --env-id; booleans: --flag / --no-flag).
-
-    Returns only the flags given, so that --resume can apply them over the saved config."""
+    """Every Config field is a flag (env_id -> --env-id; booleans: --flag / --no-flag); --help
+    shows its docstring, default and the values it takes. Returns only the flags given, as
+    their fields' types, so that --resume can apply them over the saved config."""
     parser = argparse.ArgumentParser(
         description=__doc__.strip().splitlines()[0], argument_default=argparse.SUPPRESS
     )
+    parser.error = refuse  # one line and exit 2, not argparse's usage block and error
+    docs = field_docs(Config)
     for f in fields(Config):
-        flag = "--" + f.name.replace("_", "-")
-        if f.type is bool:
-            parser.add_argument(
-                flag, action=argparse.BooleanOptionalAction, help=f"default: {f.default}"
-            )
+        kind, choices, rules = field_type(f)
+        about = "; ".join([f"default: {f.default!r}", *(rule_text(rule) for rule in rules)])
+        # (argparse formats help texts with %)
+        text = f"{docs.get(f.name, '')} ({about})".replace("%", "%%")
+        if kind is bool:
+            parser.add_argument(flag_name(f.name), action=argparse.BooleanOptionalAction, help=text)
         else:
-            parser.add_argument(
-                flag, type=f.type, metavar=f.type.__name__.upper(), help=f"default: {f.default}"
+            metavar = "{" + ",".join(choices) + "}" if choices else kind.__name__.upper()
+            parser.add_argument(flag_name(f.name), metavar=metavar, help=text)
+    given, unknown = parser.parse_known_args(argv)
+    if unknown and not unknown[0].startswith("-"):
+        refuse(f"unexpected value {unknown[0]!r} (booleans are --flag / --no-flag, without one)")
+    if unknown:
+        close = difflib.get_close_matches(
+            unknown[0], [flag_name(f.name) for f in fields(Config)], n=1
+        )
+        refuse(f"unknown flag {unknown[0]}" + (f" (did you mean {close[0]}?)" if close else ""))
+    given = vars(given)
+    return {f.name: flag_value(f, given[f.name]) for f in fields(Config) if f.name in given}
+
+
+def refuse(message):
+    """A bad flag, or a run directory this run cannot use: one line on stderr and exit 2
+    (argparse's convention), no traceback, before anything is written."""
+    message = message.replace("\n", "\\n")  # one line, whatever a value holds
+    print(f"{os.path.basename(sys.argv[0])}: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def flag_name(name):
+    return "--" + name.replace("_", "-")
+
+
+def rule_text(rule):
+    """A rule as --help shows it: "< total_steps" -> "< --total-steps"."""
+    op, bound = rule.split(" ")
+    return f"{op} {flag_name(bound)}" if bound.isidentifier() else rule
+
+
+def field_type(f):
+    """A Config field's type, choices and rules: Annotated[int, ">= 1"] -> (int, (), (">= 1",)),
+    Literal["off", "bf16"] -> (str, ("off", "bf16"), ()), bool -> (bool, (), ())."""
+    if get_origin(f.type) is Literal:
+        return str, get_args(f.type), ()
+    if get_origin(f.type) is Annotated:
+        kind, *rules = get_args(f.type)
+        return kind, (), tuple(rules)
+    return f.type, (), ()
+
+
+def field_docs(cls):
+    """The docstring under each field of a dataclass (its meaning, for --help), read from the
+    source as tyro does; none when the source is not at hand."""
+    try:
+        body = ast.parse(inspect.getsource(cls)).body[0].body
+    except (OSError, TypeError):
+        return {}
+    return {
+        field.target.id: " ".join(doc.value.value.split())
+        for field, doc in zip(body, body[1:])
+        if isinstance(field, ast.AnnAssign)
+        and isinstance(doc, ast.Expr)
+        and isinstance(doc.value, ast.Constant)
+    }
+
+
+def flag_value(f, text):
+    """A flag's text as its field's type: an int, a finite float, one of the choices."""
+    kind, choices, _ = field_type(f)
+    if kind is bool:
+        return text  # --flag / --no-flag: already True or False
+    if choices and text not in choices:
+        refuse(f"{flag_name(f.name)} must be one of {', '.join(choices)}, got {text!r}")
+    if kind is int:
+        try:
+            return int(text)
+        except ValueError:
+            refuse(f"{flag_name(f.name)} must be an integer, got {text!r}")
+    if kind is float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):  # float() takes "nan" and "inf"
+            refuse(f"{flag_name(f.name)} must be a finite number, got {text!r}")
+        return value
+    return text
+
+
+COMPARE = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
+
+
+def check_config(cfg):
+    """The run's final config (the flags over the spec's values or, with --resume, over the
+    saved config): each field against its rules, then what only this machine can tell. The
+    first problem is one line and exit 2; main() calls this before anything is written."""
+    rules = [(f.name, *rule.split(" ")) for f in fields(Config) for rule in field_type(f)[2]]
+    rules.sort(key=lambda r: r[2].isidentifier())  # ranges first, then relations between fields
+    for name, op, bound in rules:
+        value = getattr(cfg, name)
+        limit = getattr(cfg, bound) if bound.isidentifier() else float(bound)
+        if not COMPARE[op](value, limit):
+            shown = f"{flag_name(bound)} ({limit})" if bound.isidentifier() else bound
+            refuse(f"{flag_name(name)} must be {op} {shown}, got {value}")
+    for f in fields(Config):
+        choices = field_type(f)[1]
+        if choices and getattr(cfg, f.name) not in choices:  # (a saved config.json, edited)
+            refuse(
+                f"{flag_name(f.name)} must be one of {', '.join(choices)}, got {getattr(cfg, f.name)!r}"
             )
-    return vars(parser.parse_args(argv))
+    if cfg.device == "cuda" and not torch.cuda.is_available():
+        refuse(f"--device cuda: no CUDA device is available (torch {torch.__version__})")
+    if cfg.json and not cfg.dry_run:
+        refuse("--json applies only with --dry-run (the plan as one JSON object)")
+    if not cfg.dry_run:  # a run writes into run_dir, creating it and its parents
+        parent = cfg.run_dir
+        while parent and not os.path.exists(parent):
+            parent = os.path.dirname(parent)
+        parent = parent or "."
+        if not os.path.isdir(parent):
+            refuse(f"--run-dir {cfg.run_dir}: {parent} is a file, not a directory")
+        if not os.access(parent, os.W_OK | os.X_OK):
+            refuse(f"--run-dir {cfg.run_dir}: {parent} is not writable")
+    problem = env_id_error(cfg.env_id)
+    if problem:
+        refuse(f"--env-id {cfg.env_id}: {problem}")
 
 
 def load_config(given):
@@ -1307,13 +1500,6 @@ def check_identity(run_dir):
     refuse(
         f"{run_dir} holds a run of {made_by}, not of {describe(ours)}: resume it with the script that made it, or pass another --run-dir"
     )
-
-
-def refuse(message):
-    """Stop before the run starts or goes on: one line on stderr, exit status 2 (as a bad flag),
-    no traceback. Nothing has been written when it is called."""
-    print(message, file=sys.stderr)
-    raise SystemExit(2)
 
 
 def setup_torch(cfg):

@@ -22,17 +22,23 @@ main() with the training loop follows the networks, updates and environment; the
 spec with every default filled in: --dry-run prints it, a run writes it to <run_dir>/spec.yaml."""
 
 import argparse
+import ast
 import copy
 import csv
+import difflib
 import hashlib
+import importlib
+import inspect
 import io
 import json
 import math
+import operator
 import os
 import random
 import sys
 import time
 from dataclasses import asdict, dataclass, field, fields
+from typing import Annotated, Literal, get_args, get_origin
 
 import gymnasium as gym
 import numpy as np
@@ -45,61 +51,96 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "17dcdf677930146affca82171980fb90b0b312416481c71f98bb27f38b99ea8a"
+SCRIPT_SHA256 = "243ae4a9baa7758daf464a48c3941bf83afa5f2d5c32f7473eea483eb999bf44"
 SPEC_SHA256 = "6538de31e1bb273e4f10e78051641fa4c3bb861146eb1347df8216d260cad3f4"
 
 
 # ---------------------------------------------------------------------------
-# Config: every hyperparameter, each one also a command-line flag (parse_args, below main)
+# Config: every hyperparameter, each one also a command-line flag (parse_args, below main).
+# A field's docstring is its --help; Annotated[type, "op bound", ...] gives the values it takes,
+# the same as its spec key's (the bound is a number or another field): check_config() checks them.
 # ---------------------------------------------------------------------------
 @dataclass
 class Config:
     # experiment
-    env_id: str = "HalfCheetah-v5"  # Gymnasium environment id
-    seed: int = 1  # seed of python, numpy, torch and the environments
+    env_id: str = "HalfCheetah-v5"
+    """Gymnasium environment id"""
+    seed: Annotated[int, ">= 0", "<= 4294967295"] = 1
+    """seed of python, numpy, torch and the environments"""
     # SAC hyperparameters
     # preset cleanrl: CleanRL continuous-control defaults (sac_continuous_action.py,
     # td3_continuous_action.py, ddpg_continuous_action.py at fe8d8a03)
-    total_steps: int = 1_000_000  # agent steps of the whole run
-    learning_starts: int = 5000  # agent steps of uniform random actions before updates start
-    batch_size: int = 256  # transitions per gradient step
-    buffer_size: int = 1_000_000  # replay buffer capacity (transitions)
-    gamma: float = 0.99  # discount factor
-    tau: float = 0.005  # Polyak coefficient of the target networks
-    update_every: int = 1  # agent steps between update phases
-    updates_per_step: int = 1  # gradient steps per agent step (replay ratio)
-    actor_lr: float = 0.0003  # actor learning rate
-    critic_lr: float = 0.001  # critic learning rate
-    alpha_init: float = 1.0  # initial entropy temperature (learned)
-    alpha_lr: float = 0.001  # temperature learning rate
-    # target entropy per action dimension (target = this * |A|)
+    total_steps: Annotated[int, ">= 1"] = 1_000_000
+    """agent steps of the whole run"""
+    learning_starts: Annotated[int, ">= 0", "< total_steps"] = 5000
+    """agent steps of uniform random actions before updates start"""
+    batch_size: Annotated[int, ">= 1"] = 256
+    """transitions per gradient step"""
+    buffer_size: Annotated[int, ">= 1"] = 1_000_000
+    """replay buffer capacity (transitions)"""
+    gamma: Annotated[float, "> 0", "< 1"] = 0.99
+    """discount factor"""
+    tau: Annotated[float, "> 0", "<= 1"] = 0.005
+    """Polyak coefficient of the target networks"""
+    update_every: Annotated[int, ">= 1"] = 1
+    """agent steps between update phases"""
+    updates_per_step: Annotated[int, ">= 1"] = 1
+    """gradient steps per agent step (replay ratio)"""
+    actor_lr: Annotated[float, "> 0"] = 0.0003
+    """actor learning rate"""
+    critic_lr: Annotated[float, "> 0"] = 0.001
+    """critic learning rate"""
+    alpha_init: Annotated[float, "> 0"] = 1.0
+    """initial entropy temperature (learned)"""
+    alpha_lr: Annotated[float, "> 0"] = 0.001
+    """temperature learning rate"""
     target_entropy_per_dim: float = -1.0
-    # critic updates between actor phases (each runs policy_delay actor updates, as CleanRL)
-    policy_delay: int = 2
+    """target entropy per action dimension (target = this * |A|)"""
+    policy_delay: Annotated[int, ">= 1"] = 2
+    """critic updates between actor phases (each runs policy_delay actor updates, as CleanRL)"""
     # networks
-    actor_width: int = 256  # actor: hidden width
-    actor_depth: int = 2  # actor: hidden layers
-    critic_width: int = 256  # critic: hidden width
-    critic_depth: int = 2  # critic: hidden layers
+    actor_width: Annotated[int, ">= 1"] = 256
+    """actor: hidden width"""
+    actor_depth: Annotated[int, ">= 1"] = 2
+    """actor: hidden layers"""
+    critic_width: Annotated[int, ">= 1"] = 256
+    """critic: hidden width"""
+    critic_depth: Annotated[int, ">= 1"] = 2
+    """critic: hidden layers"""
     # evaluation, checkpoints and logging
-    eval_every: int = 10_000  # agent steps between evaluations (0: never)
-    eval_episodes: int = 10  # episodes per evaluation (deterministic policy)
-    checkpoint_every: int = 100_000  # agent steps between checkpoints (0: only model.pt at the end)
-    log_every: int = 1000  # agent steps between progress lines and training-metric rows
-    # also write TensorBoard events (when the tensorboard package is installed)
+    eval_every: Annotated[int, ">= 0"] = 10_000
+    """agent steps between evaluations (0: never)"""
+    eval_episodes: Annotated[int, ">= 1"] = 10
+    """episodes per evaluation (deterministic policy)"""
+    checkpoint_every: Annotated[int, ">= 0"] = 100_000
+    """agent steps between checkpoints (0: only model.pt at the end)"""
+    log_every: Annotated[int, ">= 1"] = 1000
+    """agent steps between progress lines and training-metric rows"""
     tensorboard: bool = True
+    """also write TensorBoard events (when the tensorboard package is installed)"""
     # runtime (not hyperparameters)
-    device: str = "auto"  # auto | cpu | cuda (auto: cuda when available)
-    run_dir: str = ""  # "" = runs/<name>__<seed>
-    resume: bool = False  # continue from <run_dir>/checkpoint.pt
-    dry_run: bool = False  # build the networks, print the per-layer plan, exit
-    json: bool = False  # with --dry-run: print the plan as one JSON object
-    save_buffer: bool = True  # put the replay buffer in checkpoints (needed for an exact resume)
-    compile: bool = False  # torch.compile each whole update (forward, backward, optimizer step)
-    cudagraphs: bool = False  # CUDA: capture each update into a CUDA graph, replayed every step
-    amp: str = "off"  # off | bf16: the update's forward passes autocast to bfloat16
-    tf32: bool = False  # CUDA: TF32 matmuls (Ampere and later: faster, ~1e-3 relative precision)
-    threads: int = 0  # torch intra-op threads on CPU; 0 = min(available, 4)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    """the training device (auto: cuda when available)"""
+    run_dir: str = ""
+    """the run's directory ("" = runs/<name>__<seed>)"""
+    resume: bool = False
+    """continue the run in run_dir from its checkpoint.pt"""
+    dry_run: bool = False
+    """build the networks, print the per-layer plan and the spec, exit"""
+    json: bool = False
+    """with --dry-run: print the plan as one JSON object"""
+    save_buffer: bool = True
+    """put the replay buffer in checkpoints (needed for an exact resume)"""
+    compile: bool = False
+    """torch.compile each whole update (forward, backward, optimizer step)"""
+    cudagraphs: bool = False
+    """CUDA: capture each update into a CUDA graph, replayed every step"""
+    amp: Literal["off", "bf16"] = "off"
+    """bf16: the update's forward passes autocast to bfloat16"""
+    tf32: bool = False
+    """CUDA: TF32 matmuls (Ampere and later: faster, ~1e-3 relative precision)"""
+    threads: Annotated[int, ">= 0"] = 0
+    """torch intra-op threads on CPU; 0 = min(available, 4)"""
 
 
 # ---------------------------------------------------------------------------
@@ -282,8 +323,6 @@ def fast_updates(cfg, *updates):
     """The update functions as run. --compile: torch.compile over each whole update (forward,
     backward, optimizer step, Polyak step), as LeanRL does, not only over the losses.
     --cudagraphs: each update captured into a CUDA graph and replayed."""
-    if cfg.amp not in ("off", "bf16"):
-        raise SystemExit(f"--amp {cfg.amp!r}: off | bf16")
     if cfg.compile:
         updates = [torch.compile(update) for update in updates]
     if cfg.cudagraphs:
@@ -398,6 +437,19 @@ def make_env(env_id, seed):
     return env
 
 
+def env_id_error(env_id):
+    """Why env_id names no registered Gymnasium environment (None when it does), from the
+    registry: the env is not built (a package it needs but misses is make_env's to report)."""
+    module, _, name = env_id.rpartition(":")
+    try:
+        if module:  # "package:Env-v0": the package registers its envs when imported (as gym.make)
+            importlib.import_module(module)
+        gym.spec(name)
+    except (ImportError, gym.error.Error) as e:
+        return str(e)
+    return None
+
+
 def env_rng_state(env):
     """The state of the RNG that draws the env's initial states (an episode is replayed from it
     on resume)."""
@@ -431,6 +483,7 @@ def evaluate(actor, env, n_episodes, seed, device):
 def main():
     # the flags given (every hyperparameter is one); with --resume, on top of the saved config
     cfg, checkpoint = load_config(parse_args())
+    check_config(cfg)  # as the spec's keys are checked; a bad flag stops here, nothing written
     device = setup_torch(cfg)
 
     random.seed(cfg.seed)
@@ -592,23 +645,143 @@ def main():
 # (main() calls these; Python resolves the names when main() runs)
 # ---------------------------------------------------------------------------
 def parse_args(argv=None) -> dict:
-    """Every Config field is a flag (env_id -> --env-id; booleans: --flag / --no-flag).
-
-    Returns only the flags given, so that --resume can apply them over the saved config."""
+    """Every Config field is a flag (env_id -> --env-id; booleans: --flag / --no-flag); --help
+    shows its docstring, default and the values it takes. Returns only the flags given, as
+    their fields' types, so that --resume can apply them over the saved config."""
     parser = argparse.ArgumentParser(
         description=__doc__.strip().splitlines()[0], argument_default=argparse.SUPPRESS
     )
+    parser.error = refuse  # one line and exit 2, not argparse's usage block and error
+    docs = field_docs(Config)
     for f in fields(Config):
-        flag = "--" + f.name.replace("_", "-")
-        if f.type is bool:
-            parser.add_argument(
-                flag, action=argparse.BooleanOptionalAction, help=f"default: {f.default}"
-            )
+        kind, choices, rules = field_type(f)
+        about = "; ".join([f"default: {f.default!r}", *(rule_text(rule) for rule in rules)])
+        # (argparse formats help texts with %)
+        text = f"{docs.get(f.name, '')} ({about})".replace("%", "%%")
+        if kind is bool:
+            parser.add_argument(flag_name(f.name), action=argparse.BooleanOptionalAction, help=text)
         else:
-            parser.add_argument(
-                flag, type=f.type, metavar=f.type.__name__.upper(), help=f"default: {f.default}"
+            metavar = "{" + ",".join(choices) + "}" if choices else kind.__name__.upper()
+            parser.add_argument(flag_name(f.name), metavar=metavar, help=text)
+    given, unknown = parser.parse_known_args(argv)
+    if unknown and not unknown[0].startswith("-"):
+        refuse(f"unexpected value {unknown[0]!r} (booleans are --flag / --no-flag, without one)")
+    if unknown:
+        close = difflib.get_close_matches(
+            unknown[0], [flag_name(f.name) for f in fields(Config)], n=1
+        )
+        refuse(f"unknown flag {unknown[0]}" + (f" (did you mean {close[0]}?)" if close else ""))
+    given = vars(given)
+    return {f.name: flag_value(f, given[f.name]) for f in fields(Config) if f.name in given}
+
+
+def refuse(message):
+    """A bad flag, or a run directory this run cannot use: one line on stderr and exit 2
+    (argparse's convention), no traceback, before anything is written."""
+    message = message.replace("\n", "\\n")  # one line, whatever a value holds
+    print(f"{os.path.basename(sys.argv[0])}: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def flag_name(name):
+    return "--" + name.replace("_", "-")
+
+
+def rule_text(rule):
+    """A rule as --help shows it: "< total_steps" -> "< --total-steps"."""
+    op, bound = rule.split(" ")
+    return f"{op} {flag_name(bound)}" if bound.isidentifier() else rule
+
+
+def field_type(f):
+    """A Config field's type, choices and rules: Annotated[int, ">= 1"] -> (int, (), (">= 1",)),
+    Literal["off", "bf16"] -> (str, ("off", "bf16"), ()), bool -> (bool, (), ())."""
+    if get_origin(f.type) is Literal:
+        return str, get_args(f.type), ()
+    if get_origin(f.type) is Annotated:
+        kind, *rules = get_args(f.type)
+        return kind, (), tuple(rules)
+    return f.type, (), ()
+
+
+def field_docs(cls):
+    """The docstring under each field of a dataclass (its meaning, for --help), read from the
+    source as tyro does; none when the source is not at hand."""
+    try:
+        body = ast.parse(inspect.getsource(cls)).body[0].body
+    except (OSError, TypeError):
+        return {}
+    return {
+        field.target.id: " ".join(doc.value.value.split())
+        for field, doc in zip(body, body[1:])
+        if isinstance(field, ast.AnnAssign)
+        and isinstance(doc, ast.Expr)
+        and isinstance(doc.value, ast.Constant)
+    }
+
+
+def flag_value(f, text):
+    """A flag's text as its field's type: an int, a finite float, one of the choices."""
+    kind, choices, _ = field_type(f)
+    if kind is bool:
+        return text  # --flag / --no-flag: already True or False
+    if choices and text not in choices:
+        refuse(f"{flag_name(f.name)} must be one of {', '.join(choices)}, got {text!r}")
+    if kind is int:
+        try:
+            return int(text)
+        except ValueError:
+            refuse(f"{flag_name(f.name)} must be an integer, got {text!r}")
+    if kind is float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):  # float() takes "nan" and "inf"
+            refuse(f"{flag_name(f.name)} must be a finite number, got {text!r}")
+        return value
+    return text
+
+
+COMPARE = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
+
+
+def check_config(cfg):
+    """The run's final config (the flags over the spec's values or, with --resume, over the
+    saved config): each field against its rules, then what only this machine can tell. The
+    first problem is one line and exit 2; main() calls this before anything is written."""
+    rules = [(f.name, *rule.split(" ")) for f in fields(Config) for rule in field_type(f)[2]]
+    rules.sort(key=lambda r: r[2].isidentifier())  # ranges first, then relations between fields
+    for name, op, bound in rules:
+        value = getattr(cfg, name)
+        limit = getattr(cfg, bound) if bound.isidentifier() else float(bound)
+        if not COMPARE[op](value, limit):
+            shown = f"{flag_name(bound)} ({limit})" if bound.isidentifier() else bound
+            refuse(f"{flag_name(name)} must be {op} {shown}, got {value}")
+    for f in fields(Config):
+        choices = field_type(f)[1]
+        if choices and getattr(cfg, f.name) not in choices:  # (a saved config.json, edited)
+            refuse(
+                f"{flag_name(f.name)} must be one of {', '.join(choices)}, got {getattr(cfg, f.name)!r}"
             )
-    return vars(parser.parse_args(argv))
+    if cfg.device == "cuda" and not torch.cuda.is_available():
+        refuse(f"--device cuda: no CUDA device is available (torch {torch.__version__})")
+    if cfg.cudagraphs and (cfg.device == "cpu" or not torch.cuda.is_available()):
+        refuse("--cudagraphs needs a CUDA device")
+    if cfg.json and not cfg.dry_run:
+        refuse("--json applies only with --dry-run (the plan as one JSON object)")
+    if not cfg.dry_run:  # a run writes into run_dir, creating it and its parents
+        parent = cfg.run_dir
+        while parent and not os.path.exists(parent):
+            parent = os.path.dirname(parent)
+        parent = parent or "."
+        if not os.path.isdir(parent):
+            refuse(f"--run-dir {cfg.run_dir}: {parent} is a file, not a directory")
+        if not os.access(parent, os.W_OK | os.X_OK):
+            refuse(f"--run-dir {cfg.run_dir}: {parent} is not writable")
+    problem = env_id_error(cfg.env_id)
+    if problem:
+        refuse(f"--env-id {cfg.env_id}: {problem}")
 
 
 def load_config(given):
@@ -740,13 +913,6 @@ def check_identity(run_dir):
     )
 
 
-def refuse(message):
-    """Stop before the run starts or goes on: one line on stderr, exit status 2 (as a bad flag),
-    no traceback. Nothing has been written when it is called."""
-    print(message, file=sys.stderr)
-    raise SystemExit(2)
-
-
 def setup_torch(cfg):
     """The training device, and the CPU settings the run's speed depends on."""
     name = cfg.device
@@ -760,8 +926,6 @@ def setup_torch(cfg):
     # the matmuls are small: more than a few threads only add synchronisation
     cfg.threads = cfg.threads or min(torch.get_num_threads(), 4)
     torch.set_num_threads(cfg.threads)
-    if cfg.cudagraphs and device.type != "cuda":
-        raise SystemExit(f"--cudagraphs needs a CUDA device (this run is on {device.type})")
     if device.type == "cuda":  # TF32 only when asked: PyTorch's default is full float32 matmuls
         torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = cfg.tf32
     cfg.device = device.type  # config.json records what was used (results depend on it)

@@ -9,6 +9,8 @@ columns. Every derived fact is computed here or in :mod:`specc.plan`, none in a 
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 from pathlib import PurePath
 from typing import Any
@@ -57,6 +59,7 @@ from .plan import (
     sparsity_code,
 )
 from .resolve import Tree, Value, tree_to_yaml
+from .schema import Spec
 
 # Train keys whose flags are floats (a preset may give 1 for 1.0).
 FLOAT_TRAIN_KEYS = frozenset(
@@ -142,9 +145,57 @@ def _type_of(value: Any) -> str:
     return "str"
 
 
-def _field(name: str, value: Value, help_text: str, *, cast_float: bool = False) -> ConfigField:
+# --------------------------------------------------------------------------- flag rules
+# JSON Schema's bounds as the comparison a value must pass
+_SCHEMA_BOUNDS = (
+    ("minimum", ">="),
+    ("exclusiveMinimum", ">"),
+    ("maximum", "<="),
+    ("exclusiveMaximum", "<"),
+)
+
+
+@functools.cache
+def _spec_schema() -> dict[str, Any]:
+    return Spec.model_json_schema()
+
+
+def _alternatives(node: dict[str, Any]) -> list[dict[str, Any]]:
+    """A schema node's alternatives, with $refs followed and anyOf (Optional, number_or) flattened."""
+    if "$ref" in node:
+        return _alternatives(_spec_schema()["$defs"][node["$ref"].rsplit("/", 1)[1]])
+    if "anyOf" in node:
+        return [alt for branch in node["anyOf"] for alt in _alternatives(branch)]
+    return [node]
+
+
+def key_schema(key: str) -> dict[str, Any]:
+    """The JSON Schema of the spec key at dotted ``key`` ("networks.critic.sparsity.level")."""
+    node: dict[str, Any] = _spec_schema()
+    for part in key.split("."):
+        node = next(a for a in _alternatives(node) if part in a.get("properties", {}))
+        node = node["properties"][part]
+    return node
+
+
+def schema_rules(key: str, kind: str) -> tuple[tuple[str, Any], ...]:
+    """The range the schema gives the numeric spec key ``key``, as (op, bound) rules for a flag of
+    type ``kind`` (int | float): the one source of a flag's range (schema.PosInt, number_in,
+    number_or, ...). Finiteness is the float flag's type."""
+    numbers = [a for a in _alternatives(key_schema(key)) if a.get("type") in ("integer", "number")]
+    if kind not in ("int", "float") or not numbers:
+        return ()
+    (number,) = numbers
+    cast = int if kind == "int" else float
+    return tuple((op, cast(number[b])) for b, op in _SCHEMA_BOUNDS if b in number)
+
+
+def _field(
+    name: str, value: Value, help_text: str, *, key: str, cast_float: bool = False
+) -> ConfigField:
     v = float(value.value) if cast_float else value.value
-    return ConfigField(name, _type_of(v), v, help_text, value.source)
+    kind = _type_of(v)
+    return ConfigField(name, kind, v, help_text, value.source, key, schema_rules(key, kind))
 
 
 def _get(entry: Tree, path: tuple[str, ...]) -> Value | None:
@@ -224,7 +275,13 @@ def _sparsity_fields(module: str, sp: Tree) -> list[ConfigField]:
         if value is not None:
             meaning = HELP[help_key] if help_key else LEVEL_MEANING[regime]
             fields.append(
-                _field(f"{module}_{suffix}", value, f"{module}: {meaning}", cast_float=cast)
+                _field(
+                    f"{module}_{suffix}",
+                    value,
+                    f"{module}: {meaning}",
+                    key=f"networks.{module}.sparsity.{'.'.join(path)}",
+                    cast_float=cast,
+                )
             )
     return fields
 
@@ -264,8 +321,15 @@ def _network(
 def _network_fields(module: str, entry: Tree) -> list[ConfigField]:
     depth = DEPTH_MEANING[entry["arch"].value]
     return [
-        _field(f"{module}_width", entry["width"], f"{module}: {HELP['networks.MODULE.width']}"),
-        _field(f"{module}_depth", entry["depth"], f"{module}: {depth}"),
+        _field(
+            f"{module}_width",
+            entry["width"],
+            f"{module}: {HELP['networks.MODULE.width']}",
+            key=f"networks.{module}.width",
+        ),
+        _field(
+            f"{module}_depth", entry["depth"], f"{module}: {depth}", key=f"networks.{module}.depth"
+        ),
     ]
 
 
@@ -290,9 +354,17 @@ def _train_fields(algo: str, train: Tree) -> list[ConfigField]:
         if key == "target_entropy" and val.value in ("auto", "half"):
             per_dim = -1.0 if val.value == "auto" else -0.5
             name = "target_entropy_per_dim"
-            fields.append(ConfigField(name, "float", per_dim, FLAG_HELP[name], val.source))
+            # derived from train.target_entropy, which takes any finite number: so does the
+            # per-dimension value (a float flag is finite; no range beyond that)
+            fields.append(
+                ConfigField(
+                    name, "float", per_dim, FLAG_HELP[name], val.source, "train.target_entropy"
+                )
+            )
             continue
-        fields.append(_field(key, val, text, cast_float=key in FLOAT_TRAIN_KEYS))
+        fields.append(
+            _field(key, val, text, key=f"train.{key}", cast_float=key in FLOAT_TRAIN_KEYS)
+        )
     return fields
 
 
@@ -307,15 +379,29 @@ def _suite_note(fields: list[ConfigField]) -> str:
 
 def _runtime_fields(tree: Tree) -> list[ConfigField]:
     fields = [
-        _field("eval_every", tree["eval"]["every"], HELP["eval.every"]),
-        _field("eval_episodes", tree["eval"]["episodes"], HELP["eval.episodes"]),
-        _field("checkpoint_every", tree["checkpoint"]["every"], HELP["checkpoint.every"]),
-        _field("log_every", tree["logging"]["every"], HELP["logging.every"]),
+        _field("eval_every", tree["eval"]["every"], HELP["eval.every"], key="eval.every"),
+        _field(
+            "eval_episodes", tree["eval"]["episodes"], HELP["eval.episodes"], key="eval.episodes"
+        ),
+        _field(
+            "checkpoint_every",
+            tree["checkpoint"]["every"],
+            HELP["checkpoint.every"],
+            key="checkpoint.every",
+        ),
+        _field("log_every", tree["logging"]["every"], HELP["logging.every"], key="logging.every"),
     ]
     tb = tree["logging"]["tensorboard"]
     if tb.value is not False:  # auto or true: the flag turns it off
         fields.append(
-            ConfigField("tensorboard", "bool", True, HELP["logging.tensorboard"], tb.source)
+            ConfigField(
+                "tensorboard",
+                "bool",
+                True,
+                HELP["logging.tensorboard"],
+                tb.source,
+                "logging.tensorboard",
+            )
         )
     return fields
 
@@ -325,10 +411,75 @@ def _diagnostics_fields(tree: Tree) -> list[ConfigField]:
     d = tree.get("diagnostics", {})
     for name, (key, cast) in DIAGNOSTICS_FLAGS.items():
         if key in d:  # the tree holds only the keys its metrics use (resolve)
-            fields.append(_field(name, d[key], HELP[f"diagnostics.{key}"], cast_float=cast))
+            fields.append(
+                _field(
+                    name,
+                    d[key],
+                    HELP[f"diagnostics.{key}"],
+                    key=f"diagnostics.{key}",
+                    cast_float=cast,
+                )
+            )
     if "reset" in tree:
-        fields.append(_field("reset_every", tree["reset"]["every"], HELP["reset.every"]))
+        fields.append(
+            _field("reset_every", tree["reset"]["every"], HELP["reset.every"], key="reset.every")
+        )
     return fields
+
+
+def relations(tree: Tree) -> dict[str, tuple[tuple[str, Any], ...]]:
+    """The rules of specc.rules that relate Config values, as rules of the flag they constrain
+    (checked on the script's final config, after --resume merges the saved one): the bound is
+    the other flag's name, or a number where a rule narrows the schema's range."""
+    rules: dict[str, tuple[tuple[str, Any], ...]] = {
+        # rules: learning_starts < total_steps (else the run never trains)
+        "learning_starts": (("<", "total_steps"),),
+        # a flag whose spec value 0 means "no such code" exists only where the code does, and
+        # there 0 would not switch it off: clipping to norm 0 zeroes every gradient, a check
+        # every 0 steps divides by zero
+        "grad_clip": ((">", 0.0),),
+        "buffer_check_every": ((">=", 1),),
+    }
+    for module, entry in tree["networks"].items():
+        sp = entry["sparsity"]
+        if "prune_at" in sp:  # rules._check_prune_at
+            snip = "criterion" in sp and sp["criterion"].value == "snip"
+            # snip scores a replay batch: the mask is taken after the warm-up, at a step > 0
+            rules[f"{module}_prune_at"] = (("<", "total_steps"),) + (
+                ((">=", 1), (">=", "learning_starts")) if snip else ()
+            )
+        if "start" in sp.get("schedule", {}):  # rules._check_sparsity: end after start
+            rules[f"{module}_schedule_end"] = ((">", f"{module}_schedule_start"),)
+    if "interference_samples" in tree.get("diagnostics", {}):  # rules._check_diagnostics_reset
+        rules["interference_samples"] = ((">=", 2), ("<=", "diagnostics_batch_size"))
+    return rules
+
+
+_LOWER, _UPPER = (">", ">="), ("<", "<=")
+
+
+def _narrowed(rules: tuple, extra: tuple) -> tuple:
+    """A field's rules with the extra ones: a numeric bound of the rules replaces the schema's
+    bound on that side (it is narrower: the rules only add to the schema)."""
+    for op, bound in extra:
+        if not isinstance(bound, str):
+            side = _LOWER if op in _LOWER else _UPPER
+            rules = tuple(r for r in rules if isinstance(r[1], str) or r[0] not in side)
+    return tuple(sorted(rules + extra, key=lambda r: isinstance(r[1], str)))  # numbers first
+
+
+def _with_relations(groups: tuple[ConfigGroup, ...], tree: Tree) -> tuple[ConfigGroup, ...]:
+    extra = relations(tree)
+    return tuple(
+        dataclasses.replace(
+            g,
+            fields=tuple(
+                dataclasses.replace(f, rules=_narrowed(f.rules, extra.get(f.name, ())))
+                for f in g.fields
+            ),
+        )
+        for g in groups
+    )
 
 
 # --------------------------------------------------------------------------- the plan
@@ -352,18 +503,23 @@ def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
         ConfigGroup(
             "experiment",
             (
-                _field("env_id", tree["env"]["id"], ENV_ID_HELP[_v(tree, "env.suite")]),
+                _field(
+                    "env_id", tree["env"]["id"], ENV_ID_HELP[_v(tree, "env.suite")], key="env.id"
+                ),
                 # only where frames are repeated: the ActionRepeat wrapper's count
                 *(
                     (
                         _field(
-                            "action_repeat", tree["env"]["action_repeat"], HELP["env.action_repeat"]
+                            "action_repeat",
+                            tree["env"]["action_repeat"],
+                            HELP["env.action_repeat"],
+                            key="env.action_repeat",
                         ),
                     )
                     if _v(tree, "env.action_repeat") > 1
                     else ()
                 ),
-                _field("seed", tree["seed"], HELP["seed"]),
+                _field("seed", tree["seed"], HELP["seed"], key="seed"),
             ),
         ),
         ConfigGroup(
@@ -383,8 +539,11 @@ def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
         *((ConfigGroup("diagnostics and reset", tuple(diag_fields)),) if diag_fields else ()),
         ConfigGroup("evaluation, checkpoints and logging", tuple(_runtime_fields(tree))),
     )
+    groups = _with_relations(groups, tree)
     names = [f.name for g in groups for f in g.fields]
     assert len(names) == len(set(names)), names
+    bounds = {b for g in groups for f in g.fields for _, b in f.rules if isinstance(b, str)}
+    assert bounds <= set(names), bounds - set(names)  # a relation names another flag
 
     diagnostics = reset = None
     if "diagnostics" in tree:

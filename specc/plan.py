@@ -20,6 +20,7 @@ from .catalog import (
     DELAYED_MODULES,
     DIAGNOSTICS_METRIC_KEYS,
     DMC_EPISODE_FRAMES,
+    DMC_TASKS,
     ENCODED_ALGORITHMS,
     ENV_TEMPLATES,
     EXTRAS,
@@ -42,6 +43,22 @@ class ConfigField:
     value: Any
     help: str
     source: str  # spec | override | preset NAME | default | derived
+    key: str = ""  # the spec key it sets ("train.batch_size", "networks.critic.width", ...)
+    # what the flag accepts, as its spec key does: (op, bound) with op one of > >= < <= and the
+    # bound a number (the schema's range) or another field's name (a relation of the rules)
+    rules: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def rule_texts(self) -> tuple[str, ...]:
+        """The rules as the script writes them in the field's annotation: ">= 1", "< total_steps"."""
+        return tuple(f"{op} {_bound_text(bound)}" for op, bound in self.rules)
+
+
+def _bound_text(bound: Any) -> str:
+    """A rule's bound as written: a field name, an int, or a float (0 rather than 0.0)."""
+    if isinstance(bound, float) and bound.is_integer():
+        return str(int(bound))
+    return str(bound)
 
 
 @dataclass(frozen=True)
@@ -446,6 +463,11 @@ class EnvPlan:
         """dmc: the suite's time limit in frames, applied as a truncation."""
         return DMC_EPISODE_FRAMES
 
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        """dmc: the suite's tasks that specc runs (--env-id is one of them, as env.id is)."""
+        return DMC_TASKS
+
 
 @dataclass(frozen=True)
 class RuntimePlan:
@@ -530,6 +552,18 @@ class Plan:
         """The sha256 of the resolved spec's UTF-8 text: the script's SPEC_SHA256, equal to that
         of the spec.yaml its runs write (part of a run's identity)."""
         return hashlib.sha256(self.resolved_yaml.encode("utf-8")).hexdigest()
+
+    @property
+    def cudagraphs_refusal(self) -> str:
+        """Why --cudagraphs is refused where the script has the flag but cannot capture its
+        updates ("" where it can, or where the flag does not exist)."""
+        if not self.runtime.update_functions or self.runtime.cudagraphs:
+            return ""
+        if self.sparse_networks:
+            why = "its sparse modules' masks change on the host during training (prune_at, topology updates)"
+        else:
+            why = "its resets drop optimizer state on the host during training"
+        return f"--cudagraphs is not supported by this script: {why}, which a captured update would not see; --compile works"
 
     def config_value(self, name: str) -> Any:
         """The default of the Config field `name` (what the spec resolved it to)."""

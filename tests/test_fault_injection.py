@@ -160,14 +160,15 @@ def test_a_truncated_checkpoint_is_a_one_line_error(tmp_path):
 
 
 def test_resume_without_a_run_starts_one(tmp_path):
-    """What a sweep runner may always pass: --resume in a directory that holds nothing yet."""
+    """What a sweep runner may always pass: --resume in a directory that holds nothing yet
+    (150 steps: learning_starts 100 must be before the end)."""
     run_dir = tmp_path / "new"
     r = run_script(
         SCRIPT,
         "--resume",
         *ARGS,
         "--total-steps",
-        "100",
+        "150",
         "--run-dir",
         str(run_dir),
         cwd=tmp_path,
@@ -177,4 +178,4 @@ def test_resume_without_a_run_starts_one(tmp_path):
     assert r.stdout.splitlines()[0].startswith(
         f"no run in {run_dir}: starting from step 0; changed: "
     )
-    assert _logged_steps(run_dir) == [100] and _checkpoint_step(run_dir) == 100
+    assert _logged_steps(run_dir) == [100, 150] and _checkpoint_step(run_dir) == 150

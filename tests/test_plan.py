@@ -478,3 +478,92 @@ def test_resolved_sha256_is_that_of_the_resolved_yaml_and_follows_it():
     assert plan.resolved_sha256 == hashlib.sha256(plan.resolved_yaml.encode()).hexdigest()
     tau = front_end(str(ROOT / "specs" / "sac_dense.yaml"), ["train.tau=0.01"])[3]
     assert tau.resolved_sha256 != plan.resolved_sha256
+
+
+# --------------------------------------------------------------------------- flags: the spec's rules
+def _flag(plan: Plan, name: str):
+    return next(f for g in plan.config for f in g.fields if f.name == name)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_every_config_field_knows_its_spec_key_and_takes_its_range(spec):
+    """A flag's range is its spec key's, read from the schema (lower.schema_rules); a relation
+    names another field of the same Config."""
+    from specc.lower import key_schema, schema_rules
+
+    plan = spec_plan(spec.stem)
+    names = {f.name for g in plan.config for f in g.fields}
+    for f in (f for g in plan.config for f in g.fields):
+        schema = key_schema(f.key)  # the key exists in the spec language
+        assert schema.get("description") or f.key.startswith("networks.")
+        numeric = tuple(r for r in f.rules if not isinstance(r[1], str))
+        if f.type in ("int", "float") and f.name != "target_entropy_per_dim":
+            assert numeric, f.name  # every number has a range (at least a sign)
+            assert numeric == schema_rules(f.key, f.type) or f.name in NARROWED, f.name
+        assert {b for _, b in f.rules if isinstance(b, str)} <= names - {f.name}
+
+
+# fields whose numeric range the rules narrow beyond the schema's (lower.relations)
+NARROWED = {"grad_clip", "buffer_check_every", "interference_samples"} | {
+    f"{m}_prune_at" for m in ("actor", "critic", "encoder")
+}
+
+
+def test_flag_rules_of_sac_dense():
+    plan = spec_plan("sac_dense")
+    assert _flag(plan, "seed").rules == ((">=", 0), ("<=", 2**32 - 1))
+    assert _flag(plan, "total_steps").rules == ((">=", 1),)
+    assert _flag(plan, "learning_starts").rules == ((">=", 0), ("<", "total_steps"))
+    assert _flag(plan, "gamma").rules == ((">", 0.0), ("<", 1.0))
+    assert _flag(plan, "gamma").rule_texts == ("> 0", "< 1")
+    assert _flag(plan, "tau").rule_texts == ("> 0", "<= 1")
+    assert _flag(plan, "critic_width").key == "networks.critic.width"
+    assert _flag(plan, "env_id").rules == () and _flag(plan, "env_id").key == "env.id"
+    assert _flag(plan, "tensorboard").rules == ()
+    # derived from train.target_entropy, which takes any finite number
+    per_dim = _flag(plan, "target_entropy_per_dim")
+    assert per_dim.key == "train.target_entropy" and per_dim.rules == ()
+
+
+def test_flag_relations_of_the_rules(tmp_path):
+    # rules._check_sparsity: schedule.end after schedule.start
+    plan = spec_plan("d2s_sac")
+    assert _flag(plan, "critic_schedule_end").rules[-1] == (">", "critic_schedule_start")
+    # rules._check_diagnostics_reset: 2 <= interference_samples <= batch_size (narrows >= 1)
+    k = _flag(spec_plan("diag_sac_wide_sparse"), "interference_samples")
+    assert k.rules == ((">=", 2), ("<=", "diagnostics_batch_size"))
+    assert k.rule_texts == (">= 2", "<= diagnostics_batch_size")
+    # rules._check_prune_at: before the end of training; snip after the warm-up, at a step > 0
+    assert _flag(spec_plan("mst_sac"), "critic_prune_at").rules == ((">=", 0), ("<", "total_steps"))
+    snip = "    sparsity: {regime: sst, level: 0.5, criterion: snip, prune_at: 5000}\n"
+    plan = small_plan(tmp_path, "sac", MLP.replace("critic: {arch: mlp}\n", f"critic:\n{snip}"))
+    assert _flag(plan, "critic_prune_at").rules == (
+        (">=", 1),
+        ("<", "total_steps"),
+        (">=", "learning_starts"),
+    )
+    # 0 means "no such code" in the spec, so where the flag exists 0 is refused
+    assert _flag(spec_plan("mrq_dense"), "grad_clip").rules == ((">", 0.0),)
+
+
+def test_small_float_bounds_keep_their_digits():
+    from specc.plan import ConfigField
+
+    f = ConfigField("x", "float", 0.5, "", "", "train.x", ((">", 1e-08), ("<=", 0.5)))
+    assert f.rule_texts == ("> 1e-08", "<= 0.5")
+
+
+def test_dmc_tasks_of_the_env_plan():
+    from specc.catalog import DMC_TASKS
+
+    assert spec_plan("mst_sac_dog_run").env.tasks == DMC_TASKS
+
+
+def test_cudagraphs_refusal(tmp_path):
+    """--cudagraphs is refused (by check_config, with the reason) where the script has the flag
+    but its updates depend on host-side state; no refusal where it captures or has no flag."""
+    assert spec_plan("sac_dense").cudagraphs_refusal == ""  # captures
+    assert spec_plan("mrq_dense").cudagraphs_refusal == ""  # no update functions: no flag
+    assert "masks change on the host" in spec_plan("mst_sac").cudagraphs_refusal
+    reset = small_plan(tmp_path, "sac", MLP, "reset:\n  every: 1000\n")
+    assert "resets drop optimizer state" in reset.cudagraphs_refusal

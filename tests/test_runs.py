@@ -62,7 +62,9 @@ def refused(module, args, capsys) -> str:
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err, err
-    return err.strip()
+    prefix = f"{os.path.basename(module.__file__)}: "  # refuse() names the script, as argparse does
+    assert err.startswith(prefix), err
+    return err.strip()[len(prefix) :]
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +183,7 @@ def test_an_edited_script_is_another_script(finished_run, tmp_path):
     assert r.returncode == 2 and r.stdout == "", r.stderr[-2000:]
     assert r.stderr.count("\n") == 1
     assert ", edited after specc wrote it, spec " in r.stderr
-    assert r.stderr.startswith(f"{run_dir} holds a run of sac_dense (script ")
+    assert r.stderr.startswith(f"sac_dense.py: {run_dir} holds a run of sac_dense (script ")
     assert snapshot(run_dir) == before
 
 

@@ -713,7 +713,8 @@ def test_killed_runs_resume_and_failed_ones_wait_for_retry_failed(tmp_path):
     )
     assert "resuming id_pendulum_v1__1/checkpoint.pt at step " in log
     status = json.loads((bad / launch.STATUS).read_text())
-    assert (status["state"], status["attempt"], status["returncode"]) == ("failed", 1, 1)
+    # the env id is refused by the script's flag checks: exit 2, one line, nothing else written
+    assert (status["state"], status["attempt"], status["returncode"]) == ("failed", 1, 2)
 
     r = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert r.returncode == 1
