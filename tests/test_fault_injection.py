@@ -153,7 +153,7 @@ def test_a_truncated_checkpoint_is_a_one_line_error(tmp_path):
     assert r.returncode == 2 and r.stdout == ""
     message = "put back a copy, or delete it and pass --resume to start the run again"
     assert re.fullmatch(
-        rf"{re.escape(str(run_dir / 'checkpoint.pt'))} cannot be read \(\w+\): {message}\n",
+        rf"td3_dense\.py: {re.escape(str(run_dir / 'checkpoint.pt'))} cannot be read \(\w+\): {message}\n",
         r.stderr,
     ), r.stderr
     assert (run_dir / "metrics.csv").read_text() == "step,time\n50,1.0\n"  # nothing touched
