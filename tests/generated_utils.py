@@ -80,3 +80,14 @@ def run_main(module, args: list[str]) -> str:
         torch.set_flush_denormal(False)  # (hypothesis refuses to draw floats with it on)
         torch.set_num_threads(threads)
     return out.getvalue()
+
+
+def tiny_args(*, eval_every: int) -> list[str]:
+    """Flags for a few-hundred-step Pendulum run of any generated script: 16-wide networks,
+    one thread, checkpoints every 200 steps, metrics every 50."""
+    return [
+        *("--env-id", "Pendulum-v1", "--actor-width", "16", "--critic-width", "16"),
+        *("--buffer-size", "10000", "--learning-starts", "100", "--checkpoint-every", "200"),
+        *("--log-every", "50", "--eval-every", str(eval_every), "--eval-episodes", "1"),
+        *("--device", "cpu", "--threads", "1"),
+    ]

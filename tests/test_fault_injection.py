@@ -15,35 +15,10 @@ import pytest
 import torch
 
 from conftest import GENERATED
-from generated_utils import metrics_rows, run_script, start_script
+from generated_utils import tiny_args, metrics_rows, run_script, start_script
 
 SCRIPT = GENERATED / "td3_dense.py"
-ARGS = [
-    "--env-id",
-    "Pendulum-v1",
-    "--actor-width",
-    "16",
-    "--critic-width",
-    "16",
-    "--buffer-size",
-    "10000",
-    "--total-steps",
-    "600",
-    "--learning-starts",
-    "100",
-    "--checkpoint-every",
-    "200",
-    "--log-every",
-    "50",
-    "--eval-every",
-    "300",
-    "--eval-episodes",
-    "1",
-    "--device",
-    "cpu",
-    "--threads",
-    "1",
-]
+ARGS = [*tiny_args(eval_every=300), "--total-steps", "600"]
 
 
 def _logged_steps(run_dir):

@@ -17,36 +17,13 @@ import pytest
 import torch
 
 from conftest import GENERATED, ROOT
-from generated_utils import import_script, run_main, run_script
+from generated_utils import tiny_args, import_script, run_main, run_script
 
 from specc.compiler import compile_one
 from specc.render import SCRIPT_SHA256_BLANK
 
 SCRIPTS = sorted(GENERATED.glob("*.py"))
-TINY = [
-    "--env-id",
-    "Pendulum-v1",
-    "--actor-width",
-    "16",
-    "--critic-width",
-    "16",
-    "--buffer-size",
-    "10000",
-    "--learning-starts",
-    "100",
-    "--checkpoint-every",
-    "200",
-    "--log-every",
-    "50",
-    "--eval-every",
-    "150",
-    "--eval-episodes",
-    "1",
-    "--device",
-    "cpu",
-    "--threads",
-    "1",
-]
+TINY = tiny_args(eval_every=150)
 
 
 def snapshot(run_dir):
