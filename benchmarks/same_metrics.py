@@ -1,14 +1,14 @@
 """Refactoring check: two generated scripts (before and after a compiler change) train to the
 same metrics for a fixed seed.
 
-    python benchmarks/same_metrics.py OLD_DIR NEW_DIR --names sac_dense mst_sac --steps 400 \
+    python benchmarks/same_metrics.py OLD_DIR NEW_DIR [--names sac_dense mst_sac] [--steps 400] \
         [-- extra flags for both scripts]
 
 For each name, OLD_DIR/NAME.py and NEW_DIR/NAME.py run one after the other with the same flags
-(Pendulum-v1, a short warm-up, frequent logging, evaluation and, where the script has them,
+(Pendulum-v1, or pendulum-swingup for a DeepMind Control script; a short warm-up, frequent logging, evaluation and, where the script has them,
 mask updates), each in a fresh run directory; their metrics.csv files must agree in every
-column but the wall-clock ones (time, sps). Prints one line a script and exits 1 on any
-difference.
+column but the wall-clock ones (time, sps). Without --names, every script of NEW_DIR. Prints
+one line a script and exits 1 on any difference (or when a script fails: its last lines).
 """
 
 from __future__ import annotations
@@ -24,9 +24,13 @@ CLOCK_COLUMNS = {"time", "sps"}
 
 
 def run(script: Path, run_dir: Path, steps: int, extra: list[str]) -> list[dict[str, str]]:
+    help_text = subprocess.run(
+        [sys.executable, str(script), "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    dmc = "DeepMind Control task" in help_text
     flags = [
         "--env-id",
-        "Pendulum-v1",
+        "pendulum-swingup" if dmc else "Pendulum-v1",
         "--total-steps",
         str(steps),
         "--learning-starts",
@@ -44,18 +48,18 @@ def run(script: Path, run_dir: Path, steps: int, extra: list[str]) -> list[dict[
         "--run-dir",
         str(run_dir),
     ]
-    help_text = subprocess.run(
-        [sys.executable, str(script), "--help"], capture_output=True, text=True, check=True
-    ).stdout
     for flag in ("--actor-topology-every", "--critic-topology-every"):
         if flag in help_text:
             flags += [flag, "10"]
     for flag in ("--diagnostics-every", "--reset-every"):
         if flag in help_text:
             flags += [flag, str(steps // 4)]
-    subprocess.run(
-        [sys.executable, str(script), *flags, *extra], check=True, capture_output=True, text=True
+    done = subprocess.run(
+        [sys.executable, str(script), *flags, *extra], capture_output=True, text=True
     )
+    if done.returncode != 0:
+        tail = "\n".join(done.stderr.strip().splitlines()[-3:])
+        raise RuntimeError(f"{script} exited with {done.returncode}:\n{tail}")
     with open(run_dir / "metrics.csv", newline="") as f:
         return list(csv.DictReader(f))
 
@@ -68,15 +72,22 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("old", type=Path)
     p.add_argument("new", type=Path)
-    p.add_argument("--names", nargs="+", required=True)
+    p.add_argument("--names", nargs="+")
     p.add_argument("--steps", type=int, default=400)
     args, extra = p.parse_known_args()
     extra = [a for a in extra if a != "--"]
+    names = args.names or sorted(p.stem for p in args.new.glob("*.py"))
     failed = False
     with tempfile.TemporaryDirectory() as tmp:
-        for name in args.names:
-            old = strip(run(args.old / f"{name}.py", Path(tmp, f"old_{name}"), args.steps, extra))
-            new = strip(run(args.new / f"{name}.py", Path(tmp, f"new_{name}"), args.steps, extra))
+        for name in names:
+            try:
+                old = run(args.old / f"{name}.py", Path(tmp, f"old_{name}"), args.steps, extra)
+                new = run(args.new / f"{name}.py", Path(tmp, f"new_{name}"), args.steps, extra)
+            except RuntimeError as e:
+                print(f"{name}: FAILED: {e}")
+                failed = True
+                continue
+            old, new = strip(old), strip(new)
             same = old == new
             failed |= not same
             columns = len(old[0]) if old else 0
