@@ -1,0 +1,367 @@
+"""Algorithms: one record per `algorithm`, everything the compiler knows about it in one place:
+its modules and their layout in the generated classes, the train keys it reads, its default
+preset, its template and loss columns, its target networks and ensembles, and what it accepts
+(observation kinds, action kinds, its loop: replay or streaming). The stages ask a record
+(``algorithm(name).train_keys``); none tests an algorithm's name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .networks import ARCHS
+
+COMMON_TRAIN_KEYS = (
+    "total_steps",
+    "learning_starts",
+    "batch_size",
+    "buffer_size",
+    "gamma",
+    "tau",
+    "update_every",
+    "updates_per_step",
+    "actor_lr",
+    "critic_lr",
+    "optimizer",
+    "weight_decay",
+    "grad_clip",
+)
+
+# RLx2's delayed multi-step TD target and dynamic-capacity buffer (Tan et al. 2023): keys of
+# every algorithm with a one-step TD target. They have no preset value outside `rlx2`: absent,
+# the target is one-step and the buffer's capacity fixed (TRAIN_KEY_GATES).
+RLX2_TRAIN_KEYS = (
+    "n_step",
+    "n_step_start",
+    "buffer_check_every",
+    "buffer_threshold",
+    "buffer_min_size",
+    "buffer_drop_fraction",
+    "buffer_drop",
+)
+
+# MR.Q's train keys (its record below says why each).
+MRQ_TRAIN_KEYS = (
+    "total_steps",
+    "learning_starts",
+    "batch_size",
+    "buffer_size",
+    "gamma",
+    "actor_lr",
+    "critic_lr",
+    "encoder_lr",
+    "optimizer",
+    "weight_decay",
+    "grad_clip",
+    "exploration_noise",
+    "policy_noise",
+    "noise_clip",
+    "target_every",
+    "encoder_horizon",
+    "value_horizon",
+    "lap_alpha",
+    "lap_min_priority",
+    "dynamics_weight",
+    "reward_weight",
+    "done_weight",
+    "pre_activation_weight",
+    "reward_bins",
+    "reward_range",
+    "terminal_reward",
+)
+# MR.SAC's: MR.Q's without its deterministic policy's noise and penalty, with SAC's temperature
+MRSAC_TRAIN_KEYS = (
+    "total_steps",
+    "learning_starts",
+    "batch_size",
+    "buffer_size",
+    "gamma",
+    "actor_lr",
+    "critic_lr",
+    "encoder_lr",
+    "optimizer",
+    "weight_decay",
+    "grad_clip",
+    "alpha",
+    "alpha_init",
+    "alpha_lr",
+    "target_entropy",
+    "target_every",
+    "encoder_horizon",
+    "value_horizon",
+    "lap_alpha",
+    "lap_min_priority",
+    "dynamics_weight",
+    "reward_weight",
+    "done_weight",
+    "reward_bins",
+    "reward_range",
+    "terminal_reward",
+)
+
+# Train keys that mean something only while another key switches their feature on: key ->
+# (the switch, its value that leaves the feature off). A switch no preset sets and the spec
+# leaves out is off; gated keys are resolved (with TRAIN_DEFAULTS) only when their switch is on.
+TRAIN_KEY_GATES: dict[str, tuple[str, Any]] = {
+    "n_step_start": ("n_step", 1),
+    "buffer_threshold": ("buffer_check_every", 0),
+    "buffer_min_size": ("buffer_check_every", 0),
+    "buffer_drop_fraction": ("buffer_check_every", 0),
+    "buffer_drop": ("buffer_check_every", 0),
+}
+# specc's defaults of the gated keys (RLx2's TD3 values: README and RLx2_TD3/train.py).
+TRAIN_DEFAULTS: dict[str, Any] = {
+    "n_step_start": 0,
+    "buffer_threshold": 0.2,
+    "buffer_min_size": 100_000,
+    "buffer_drop_fraction": 0.1,
+    "buffer_drop": "once",
+}
+
+# Keys of SAC that only mean something with a learned temperature.
+LEARNED_ALPHA_KEYS = ("alpha_init", "alpha_lr", "target_entropy")
+
+
+# What a module's forward takes: sizes (SynFlow scores it on all-ones inputs of these sizes) and
+# the tensors of a replay batch (diagnostics run it on one).
+_INPUTS = {"actor": ("obs_dim",), "critic": ("obs_dim", "act_dim")}
+_BATCH_INPUTS = {"actor": ("obs",), "critic": ("obs", "actions")}
+# An encoded algorithm's actor reads zs and its critic zsa (their widths: zs_dim, zsa_dim); zs
+# and zsa of a batch are the (online) encoder's features of its observations and actions.
+_ENCODED_INPUTS = {"encoder": ("obs_dim", "act_dim"), "actor": ("zs_dim",), "critic": ("zsa_dim",)}
+_ENCODED_BATCH_INPUTS = {"encoder": ("obs", "actions"), "actor": ("zs",), "critic": ("zsa",)}
+
+
+@dataclass(frozen=True)
+class Algorithm:
+    """One algorithm of the language."""
+
+    name: str
+    modules: tuple[str, ...]
+    train_keys: tuple[str, ...]  # in the order they appear in the generated config
+    default_preset: str
+    template: str  # templates/algorithms
+    loss_columns: tuple[str, ...]  # the losses it logs (metrics.csv columns, in this order)
+    targets: dict[str, str]  # module -> the variable holding its target network
+    # module -> (the attribute holding its trunk, its output layers, module-relative): the
+    # `dense_layers` roles resolve to these (`input`: the trunk's first Linear, `output`: heads)
+    layouts: dict[str, tuple[str, tuple[str, ...]]]
+    inputs: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(_INPUTS))
+    batch_inputs: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(_BATCH_INPUTS))
+    # members of a module's ensemble (twin critics); 1 when absent
+    ensembles: dict[str, int] = field(default_factory=dict)
+    # input layers of a module beyond its trunk's first Linear (the `input` role)
+    extra_inputs: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # the layouts with Preset.options joint_actor_output (one output Linear of 2|A|)
+    joint_output_layouts: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    # its agent reads a learned encoder's features (MR.Q): LAP replay over sub-trajectories,
+    # MR.Q's network conventions (xavier-uniform init, LayerNorm without parameters)
+    encoded: bool = False
+    # its update is one function per optimizer step (critic_update, actor_update): the unit
+    # --compile compiles whole and --cudagraphs captures (templates/runtime/fast_path)
+    update_functions: bool = False
+    target_smoothing: bool = False  # TD3's target policy smoothing
+    # modules updated once every policy_delay-th critic update (SAC instead makes up the delay
+    # with policy_delay actor updates, as CleanRL)
+    delayed_modules: tuple[str, ...] = ()
+    archs: tuple[str, ...] = ARCHS  # the architectures its networks may use
+    help: dict[str, str] = field(default_factory=dict)  # its own help texts of keys
+    observations: tuple[str, ...] = ("flat",)  # observation kinds it accepts
+    actions: tuple[str, ...] = ("box",)  # action kinds it accepts
+    loop: str = "replay"  # replay (minibatches from a buffer) | streaming (one transition)
+
+    def module_inputs(self, module: str, batch: bool = False) -> tuple[str, ...]:
+        """What a module's forward takes: sizes (SynFlow's all-ones input) or, with batch, the
+        tensors of a replay batch (diagnostics)."""
+        return (self.batch_inputs if batch else self.inputs)[module]
+
+    def ensemble_size(self, module: str, clipped_double_q: bool = True) -> int:
+        """Members of a module's ensemble, and one critic where a spec turns clipped double Q
+        off (train.clipped_double_q: false, SimBa's single critic on DMC)."""
+        if module == "critic" and not clipped_double_q:
+            return 1
+        return self.ensembles.get(module, 1)
+
+    def learned_temperature(self, alpha: Any) -> bool:
+        """The fixed-alpha rule, once: an algorithm with an entropy temperature (a train key
+        `alpha`) learns it when alpha is `auto`; only then do LEARNED_ALPHA_KEYS apply."""
+        return "alpha" in self.train_keys and alpha == "auto"
+
+
+_DELAYED_ACTOR_HELP = "critic updates between actor updates (targets move with the actor)"
+_MRQ_HELP = {
+    "train.actor_lr": "policy learning rate",
+    "train.critic_lr": "value network learning rate",
+    "train.weight_decay": "AdamW weight decay of the encoder, value and policy",
+    "train.grad_clip": "max gradient norm of the value network (0 = none)",
+}
+_MRQ_LOSSES = (
+    # the encoder's total and its three terms (summed over the unroll), the value (Huber) and
+    # policy losses, and the reward scale the value net is trained in
+    "encoder_loss",
+    "dynamics_loss",
+    "reward_loss",
+    "done_loss",
+    "critic_loss",
+    "actor_loss",
+    "reward_scale",
+)
+# MR.Q's encoder: the zs network's first Linear and za read the inputs; the model head is its
+# output (done | next zs | reward logits)
+_MRQ_LAYOUTS = {
+    "encoder": ("zs_net", ("model",)),
+    "actor": ("pi", ("pi.out",)),  # MR.SAC: one output layer, mean and log std
+    "critic": ("q", ("q.out",)),
+}
+_DETERMINISTIC_LAYOUTS = {"actor": ("mu", ("mu.out",)), "critic": ("q", ("q.out",))}
+
+# Which train keys an algorithm uses (in the order they appear in the generated config).
+# `exploration_noise` is listed as "common" by SPEC_LANGUAGE.md but SAC explores by sampling its
+# policy, so for SAC it is a key that "the chosen algorithm does not use" and is rejected.
+# `policy_delay` is accepted for DDPG: CleanRL's DDPG updates its actor every 2 steps.
+# `ddpg_variant` (specc): CleanRL's DDPG (target actor, noise-free losses) or SimBa's (no target
+# actor, exploration noise in the actor loss and the target action, actor-first update order).
+ALGORITHM_RECORDS: dict[str, Algorithm] = {
+    a.name: a
+    for a in (
+        Algorithm(
+            name="sac",
+            modules=("actor", "critic"),
+            train_keys=COMMON_TRAIN_KEYS
+            + ("alpha", "alpha_init", "alpha_lr", "target_entropy", "policy_delay")
+            + ("clipped_double_q",)
+            + RLX2_TRAIN_KEYS,
+            default_preset="cleanrl",
+            template="algorithms/sac.py.jinja",
+            loss_columns=("critic_loss", "actor_loss"),
+            targets={"critic": "critic_target"},
+            layouts={"actor": ("trunk", ("fc_mean", "fc_logstd")), "critic": ("q", ("q.out",))},
+            joint_output_layouts={"actor": ("pi", ("pi.out",))},
+            ensembles={"critic": 2},
+            update_functions=True,
+        ),
+        Algorithm(
+            name="td3",
+            modules=("actor", "critic"),
+            train_keys=COMMON_TRAIN_KEYS
+            + ("exploration_noise", "policy_delay", "policy_noise", "noise_clip")
+            + RLX2_TRAIN_KEYS,
+            default_preset="cleanrl",
+            template="algorithms/deterministic.py.jinja",
+            loss_columns=("critic_loss", "actor_loss"),
+            targets={"actor": "actor_target", "critic": "critic_target"},
+            layouts=_DETERMINISTIC_LAYOUTS,
+            ensembles={"critic": 2},
+            update_functions=True,
+            target_smoothing=True,
+            delayed_modules=("actor",),
+            help={"train.policy_delay": _DELAYED_ACTOR_HELP},
+        ),
+        Algorithm(
+            name="ddpg",
+            modules=("actor", "critic"),
+            train_keys=COMMON_TRAIN_KEYS
+            + ("exploration_noise", "policy_delay", "ddpg_variant")
+            + RLX2_TRAIN_KEYS,
+            default_preset="cleanrl",
+            template="algorithms/deterministic.py.jinja",
+            loss_columns=("critic_loss", "actor_loss"),
+            targets={"actor": "actor_target", "critic": "critic_target"},
+            layouts=_DETERMINISTIC_LAYOUTS,
+            update_functions=True,
+            delayed_modules=("actor",),
+            help={"train.policy_delay": _DELAYED_ACTOR_HELP},
+        ),
+        # MR.Q (Fujimoto et al. 2025): hard target copies every target_every updates (no tau),
+        # one RL update per agent step (replay ratio 1), the value net's gradient clip
+        # (grad_clip), its encoder's own learning rate, unroll and value horizons, LAP replay and
+        # loss weights. Its networks are its BaseMLPs (mlp) or the MST paper's BlockMLP (block).
+        Algorithm(
+            name="mrq",
+            modules=("encoder", "actor", "critic"),
+            train_keys=MRQ_TRAIN_KEYS,
+            default_preset="mrq",
+            template="algorithms/mrq.py.jinja",
+            loss_columns=_MRQ_LOSSES,
+            targets={
+                "encoder": "encoder_target",
+                "actor": "actor_target",
+                "critic": "critic_target",
+            },
+            layouts=_MRQ_LAYOUTS,
+            inputs=_ENCODED_INPUTS,
+            batch_inputs=_ENCODED_BATCH_INPUTS,
+            # MR.Q's two value networks (min in the target, mean in the policy loss)
+            ensembles={"critic": 2},
+            extra_inputs={"encoder": ("za",)},
+            encoded=True,
+            archs=("mlp", "block"),
+            help=_MRQ_HELP
+            | {
+                "train.learning_starts": "agent steps of uniform random actions before updates start"
+            },
+        ),
+        # MR.SAC (MST paper, App. E): MR.Q's encoder, replay, multi-step target, reward scale and
+        # target copies, with SAC's tanh-Gaussian actor, soft critic loss and learned temperature
+        Algorithm(
+            name="mrsac",
+            modules=("encoder", "actor", "critic"),
+            train_keys=MRSAC_TRAIN_KEYS,
+            default_preset="mrq",
+            template="algorithms/mrsac.py.jinja",
+            loss_columns=_MRQ_LOSSES,
+            targets={"encoder": "encoder_target", "critic": "critic_target"},  # no target actor
+            layouts=_MRQ_LAYOUTS,
+            inputs=_ENCODED_INPUTS,
+            batch_inputs=_ENCODED_BATCH_INPUTS,
+            ensembles={
+                "critic": 2
+            },  # SAC's clipped double Q (min in the target and the actor loss)
+            extra_inputs={"encoder": ("za",)},
+            encoded=True,
+            archs=("mlp", "block"),
+            help=_MRQ_HELP,
+        ),
+    )
+}
+
+
+def algorithm(name: str) -> Algorithm:
+    return ALGORITHM_RECORDS[name]
+
+
+# Views of the records, by the names the stages used before the records (to be retired).
+TRAIN_KEYS = {a.name: a.train_keys for a in ALGORITHM_RECORDS.values()}
+MODULES = {a.name: a.modules for a in ALGORITHM_RECORDS.values()}
+DEFAULT_PRESET = {a.name: a.default_preset for a in ALGORITHM_RECORDS.values()}
+ALGORITHM_TEMPLATES = {a.name: a.template for a in ALGORITHM_RECORDS.values()}
+TARGET_SMOOTHING = tuple(a.name for a in ALGORITHM_RECORDS.values() if a.target_smoothing)
+DELAYED_MODULES = {
+    a.name: a.delayed_modules for a in ALGORITHM_RECORDS.values() if a.delayed_modules
+}
+ENSEMBLES = {a.name: a.ensembles for a in ALGORITHM_RECORDS.values() if a.ensembles}
+ENCODED_ALGORITHMS = tuple(a.name for a in ALGORITHM_RECORDS.values() if a.encoded)
+UPDATE_FUNCTION_ALGORITHMS = tuple(a.name for a in ALGORITHM_RECORDS.values() if a.update_functions)
+ALGORITHM_ARCHS = {a.name: a.archs for a in ALGORITHM_RECORDS.values() if a.archs != ARCHS}
+LOSS_COLUMNS = {a.name: a.loss_columns for a in ALGORITHM_RECORDS.values()}
+TARGETS = {a.name: a.targets for a in ALGORITHM_RECORDS.values()}
+MODULE_LAYOUT = {(a.name, m): v for a in ALGORITHM_RECORDS.values() for m, v in a.layouts.items()}
+JOINT_OUTPUT_LAYOUT = {
+    (a.name, m): v for a in ALGORITHM_RECORDS.values() for m, v in a.joint_output_layouts.items()
+}
+MODULE_EXTRA_INPUTS = {
+    (a.name, m): v for a in ALGORITHM_RECORDS.values() for m, v in a.extra_inputs.items()
+}
+HELP_BY_ALGORITHM = {(a.name, k): v for a in ALGORITHM_RECORDS.values() for k, v in a.help.items()}
+
+
+def ensemble_size(algorithm_name: str, module: str, clipped_double_q: bool = True) -> int:
+    return ALGORITHM_RECORDS[algorithm_name].ensemble_size(module, clipped_double_q)
+
+
+def learned_temperature(algorithm_name: str, alpha: Any) -> bool:
+    return ALGORITHM_RECORDS[algorithm_name].learned_temperature(alpha)
+
+
+def module_inputs(algorithm_name: str, module: str, batch: bool = False) -> tuple[str, ...]:
+    return ALGORITHM_RECORDS[algorithm_name].module_inputs(module, batch)

@@ -1,0 +1,171 @@
+"""Environment suites: one record per `env.suite`, with its env template, the pip extras it needs,
+its task ids where the suite has a closed list, and the protocol defaults the papers run it with.
+A new suite (Atari, pixel DMC) is a record here plus its env template."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# pip requirements per install extra, as pyproject.toml's optional-dependencies list them
+# (tests/test_packaging.py checks that they agree). dm_control 1.0.50 needs mujoco >= 3.17 and
+# fails with mujoco 4 (MjModel has no flex_vertedge); Gymnasium's MuJoCo v5 envs run on 3.17.
+GYMNASIUM_REQUIREMENT = "gymnasium>=1.0,<2"  # what an env needs when it needs no extra
+EXTRAS: dict[str, tuple[str, ...]] = {
+    "mujoco": ("gymnasium[mujoco]>=1.0,<2",),
+    "box2d": ("gymnasium[box2d]>=1.0,<2",),
+    "dmc": (
+        "gymnasium[mujoco]>=1.0,<2",
+        "shimmy[dm-control]==2.0.1",
+        "dm-control==1.0.50",
+        "mujoco>=3.17,<4",
+    ),
+}
+
+# Gymnasium env families (the id without its -vN suffix) that need an extra beyond gymnasium
+# itself; an id in none of them (classic control: Pendulum-v1, MountainCarContinuous-v0, or an
+# env another package registers) needs only gymnasium.
+GYMNASIUM_EXTRAS: dict[str, tuple[str, ...]] = {
+    "mujoco": (
+        "Ant",
+        "HalfCheetah",
+        "Hopper",
+        "Humanoid",
+        "HumanoidStandup",
+        "InvertedDoublePendulum",
+        "InvertedPendulum",
+        "Pusher",
+        "Reacher",
+        "Swimmer",
+        "Walker2d",
+    ),
+    "box2d": ("BipedalWalker", "BipedalWalkerHardcore", "LunarLanderContinuous", "CarRacing"),
+}
+
+# The DeepMind Control suite's tasks as the papers write them, "domain-task" (dm_control 1.0.50
+# suite.ALL_TASKS; shimmy registers each as dm_control/<domain>-<task>-v0). lqr is left out:
+# its actions are unbounded and its episodes have no time limit.
+DMC_TASKS: tuple[str, ...] = (
+    "acrobot-swingup",
+    "acrobot-swingup_sparse",
+    "ball_in_cup-catch",
+    "cartpole-balance",
+    "cartpole-balance_sparse",
+    "cartpole-swingup",
+    "cartpole-swingup_sparse",
+    "cartpole-two_poles",
+    "cartpole-three_poles",
+    "cheetah-run",
+    "dog-stand",
+    "dog-walk",
+    "dog-trot",
+    "dog-run",
+    "dog-fetch",
+    "finger-spin",
+    "finger-turn_easy",
+    "finger-turn_hard",
+    "fish-upright",
+    "fish-swim",
+    "hopper-stand",
+    "hopper-hop",
+    "humanoid-stand",
+    "humanoid-walk",
+    "humanoid-run",
+    "humanoid-run_pure_state",
+    "humanoid_CMU-stand",
+    "humanoid_CMU-walk",
+    "humanoid_CMU-run",
+    "manipulator-bring_ball",
+    "manipulator-bring_peg",
+    "manipulator-insert_ball",
+    "manipulator-insert_peg",
+    "pendulum-swingup",
+    "point_mass-easy",
+    "point_mass-hard",
+    "quadruped-walk",
+    "quadruped-run",
+    "quadruped-escape",
+    "quadruped-fetch",
+    "reacher-easy",
+    "reacher-hard",
+    "stacker-stack_2",
+    "stacker-stack_4",
+    "swimmer-swimmer6",
+    "swimmer-swimmer15",
+    "walker-stand",
+    "walker-walk",
+    "walker-run",
+)
+# Every suite task above ends at 1000 frames (20 s, or 10 s at a 0.01 s control step): a time
+# limit, so a truncation, never a termination (DMC tasks do not terminate).
+DMC_EPISODE_FRAMES = 1000
+
+
+@dataclass(frozen=True)
+class Suite:
+    """One environment suite."""
+
+    name: str
+    template: str  # templates/envs: the generated env code
+    id_help: str  # the generated Config's comment on env_id
+    # defaults of the suite's protocol: they replace the preset's Gymnasium values (a value the
+    # spec gives still wins), cited as defaults_source
+    defaults: dict[str, Any] = field(default_factory=dict)
+    defaults_source: str = ""
+    tasks: tuple[str, ...] = ()  # its task ids, where the suite has a closed list
+    episode_frames: int = 0  # frames per episode where every task has the same time limit
+    observations: tuple[str, ...] = ("flat",)  # the observation kinds it produces
+    actions: tuple[str, ...] = ("box",)  # the action kinds of its tasks
+
+    def extra(self, env_id: str) -> str:
+        """The install extra an env of this suite needs ("" when gymnasium alone runs it)."""
+        if self.name != "gymnasium":
+            return self.name
+        family = env_id.rsplit("-v", 1)[0]
+        return next((extra for extra, fams in GYMNASIUM_EXTRAS.items() if family in fams), "")
+
+
+SUITE_RECORDS: dict[str, Suite] = {
+    s.name: s
+    for s in (
+        Suite(
+            name="gymnasium",
+            template="envs/gymnasium.py.jinja",
+            id_help="Gymnasium environment id",
+        ),
+        # MR.Q's DMC setting (MRQ/main.py): action repeat 2, 500k agent steps = 1M frames, an
+        # evaluation of 10 episodes every 5k agent steps; Ma et al.'s SimBa DMC runs use the
+        # same (1M env frames, eval every 5k).
+        Suite(
+            name="dmc",
+            template="envs/dmc.py.jinja",
+            id_help="DeepMind Control task, domain-task",
+            defaults={
+                "env.action_repeat": 2,
+                "train.total_steps": 500_000,
+                "eval.every": 5000,
+                "eval.episodes": 10,
+            },
+            defaults_source="suite dmc (MR.Q and SimBa DMC protocol)",
+            tasks=DMC_TASKS,
+            episode_frames=DMC_EPISODE_FRAMES,
+        ),
+    )
+}
+SUITES: tuple[str, ...] = tuple(SUITE_RECORDS)
+
+
+def suite(name: str) -> Suite:
+    return SUITE_RECORDS[name]
+
+
+def install_extra(suite_name: str, env_id: str) -> str:
+    """The install extra an env needs ("" when gymnasium alone runs it)."""
+    return SUITE_RECORDS[suite_name].extra(env_id)
+
+
+# Views of the records, by the names the stages used before the records (to be retired).
+ENV_TEMPLATES = {s.name: s.template for s in SUITE_RECORDS.values()}
+ENV_ID_HELP = {s.name: s.id_help for s in SUITE_RECORDS.values()}
+SUITE_DEFAULTS = {s.name: s.defaults for s in SUITE_RECORDS.values() if s.defaults}
+SUITE_DEFAULT_SOURCES = {s.name: s.defaults_source for s in SUITE_RECORDS.values() if s.defaults}

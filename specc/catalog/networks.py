@@ -1,0 +1,106 @@
+"""Network architectures: one record per `networks.MODULE.arch`, with the keys it exposes, what
+it fixes, and the generated code that writes it (templates/networks)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+ACTIVATIONS = ("relu", "elu")
+ACTIVATION_FN: dict[str, str] = {"relu": "F.relu", "elu": "F.elu"}
+
+
+@dataclass(frozen=True)
+class Arch:
+    """One network architecture."""
+
+    name: str
+    keys: tuple[str, ...]  # the network keys it uses
+    fixed: Mapping[str, Any]  # what it fixes of the network keys it does not expose
+    depth_meaning: str  # what `depth` counts (its help)
+    trunk_class: str  # the trunk class of templates/networks
+    trunk_input_layer: str  # the trunk's first Linear (module-relative)
+    log_std_min: float  # lower bound of a SAC policy's log std on this arch
+    obs_norm: bool = False  # observations normalised by running statistics (SimBa's RSNorm)
+    dormant_layers: str = "activations"  # what `diagnostics.dormant_layers: auto` means
+
+
+ARCH_RECORDS: dict[str, Arch] = {
+    a.name: a
+    for a in (
+        Arch(
+            name="mlp",
+            keys=("width", "depth", "activation", "layer_norm"),
+            fixed={"residual": False},
+            depth_meaning="hidden layers",
+            trunk_class="MLP",
+            trunk_input_layer="hidden.0",
+            log_std_min=-5.0,
+        ),
+        Arch(
+            name="block",
+            keys=("width", "depth", "type", "activation", "layer_norm", "residual"),
+            fixed={},
+            depth_meaning="residual blocks",
+            trunk_class="BlockMLP",
+            trunk_input_layer="projection",
+            log_std_min=-5.0,
+        ),
+        # SimBa's blocks are pre-LayerNorm residual MLPs with ReLU (Lee et al. 2025); dormant
+        # neurons as Ma et al.'s code counts them (every Dense output before its activation,
+        # comparable with their Fig. 5); its actor's log std is bounded below by -10
+        Arch(
+            name="simba",
+            keys=("width", "depth"),
+            fixed={"activation": "relu", "layer_norm": True, "residual": True},
+            depth_meaning="residual blocks",
+            trunk_class="SimbaEncoder",
+            trunk_input_layer="embedding",
+            log_std_min=-10.0,
+            obs_norm=True,
+            dormant_layers="dense_outputs",
+        ),
+    )
+}
+ARCHS: tuple[str, ...] = tuple(ARCH_RECORDS)
+
+
+def arch(name: str) -> Arch:
+    return ARCH_RECORDS[name]
+
+
+# The MST paper's block variants (ARCH_CONFIGS): type -> (activation, layer_norm, residual).
+BLOCK_TYPES: dict[int, tuple[str, bool, bool]] = {
+    1: ("relu", False, False),
+    2: ("elu", False, False),
+    3: ("relu", True, False),
+    4: ("elu", True, False),
+    5: ("relu", True, True),
+    6: ("elu", True, True),
+}
+
+# Where a SAC policy's log-std bound comes from (the generated comment).
+ACTOR_LOG_STD_SOURCES: dict[float, str] = {
+    -10.0: "SimBa's NormalTanhPolicy (CleanRL uses -5)",
+    -5.0: "CleanRL (spinning-up uses -20)",
+}
+
+# Fallback network defaults when a preset gives none for a module.
+NETWORK_DEFAULTS: dict[str, Any] = {
+    "arch": "mlp",
+    "width": 256,
+    "depth": 2,
+    "activation": "relu",
+    "layer_norm": False,
+    "residual": False,
+}
+
+# Views of the records, by the names the stages used before the records (to be retired).
+ARCH_KEYS = {a.name: a.keys for a in ARCH_RECORDS.values()}
+ARCH_FIXED = {a.name: dict(a.fixed) for a in ARCH_RECORDS.values()}
+DEPTH_MEANING = {a.name: a.depth_meaning for a in ARCH_RECORDS.values()}
+TRUNK_CLASS = {a.name: a.trunk_class for a in ARCH_RECORDS.values()}
+TRUNK_INPUT_LAYER = {a.name: a.trunk_input_layer for a in ARCH_RECORDS.values()}
+ACTOR_LOG_STD_MIN = {a.name: a.log_std_min for a in ARCH_RECORDS.values()}
+OBS_NORM_ARCHS = tuple(a.name for a in ARCH_RECORDS.values() if a.obs_norm)
+DORMANT_LAYERS_AUTO = {a.name: a.dormant_layers for a in ARCH_RECORDS.values()}

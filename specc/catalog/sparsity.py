@@ -1,0 +1,141 @@
+"""Sparsity regimes: one record per `networks.MODULE.sparsity.regime` (which keys apply, whether
+its masks change, whether it follows a schedule), the allocation distributions and the sparsity
+keys' defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Regime:
+    """One sparsity regime."""
+
+    name: str
+    keys: tuple[str, ...]  # the sparsity keys it uses
+    level_meaning: str = ""  # what its level means (the level flag's help)
+    dynamic: bool = False  # its masks change during training
+    scheduled: bool = False  # its sparsity follows a schedule (no new initial mask on reset)
+    starts_dense: bool = False  # dense at first, pruned along the schedule
+
+    @property
+    def sparse(self) -> bool:
+        return self.name != "dense"
+
+
+_PRUNED = "fraction of its Linear weights pruned"
+_STATIC_KEYS = (
+    "regime",
+    "level",
+    "distribution",
+    "epsilon",
+    "criterion",
+    "prune_at",
+    "dense_layers",
+)
+_SCHEDULED_KEYS = ("regime", "level", "distribution", "dense_layers", "topology", "schedule")
+
+REGIME_RECORDS: dict[str, Regime] = {
+    r.name: r
+    for r in (
+        Regime(name="dense", keys=("regime",)),
+        Regime(name="sst", keys=_STATIC_KEYS + ("revival",), level_meaning=_PRUNED),
+        Regime(name="dst", keys=_STATIC_KEYS + ("topology",), level_meaning=_PRUNED, dynamic=True),
+        Regime(
+            name="d2s",
+            keys=_SCHEDULED_KEYS,
+            level_meaning="sparsity reached at the schedule's end (starts dense)",
+            dynamic=True,
+            scheduled=True,
+            starts_dense=True,
+        ),
+        Regime(
+            name="s2d",
+            keys=_SCHEDULED_KEYS,
+            level_meaning="sparsity at the start (ends dense)",
+            dynamic=True,
+            scheduled=True,
+        ),
+    )
+}
+REGIMES: tuple[str, ...] = tuple(REGIME_RECORDS)
+
+
+def regime(name: str) -> Regime:
+    return REGIME_RECORDS[name]
+
+
+# er_float: RLx2's ER (its budget from the float S * N_l, not floor); epsilon_er: SET's and Sokar
+# et al.'s budget-free ER, a Bernoulli mask of density eps_l (n_in + n_out) / (n_in n_out)
+DISTRIBUTIONS = ("uniform", "er", "erk", "global", "er_float", "epsilon_er")
+CRITERIA = ("random", "magnitude", "synflow", "snip")
+DENSE_LAYER_ROLES = ("input", "output")
+REVIVAL_METHODS = ("none", "uniform", "tar")
+TOPOLOGY_METHODS = ("set", "rigl", "importance")
+DECAYS = ("cosine", "constant", "linear")
+# Which active weights a topology update drops: the smallest |w| of the layer (RigL, SET as
+# specc's default), or the zeta fraction of the positive and of the negative weights closest to
+# zero (Sokar et al.'s SET, sign_split)
+TOPOLOGY_DROPS = ("magnitude", "sign_split")
+# How a sparse module's target network follows the online masks: multiplied by the same masks
+# (specc, RLx2), or pruned to the online layer's non-zero count by magnitude after every Polyak
+# step (Sokar et al.'s DS-TD3 code)
+TARGET_MASKINGS = ("mask", "count")
+# Topology keys of the dst regime only (d2s/s2d own their counts through the schedule): the
+# reference variants of RLx2 and DS-TD3
+DST_ONLY_TOPOLOGY_KEYS = (
+    "drop",
+    "reset_moments",
+    "mask_gradients",
+    "skip_step",
+    "targets",
+    "grow_last",
+)
+
+# Each distribution's allocation function in the generated code (templates/sparsity/masks; for
+# Linear layers ER and ERK coincide), and in words (the prune functions' docstrings).
+ALLOCATION_FUNCTIONS: dict[str, str] = {
+    "uniform": "uniform_counts",
+    "er": "er_counts",
+    "erk": "er_counts",
+    "global": "global_count",
+    "er_float": "er_float_counts",
+    "epsilon_er": "epsilon_er_densities",
+}
+ALLOCATION_TEXT: dict[str, str] = {
+    "uniform": "uniform allocation",
+    "er": "ER allocation",
+    "erk": "ERK allocation",
+    "global": "one global threshold",
+    "er_float": "ER allocation with float counts (RLx2)",
+    "epsilon_er": "epsilon-ER Bernoulli densities (SET, Sokar et al.)",
+}
+
+# specc's defaults for the sparsity keys a regime uses but a spec leaves out. `er`: the
+# sparsity-scaling and MST papers' random ER allocation (for Linear layers ER and ERK coincide).
+SPARSITY_DEFAULTS: dict[str, Any] = {
+    "distribution": "er",
+    "criterion": "random",
+    "prune_at": 0,
+    "dense_layers": [],
+    "revival.method": "none",
+    # RigL's defaults (update every 1000 gradient steps as Graesser et al.'s SAC; drop 0.3,
+    # cosine decay, frozen after 75% of training)
+    "topology.every": 1000,
+    "topology.drop_fraction": 0.3,
+    "topology.decay": "cosine",
+    "topology.end": 0.75,
+    # Zhu & Gupta's GMP schedule as in Obando-Ceron et al. (20%-80% of training, cubic)
+    "schedule.start": 0.2,
+    "schedule.end": 0.8,
+    "schedule.power": 3,
+}
+
+
+# Views of the records, by the names the stages used before the records (to be retired).
+REGIME_KEYS = {r.name: r.keys for r in REGIME_RECORDS.values()}
+DYNAMIC_REGIMES = tuple(r.name for r in REGIME_RECORDS.values() if r.dynamic)
+SCHEDULED_REGIMES = tuple(r.name for r in REGIME_RECORDS.values() if r.scheduled)
+DENSE_START_REGIMES = tuple(r.name for r in REGIME_RECORDS.values() if r.starts_dense)
+LEVEL_MEANING = {r.name: r.level_meaning for r in REGIME_RECORDS.values() if r.sparse}
