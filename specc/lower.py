@@ -15,34 +15,14 @@ import hashlib
 from pathlib import PurePath
 from typing import Any
 
-from . import __version__
+from . import __version__, catalog
 from .catalog import (
     ACTIVATION_FN,
-    ACTOR_LOG_STD_MIN,
     DDPG_VARIANT_OPTIONS,
-    ENCODED_ALGORITHMS,
-    LOSS_COLUMNS,
-    MODULE_EXTRA_INPUTS,
-    ENV_ID_HELP,
-    JOINT_OUTPUT_LAYOUT,
-    OBS_NORM_ARCHS,
-    ARCH_FIXED,
-    DEPTH_MEANING,
-    DORMANT_LAYERS_AUTO,
     FLAG_HELP,
     HELP,
-    LEVEL_MEANING,
-    MODULE_LAYOUT,
     PRESETS,
-    TARGETS,
-    TRAIN_KEYS,
-    TRUNK_CLASS,
-    UPDATE_FUNCTION_ALGORITHMS,
-    ensemble_size,
-    TRUNK_INPUT_LAYER,
     help_for,
-    learned_temperature,
-    module_inputs,
 )
 from .loader import LoadedSpec
 from .plan import (
@@ -209,11 +189,12 @@ def _get(entry: Tree, path: tuple[str, ...]) -> Value | None:
 
 # --------------------------------------------------------------------------- networks
 def _layout(algo: str, module: str, joint_output: bool) -> tuple[str, tuple[str, ...]]:
-    """The module's trunk attribute and output layers (JOINT_OUTPUT_LAYOUT for a SAC actor
+    """The module's trunk attribute and output layers (joint_output_layouts for a SAC actor
     with one output layer)."""
-    if joint_output and (algo, module) in JOINT_OUTPUT_LAYOUT:
-        return JOINT_OUTPUT_LAYOUT[(algo, module)]
-    return MODULE_LAYOUT[(algo, module)]
+    record = catalog.algorithm(algo)
+    if joint_output and module in record.joint_output_layouts:
+        return record.joint_output_layouts[module]
+    return record.layouts[module]
 
 
 def _sparsity_plan(
@@ -222,7 +203,9 @@ def _sparsity_plan(
     if sp["regime"].value == "dense":
         return SparsityPlan(regime="dense")
     trunk, outputs = _layout(algo, module, joint_output)
-    inputs = (f"{trunk}.{TRUNK_INPUT_LAYER[arch]}",) + MODULE_EXTRA_INPUTS.get((algo, module), ())
+    inputs = (f"{trunk}.{catalog.arch(arch).trunk_input_layer}",) + catalog.algorithm(
+        algo
+    ).extra_inputs.get(module, ())
     roles = {"input": inputs, "output": outputs}
     revival = sp.get("revival", {})
     regime = sp["regime"].value
@@ -252,7 +235,7 @@ def _sparsity_plan(
         schedule_power=float(sched["power"].value) if sched else 0.0,
         dense_layers=tuple(name for role in sp["dense_layers"].value for name in roles[role]),
         output_layers=outputs,
-        inputs=module_inputs(algo, module),
+        inputs=catalog.algorithm(algo).module_inputs(module),
         revival=revival["method"].value if revival else "none",
         revival_ratio=float(revival["ratio"].value) if "ratio" in revival else 0.0,
         drop=topo_key("drop", "magnitude"),
@@ -273,7 +256,7 @@ def _sparsity_fields(module: str, sp: Tree) -> list[ConfigField]:
     for suffix, (path, help_key, cast) in SPARSITY_FLAGS.items():
         value = _get(sp, path)
         if value is not None:
-            meaning = HELP[help_key] if help_key else LEVEL_MEANING[regime]
+            meaning = HELP[help_key] if help_key else catalog.regime(regime).level_meaning
             fields.append(
                 _field(
                     f"{module}_{suffix}",
@@ -291,7 +274,7 @@ def _network(
 ) -> NetworkPlan:
     """options: the preset's structural choices for the algorithm (catalog.PRESET_OPTIONS)."""
     arch = entry["arch"].value
-    fixed = ARCH_FIXED[arch]
+    fixed = catalog.arch(arch).fixed
     joint_output = options.get("joint_actor_output", False)
 
     def key(name: str) -> Any:
@@ -301,25 +284,27 @@ def _network(
         module=module,
         arch=arch,
         template=f"networks/{arch}.py.jinja",
-        trunk_class=TRUNK_CLASS[arch],
+        trunk_class=catalog.arch(arch).trunk_class,
         width=entry["width"].value,
         depth=entry["depth"].value,
         activation=key("activation"),
         activation_fn=ACTIVATION_FN[key("activation")],
         layer_norm=key("layer_norm"),
         residual=key("residual"),
-        ensemble=ensemble_size(algo, module, clipped_double_q),
+        ensemble=catalog.algorithm(algo).ensemble_size(module, clipped_double_q),
         sparsity=_sparsity_plan(algo, module, arch, entry["sparsity"], joint_output),
         # MR.Q's LayerNorm has no learnable parameters (ln_activ), on every network of its agent
-        affine_norm=algo not in ENCODED_ALGORITHMS,
+        affine_norm=not catalog.algorithm(algo).encoded,
         # a preset's init applies to the plain MLPs; SimBa and the MR.Q-style networks (block,
         # encoded algorithms) keep their own
-        init=(options.get("init", "") if arch == "mlp" and algo not in ENCODED_ALGORITHMS else ""),
+        init=(
+            options.get("init", "") if arch == "mlp" and not catalog.algorithm(algo).encoded else ""
+        ),
     )
 
 
 def _network_fields(module: str, entry: Tree) -> list[ConfigField]:
-    depth = DEPTH_MEANING[entry["arch"].value]
+    depth = catalog.arch(entry["arch"].value).depth_meaning
     return [
         _field(
             f"{module}_width",
@@ -504,7 +489,10 @@ def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
             "experiment",
             (
                 _field(
-                    "env_id", tree["env"]["id"], ENV_ID_HELP[_v(tree, "env.suite")], key="env.id"
+                    "env_id",
+                    tree["env"]["id"],
+                    catalog.suite(_v(tree, "env.suite")).id_help,
+                    key="env.id",
                 ),
                 # only where frames are repeated: the ActionRepeat wrapper's count
                 *(
@@ -550,14 +538,15 @@ def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
         d = tree["diagnostics"]
         layers = d["dormant_layers"].value if "dormant_layers" in d else ""
         dormant_layers = {
-            n.arch: DORMANT_LAYERS_AUTO[n.arch] if layers == "auto" else layers for n in networks
+            n.arch: catalog.arch(n.arch).dormant_layers if layers == "auto" else layers
+            for n in networks
         }
         diagnostics = DiagnosticsPlan(
             tuple(d["metrics"].value),
             modules,
-            {m: module_inputs(algo, m, batch=True) for m in modules},
+            {m: catalog.algorithm(algo).module_inputs(m, batch=True) for m in modules},
             dormant_layers if layers else {},
-            encoded=algo in ENCODED_ALGORITHMS,
+            encoded=catalog.algorithm(algo).encoded,
         )
     if "reset" in tree:
         r = tree["reset"]
@@ -568,12 +557,18 @@ def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
         )
 
     tb = _v(tree, "logging.tensorboard")
-    learned_alpha = "alpha" in train and learned_temperature(algo, train["alpha"].value)
+    learned_alpha = "alpha" in train and catalog.algorithm(algo).learned_temperature(
+        train["alpha"].value
+    )
     target_entropy = train.get("target_entropy")
     ddpg_variant = train["ddpg_variant"].value if "ddpg_variant" in train else ""
     variant = DDPG_VARIANT_OPTIONS.get(ddpg_variant, {})
-    metrics = ("step", "time", "episode_return", "eval_return", "sps") + LOSS_COLUMNS[algo]
-    metrics += ("alpha",) if "alpha" in TRAIN_KEYS[algo] else ()  # an entropy temperature
+    metrics = ("step", "time", "episode_return", "eval_return", "sps") + catalog.algorithm(
+        algo
+    ).loss_columns
+    metrics += (
+        ("alpha",) if "alpha" in catalog.algorithm(algo).train_keys else ()
+    )  # an entropy temperature
     metrics += tuple(f"{n.module}_sparsity" for n in networks if n.sparsity.sparse)
     metrics += tuple(f"{n.module}_topology_changed" for n in networks if n.sparsity.dynamic)
     dynamic_buffer = (
@@ -611,14 +606,14 @@ def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
             ),
             actor_first=options.get("actor_first", False) or variant.get("actor_first", False),
             joint_actor_output=options.get("joint_actor_output", False),
-            log_std_min=ACTOR_LOG_STD_MIN[_v(tree, "networks.actor.arch")],
+            log_std_min=catalog.arch(_v(tree, "networks.actor.arch")).log_std_min,
             targets={
                 m: t
-                for m, t in TARGETS[algo].items()
+                for m, t in catalog.algorithm(algo).targets.items()
                 if m != "actor" or variant.get("target_actor", True)
             },
             ddpg_variant=ddpg_variant,
-            twin_critics=ensemble_size(algo, "critic", cdq) > 1,
+            twin_critics=catalog.algorithm(algo).ensemble_size("critic", cdq) > 1,
             terminal_reward=train["terminal_reward"].value if "terminal_reward" in train else "",
             n_step="n_step" in train and train["n_step"].value > 1,
             buffer_drop=train["buffer_drop"].value if dynamic_buffer else "",
@@ -626,12 +621,12 @@ def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
         networks=networks,
         config=groups,
         runtime=RuntimePlan(
-            update_functions=algo in UPDATE_FUNCTION_ALGORITHMS,
-            cudagraphs=algo in UPDATE_FUNCTION_ALGORITHMS
+            update_functions=catalog.algorithm(algo).update_functions,
+            cudagraphs=catalog.algorithm(algo).update_functions
             and not any(n.sparsity.sparse for n in networks)
             and reset is None,
             tensorboard="auto" if tb == "auto" else ("on" if tb else "off"),
-            obs_norm=any(n.arch in OBS_NORM_ARCHS for n in networks),
+            obs_norm=any(catalog.arch(n.arch).obs_norm for n in networks),
             metrics=metrics,
         ),
         diagnostics=diagnostics,

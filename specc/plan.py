@@ -11,26 +11,16 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import catalog
 from .catalog import (
     ACTIVATION_METRICS,
     ACTOR_LOG_STD_SOURCES,
-    ALGORITHM_TEMPLATES,
     ALLOCATION_FUNCTIONS,
     ALLOCATION_TEXT,
-    DELAYED_MODULES,
     DIAGNOSTICS_METRIC_KEYS,
-    DMC_EPISODE_FRAMES,
-    DMC_TASKS,
-    ENCODED_ALGORITHMS,
-    ENV_TEMPLATES,
     EXTRAS,
     GYMNASIUM_REQUIREMENT,
     MASKED_METRICS,
-    DENSE_START_REGIMES,
-    DYNAMIC_REGIMES,
-    SCHEDULED_REGIMES,
-    TARGET_SMOOTHING,
-    install_extra,
 )
 
 
@@ -122,18 +112,18 @@ class SparsityPlan:
 
     @property
     def dynamic(self) -> bool:
-        return self.regime in DYNAMIC_REGIMES
+        return catalog.regime(self.regime).dynamic
 
     @property
     def scheduled(self) -> bool:
         """The module's level follows a schedule (d2s, s2d); the others take their mask once,
         at prune_at."""
-        return self.regime in SCHEDULED_REGIMES
+        return catalog.regime(self.regime).scheduled
 
     @property
     def starts_dense(self) -> bool:
         """The module trains dense at first and is pruned along its schedule (d2s)."""
-        return self.regime in DENSE_START_REGIMES
+        return catalog.regime(self.regime).starts_dense
 
     @property
     def layerwise_schedule(self) -> bool:
@@ -309,7 +299,7 @@ class NetworkPlan:
 
 @dataclass(frozen=True)
 class AlgoPlan:
-    name: str  # sac | td3 | ddpg
+    name: str  # the algorithm (its record: self.record)
     preset: str
     preset_source: str
     optimizer: str  # adam | adamw
@@ -343,10 +333,15 @@ class AlgoPlan:
     joint_actor_output: bool = False
 
     @property
+    def record(self) -> catalog.Algorithm:
+        """The algorithm's catalog record."""
+        return catalog.algorithm(self.name)
+
+    @property
     def actor_reads_q1(self) -> bool:
         """TD3's actor loss is -Q_1(s, mu(s)) (Fujimoto et al.; CleanRL): the twin critics'
         ensemble then also evaluates member 0 alone (Critic.q1), half the work of both."""
-        return self.twin_critics and self.name in ("td3", "ddpg") and not self.noisy_losses
+        return self.twin_critics and self.record.q1_actor_loss and not self.noisy_losses
 
     @property
     def dynamic_buffer(self) -> bool:
@@ -364,13 +359,13 @@ class AlgoPlan:
     @property
     def template(self) -> str:
         """The algorithm template that defines the script's agent (its algo.* macros)."""
-        return ALGORITHM_TEMPLATES[self.name]
+        return self.record.template
 
     @property
     def encoded(self) -> bool:
         """The agent learns an encoder (MR.Q): the actor acts on its zs, the critic values its
         zsa, and the replay is LAP over sub-trajectories (runtime/lap_buffer)."""
-        return self.name in ENCODED_ALGORITHMS
+        return self.record.encoded
 
     @property
     def acting(self) -> str:
@@ -391,7 +386,7 @@ class AlgoPlan:
     @property
     def target_smoothing(self) -> bool:
         """TD3's target policy smoothing: clipped Gaussian noise on the target actor's action."""
-        return self.name in TARGET_SMOOTHING
+        return self.record.target_smoothing
 
     @property
     def critic_loss_hparams(self) -> tuple[str, ...]:
@@ -428,7 +423,7 @@ class AlgoPlan:
     def delayed_modules(self) -> tuple[str, ...]:
         """Modules updated only every policy_delay-th update, once (TD3, DDPG); SAC makes up the
         delay with policy_delay actor updates, so its actor steps as often as its critic."""
-        return DELAYED_MODULES.get(self.name, ())
+        return self.record.delayed_modules
 
 
 @dataclass(frozen=True)
@@ -440,7 +435,12 @@ class EnvPlan:
     @property
     def template(self) -> str:
         """The suite's make_env (and env RNG state) template."""
-        return ENV_TEMPLATES[self.suite]
+        return self.record.template
+
+    @property
+    def record(self) -> catalog.Suite:
+        """The suite's catalog record."""
+        return catalog.suite(self.suite)
 
     @property
     def repeats(self) -> bool:
@@ -450,7 +450,7 @@ class EnvPlan:
     @property
     def extra(self) -> str:
         """specc's install extra that the env needs ("" when gymnasium alone runs it)."""
-        return install_extra(self.suite, self.id)
+        return self.record.extra(self.id)
 
     @property
     def pip_install(self) -> str:
@@ -460,13 +460,14 @@ class EnvPlan:
 
     @property
     def episode_frames(self) -> int:
-        """dmc: the suite's time limit in frames, applied as a truncation."""
-        return DMC_EPISODE_FRAMES
+        """The suite's time limit in frames (dmc), applied as a truncation."""
+        return self.record.episode_frames
 
     @property
     def tasks(self) -> tuple[str, ...]:
-        """dmc: the suite's tasks that specc runs (--env-id is one of them, as env.id is)."""
-        return DMC_TASKS
+        """The suite's tasks that specc runs, where it has a closed list (dmc): --env-id is one
+        of them, as env.id is."""
+        return self.record.tasks
 
 
 @dataclass(frozen=True)

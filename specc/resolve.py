@@ -4,7 +4,7 @@ with its value and where that value came from.
 The sources, in order of precedence: ``spec`` (the file) or ``override`` (``-s``); ``derived
 from type`` (the flags of a block type the spec gives); ``preset NAME (SUITE)`` (a preset's
 value for the env suite, :attr:`specc.catalog.Preset.suite_train`); ``suite NAME (...)`` (the
-suite's protocol, :data:`specc.catalog.SUITE_DEFAULTS`); ``preset NAME`` (and ``preset NAME
+suite's protocol, the suite record's ``defaults``); ``preset NAME`` (and ``preset NAME
 (type N)`` for the flags of a preset's block type); ``default`` (specc's own,
 :data:`specc.catalog.DEFAULTS`).
 Keys that do not apply (a learned temperature's keys with a fixed alpha, a metric's keys
@@ -23,25 +23,18 @@ from pydantic import BaseModel
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from . import catalog
 from .catalog import (
-    ARCH_KEYS,
     BLOCK_TYPES,
-    DEFAULT_PRESET,
     DEFAULTS,
     DIAGNOSTICS_METRIC_KEYS,
     DST_ONLY_TOPOLOGY_KEYS,
     LEARNED_ALPHA_KEYS,
-    MODULES,
     NETWORK_DEFAULTS,
     PRESETS,
-    REGIME_KEYS,
     SPARSITY_DEFAULTS,
-    SUITE_DEFAULT_SOURCES,
-    SUITE_DEFAULTS,
     TRAIN_DEFAULTS,
     TRAIN_KEY_GATES,
-    TRAIN_KEYS,
-    learned_temperature,
 )
 from .loader import LoadedSpec
 from .schema import NetworkSpec, SparsitySpec, Spec, _unwrap
@@ -68,7 +61,7 @@ def effective_arch(spec: Spec, module: str) -> str:
     net: NetworkSpec | None = getattr(spec.networks, module)
     if net is not None and net.arch is not None:
         return net.arch
-    preset = PRESETS[spec.preset or DEFAULT_PRESET[spec.algorithm]]
+    preset = PRESETS[spec.preset or catalog.algorithm(spec.algorithm).default_preset]
     arch = preset.networks.get(spec.algorithm, {}).get(module, {}).get("arch")
     return arch or NETWORK_DEFAULTS["arch"]
 
@@ -77,7 +70,7 @@ def effective_alpha(spec: Spec) -> Any:
     """train.alpha as written, else the preset's (auto when neither sets it)."""
     if spec.train is not None and spec.train.alpha is not None:
         return spec.train.alpha
-    preset = PRESETS[spec.preset or DEFAULT_PRESET[spec.algorithm]]
+    preset = PRESETS[spec.preset or catalog.algorithm(spec.algorithm).default_preset]
     return preset.train.get(spec.algorithm, {}).get("alpha", "auto")
 
 
@@ -85,7 +78,7 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
     """The resolved spec: every key that applies, with its value and source."""
     smap = loaded.smap
     algo = spec.algorithm
-    preset_name = spec.preset or DEFAULT_PRESET[algo]
+    preset_name = spec.preset or catalog.algorithm(algo).default_preset
     preset = PRESETS[preset_name]
 
     def given(path: tuple, value: Any) -> Value:
@@ -103,8 +96,8 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
     suite = spec.env.suite or DEFAULTS["env.suite"]
     # a suite's protocol (dmc: action repeat, agent steps, evaluation cadence) comes before the
     # preset's values, which are the papers' Gymnasium settings
-    suite_defaults = SUITE_DEFAULTS.get(suite, {})
-    ssrc = SUITE_DEFAULT_SOURCES.get(suite, "")
+    suite_defaults = catalog.suite(suite).defaults
+    ssrc = catalog.suite(suite).defaults_source
     tree: Tree = {
         "specc": given(("specc",), spec.specc),
         "name": given(("name",), spec.name),
@@ -133,8 +126,8 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
     psuite = preset.suite_train.get(suite, {}).get(algo, {})
     train: Tree = {}
     alpha = effective_alpha(spec)
-    for key in TRAIN_KEYS[algo]:
-        if key in LEARNED_ALPHA_KEYS and not learned_temperature(algo, alpha):
+    for key in catalog.algorithm(algo).train_keys:
+        if key in LEARNED_ALPHA_KEYS and not catalog.algorithm(algo).learned_temperature(alpha):
             continue
         default = None
         if key in TRAIN_KEY_GATES:  # a feature's key, only while its switch is on
@@ -171,7 +164,7 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
     tree["checkpoint"] = {"every": runtime("checkpoint", "every", spec.checkpoint)}
 
     networks: Tree = {}
-    for module in MODULES[algo]:
+    for module in catalog.algorithm(algo).modules:
         net = getattr(spec.networks, module)
         pnet = preset.networks.get(algo, {}).get(module, {})
         base = ("networks", module)
@@ -188,14 +181,14 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
         # spec does not set; it names the block only while the spec sets none of them.
         block_type = preset_flags = None
         flags = ("activation", "layer_norm", "residual")
-        if "type" in ARCH_KEYS[arch.value]:
+        if "type" in catalog.arch(arch.value).keys:
             if net is not None and net.type is not None:
                 block_type = given(base + ("type",), net.type)
             elif pnet.get("type") is not None:
                 preset_flags = dict(zip(flags, BLOCK_TYPES[pnet["type"]]))
                 if not (net is not None and any(getattr(net, f) is not None for f in flags)):
                     block_type = Value(pnet["type"], psrc)
-        for key in ARCH_KEYS[arch.value]:
+        for key in catalog.arch(arch.value).keys:
             if key == "type":
                 if block_type is not None:
                     entry["type"] = block_type
@@ -251,7 +244,7 @@ def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
         tree["reset"] = {
             k: runtime("reset", k, spec.reset) for k in ("every", "modules", "keep_mask")
         }
-        if learned_temperature(algo, alpha):
+        if catalog.algorithm(algo).learned_temperature(alpha):
             # default: reset the temperature with the actor (catalog.DEFAULTS, reset.temperature)
             with_actor = "actor" in tree["reset"]["modules"].value
             tree["reset"]["temperature"] = pick(
@@ -267,7 +260,7 @@ def _resolve_sparsity(
     preset_sp: dict[str, Any] | None = None,
     psrc: str = "",
 ) -> Tree:
-    """The sparsity entry of one module: the keys its regime uses (REGIME_KEYS), the spec's
+    """The sparsity entry of one module: the keys its regime uses (its record's keys), the spec's
     values, then a method preset's (rlx2, ds_td3: Preset.sparsity), then specc's defaults
     (SPARSITY_DEFAULTS); a key with no default is left out when not given (revival.ratio,
     topology.method)."""
@@ -292,7 +285,7 @@ def _resolve_sparsity(
     if sp is None:
         sp = SparsitySpec(regime=regime.value)
     entry: Tree = {}
-    for key in REGIME_KEYS[sp.regime]:
+    for key in catalog.regime(sp.regime).keys:
         if key == "regime":
             entry[key] = regime
             continue

@@ -13,27 +13,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from . import __version__
+from . import __version__, catalog
 from .catalog import (
-    ALGORITHM_ARCHS,
-    ARCH_KEYS,
     BLOCK_TYPES,
-    DEFAULT_PRESET,
     DEFAULTS,
     DIAGNOSTICS_METRIC_KEYS,
     DMC_TASKS,
-    ENCODED_ALGORITHMS,
     DST_ONLY_TOPOLOGY_KEYS,
     LEARNED_ALPHA_KEYS,
     MODULE_NAMES,
-    MODULES,
     PRESETS,
-    REGIME_KEYS,
-    SCHEDULED_REGIMES,
     SUPPORTED,
     TRAIN_KEY_GATES,
-    TRAIN_KEYS,
-    learned_temperature,
     presets_for,
 )
 from .diagnostics import Diagnostic, did_you_mean
@@ -54,7 +45,7 @@ def check_rules(spec: Spec, loaded: LoadedSpec) -> list[Diagnostic]:
         diags.append(Diagnostic(smap.location(path, at=at), message, dotted(path)))
 
     algo = spec.algorithm
-    preset = spec.preset or DEFAULT_PRESET[algo]
+    preset = spec.preset or catalog.algorithm(algo).default_preset
     if spec.preset is not None and algo not in PRESETS[preset].train:
         err(
             ("preset",),
@@ -64,10 +55,10 @@ def check_rules(spec: Spec, loaded: LoadedSpec) -> list[Diagnostic]:
 
     # train keys the algorithm does not use
     if spec.train is not None:
-        allowed = TRAIN_KEYS[algo]
+        allowed = catalog.algorithm(algo).train_keys
         for key in _set_keys(spec.train):
             if key not in allowed:
-                users = [a for a, keys in TRAIN_KEYS.items() if key in keys]
+                users = [a.name for a in catalog.ALGORITHM_RECORDS.values() if key in a.train_keys]
                 err(
                     ("train", key),
                     f"not used by algorithm {algo!r}"
@@ -83,18 +74,23 @@ def check_rules(spec: Spec, loaded: LoadedSpec) -> list[Diagnostic]:
                         ("train", key),
                         f"applies only with train.{switch} other than {off} ({switch} is {on})",
                     )
-        if not learned_temperature(algo, effective_alpha(spec)):
+        if not catalog.algorithm(algo).learned_temperature(effective_alpha(spec)):
             for key in LEARNED_ALPHA_KEYS:
-                if key in TRAIN_KEYS[algo] and getattr(spec.train, key) is not None:
+                if (
+                    key in catalog.algorithm(algo).train_keys
+                    and getattr(spec.train, key) is not None
+                ):
                     err(("train", key), _fixed_alpha(spec))
 
     # modules
-    modules = MODULES[algo]
+    modules = catalog.algorithm(algo).modules
     if spec.networks.encoder is not None and "encoder" not in modules:
         err(
             ("networks", "encoder"),
             "an encoder module exists only with the algorithms that have one ("
-            + ", ".join(repr(a) for a, ms in MODULES.items() if "encoder" in ms)
+            + ", ".join(
+                repr(a.name) for a in catalog.ALGORITHM_RECORDS.values() if "encoder" in a.modules
+            )
             + f"), not {algo!r}",
         )
     for module in MODULE_NAMES:
@@ -106,12 +102,12 @@ def check_rules(spec: Spec, loaded: LoadedSpec) -> list[Diagnostic]:
     if spec.reset is not None and spec.reset.modules is not None:
         _check_module_list(("reset", "modules"), spec.reset.modules, modules, err)
     if spec.reset is not None and spec.reset.temperature is not None:
-        if "alpha" not in TRAIN_KEYS[algo]:
+        if "alpha" not in catalog.algorithm(algo).train_keys:
             err(
                 ("reset", "temperature"),
                 f"applies only to sac's learned temperature; algorithm {algo!r} has none",
             )
-        elif not learned_temperature(algo, effective_alpha(spec)):
+        elif not catalog.algorithm(algo).learned_temperature(effective_alpha(spec)):
             err(("reset", "temperature"), _fixed_alpha(spec))
     if spec.diagnostics is not None and spec.diagnostics.metrics is not None:
         _check_unique(("diagnostics", "metrics"), spec.diagnostics.metrics, err)
@@ -153,7 +149,7 @@ def _fixed_alpha(spec: Spec) -> str:
     alpha = effective_alpha(spec)
     if spec.train is not None and spec.train.alpha is not None:
         return f"applies only to a learned temperature (alpha: auto); alpha is fixed at {alpha}"
-    preset = spec.preset or DEFAULT_PRESET[spec.algorithm]
+    preset = spec.preset or catalog.algorithm(spec.algorithm).default_preset
     return f"applies only to a learned temperature (alpha: auto); alpha is fixed at {alpha} (preset {preset})"
 
 
@@ -181,7 +177,7 @@ def _check_module_list(path: tuple, names: list[str], modules: tuple[str, ...], 
 def _check_network(spec: Spec, module: str, net: NetworkSpec, err) -> None:
     base = ("networks", module)
     arch = effective_arch(spec, module)
-    allowed = ALGORITHM_ARCHS.get(spec.algorithm)
+    allowed = catalog.algorithm(spec.algorithm).archs
     if allowed is not None and net.arch is not None and net.arch not in allowed:
         err(
             base + ("arch",),
@@ -193,8 +189,8 @@ def _check_network(spec: Spec, module: str, net: NetworkSpec, err) -> None:
     for key in _set_keys(net):
         if key in ("arch", "sparsity"):
             continue
-        if key not in ARCH_KEYS[arch]:
-            users = [a for a, keys in ARCH_KEYS.items() if key in keys]
+        if key not in catalog.arch(arch).keys:
+            users = [a.name for a in catalog.ARCH_RECORDS.values() if key in a.keys]
             err(
                 base + (key,),
                 f"does not apply to arch {arch!r}"
@@ -216,12 +212,12 @@ def _check_network(spec: Spec, module: str, net: NetworkSpec, err) -> None:
                     at="value",
                 )
     if net.sparsity is not None:
-        preset = PRESETS[spec.preset or DEFAULT_PRESET[spec.algorithm]]
+        preset = PRESETS[spec.preset or catalog.algorithm(spec.algorithm).default_preset]
         preset_sp = preset.sparsity.get(spec.algorithm, {}).get(module, {})
         _check_sparsity(module, net.sparsity, base + ("sparsity",), err, preset_sp)
         topology = net.sparsity.topology
         if (
-            spec.algorithm in ENCODED_ALGORITHMS
+            catalog.algorithm(spec.algorithm).encoded
             and topology is not None
             and topology.targets == "count"
         ):
@@ -251,10 +247,10 @@ def _check_sparsity(
     preset_sp = preset_sp or {}
     regime = sp.regime
     distribution = _effective(sp, preset_sp, "distribution")
-    bernoulli = distribution == "epsilon_er" and "epsilon" in REGIME_KEYS[regime]
+    bernoulli = distribution == "epsilon_er" and "epsilon" in catalog.regime(regime).keys
     for key in _set_keys(sp):
-        if key not in REGIME_KEYS[regime]:
-            users = [r for r, keys in REGIME_KEYS.items() if key in keys]
+        if key not in catalog.regime(regime).keys:
+            users = [r.name for r in catalog.REGIME_RECORDS.values() if key in r.keys]
             err(
                 base + (key,),
                 f"does not apply to regime {regime!r} (applies to: {', '.join(users)})",
@@ -275,20 +271,20 @@ def _check_sparsity(
             )
     elif regime != "dense" and _effective(sp, preset_sp, "level") is None:
         err(base, f"regime {regime!r} needs a sparsity 'level'")
-    if distribution == "epsilon_er" and regime in SCHEDULED_REGIMES and sp.distribution:
+    if distribution == "epsilon_er" and catalog.regime(regime).scheduled and sp.distribution:
         err(
             base + ("distribution",),
             f"'epsilon_er' draws a fixed Bernoulli mask (sst, dst); regime {regime!r} follows a level schedule",
             at="value",
         )
-    if sp.epsilon is not None and not bernoulli and "epsilon" in REGIME_KEYS[regime]:
+    if sp.epsilon is not None and not bernoulli and "epsilon" in catalog.regime(regime).keys:
         err(base + ("epsilon",), "applies only to distribution 'epsilon_er'")
     if sp.epsilon is not None and not sp.epsilon:
         err(base + ("epsilon",), "lists no eps: give one per sparse layer", at="value")
     if (
         sp.distribution == "global"
         and sp.criterion in (None, "random")
-        and "criterion" in REGIME_KEYS[regime]
+        and "criterion" in catalog.regime(regime).keys
     ):
         where = base + ("distribution",)
         err(
@@ -460,7 +456,7 @@ def _check_diagnostics_reset(tree: Tree, smap: Any) -> list[Diagnostic]:
     if reset is not None and not reset["keep_mask"].value:
         for module in reset["modules"].value:
             regime = tree["networks"][module]["sparsity"]["regime"].value
-            if regime in SCHEDULED_REGIMES:
+            if catalog.regime(regime).scheduled:
                 diags.append(
                     Diagnostic(
                         smap.location(("reset", "keep_mask"), at="value"),

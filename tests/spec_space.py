@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 from specc import catalog
 from specc.catalog import (
     ACTIVATIONS,
-    ARCHS,
     CRITERIA,
     DDPG_VARIANTS,
     DECAYS,
@@ -83,7 +82,7 @@ def _put(d: dict, key: str, value) -> None:
 @st.composite
 def network(draw, preset: str | None, algorithm: str) -> tuple[dict, str]:
     """A module's network keys and its effective arch."""
-    arch = draw(st.sampled_from((None, *catalog.ALGORITHM_ARCHS.get(algorithm, ARCHS))))
+    arch = draw(st.sampled_from((None, *catalog.algorithm(algorithm).archs)))
     effective = arch or PRESET_ARCH[preset]
     net: dict = {}
     _put(net, "arch", arch)
@@ -163,7 +162,7 @@ def sparsity(draw, module: str, preset: str | None = None, algorithm: str = "sac
             _put(topology, "drop", _maybe(draw, st.sampled_from(catalog.TOPOLOGY_DROPS), 0.7))
             for key in ("reset_moments", "mask_gradients", "skip_step", "grow_last"):
                 _put(topology, key, _maybe(draw, st.booleans(), 0.7))
-            if algorithm not in catalog.ENCODED_ALGORITHMS:  # hard target copies: mask only
+            if not catalog.algorithm(algorithm).encoded:  # hard target copies: mask only
                 _put(
                     topology, "targets", _maybe(draw, st.sampled_from(catalog.TARGET_MASKINGS), 0.7)
                 )
@@ -182,9 +181,9 @@ def sparsity(draw, module: str, preset: str | None = None, algorithm: str = "sac
 
 def _learned_temperature(algorithm: str, preset: str | None, train: dict) -> bool:
     """The spec's alpha, else its preset's (tar fixes it at 0.35): is it learned?"""
-    presets = catalog.PRESETS[preset or catalog.DEFAULT_PRESET[algorithm]]
+    presets = catalog.PRESETS[preset or catalog.algorithm(algorithm).default_preset]
     alpha = train.get("alpha", presets.train[algorithm].get("alpha", "auto"))
-    return catalog.learned_temperature(algorithm, alpha)
+    return catalog.algorithm(algorithm).learned_temperature(alpha)
 
 
 @st.composite
@@ -198,7 +197,7 @@ def train(draw, algorithm: str, preset: str | None) -> dict:
     _put(t, "optimizer", optimizer)
     _put(t, "weight_decay", _maybe(draw, st.sampled_from((0.0, 0.01)), 0.7))
     _put(t, "grad_clip", _maybe(draw, st.sampled_from((0.0, 1.0)), 0.7))
-    if algorithm in catalog.ENCODED_ALGORITHMS:
+    if catalog.algorithm(algorithm).encoded:
         return encoded_train(draw, algorithm, preset, t)
     if algorithm == "sac":
         alpha = _maybe(draw, st.sampled_from(("auto", 0.2)), 0.6)
@@ -215,7 +214,7 @@ def train(draw, algorithm: str, preset: str | None) -> dict:
         _put(t, "policy_noise", _maybe(draw, st.sampled_from((0.1, 0.2)), 0.7))
         _put(t, "noise_clip", _maybe(draw, st.sampled_from((0.3, 0.5)), 0.7))
     # RLx2's multi-step target and dynamic buffer (their keys only while switched on)
-    ptrain = catalog.PRESETS[preset or catalog.DEFAULT_PRESET[algorithm]].train[algorithm]
+    ptrain = catalog.PRESETS[preset or catalog.algorithm(algorithm).default_preset].train[algorithm]
     _put(t, "n_step", _maybe(draw, st.sampled_from((1, 2, 3)), 0.6))
     if t.get("n_step", ptrain.get("n_step", 1)) > 1:
         _put(t, "n_step_start", _maybe(draw, st.sampled_from((0, 150)), 0.5))
@@ -231,7 +230,7 @@ def train(draw, algorithm: str, preset: str | None) -> dict:
 def encoded_train(draw, algorithm: str, preset: str | None, common: dict) -> dict:
     """MR.Q's and MR.SAC's keys (no update_every, updates_per_step, policy_delay); bursts of
     target_every encoder updates kept short for the run budget."""
-    t = {k: v for k, v in common.items() if k in catalog.TRAIN_KEYS[algorithm]}
+    t = {k: v for k, v in common.items() if k in catalog.algorithm(algorithm).train_keys}
     t["target_every"] = draw(st.sampled_from((10, 40)))
     _put(t, "encoder_horizon", _maybe(draw, st.integers(1, 5), 0.6))
     _put(t, "value_horizon", _maybe(draw, st.integers(1, 3), 0.6))
@@ -272,7 +271,7 @@ def valid_specs(draw) -> dict:
     spec["env"] = {}  # drawn last (the draws before it keep the sample they had without it)
     spec["train"] = draw(train(algorithm, preset))
     networks, regimes = {}, {}
-    for module in catalog.MODULES[algorithm]:
+    for module in catalog.algorithm(algorithm).modules:
         net, _ = draw(network(preset, algorithm))
         sp = draw(sparsity(module, preset, algorithm))
         if sp:
@@ -300,7 +299,10 @@ def valid_specs(draw) -> dict:
     if draw(st.integers(0, 99)) < 30:
         modules = draw(
             st.lists(
-                st.sampled_from(catalog.MODULES[algorithm]), min_size=1, max_size=3, unique=True
+                st.sampled_from(catalog.algorithm(algorithm).modules),
+                min_size=1,
+                max_size=3,
+                unique=True,
             )
         )
         reset: dict = {"every": 120, "modules": modules}

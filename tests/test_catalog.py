@@ -1,5 +1,5 @@
-"""The catalog is the language's single source: its tables agree with each other, and what the
-generated Config says about a flag comes from it."""
+"""The catalog is the language's single source: its records are whole and agree with each
+other, and what the generated Config says about a flag comes from it."""
 
 import pytest
 
@@ -10,36 +10,43 @@ from specc.compiler import front_end
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
 
 
-@pytest.mark.parametrize(
-    "table",
-    [
-        "ARCH_KEYS",
-        "ARCH_FIXED",
-        "DEPTH_MEANING",
-        "TRUNK_CLASS",
-        "TRUNK_INPUT_LAYER",
-        "DORMANT_LAYERS_AUTO",
-        "ACTOR_LOG_STD_MIN",
-    ],
-)
-def test_every_arch_has_an_entry_in_each_arch_table(table):
-    assert set(getattr(catalog, table)) == set(catalog.ARCHS)
+@pytest.mark.parametrize("algo", sorted(catalog.ALGORITHM_RECORDS))
+def test_an_algorithm_record_is_whole(algo):
+    """What the stages ask an algorithm record for, it answers for each of its modules."""
+    record = catalog.algorithm(algo)
+    assert record.name == algo
+    assert (ROOT / "templates" / record.template).exists()
+    assert record.default_preset in catalog.PRESETS
+    assert algo in catalog.PRESETS[record.default_preset].train
+    assert set(record.train_keys) <= set(
+        k.split(".", 1)[1] for k in catalog.HELP if k.startswith("train.")
+    )
+    assert set(record.targets) <= set(record.modules)
+    assert set(record.ensembles) <= set(record.modules)
+    assert set(record.delayed_modules) <= set(record.modules)
+    assert set(record.archs) <= set(catalog.ARCHS)
+    assert set(record.observations) and set(record.actions) and record.loop
+    for module in record.modules:
+        assert module in catalog.MODULE_NAMES
+        trunk, outputs = record.layouts[module]
+        assert record.module_inputs(module) and record.module_inputs(module, batch=True)
+    for module, (trunk, outputs) in record.joint_output_layouts.items():
+        assert module in record.modules
+        assert all(o.startswith(trunk + ".") for o in outputs)
+    assert record.loss_columns
+    assert set(record.help) <= set(catalog.HELP)
 
 
-@pytest.mark.parametrize("table", ["TRAIN_KEYS", "MODULES", "DEFAULT_PRESET"])
-def test_every_algorithm_has_an_entry_in_each_algorithm_table(table):
-    assert set(getattr(catalog, table)) == set(catalog.ALGORITHMS)
-
-
-def test_generated_algorithms_have_their_code_tables():
-    for algo in catalog.SUPPORTED["algorithm"]:
-        assert algo in catalog.TARGETS and algo in catalog.ALGORITHM_TEMPLATES
-        assert (ROOT / "templates" / catalog.ALGORITHM_TEMPLATES[algo]).exists()
-        for module in catalog.MODULES[algo]:
-            assert (algo, module) in catalog.MODULE_LAYOUT
-            assert catalog.module_inputs(algo, module)
-            assert catalog.module_inputs(algo, module, batch=True)
-        assert algo in catalog.LOSS_COLUMNS
+def test_records_are_keyed_by_their_names():
+    for registry in (
+        catalog.ALGORITHM_RECORDS,
+        catalog.ARCH_RECORDS,
+        catalog.REGIME_RECORDS,
+        catalog.SUITE_RECORDS,
+    ):
+        assert all(name == record.name for name, record in registry.items())
+    assert catalog.ALGORITHMS == tuple(catalog.ALGORITHM_RECORDS)
+    assert catalog.REGIMES == tuple(catalog.REGIME_RECORDS)
 
 
 def test_presets_arch_networks_name_modules_and_archs_of_their_algorithm():
@@ -47,8 +54,8 @@ def test_presets_arch_networks_name_modules_and_archs_of_their_algorithm():
         for algo, modules in preset.arch_networks.items():
             assert algo in preset.networks
             for module, by_arch in modules.items():
-                assert module in catalog.MODULES[algo]
-                assert set(by_arch) <= set(catalog.ALGORITHM_ARCHS.get(algo, catalog.ARCHS))
+                assert module in catalog.algorithm(algo).modules
+                assert set(by_arch) <= set(catalog.algorithm(algo).archs)
 
 
 def test_preset_options_are_known_choices_of_their_algorithm():
@@ -56,15 +63,13 @@ def test_preset_options_are_known_choices_of_their_algorithm():
         for algo, options in preset.options.items():
             assert algo in preset.train, (preset.name, algo)
             assert set(options) <= set(catalog.PRESET_OPTIONS), (preset.name, options)
-    for (algo, module), (trunk, outputs) in catalog.JOINT_OUTPUT_LAYOUT.items():
-        assert (algo, module) in catalog.MODULE_LAYOUT
-        assert all(o.startswith(trunk + ".") for o in outputs)
 
 
-def test_regime_tables_cover_the_regimes():
-    assert set(catalog.REGIME_KEYS) == set(catalog.REGIMES)
-    assert set(catalog.LEVEL_MEANING) == set(catalog.REGIMES) - {"dense"}
-    assert set(catalog.SCHEDULED_REGIMES) <= set(catalog.DYNAMIC_REGIMES) <= set(catalog.REGIMES)
+def test_regime_records_agree():
+    for r in catalog.REGIME_RECORDS.values():
+        assert r.scheduled <= r.dynamic and r.starts_dense <= r.scheduled, r.name
+        assert bool(r.level_meaning) == r.sparse, r.name
+        assert "regime" in r.keys
 
 
 def test_supported_is_a_part_of_the_language():
@@ -82,7 +87,7 @@ def test_supported_is_a_part_of_the_language():
 def test_presets_give_only_keys_their_algorithm_uses():
     for preset in catalog.PRESETS.values():
         for algo, values in preset.train.items():
-            assert set(values) <= set(catalog.TRAIN_KEYS[algo]), (preset.name, algo)
+            assert set(values) <= set(catalog.algorithm(algo).train_keys), (preset.name, algo)
 
 
 def test_defaults_are_keys_of_the_language():
@@ -93,9 +98,10 @@ def test_defaults_are_keys_of_the_language():
 
 def _catalog_texts() -> set[str]:
     texts = set(catalog.HELP.values()) | set(catalog.FLAG_HELP.values())
-    texts |= set(catalog.HELP_BY_ALGORITHM.values())
-    texts |= set(catalog.ENV_ID_HELP.values())
-    return texts | set(catalog.LEVEL_MEANING.values()) | set(catalog.DEPTH_MEANING.values())
+    texts |= {t for a in catalog.ALGORITHM_RECORDS.values() for t in a.help.values()}
+    texts |= {s.id_help for s in catalog.SUITE_RECORDS.values()}
+    texts |= {r.level_meaning for r in catalog.REGIME_RECORDS.values()}
+    return texts | {a.depth_meaning for a in catalog.ARCH_RECORDS.values()}
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)

@@ -90,9 +90,9 @@ def _at(tree, path: str):
 def test_suite_defaults_come_before_the_preset_with_their_source(tmp_path):
     """suite dmc's protocol replaces the preset's Gymnasium values (tar: 1M steps, an evaluation
     every 2500); a value of the spec or an override wins over it."""
-    from specc.catalog import SUITE_DEFAULT_SOURCES
+    from specc.catalog import suite
 
-    suite = SUITE_DEFAULT_SOURCES["dmc"]
+    suite = suite("dmc").defaults_source
     assert suite.startswith("suite dmc ")
     _, _, tree, plan = front_end(
         write(tmp_path, DMC.replace("algorithm: sac", "algorithm: sac\npreset: tar")), []

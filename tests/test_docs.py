@@ -5,7 +5,7 @@ import re
 from pydantic import BaseModel
 
 from conftest import ROOT
-from specc.catalog import COMMON_TRAIN_KEYS, DEFAULTS, HELP, METRICS, SPARSITY_DEFAULTS, TRAIN_KEYS
+from specc.catalog import COMMON_TRAIN_KEYS, DEFAULTS, HELP, METRICS, SPARSITY_DEFAULTS, algorithm
 from specc.schema import Spec, _unwrap, json_schema
 
 DOC = (ROOT / "docs" / "spec.md").read_text()
@@ -40,7 +40,7 @@ def test_train_key_table_matches_the_catalog():
     for algo in ("sac", "td3", "ddpg"):
         row = re.search(rf"^\| `{algo}` \| (.*) \|$", DOC, flags=re.M).group(1)
         assert re.findall(r"`(\w+)`", row) == [
-            k for k in TRAIN_KEYS[algo] if k not in COMMON_TRAIN_KEYS
+            k for k in algorithm(algo).train_keys if k not in COMMON_TRAIN_KEYS
         ]
 
 
@@ -88,7 +88,7 @@ def test_key_reference_lists_the_catalog_enumerations():
     rows = _key_rows()
     for key, enum in dict(_schema_enums()).items():
         if key == "reset.modules":
-            continue  # "module names": those of the algorithm (catalog.MODULES)
+            continue  # "module names": those of the algorithm (its record's modules)
         words = re.findall(r"`([^`]+)`", rows[key][0].replace("\\|", "|"))
         assert [w for w in words if w in enum] == list(enum), (key, rows[key][0], enum)
         assert set(words) <= set(enum) | {"true", "false"}, (key, words, enum)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from specc.compiler import front_end
-from specc.catalog import ALGORITHM_TEMPLATES
+from specc import catalog
 from specc.plan import Plan
 from specc.render import templates_dir
 
@@ -40,7 +40,7 @@ MLP = "  actor: {arch: mlp}\n  critic: {arch: mlp}\n"
 
 # --------------------------------------------------------------------------- algorithms
 def test_every_algorithm_template_exists():
-    for template in set(ALGORITHM_TEMPLATES.values()):
+    for template in {a.template for a in catalog.ALGORITHM_RECORDS.values()}:
         assert (templates_dir() / template).is_file(), template
 
 

@@ -161,6 +161,8 @@ class Algorithm:
     # --compile compiles whole and --cudagraphs captures (templates/runtime/fast_path)
     update_functions: bool = False
     target_smoothing: bool = False  # TD3's target policy smoothing
+    # its actor loss reads the first twin critic alone, -Q_1(s, mu(s)) (Fujimoto et al.; CleanRL)
+    q1_actor_loss: bool = False
     # modules updated once every policy_delay-th critic update (SAC instead makes up the delay
     # with policy_delay actor updates, as CleanRL)
     delayed_modules: tuple[str, ...] = ()
@@ -254,6 +256,7 @@ ALGORITHM_RECORDS: dict[str, Algorithm] = {
             ensembles={"critic": 2},
             update_functions=True,
             target_smoothing=True,
+            q1_actor_loss=True,
             delayed_modules=("actor",),
             help={"train.policy_delay": _DELAYED_ACTOR_HELP},
         ),
@@ -269,6 +272,7 @@ ALGORITHM_RECORDS: dict[str, Algorithm] = {
             targets={"actor": "actor_target", "critic": "critic_target"},
             layouts=_DETERMINISTIC_LAYOUTS,
             update_functions=True,
+            q1_actor_loss=True,
             delayed_modules=("actor",),
             help={"train.policy_delay": _DELAYED_ACTOR_HELP},
         ),
@@ -328,40 +332,3 @@ ALGORITHM_RECORDS: dict[str, Algorithm] = {
 
 def algorithm(name: str) -> Algorithm:
     return ALGORITHM_RECORDS[name]
-
-
-# Views of the records, by the names the stages used before the records (to be retired).
-TRAIN_KEYS = {a.name: a.train_keys for a in ALGORITHM_RECORDS.values()}
-MODULES = {a.name: a.modules for a in ALGORITHM_RECORDS.values()}
-DEFAULT_PRESET = {a.name: a.default_preset for a in ALGORITHM_RECORDS.values()}
-ALGORITHM_TEMPLATES = {a.name: a.template for a in ALGORITHM_RECORDS.values()}
-TARGET_SMOOTHING = tuple(a.name for a in ALGORITHM_RECORDS.values() if a.target_smoothing)
-DELAYED_MODULES = {
-    a.name: a.delayed_modules for a in ALGORITHM_RECORDS.values() if a.delayed_modules
-}
-ENSEMBLES = {a.name: a.ensembles for a in ALGORITHM_RECORDS.values() if a.ensembles}
-ENCODED_ALGORITHMS = tuple(a.name for a in ALGORITHM_RECORDS.values() if a.encoded)
-UPDATE_FUNCTION_ALGORITHMS = tuple(a.name for a in ALGORITHM_RECORDS.values() if a.update_functions)
-ALGORITHM_ARCHS = {a.name: a.archs for a in ALGORITHM_RECORDS.values() if a.archs != ARCHS}
-LOSS_COLUMNS = {a.name: a.loss_columns for a in ALGORITHM_RECORDS.values()}
-TARGETS = {a.name: a.targets for a in ALGORITHM_RECORDS.values()}
-MODULE_LAYOUT = {(a.name, m): v for a in ALGORITHM_RECORDS.values() for m, v in a.layouts.items()}
-JOINT_OUTPUT_LAYOUT = {
-    (a.name, m): v for a in ALGORITHM_RECORDS.values() for m, v in a.joint_output_layouts.items()
-}
-MODULE_EXTRA_INPUTS = {
-    (a.name, m): v for a in ALGORITHM_RECORDS.values() for m, v in a.extra_inputs.items()
-}
-HELP_BY_ALGORITHM = {(a.name, k): v for a in ALGORITHM_RECORDS.values() for k, v in a.help.items()}
-
-
-def ensemble_size(algorithm_name: str, module: str, clipped_double_q: bool = True) -> int:
-    return ALGORITHM_RECORDS[algorithm_name].ensemble_size(module, clipped_double_q)
-
-
-def learned_temperature(algorithm_name: str, alpha: Any) -> bool:
-    return ALGORITHM_RECORDS[algorithm_name].learned_temperature(alpha)
-
-
-def module_inputs(algorithm_name: str, module: str, batch: bool = False) -> tuple[str, ...]:
-    return ALGORITHM_RECORDS[algorithm_name].module_inputs(module, batch)

@@ -157,15 +157,3 @@ SUITES: tuple[str, ...] = tuple(SUITE_RECORDS)
 
 def suite(name: str) -> Suite:
     return SUITE_RECORDS[name]
-
-
-def install_extra(suite_name: str, env_id: str) -> str:
-    """The install extra an env needs ("" when gymnasium alone runs it)."""
-    return SUITE_RECORDS[suite_name].extra(env_id)
-
-
-# Views of the records, by the names the stages used before the records (to be retired).
-ENV_TEMPLATES = {s.name: s.template for s in SUITE_RECORDS.values()}
-ENV_ID_HELP = {s.name: s.id_help for s in SUITE_RECORDS.values()}
-SUITE_DEFAULTS = {s.name: s.defaults for s in SUITE_RECORDS.values() if s.defaults}
-SUITE_DEFAULT_SOURCES = {s.name: s.defaults_source for s in SUITE_RECORDS.values() if s.defaults}

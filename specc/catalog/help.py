@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .networks import DEPTH_MEANING
+from .networks import ARCH_RECORDS
 
 # The meaning of every key of the language, once: the JSON Schema's descriptions
 # (specc.schema), the comments of the generated Config (specc.lower) and `specc explain` read
@@ -66,7 +66,9 @@ HELP: dict[str, str] = {
     "checkpoint.every": "agent steps between checkpoints (0: only model.pt at the end)",
     "networks.MODULE.arch": "network architecture",
     "networks.MODULE.width": "hidden width",
-    "networks.MODULE.depth": "; ".join(f"{arch}: {m}" for arch, m in DEPTH_MEANING.items()),
+    "networks.MODULE.depth": "; ".join(
+        f"{a.name}: {a.depth_meaning}" for a in ARCH_RECORDS.values()
+    ),
     "networks.MODULE.type": "block only: 1..6, the MST paper's variants",
     "networks.MODULE.activation": "hidden activation (mlp and block)",
     "networks.MODULE.layer_norm": "LayerNorm before each activation (mlp and block)",

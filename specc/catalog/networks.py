@@ -94,13 +94,3 @@ NETWORK_DEFAULTS: dict[str, Any] = {
     "layer_norm": False,
     "residual": False,
 }
-
-# Views of the records, by the names the stages used before the records (to be retired).
-ARCH_KEYS = {a.name: a.keys for a in ARCH_RECORDS.values()}
-ARCH_FIXED = {a.name: dict(a.fixed) for a in ARCH_RECORDS.values()}
-DEPTH_MEANING = {a.name: a.depth_meaning for a in ARCH_RECORDS.values()}
-TRUNK_CLASS = {a.name: a.trunk_class for a in ARCH_RECORDS.values()}
-TRUNK_INPUT_LAYER = {a.name: a.trunk_input_layer for a in ARCH_RECORDS.values()}
-ACTOR_LOG_STD_MIN = {a.name: a.log_std_min for a in ARCH_RECORDS.values()}
-OBS_NORM_ARCHS = tuple(a.name for a in ARCH_RECORDS.values() if a.obs_norm)
-DORMANT_LAYERS_AUTO = {a.name: a.dormant_layers for a in ARCH_RECORDS.values()}

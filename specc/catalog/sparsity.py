@@ -131,11 +131,3 @@ SPARSITY_DEFAULTS: dict[str, Any] = {
     "schedule.end": 0.8,
     "schedule.power": 3,
 }
-
-
-# Views of the records, by the names the stages used before the records (to be retired).
-REGIME_KEYS = {r.name: r.keys for r in REGIME_RECORDS.values()}
-DYNAMIC_REGIMES = tuple(r.name for r in REGIME_RECORDS.values() if r.dynamic)
-SCHEDULED_REGIMES = tuple(r.name for r in REGIME_RECORDS.values() if r.scheduled)
-DENSE_START_REGIMES = tuple(r.name for r in REGIME_RECORDS.values() if r.starts_dense)
-LEVEL_MEANING = {r.name: r.level_meaning for r in REGIME_RECORDS.values() if r.sparse}
