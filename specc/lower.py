@@ -39,36 +39,12 @@ from .plan import (
     sparsity_code,
 )
 from .resolve import Tree, Value, tree_to_yaml
-from .schema import Spec
+from .rules import flag_relations
 
-# Train keys whose flags are floats (a preset may give 1 for 1.0).
-FLOAT_TRAIN_KEYS = frozenset(
-    {
-        "gamma",
-        "tau",
-        "actor_lr",
-        "critic_lr",
-        "weight_decay",
-        "grad_clip",
-        "alpha",
-        "alpha_init",
-        "alpha_lr",
-        "target_entropy",
-        "exploration_noise",
-        "policy_noise",
-        "noise_clip",
-        "encoder_lr",
-        "lap_alpha",
-        "lap_min_priority",
-        "dynamics_weight",
-        "reward_weight",
-        "done_weight",
-        "pre_activation_weight",
-        "reward_range",
-        "buffer_threshold",
-        "buffer_drop_fraction",
-    }
-)
+from .schema import SPARSITY_KEY, Spec, TrainSpec, float_fields
+
+# Train keys whose flags are floats (a preset may give 1 for 1.0): the schema's float keys.
+FLOAT_TRAIN_KEYS = float_fields(TrainSpec)
 
 # Train keys that choose code rather than a value: they are no flag.
 STRUCTURAL_TRAIN_KEYS = (
@@ -90,21 +66,20 @@ DIAGNOSTICS_FLAGS = {
     "interference_samples": ("interference_samples", False),
 }
 
-_SP = "networks.MODULE.sparsity."
 
 # The tunable numbers of a sparse module: flag suffix -> (path in its sparsity entry, help
 # key, float?); structural choices (distribution, criterion, revival method) decide which code
 # the script contains, so they are no flags. The level's help depends on the regime.
 SPARSITY_FLAGS: dict[str, tuple[tuple[str, ...], str, bool]] = {
     "sparsity_level": (("level",), "", True),
-    "prune_at": (("prune_at",), _SP + "prune_at", False),
-    "topology_every": (("topology", "every"), _SP + "topology.every", False),
-    "drop_fraction": (("topology", "drop_fraction"), _SP + "topology.drop_fraction", True),
-    "topology_end": (("topology", "end"), _SP + "topology.end", True),
-    "schedule_start": (("schedule", "start"), _SP + "schedule.start", True),
-    "schedule_end": (("schedule", "end"), _SP + "schedule.end", True),
-    "schedule_power": (("schedule", "power"), _SP + "schedule.power", True),
-    "revival_ratio": (("revival", "ratio"), _SP + "revival.ratio", True),
+    "prune_at": (("prune_at",), SPARSITY_KEY + "prune_at", False),
+    "topology_every": (("topology", "every"), SPARSITY_KEY + "topology.every", False),
+    "drop_fraction": (("topology", "drop_fraction"), SPARSITY_KEY + "topology.drop_fraction", True),
+    "topology_end": (("topology", "end"), SPARSITY_KEY + "topology.end", True),
+    "schedule_start": (("schedule", "start"), SPARSITY_KEY + "schedule.start", True),
+    "schedule_end": (("schedule", "end"), SPARSITY_KEY + "schedule.end", True),
+    "schedule_power": (("schedule", "power"), SPARSITY_KEY + "schedule.power", True),
+    "revival_ratio": (("revival", "ratio"), SPARSITY_KEY + "revival.ratio", True),
 }
 
 
@@ -412,34 +387,6 @@ def _diagnostics_fields(tree: Tree) -> list[ConfigField]:
     return fields
 
 
-def relations(tree: Tree) -> dict[str, tuple[tuple[str, Any], ...]]:
-    """The rules of specc.rules that relate Config values, as rules of the flag they constrain
-    (checked on the script's final config, after --resume merges the saved one): the bound is
-    the other flag's name, or a number where a rule narrows the schema's range."""
-    rules: dict[str, tuple[tuple[str, Any], ...]] = {
-        # rules: learning_starts < total_steps (else the run never trains)
-        "learning_starts": (("<", "total_steps"),),
-        # a flag whose spec value 0 means "no such code" exists only where the code does, and
-        # there 0 would not switch it off: clipping to norm 0 zeroes every gradient, a check
-        # every 0 steps divides by zero
-        "grad_clip": ((">", 0.0),),
-        "buffer_check_every": ((">=", 1),),
-    }
-    for module, entry in tree["networks"].items():
-        sp = entry["sparsity"]
-        if "prune_at" in sp:  # rules._check_prune_at
-            snip = "criterion" in sp and sp["criterion"].value == "snip"
-            # snip scores a replay batch: the mask is taken after the warm-up, at a step > 0
-            rules[f"{module}_prune_at"] = (("<", "total_steps"),) + (
-                ((">=", 1), (">=", "learning_starts")) if snip else ()
-            )
-        if "start" in sp.get("schedule", {}):  # rules._check_sparsity: end after start
-            rules[f"{module}_schedule_end"] = ((">", f"{module}_schedule_start"),)
-    if "interference_samples" in tree.get("diagnostics", {}):  # rules._check_diagnostics_reset
-        rules["interference_samples"] = ((">=", 2), ("<=", "diagnostics_batch_size"))
-    return rules
-
-
 _LOWER, _UPPER = (">", ">="), ("<", "<=")
 
 
@@ -454,7 +401,7 @@ def _narrowed(rules: tuple, extra: tuple) -> tuple:
 
 
 def _with_relations(groups: tuple[ConfigGroup, ...], tree: Tree) -> tuple[ConfigGroup, ...]:
-    extra = relations(tree)
+    extra = flag_relations(tree)
     return tuple(
         dataclasses.replace(
             g,

@@ -495,3 +495,33 @@ def _check_prune_at(module: str, sp: Tree, tree: Tree, smap: Any) -> list[Diagno
             )
         )
     return diags
+
+
+def flag_relations(tree: Tree) -> dict[str, tuple[tuple[str, Any], ...]]:
+    """The rules of this module that relate Config values, as rules of the flag they constrain,
+    for the generated script's flag checks (on its final config, after --resume merges the
+    saved one): the bound is the other flag's name, or a number where a rule narrows the
+    schema's range. Each entry names the check it restates at run time; a new relation between
+    keys gets its check above and its flag form here."""
+    rules: dict[str, tuple[tuple[str, Any], ...]] = {
+        # _check_learning_starts: learning_starts < total_steps (else the run never trains)
+        "learning_starts": (("<", "total_steps"),),
+        # a flag whose spec value 0 means "no such code" exists only where the code does, and
+        # there 0 would not switch it off: clipping to norm 0 zeroes every gradient, a check
+        # every 0 steps divides by zero
+        "grad_clip": ((">", 0.0),),
+        "buffer_check_every": ((">=", 1),),
+    }
+    for module, entry in tree["networks"].items():
+        sp = entry["sparsity"]
+        if "prune_at" in sp:  # _check_prune_at
+            snip = "criterion" in sp and sp["criterion"].value == "snip"
+            # snip scores a replay batch: the mask is taken after the warm-up, at a step > 0
+            rules[f"{module}_prune_at"] = (("<", "total_steps"),) + (
+                ((">=", 1), (">=", "learning_starts")) if snip else ()
+            )
+        if "start" in sp.get("schedule", {}):  # _check_sparsity: end after start
+            rules[f"{module}_schedule_end"] = ((">", f"{module}_schedule_start"),)
+    if "interference_samples" in tree.get("diagnostics", {}):  # _check_diagnostics_reset
+        rules["interference_samples"] = ((">=", 2), ("<=", "diagnostics_batch_size"))
+    return rules

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import types
 import typing
+import json
 from typing import Annotated, Any, Optional
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
@@ -141,7 +142,8 @@ class EnvSpec(_Model):
 
 # --------------------------------------------------------------------------- train
 class TrainSpec(_Model):
-    """Algorithm hyperparameters. Which keys apply to which algorithm: specc.catalog.TRAIN_KEYS."""
+    """Algorithm hyperparameters. Which keys apply to which algorithm: its catalog record's
+    train_keys."""
 
     # common
     total_steps: Optional[PosInt] = key("train.total_steps")
@@ -195,42 +197,46 @@ class TrainSpec(_Model):
 
 
 # --------------------------------------------------------------------------- networks and sparsity
-_SP = "networks.MODULE.sparsity."
+SPARSITY_KEY = "networks.MODULE.sparsity."  # the help key prefix of a sparsity entry
 
 
 class RevivalSpec(_Model):
-    method: choice(*catalog.REVIVAL_METHODS) = key(_SP + "revival.method", ...)
-    ratio: Optional[Fraction01] = key(_SP + "revival.ratio")
+    method: choice(*catalog.REVIVAL_METHODS) = key(SPARSITY_KEY + "revival.method", ...)
+    ratio: Optional[Fraction01] = key(SPARSITY_KEY + "revival.ratio")
 
 
 class TopologySpec(_Model):
-    method: Optional[choice(*catalog.TOPOLOGY_METHODS)] = key(_SP + "topology.method")
-    every: Optional[PosInt] = key(_SP + "topology.every")
-    drop_fraction: Optional[number_in(gt=0.0, le=1.0)] = key(_SP + "topology.drop_fraction")
-    decay: Optional[choice(*catalog.DECAYS)] = key(_SP + "topology.decay")
-    end: Optional[number_in(gt=0.0, le=1.0)] = key(_SP + "topology.end")
-    drop: Optional[choice(*catalog.TOPOLOGY_DROPS)] = key(_SP + "topology.drop")
-    reset_moments: Optional[bool] = key(_SP + "topology.reset_moments")
-    mask_gradients: Optional[bool] = key(_SP + "topology.mask_gradients")
-    skip_step: Optional[bool] = key(_SP + "topology.skip_step")
-    targets: Optional[choice(*catalog.TARGET_MASKINGS)] = key(_SP + "topology.targets")
-    grow_last: Optional[bool] = key(_SP + "topology.grow_last")
+    method: Optional[choice(*catalog.TOPOLOGY_METHODS)] = key(SPARSITY_KEY + "topology.method")
+    every: Optional[PosInt] = key(SPARSITY_KEY + "topology.every")
+    drop_fraction: Optional[number_in(gt=0.0, le=1.0)] = key(
+        SPARSITY_KEY + "topology.drop_fraction"
+    )
+    decay: Optional[choice(*catalog.DECAYS)] = key(SPARSITY_KEY + "topology.decay")
+    end: Optional[number_in(gt=0.0, le=1.0)] = key(SPARSITY_KEY + "topology.end")
+    drop: Optional[choice(*catalog.TOPOLOGY_DROPS)] = key(SPARSITY_KEY + "topology.drop")
+    reset_moments: Optional[bool] = key(SPARSITY_KEY + "topology.reset_moments")
+    mask_gradients: Optional[bool] = key(SPARSITY_KEY + "topology.mask_gradients")
+    skip_step: Optional[bool] = key(SPARSITY_KEY + "topology.skip_step")
+    targets: Optional[choice(*catalog.TARGET_MASKINGS)] = key(SPARSITY_KEY + "topology.targets")
+    grow_last: Optional[bool] = key(SPARSITY_KEY + "topology.grow_last")
 
 
 class ScheduleSpec(_Model):
-    start: Optional[Fraction01] = key(_SP + "schedule.start")
-    end: Optional[Fraction01] = key(_SP + "schedule.end")
-    power: Optional[number_in(gt=0.0)] = key(_SP + "schedule.power")
+    start: Optional[Fraction01] = key(SPARSITY_KEY + "schedule.start")
+    end: Optional[Fraction01] = key(SPARSITY_KEY + "schedule.end")
+    power: Optional[number_in(gt=0.0)] = key(SPARSITY_KEY + "schedule.power")
 
 
 class SparsitySpec(_Model):
-    regime: choice(*catalog.REGIMES) = key(_SP + "regime", ...)
-    level: Optional[number_in(ge=0.0, lt=1.0)] = key(_SP + "level")
-    distribution: Optional[choice(*catalog.DISTRIBUTIONS)] = key(_SP + "distribution")
-    epsilon: Optional[list[number_in(gt=0.0)]] = key(_SP + "epsilon")
-    criterion: Optional[choice(*catalog.CRITERIA)] = key(_SP + "criterion")
-    prune_at: Optional[NonNegInt] = key(_SP + "prune_at")
-    dense_layers: Optional[list[choice(*catalog.DENSE_LAYER_ROLES)]] = key(_SP + "dense_layers")
+    regime: choice(*catalog.REGIMES) = key(SPARSITY_KEY + "regime", ...)
+    level: Optional[number_in(ge=0.0, lt=1.0)] = key(SPARSITY_KEY + "level")
+    distribution: Optional[choice(*catalog.DISTRIBUTIONS)] = key(SPARSITY_KEY + "distribution")
+    epsilon: Optional[list[number_in(gt=0.0)]] = key(SPARSITY_KEY + "epsilon")
+    criterion: Optional[choice(*catalog.CRITERIA)] = key(SPARSITY_KEY + "criterion")
+    prune_at: Optional[NonNegInt] = key(SPARSITY_KEY + "prune_at")
+    dense_layers: Optional[list[choice(*catalog.DENSE_LAYER_ROLES)]] = key(
+        SPARSITY_KEY + "dense_layers"
+    )
     revival: Optional[RevivalSpec] = None
     topology: Optional[TopologySpec] = None
     schedule: Optional[ScheduleSpec] = None
@@ -357,3 +363,11 @@ def _unwrap(tp: Any) -> Any:
     if typing.get_origin(tp) is list and args:
         return _unwrap(args[0])
     return tp
+
+
+def float_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The fields of ``model`` whose numbers are floats (a float, or a float or a word): a
+    preset may write 1 for 1.0, and the generated flag of such a key is a float. Read off the
+    JSON Schema, so each key's type is stated once, here."""
+    props = model.model_json_schema()["properties"]
+    return frozenset(k for k, v in props.items() if '"number"' in json.dumps(v))
