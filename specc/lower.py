@@ -537,6 +537,9 @@ def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
             suite=_v(tree, "env.suite"),
             action_repeat=_v(tree, "env.action_repeat"),
         ),
+        observation=catalog.suite(_v(tree, "env.suite")).observations[0],
+        action=catalog.suite(_v(tree, "env.suite")).actions[0],
+        loop=catalog.algorithm(algo).loop,
         algo=AlgoPlan(
             name=algo,
             preset=preset.name,

@@ -547,6 +547,14 @@ class Plan:
     diagnostics: DiagnosticsPlan | None = None
     reset: ResetPlan | None = None
     sparsity: SparsityCode | None = None  # None: every module dense
+    # The axes a new family plugs into (docs/architecture.md): what the agent observes (flat
+    # vectors; pixels), what it emits (box: bounded continuous actions; discrete) and how it
+    # learns (replay: minibatches from a buffer; streaming: one transition at a time). The suite
+    # record gives the first two, the algorithm record the third; today's specs are all
+    # flat / box / replay.
+    observation: str = "flat"
+    action: str = "box"
+    loop: str = "replay"
 
     @property
     def resolved_sha256(self) -> str:

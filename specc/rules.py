@@ -379,8 +379,31 @@ def check_resolved(tree: Tree, loaded: LoadedSpec) -> list[Diagnostic]:
                     ("networks", module, "sparsity", "topology", "method"),
                     f"topology method {method.value!r}",
                 )
+    diags.extend(_check_accepts(tree, smap))
     diags.extend(_check_learning_starts(tree, smap))
     diags.extend(_check_diagnostics_reset(tree, smap))
+    return diags
+
+
+def _check_accepts(tree: Tree, smap: Any) -> list[Diagnostic]:
+    """The algorithm takes what the suite gives: its observation kind (flat vectors, pixels)
+    and its action kind (box, discrete), at the `algorithm` key."""
+    algo, suite_name = _v(tree, "algorithm"), _v(tree, "env.suite")
+    record, suite = catalog.algorithm(algo), catalog.suite(suite_name)
+    diags = []
+    for axis, gives, takes in (
+        ("observations", suite.observations[0], record.observations),
+        ("actions", suite.actions[0], record.actions),
+    ):
+        if gives not in takes:
+            diags.append(
+                Diagnostic(
+                    smap.location(("algorithm",)),
+                    f"algorithm {algo!r} takes {' or '.join(takes)} {axis}; suite {suite_name!r}"
+                    f" gives {gives} {axis}",
+                    "algorithm",
+                )
+            )
     return diags
 
 

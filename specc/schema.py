@@ -13,7 +13,7 @@ import math
 import types
 import typing
 import json
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Callable, Optional
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -39,20 +39,35 @@ def _describe(v: Any) -> str:
 
 def choice(*values: str):
     """A string restricted to ``values``; errors list them and suggest the closest one."""
+    return choice_of(lambda: values)
+
+
+class _LiveEnum:
+    """The JSON Schema of a choice whose values are read when the schema is made."""
+
+    def __init__(self, values: Callable[[], tuple[str, ...]]):
+        self.values = values
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
+        return {"type": "string", "enum": list(self.values())}
+
+
+def choice_of(values: Callable[[], tuple[str, ...]]):
+    """A choice whose values are read at validation time (a catalog registry: a record added
+    to it, as tests/test_plugin.py does, is a valid name at once)."""
 
     def check(v: Any) -> str:
-        if isinstance(v, str) and v in values:
+        allowed = values()
+        if isinstance(v, str) and v in allowed:
             return v
-        hint = did_you_mean(v, values) if isinstance(v, str) else ""
+        hint = did_you_mean(v, allowed) if isinstance(v, str) else ""
         raise PydanticCustomError(
             "choice",
             "expected one of {allowed}, got {got}{hint}",
-            {"allowed": ", ".join(values), "got": _describe(v), "hint": hint},
+            {"allowed": ", ".join(allowed), "got": _describe(v), "hint": hint},
         )
 
-    return Annotated[
-        str, PlainValidator(check), WithJsonSchema({"type": "string", "enum": list(values)})
-    ]
+    return Annotated[str, PlainValidator(check), _LiveEnum(values)]
 
 
 def number_or(
@@ -318,8 +333,8 @@ class Spec(_Model):
     specc: int = key("specc", ...)
     name: Annotated[str, Field(pattern=NAME_RE)] = key("name", ...)
     description: Optional[str] = key("description")
-    algorithm: choice(*catalog.ALGORITHMS) = key("algorithm", ...)
-    preset: Optional[choice(*catalog.PRESETS)] = key("preset")
+    algorithm: choice_of(lambda: tuple(catalog.ALGORITHM_RECORDS)) = key("algorithm", ...)
+    preset: Optional[choice_of(lambda: tuple(catalog.PRESETS))] = key("preset")
     seed: Optional[Annotated[int, Field(ge=0, le=2**32 - 1)]] = key("seed")
     env: EnvSpec
     train: Optional[TrainSpec] = None

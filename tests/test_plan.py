@@ -503,7 +503,7 @@ def test_every_config_field_knows_its_spec_key_and_takes_its_range(spec):
         assert {b for _, b in f.rules if isinstance(b, str)} <= names - {f.name}
 
 
-# fields whose numeric range the rules narrow beyond the schema's (lower.relations)
+# fields whose numeric range the rules narrow beyond the schema's (rules.flag_relations)
 NARROWED = {"grad_clip", "buffer_check_every", "interference_samples"} | {
     f"{m}_prune_at" for m in ("actor", "critic", "encoder")
 }
