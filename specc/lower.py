@@ -417,112 +417,18 @@ def _with_relations(groups: tuple[ConfigGroup, ...], tree: Tree) -> tuple[Config
 # --------------------------------------------------------------------------- the plan
 def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
     algo = _v(tree, "algorithm")
+    record = catalog.algorithm(algo)
     preset = PRESETS[_v(tree, "preset")]
     train = tree["train"]
-
     cdq = train["clipped_double_q"].value if "clipped_double_q" in train else True
     options = preset.options.get(algo, {})
     networks = tuple(
         _network(algo, m, entry, cdq, options) for m, entry in tree["networks"].items()
     )
-    modules = tuple(n.module for n in networks)
     train_fields = _train_fields(algo, train)
-    sparsity_fields = [
-        f for m, entry in tree["networks"].items() for f in _sparsity_fields(m, entry["sparsity"])
-    ]
-    diag_fields = _diagnostics_fields(tree)
-    groups = (
-        ConfigGroup(
-            "experiment",
-            (
-                _field(
-                    "env_id",
-                    tree["env"]["id"],
-                    catalog.suite(_v(tree, "env.suite")).id_help,
-                    key="env.id",
-                ),
-                # only where frames are repeated: the ActionRepeat wrapper's count
-                *(
-                    (
-                        _field(
-                            "action_repeat",
-                            tree["env"]["action_repeat"],
-                            HELP["env.action_repeat"],
-                            key="env.action_repeat",
-                        ),
-                    )
-                    if _v(tree, "env.action_repeat") > 1
-                    else ()
-                ),
-                _field("seed", tree["seed"], HELP["seed"], key="seed"),
-            ),
-        ),
-        ConfigGroup(
-            f"{algo.upper()} hyperparameters",
-            tuple(train_fields),
-            note=f"preset {preset.name}: {preset.source}" + _suite_note(train_fields),
-        ),
-        ConfigGroup(
-            "networks",
-            tuple(f for m, entry in tree["networks"].items() for f in _network_fields(m, entry)),
-        ),
-        *(
-            (ConfigGroup("sparsity (masks of the Linear weight matrices)", tuple(sparsity_fields)),)
-            if sparsity_fields
-            else ()
-        ),
-        *((ConfigGroup("diagnostics and reset", tuple(diag_fields)),) if diag_fields else ()),
-        ConfigGroup("evaluation, checkpoints and logging", tuple(_runtime_fields(tree))),
-    )
-    groups = _with_relations(groups, tree)
-    names = [f.name for g in groups for f in g.fields]
-    assert len(names) == len(set(names)), names
-    bounds = {b for g in groups for f in g.fields for _, b in f.rules if isinstance(b, str)}
-    assert bounds <= set(names), bounds - set(names)  # a relation names another flag
-
-    diagnostics = reset = None
-    if "diagnostics" in tree:
-        d = tree["diagnostics"]
-        layers = d["dormant_layers"].value if "dormant_layers" in d else ""
-        dormant_layers = {
-            n.arch: catalog.arch(n.arch).dormant_layers if layers == "auto" else layers
-            for n in networks
-        }
-        diagnostics = DiagnosticsPlan(
-            tuple(d["metrics"].value),
-            modules,
-            {m: catalog.algorithm(algo).module_inputs(m, batch=True) for m in modules},
-            dormant_layers if layers else {},
-            encoded=catalog.algorithm(algo).encoded,
-        )
-    if "reset" in tree:
-        r = tree["reset"]
-        reset = ResetPlan(
-            modules=tuple(m for m in modules if m in r["modules"].value),
-            keep_mask=r["keep_mask"].value,
-            temperature=r["temperature"].value if "temperature" in r else False,
-        )
-
-    tb = _v(tree, "logging.tensorboard")
-    learned_alpha = "alpha" in train and catalog.algorithm(algo).learned_temperature(
-        train["alpha"].value
-    )
-    target_entropy = train.get("target_entropy")
-    ddpg_variant = train["ddpg_variant"].value if "ddpg_variant" in train else ""
-    variant = DDPG_VARIANT_OPTIONS.get(ddpg_variant, {})
-    metrics = ("step", "time", "episode_return", "eval_return", "sps") + catalog.algorithm(
-        algo
-    ).loss_columns
-    metrics += (
-        ("alpha",) if "alpha" in catalog.algorithm(algo).train_keys else ()
-    )  # an entropy temperature
-    metrics += tuple(f"{n.module}_sparsity" for n in networks if n.sparsity.sparse)
-    metrics += tuple(f"{n.module}_topology_changed" for n in networks if n.sparsity.dynamic)
-    dynamic_buffer = (
-        train["buffer_check_every"].value > 0 if "buffer_check_every" in train else False
-    )
-    metrics += ("buffer_size", "buffer_distance") if dynamic_buffer else ()
-    metrics += diagnostics.columns() if diagnostics is not None else ()
+    diagnostics = _diagnostics_plan(tree, networks)
+    reset = _reset_plan(tree, networks)
+    suite = catalog.suite(_v(tree, "env.suite"))
     return Plan(
         name=_v(tree, "name"),
         description=_v(tree, "description") if "description" in tree else "",
@@ -534,52 +440,165 @@ def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
         resolved_yaml=tree_to_yaml(tree),
         env=EnvPlan(
             id=_v(tree, "env.id"),
-            suite=_v(tree, "env.suite"),
+            suite=suite.name,
             action_repeat=_v(tree, "env.action_repeat"),
         ),
-        observation=catalog.suite(_v(tree, "env.suite")).observations[0],
-        action=catalog.suite(_v(tree, "env.suite")).actions[0],
-        loop=catalog.algorithm(algo).loop,
-        algo=AlgoPlan(
-            name=algo,
-            preset=preset.name,
-            preset_source=preset.source,
-            optimizer=train["optimizer"].value,
-            weight_decay=any(f.name == "weight_decay" for f in train_fields),
-            grad_clip=any(f.name == "grad_clip" for f in train_fields),
-            gamma_auto=train["gamma"].value == "auto",
-            learned_alpha=learned_alpha,
-            target_entropy=(
-                ""
-                if target_entropy is None
-                else "per_dim" if target_entropy.value in ("auto", "half") else "fixed"
-            ),
-            actor_first=options.get("actor_first", False) or variant.get("actor_first", False),
-            joint_actor_output=options.get("joint_actor_output", False),
-            log_std_min=catalog.arch(_v(tree, "networks.actor.arch")).log_std_min,
-            targets={
-                m: t
-                for m, t in catalog.algorithm(algo).targets.items()
-                if m != "actor" or variant.get("target_actor", True)
-            },
-            ddpg_variant=ddpg_variant,
-            twin_critics=catalog.algorithm(algo).ensemble_size("critic", cdq) > 1,
-            terminal_reward=train["terminal_reward"].value if "terminal_reward" in train else "",
-            n_step="n_step" in train and train["n_step"].value > 1,
-            buffer_drop=train["buffer_drop"].value if dynamic_buffer else "",
-        ),
+        observation=suite.observations[0],
+        action=suite.actions[0],
+        loop=record.loop,
+        algo=_algo_plan(tree, preset, train_fields, cdq, options),
         networks=networks,
-        config=groups,
+        config=_config_groups(tree, preset, train_fields),
         runtime=RuntimePlan(
-            update_functions=catalog.algorithm(algo).update_functions,
-            cudagraphs=catalog.algorithm(algo).update_functions
+            update_functions=record.update_functions,
+            cudagraphs=record.update_functions
             and not any(n.sparsity.sparse for n in networks)
             and reset is None,
-            tensorboard="auto" if tb == "auto" else ("on" if tb else "off"),
+            tensorboard={"auto": "auto", True: "on", False: "off"}[_v(tree, "logging.tensorboard")],
             obs_norm=any(catalog.arch(n.arch).obs_norm for n in networks),
-            metrics=metrics,
+            metrics=_metric_columns(tree, networks, diagnostics),
         ),
         diagnostics=diagnostics,
         reset=reset,
         sparsity=sparsity_code(networks),
+    )
+
+
+def _config_groups(tree: Tree, preset: Any, train_fields: list[ConfigField]) -> tuple:
+    """The generated Config's groups of fields (one flag each), with the relations' rules."""
+    algo = _v(tree, "algorithm")
+    sparsity_fields = [
+        f for m, entry in tree["networks"].items() for f in _sparsity_fields(m, entry["sparsity"])
+    ]
+    diag_fields = _diagnostics_fields(tree)
+    experiment = [
+        _field(
+            "env_id", tree["env"]["id"], catalog.suite(_v(tree, "env.suite")).id_help, key="env.id"
+        )
+    ]
+    if _v(tree, "env.action_repeat") > 1:  # only where frames are repeated: ActionRepeat's count
+        experiment.append(
+            _field(
+                "action_repeat",
+                tree["env"]["action_repeat"],
+                HELP["env.action_repeat"],
+                key="env.action_repeat",
+            )
+        )
+    experiment.append(_field("seed", tree["seed"], HELP["seed"], key="seed"))
+    groups = [
+        ConfigGroup("experiment", tuple(experiment)),
+        ConfigGroup(
+            f"{algo.upper()} hyperparameters",
+            tuple(train_fields),
+            note=f"preset {preset.name}: {preset.source}" + _suite_note(train_fields),
+        ),
+        ConfigGroup(
+            "networks",
+            tuple(f for m, entry in tree["networks"].items() for f in _network_fields(m, entry)),
+        ),
+    ]
+    if sparsity_fields:
+        title = "sparsity (masks of the Linear weight matrices)"
+        groups.append(ConfigGroup(title, tuple(sparsity_fields)))
+    if diag_fields:
+        groups.append(ConfigGroup("diagnostics and reset", tuple(diag_fields)))
+    groups.append(ConfigGroup("evaluation, checkpoints and logging", tuple(_runtime_fields(tree))))
+    groups = _with_relations(tuple(groups), tree)
+    names = [f.name for g in groups for f in g.fields]
+    assert len(names) == len(set(names)), names
+    bounds = {b for g in groups for f in g.fields for _, b in f.rules if isinstance(b, str)}
+    assert bounds <= set(names), bounds - set(names)  # a relation names another flag
+    return groups
+
+
+def _diagnostics_plan(tree: Tree, networks: tuple[NetworkPlan, ...]) -> DiagnosticsPlan | None:
+    if "diagnostics" not in tree:
+        return None
+    record = catalog.algorithm(_v(tree, "algorithm"))
+    modules = tuple(n.module for n in networks)
+    d = tree["diagnostics"]
+    layers = d["dormant_layers"].value if "dormant_layers" in d else ""
+    dormant_layers = {
+        n.arch: catalog.arch(n.arch).dormant_layers if layers == "auto" else layers
+        for n in networks
+    }
+    return DiagnosticsPlan(
+        tuple(d["metrics"].value),
+        modules,
+        {m: record.module_inputs(m, batch=True) for m in modules},
+        dormant_layers if layers else {},
+        encoded=record.encoded,
+    )
+
+
+def _reset_plan(tree: Tree, networks: tuple[NetworkPlan, ...]) -> ResetPlan | None:
+    if "reset" not in tree:
+        return None
+    r = tree["reset"]
+    return ResetPlan(
+        modules=tuple(n.module for n in networks if n.module in r["modules"].value),
+        keep_mask=r["keep_mask"].value,
+        temperature=r["temperature"].value if "temperature" in r else False,
+    )
+
+
+def _dynamic_buffer(train: Tree) -> bool:
+    """RLx2's dynamic-capacity buffer is on (train.buffer_check_every > 0)."""
+    return train["buffer_check_every"].value > 0 if "buffer_check_every" in train else False
+
+
+def _metric_columns(
+    tree: Tree, networks: tuple[NetworkPlan, ...], diagnostics: DiagnosticsPlan | None
+) -> tuple[str, ...]:
+    """metrics.csv's columns: the run's, the algorithm's losses (and its entropy temperature),
+    each sparse module's sparsity and topology changes, the dynamic buffer's, diagnostics'."""
+    record = catalog.algorithm(_v(tree, "algorithm"))
+    metrics = ("step", "time", "episode_return", "eval_return", "sps") + record.loss_columns
+    metrics += ("alpha",) if "alpha" in record.train_keys else ()
+    metrics += tuple(f"{n.module}_sparsity" for n in networks if n.sparsity.sparse)
+    metrics += tuple(f"{n.module}_topology_changed" for n in networks if n.sparsity.dynamic)
+    metrics += ("buffer_size", "buffer_distance") if _dynamic_buffer(tree["train"]) else ()
+    metrics += diagnostics.columns() if diagnostics is not None else ()
+    return metrics
+
+
+def _algo_plan(
+    tree: Tree, preset: Any, train_fields: list[ConfigField], cdq: bool, options: dict
+) -> AlgoPlan:
+    """The algorithm's structural choices: optimizer, temperature, update order, targets..."""
+    algo = _v(tree, "algorithm")
+    record = catalog.algorithm(algo)
+    train = tree["train"]
+    learned_alpha = "alpha" in train and record.learned_temperature(train["alpha"].value)
+    target_entropy = train.get("target_entropy")
+    ddpg_variant = train["ddpg_variant"].value if "ddpg_variant" in train else ""
+    variant = DDPG_VARIANT_OPTIONS.get(ddpg_variant, {})
+    return AlgoPlan(
+        name=algo,
+        preset=preset.name,
+        preset_source=preset.source,
+        optimizer=train["optimizer"].value,
+        weight_decay=any(f.name == "weight_decay" for f in train_fields),
+        grad_clip=any(f.name == "grad_clip" for f in train_fields),
+        gamma_auto=train["gamma"].value == "auto",
+        learned_alpha=learned_alpha,
+        target_entropy=(
+            ""
+            if target_entropy is None
+            else "per_dim" if target_entropy.value in ("auto", "half") else "fixed"
+        ),
+        actor_first=options.get("actor_first", False) or variant.get("actor_first", False),
+        joint_actor_output=options.get("joint_actor_output", False),
+        log_std_min=catalog.arch(_v(tree, "networks.actor.arch")).log_std_min,
+        targets={
+            m: t
+            for m, t in record.targets.items()
+            if m != "actor" or variant.get("target_actor", True)
+        },
+        ddpg_variant=ddpg_variant,
+        twin_critics=record.ensemble_size("critic", cdq) > 1,
+        terminal_reward=train["terminal_reward"].value if "terminal_reward" in train else "",
+        n_step="n_step" in train and train["n_step"].value > 1,
+        buffer_drop=train["buffer_drop"].value if _dynamic_buffer(train) else "",
     )

@@ -76,181 +76,217 @@ def effective_alpha(spec: Spec) -> Any:
 
 def resolve_tree(spec: Spec, loaded: LoadedSpec) -> Tree:
     """The resolved spec: every key that applies, with its value and source."""
-    smap = loaded.smap
-    algo = spec.algorithm
-    preset_name = spec.preset or catalog.algorithm(algo).default_preset
-    preset = PRESETS[preset_name]
+    return _Resolver(spec, loaded).tree()
 
-    def given(path: tuple, value: Any) -> Value:
-        return Value(value, _source(smap, path))
 
-    def pick(path: tuple, value: Any, *fallbacks: tuple[Any, str]) -> Value | None:
+_BLOCK_FLAGS = ("activation", "layer_norm", "residual")  # what a block type sets
+_DIAGNOSTICS_KEYS = (
+    "every",
+    "metrics",
+    "dormant_tau",
+    "dormant_layers",
+    "srank_delta",
+    "batch_size",
+    "interference_samples",
+)
+
+
+class _Resolver:
+    """One spec's resolution: each key's value from the first of the spec, the preset's values
+    for the suite, the suite's protocol, the preset, specc's defaults that has one, with that
+    source. One method per section of the tree, in the tree's order."""
+
+    def __init__(self, spec: Spec, loaded: LoadedSpec):
+        self.spec, self.smap, self.algo = spec, loaded.smap, spec.algorithm
+        self.record = catalog.algorithm(spec.algorithm)
+        self.preset_name = spec.preset or self.record.default_preset
+        self.preset = PRESETS[self.preset_name]
+        self.psrc = f"preset {self.preset_name}"
+        self.suite = spec.env.suite or DEFAULTS["env.suite"]
+        # a suite's protocol (dmc: action repeat, agent steps, evaluation cadence) comes before
+        # the preset's values, which are the papers' Gymnasium settings
+        self.suite_defaults = catalog.suite(self.suite).defaults
+        self.ssrc = catalog.suite(self.suite).defaults_source
+        self.alpha = effective_alpha(spec)
+
+    def given(self, path: tuple, value: Any) -> Value:
+        return Value(value, _source(self.smap, path))
+
+    def pick(self, path: tuple, value: Any, *fallbacks: tuple[Any, str]) -> Value | None:
+        """The spec's value at ``path``, else the first fallback that has one."""
         if value is not None:
-            return given(path, value)
+            return self.given(path, value)
         for fb, src in fallbacks:
             if fb is not None:
                 return Value(fb, src)
         return None
 
-    psrc = f"preset {preset_name}"
-    suite = spec.env.suite or DEFAULTS["env.suite"]
-    # a suite's protocol (dmc: action repeat, agent steps, evaluation cadence) comes before the
-    # preset's values, which are the papers' Gymnasium settings
-    suite_defaults = catalog.suite(suite).defaults
-    ssrc = catalog.suite(suite).defaults_source
-    tree: Tree = {
-        "specc": given(("specc",), spec.specc),
-        "name": given(("name",), spec.name),
-    }
-    if spec.description is not None:
-        tree["description"] = given(("description",), spec.description)
-    tree["algorithm"] = given(("algorithm",), spec.algorithm)
-    tree["preset"] = (
-        given(("preset",), spec.preset) if spec.preset else Value(preset_name, "default")
-    )
-    tree["seed"] = pick(("seed",), spec.seed, (DEFAULTS["seed"], "default"))
-    tree["env"] = {
-        "id": given(("env", "id"), spec.env.id),
-        "suite": pick(("env", "suite"), spec.env.suite, (DEFAULTS["env.suite"], "default")),
-        "action_repeat": pick(
-            ("env", "action_repeat"),
-            spec.env.action_repeat,
-            (suite_defaults.get("env.action_repeat"), ssrc),
-            (DEFAULTS["env.action_repeat"], "default"),
-        ),
-    }
-
-    train_spec = spec.train
-    ptrain = preset.train.get(algo, {})
-    # the preset's values for this suite (SimBa on DMC: one critic), before the suite's protocol
-    psuite = preset.suite_train.get(suite, {}).get(algo, {})
-    train: Tree = {}
-    alpha = effective_alpha(spec)
-    for key in catalog.algorithm(algo).train_keys:
-        if key in LEARNED_ALPHA_KEYS and not catalog.algorithm(algo).learned_temperature(alpha):
-            continue
-        default = None
-        if key in TRAIN_KEY_GATES:  # a feature's key, only while its switch is on
-            switch, off = TRAIN_KEY_GATES[key]
-            if switch not in train or train[switch].value == off:
-                continue
-            default = TRAIN_DEFAULTS[key]
-        v = pick(
-            ("train", key),
-            getattr(train_spec, key) if train_spec else None,
-            (psuite.get(key), f"{psrc} ({suite})"),
-            (suite_defaults.get(f"train.{key}"), ssrc),
-            (ptrain.get(key), psrc),
-            (default, "default"),
-        )
-        if v is not None:
-            train[key] = v
-    tree["train"] = train
-
-    def runtime(section: str, key: str, spec_section: Any) -> Value:
+    def runtime(self, section: str, key: str, spec_section: Any) -> Value:
+        """A key of a runtime section (eval, checkpoint, logging, diagnostics, reset)."""
         dk = f"{section}.{key}"
-        return pick(
+        return self.pick(
             (section, key),
             getattr(spec_section, key) if spec_section else None,
-            (suite_defaults.get(dk), ssrc),
-            (preset.runtime.get(dk), psrc),
+            (self.suite_defaults.get(dk), self.ssrc),
+            (self.preset.runtime.get(dk), self.psrc),
             (DEFAULTS.get(dk), "default"),
         )
 
-    tree["eval"] = {
-        "every": runtime("eval", "every", spec.eval),
-        "episodes": runtime("eval", "episodes", spec.eval),
-    }
-    tree["checkpoint"] = {"every": runtime("checkpoint", "every", spec.checkpoint)}
+    def tree(self) -> Tree:
+        spec = self.spec
+        tree: Tree = {
+            "specc": self.given(("specc",), spec.specc),
+            "name": self.given(("name",), spec.name),
+        }
+        if spec.description is not None:
+            tree["description"] = self.given(("description",), spec.description)
+        tree["algorithm"] = self.given(("algorithm",), spec.algorithm)
+        tree["preset"] = (
+            self.given(("preset",), spec.preset)
+            if spec.preset
+            else Value(self.preset_name, "default")
+        )
+        tree["seed"] = self.pick(("seed",), spec.seed, (DEFAULTS["seed"], "default"))
+        tree["env"] = self.env()
+        tree["train"] = self.train()
+        tree["eval"] = {k: self.runtime("eval", k, spec.eval) for k in ("every", "episodes")}
+        tree["checkpoint"] = {"every": self.runtime("checkpoint", "every", spec.checkpoint)}
+        tree["networks"] = {m: self.network(m) for m in self.record.modules}
+        tree["logging"] = {
+            k: self.runtime("logging", k, spec.logging) for k in ("tensorboard", "every")
+        }
+        if spec.diagnostics is not None:
+            tree["diagnostics"] = self.diagnostics()
+        if spec.reset is not None:
+            tree["reset"] = self.reset()
+        return tree
 
-    networks: Tree = {}
-    for module in catalog.algorithm(algo).modules:
-        net = getattr(spec.networks, module)
-        pnet = preset.networks.get(algo, {}).get(module, {})
+    def env(self) -> Tree:
+        env = self.spec.env
+        return {
+            "id": self.given(("env", "id"), env.id),
+            "suite": self.pick(("env", "suite"), env.suite, (DEFAULTS["env.suite"], "default")),
+            "action_repeat": self.pick(
+                ("env", "action_repeat"),
+                env.action_repeat,
+                (self.suite_defaults.get("env.action_repeat"), self.ssrc),
+                (DEFAULTS["env.action_repeat"], "default"),
+            ),
+        }
+
+    def train(self) -> Tree:
+        """The algorithm's train keys: the learned temperature's only when it is learned, a
+        feature's keys (TRAIN_KEY_GATES) only while its switch is on."""
+        train_spec = self.spec.train
+        ptrain = self.preset.train.get(self.algo, {})
+        # the preset's values for this suite (SimBa on DMC: one critic), before the suite's
+        psuite = self.preset.suite_train.get(self.suite, {}).get(self.algo, {})
+        train: Tree = {}
+        for key in self.record.train_keys:
+            if key in LEARNED_ALPHA_KEYS and not self.record.learned_temperature(self.alpha):
+                continue
+            default = None
+            if key in TRAIN_KEY_GATES:
+                switch, off = TRAIN_KEY_GATES[key]
+                if switch not in train or train[switch].value == off:
+                    continue
+                default = TRAIN_DEFAULTS[key]
+            v = self.pick(
+                ("train", key),
+                getattr(train_spec, key) if train_spec else None,
+                (psuite.get(key), f"{self.psrc} ({self.suite})"),
+                (self.suite_defaults.get(f"train.{key}"), self.ssrc),
+                (ptrain.get(key), self.psrc),
+                (default, "default"),
+            )
+            if v is not None:
+                train[key] = v
+        return train
+
+    def network(self, module: str) -> Tree:
+        """One module's network keys (those its arch uses) and its sparsity entry."""
+        net = getattr(self.spec.networks, module)
+        pnet = self.preset.networks.get(self.algo, {}).get(module, {})
         base = ("networks", module)
-        arch = pick(
+        arch = self.pick(
             base + ("arch",),
             net.arch if net else None,
-            (pnet.get("arch"), psrc),
+            (pnet.get("arch"), self.psrc),
             (NETWORK_DEFAULTS["arch"], "default"),
         )
         entry: Tree = {"arch": arch}
         if arch.value != pnet.get("arch"):  # the preset's values for the arch the spec picks
-            pnet = pnet | preset.arch_networks.get(algo, {}).get(module, {}).get(arch.value, {})
-        # a block type: the spec's, else the preset's. The preset's type gives the flags the
-        # spec does not set; it names the block only while the spec sets none of them.
-        block_type = preset_flags = None
-        flags = ("activation", "layer_norm", "residual")
-        if "type" in catalog.arch(arch.value).keys:
-            if net is not None and net.type is not None:
-                block_type = given(base + ("type",), net.type)
-            elif pnet.get("type") is not None:
-                preset_flags = dict(zip(flags, BLOCK_TYPES[pnet["type"]]))
-                if not (net is not None and any(getattr(net, f) is not None for f in flags)):
-                    block_type = Value(pnet["type"], psrc)
+            by_arch = self.preset.arch_networks.get(self.algo, {}).get(module, {})
+            pnet = pnet | by_arch.get(arch.value, {})
+        block_type, preset_flags = self._block_type(net, pnet, base, arch.value)
         for key in catalog.arch(arch.value).keys:
             if key == "type":
                 if block_type is not None:
                     entry["type"] = block_type
                 continue
             implied = None
-            if block_type is not None and key in flags:
-                implied = dict(zip(flags, BLOCK_TYPES[block_type.value]))[key]
-            entry[key] = pick(
+            if block_type is not None and key in _BLOCK_FLAGS:
+                implied = dict(zip(_BLOCK_FLAGS, BLOCK_TYPES[block_type.value]))[key]
+            entry[key] = self.pick(
                 base + (key,),
                 getattr(net, key) if net else None,
                 (implied, "derived from type"),
-                ((preset_flags or {}).get(key), f"{psrc} (type {pnet.get('type')})"),
-                (pnet.get(key), psrc),
+                ((preset_flags or {}).get(key), f"{self.psrc} (type {pnet.get('type')})"),
+                (pnet.get(key), self.psrc),
                 (NETWORK_DEFAULTS.get(key), "default"),
             )
         entry["sparsity"] = _resolve_sparsity(
             net.sparsity if net else None,
             base + ("sparsity",),
-            given,
-            preset.sparsity.get(algo, {}).get(module),
-            psrc,
+            self.given,
+            self.preset.sparsity.get(self.algo, {}).get(module),
+            self.psrc,
         )
-        networks[module] = entry
-    tree["networks"] = networks
+        return entry
 
-    tree["logging"] = {
-        "tensorboard": runtime("logging", "tensorboard", spec.logging),
-        "every": runtime("logging", "every", spec.logging),
-    }
-    if spec.diagnostics is not None:
-        # a key that only some metrics use, only with them (as the learned-temperature keys)
-        metrics = runtime("diagnostics", "metrics", spec.diagnostics)
-        keys = (
-            "every",
-            "metrics",
-            "dormant_tau",
-            "dormant_layers",
-            "srank_delta",
-            "batch_size",
-            "interference_samples",
-        )
+    def _block_type(
+        self, net: NetworkSpec | None, pnet: dict[str, Any], base: tuple, arch: str
+    ) -> tuple[Value | None, dict[str, Any] | None]:
+        """A block type: the spec's, else the preset's. The preset's type gives the flags the
+        spec does not set; it names the block only while the spec sets none of them. Returns
+        (the type, the preset type's flags)."""
+        if "type" not in catalog.arch(arch).keys:
+            return None, None
+        if net is not None and net.type is not None:
+            return self.given(base + ("type",), net.type), None
+        if pnet.get("type") is None:
+            return None, None
+        preset_flags = dict(zip(_BLOCK_FLAGS, BLOCK_TYPES[pnet["type"]]))
+        if net is not None and any(getattr(net, f) is not None for f in _BLOCK_FLAGS):
+            return None, preset_flags
+        return Value(pnet["type"], self.psrc), preset_flags
+
+    def diagnostics(self) -> Tree:
+        """A key that only some metrics use, only with them (as the learned-temperature keys)."""
+        spec_section = self.spec.diagnostics
+        metrics = self.runtime("diagnostics", "metrics", spec_section)
         keys = [
             k
-            for k in keys
+            for k in _DIAGNOSTICS_KEYS
             if k not in DIAGNOSTICS_METRIC_KEYS
             or set(DIAGNOSTICS_METRIC_KEYS[k]) & set(metrics.value)
         ]
-        tree["diagnostics"] = {
-            k: metrics if k == "metrics" else runtime("diagnostics", k, spec.diagnostics)
+        return {
+            k: metrics if k == "metrics" else self.runtime("diagnostics", k, spec_section)
             for k in keys
         }
-    if spec.reset is not None:
-        tree["reset"] = {
-            k: runtime("reset", k, spec.reset) for k in ("every", "modules", "keep_mask")
+
+    def reset(self) -> Tree:
+        reset = {
+            k: self.runtime("reset", k, self.spec.reset) for k in ("every", "modules", "keep_mask")
         }
-        if catalog.algorithm(algo).learned_temperature(alpha):
+        if self.record.learned_temperature(self.alpha):
             # default: reset the temperature with the actor (catalog.DEFAULTS, reset.temperature)
-            with_actor = "actor" in tree["reset"]["modules"].value
-            tree["reset"]["temperature"] = pick(
-                ("reset", "temperature"), spec.reset.temperature, (with_actor, "default")
+            with_actor = "actor" in reset["modules"].value
+            reset["temperature"] = self.pick(
+                ("reset", "temperature"), self.spec.reset.temperature, (with_actor, "default")
             )
-    return tree
+        return reset
 
 
 def _resolve_sparsity(

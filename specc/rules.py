@@ -38,6 +38,7 @@ def _set_keys(model: Any) -> list[str]:
 
 
 def check_rules(spec: Spec, loaded: LoadedSpec) -> list[Diagnostic]:
+    """Relations between the keys of a valid spec: every problem, each at its key."""
     smap = loaded.smap
     diags: list[Diagnostic] = []
 
@@ -52,37 +53,45 @@ def check_rules(spec: Spec, loaded: LoadedSpec) -> list[Diagnostic]:
             f"preset {preset!r} has no defaults for algorithm {algo!r} (presets for {algo}: {', '.join(presets_for(algo)) or 'none'})",
             at="value",
         )
-
-    # train keys the algorithm does not use
     if spec.train is not None:
-        allowed = catalog.algorithm(algo).train_keys
-        for key in _set_keys(spec.train):
-            if key not in allowed:
-                users = [a.name for a in catalog.ALGORITHM_RECORDS.values() if key in a.train_keys]
+        _check_train_keys(spec, preset, err)
+    _check_modules(spec, err)
+    _check_reset_and_diagnostics(spec, err)
+    _check_env_id(spec, err)
+    return diags
+
+
+def _check_train_keys(spec: Spec, preset: str, err) -> None:
+    """Train keys the algorithm uses, a feature's keys only with it on, the learned
+    temperature's only when it is learned."""
+    algo, record = spec.algorithm, catalog.algorithm(spec.algorithm)
+    for key in _set_keys(spec.train):
+        if key not in record.train_keys:
+            users = [a.name for a in catalog.ALGORITHM_RECORDS.values() if key in a.train_keys]
+            err(
+                ("train", key),
+                f"not used by algorithm {algo!r}"
+                + (f" (used by: {', '.join(users)})" if users else ""),
+            )
+    for key, (switch, off) in TRAIN_KEY_GATES.items():
+        if key in record.train_keys and getattr(spec.train, key) is not None:
+            on = getattr(spec.train, switch)
+            if on is None:
+                on = PRESETS[preset].train.get(algo, {}).get(switch, off)
+            if on == off:
                 err(
                     ("train", key),
-                    f"not used by algorithm {algo!r}"
-                    + (f" (used by: {', '.join(users)})" if users else ""),
+                    f"applies only with train.{switch} other than {off} ({switch} is {on})",
                 )
-        for key, (switch, off) in TRAIN_KEY_GATES.items():
-            if key in allowed and getattr(spec.train, key) is not None:
-                on = getattr(spec.train, switch)
-                if on is None:
-                    on = PRESETS[preset].train.get(algo, {}).get(switch, off)
-                if on == off:
-                    err(
-                        ("train", key),
-                        f"applies only with train.{switch} other than {off} ({switch} is {on})",
-                    )
-        if not catalog.algorithm(algo).learned_temperature(effective_alpha(spec)):
-            for key in LEARNED_ALPHA_KEYS:
-                if (
-                    key in catalog.algorithm(algo).train_keys
-                    and getattr(spec.train, key) is not None
-                ):
-                    err(("train", key), _fixed_alpha(spec))
+    if not record.learned_temperature(effective_alpha(spec)):
+        for key in LEARNED_ALPHA_KEYS:
+            if key in record.train_keys and getattr(spec.train, key) is not None:
+                err(("train", key), _fixed_alpha(spec))
 
-    # modules
+
+def _check_modules(spec: Spec, err) -> None:
+    """The networks the spec writes are modules of its algorithm, each checked."""
+    algo = spec.algorithm
     modules = catalog.algorithm(algo).modules
     if spec.networks.encoder is not None and "encoder" not in modules:
         err(
@@ -98,16 +107,20 @@ def check_rules(spec: Spec, loaded: LoadedSpec) -> list[Diagnostic]:
         if net is not None and module in modules:
             _check_network(spec, module, net, err)
 
-    # diagnostics and reset name modules of this algorithm
+
+def _check_reset_and_diagnostics(spec: Spec, err) -> None:
+    """Diagnostics and reset name modules of this algorithm; their keys apply to what the spec
+    turns on (a learned temperature, the metrics that use a key)."""
+    algo, record = spec.algorithm, catalog.algorithm(spec.algorithm)
     if spec.reset is not None and spec.reset.modules is not None:
-        _check_module_list(("reset", "modules"), spec.reset.modules, modules, err)
+        _check_module_list(("reset", "modules"), spec.reset.modules, record.modules, err)
     if spec.reset is not None and spec.reset.temperature is not None:
-        if "alpha" not in catalog.algorithm(algo).train_keys:
+        if "alpha" not in record.train_keys:
             err(
                 ("reset", "temperature"),
                 f"applies only to sac's learned temperature; algorithm {algo!r} has none",
             )
-        elif not catalog.algorithm(algo).learned_temperature(effective_alpha(spec)):
+        elif not record.learned_temperature(effective_alpha(spec)):
             err(("reset", "temperature"), _fixed_alpha(spec))
     if spec.diagnostics is not None and spec.diagnostics.metrics is not None:
         _check_unique(("diagnostics", "metrics"), spec.diagnostics.metrics, err)
@@ -117,9 +130,6 @@ def check_rules(spec: Spec, loaded: LoadedSpec) -> list[Diagnostic]:
             if getattr(spec.diagnostics, key) is not None and not seen & set(users):
                 names = " or ".join(repr(m) for m in users)
                 err(("diagnostics", key), f"applies only when diagnostics.metrics lists {names}")
-
-    _check_env_id(spec, err)
-    return diags
 
 
 def _check_env_id(spec: Spec, err) -> None:
@@ -244,6 +254,8 @@ def _effective(sp: SparsitySpec, preset_sp: dict[str, Any], *path: str) -> Any:
 def _check_sparsity(
     module: str, sp: SparsitySpec, base: tuple, err, preset_sp: dict[str, Any] | None = None
 ) -> None:
+    """One module's sparsity entry: the keys its regime uses, its level or epsilon, then its
+    allocation, revival, topology and schedule (each check in order, every problem at its key)."""
     preset_sp = preset_sp or {}
     regime = sp.regime
     distribution = _effective(sp, preset_sp, "distribution")
@@ -271,6 +283,16 @@ def _check_sparsity(
             )
     elif regime != "dense" and _effective(sp, preset_sp, "level") is None:
         err(base, f"regime {regime!r} needs a sparsity 'level'")
+    _check_allocation(sp, base, err, preset_sp)
+    _check_revival_and_topology(module, sp, base, err, preset_sp)
+    _check_schedule(sp, base, err)
+
+
+def _check_allocation(sp: SparsitySpec, base: tuple, err, preset_sp: dict[str, Any]) -> None:
+    """Where the module's weights go: epsilon-ER's Bernoulli draws, global's scores."""
+    regime = sp.regime
+    distribution = _effective(sp, preset_sp, "distribution")
+    bernoulli = distribution == "epsilon_er" and "epsilon" in catalog.regime(regime).keys
     if distribution == "epsilon_er" and catalog.regime(regime).scheduled and sp.distribution:
         err(
             base + ("distribution",),
@@ -294,6 +316,13 @@ def _check_sparsity(
         )
     if sp.dense_layers:
         _check_unique(base + ("dense_layers",), sp.dense_layers, err)
+
+
+def _check_revival_and_topology(
+    module: str, sp: SparsitySpec, base: tuple, err, preset_sp: dict[str, Any]
+) -> None:
+    """Revival after a static prune; a dynamic regime's topology keys."""
+    regime = sp.regime
     if (
         sp.revival is not None
         and regime == "sst"
@@ -322,6 +351,9 @@ def _check_sparsity(
                 )
     if regime == "dst" and _effective(sp, preset_sp, "topology", "method") is None:
         err(base, "regime 'dst' needs 'topology.method' (set, rigl or importance)")
+
+
+def _check_schedule(sp: SparsitySpec, base: tuple, err) -> None:
     if (
         sp.schedule is not None
         and sp.schedule.start is not None
