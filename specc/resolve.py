@@ -37,7 +37,7 @@ from .catalog import (
     TRAIN_KEY_GATES,
 )
 from .loader import LoadedSpec
-from .schema import NetworkSpec, SparsitySpec, Spec, _unwrap
+from .schema import NetworkSpec, SparsitySpec, Spec, unwrap
 
 
 @dataclass(frozen=True)
@@ -326,7 +326,7 @@ def _resolve_sparsity(
             entry[key] = regime
             continue
         annotation = SparsitySpec.model_fields[key].annotation
-        section = _unwrap(annotation)
+        section = unwrap(annotation)
         if isinstance(section, type) and issubclass(section, BaseModel):
             given_section = getattr(sp, key)
             sub = {

@@ -139,7 +139,7 @@ NonNegInt = Annotated[int, Field(ge=0)]
 Fraction01 = number_in(ge=0.0, le=1.0)
 
 
-class _Model(BaseModel):
+class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
@@ -149,14 +149,14 @@ def key(path: str, default: Any = None) -> Any:
 
 
 # --------------------------------------------------------------------------- env
-class EnvSpec(_Model):
+class EnvSpec(Model):
     id: Annotated[str, Field(pattern=ENV_ID_RE)] = key("env.id", ...)
     suite: Optional[choice(*catalog.SUITES)] = key("env.suite")
     action_repeat: Optional[PosInt] = key("env.action_repeat")
 
 
 # --------------------------------------------------------------------------- train
-class TrainSpec(_Model):
+class TrainSpec(Model):
     """Algorithm hyperparameters. Which keys apply to which algorithm: its catalog record's
     train_keys."""
 
@@ -215,12 +215,12 @@ class TrainSpec(_Model):
 SPARSITY_KEY = "networks.MODULE.sparsity."  # the help key prefix of a sparsity entry
 
 
-class RevivalSpec(_Model):
+class RevivalSpec(Model):
     method: choice(*catalog.REVIVAL_METHODS) = key(SPARSITY_KEY + "revival.method", ...)
     ratio: Optional[Fraction01] = key(SPARSITY_KEY + "revival.ratio")
 
 
-class TopologySpec(_Model):
+class TopologySpec(Model):
     method: Optional[choice(*catalog.TOPOLOGY_METHODS)] = key(SPARSITY_KEY + "topology.method")
     every: Optional[PosInt] = key(SPARSITY_KEY + "topology.every")
     drop_fraction: Optional[number_in(gt=0.0, le=1.0)] = key(
@@ -236,13 +236,13 @@ class TopologySpec(_Model):
     grow_last: Optional[bool] = key(SPARSITY_KEY + "topology.grow_last")
 
 
-class ScheduleSpec(_Model):
+class ScheduleSpec(Model):
     start: Optional[Fraction01] = key(SPARSITY_KEY + "schedule.start")
     end: Optional[Fraction01] = key(SPARSITY_KEY + "schedule.end")
     power: Optional[number_in(gt=0.0)] = key(SPARSITY_KEY + "schedule.power")
 
 
-class SparsitySpec(_Model):
+class SparsitySpec(Model):
     regime: choice(*catalog.REGIMES) = key(SPARSITY_KEY + "regime", ...)
     level: Optional[number_in(ge=0.0, lt=1.0)] = key(SPARSITY_KEY + "level")
     distribution: Optional[choice(*catalog.DISTRIBUTIONS)] = key(SPARSITY_KEY + "distribution")
@@ -257,7 +257,7 @@ class SparsitySpec(_Model):
     schedule: Optional[ScheduleSpec] = None
 
 
-class NetworkSpec(_Model):
+class NetworkSpec(Model):
     arch: Optional[choice(*catalog.ARCHS)] = key("networks.MODULE.arch")
     width: Optional[PosInt] = key("networks.MODULE.width")
     depth: Optional[PosInt] = key("networks.MODULE.depth")
@@ -268,7 +268,7 @@ class NetworkSpec(_Model):
     sparsity: Optional[SparsitySpec] = None
 
 
-class NetworksSpec(_Model):
+class NetworksSpec(Model):
     # actor and critic are required, unless the preset is a whole method (rules.check_rules)
     actor: Optional[NetworkSpec] = None
     critic: Optional[NetworkSpec] = None
@@ -276,12 +276,12 @@ class NetworksSpec(_Model):
 
 
 # --------------------------------------------------------------------------- runtime
-class EvalSpec(_Model):
+class EvalSpec(Model):
     every: Optional[NonNegInt] = key("eval.every")
     episodes: Optional[PosInt] = key("eval.episodes")
 
 
-class CheckpointSpec(_Model):
+class CheckpointSpec(Model):
     every: Optional[NonNegInt] = key("checkpoint.every")
 
 
@@ -289,7 +289,7 @@ MetricName = choice(*catalog.METRICS)
 ModuleName = choice(*catalog.MODULE_NAMES)
 
 
-class DiagnosticsSpec(_Model):
+class DiagnosticsSpec(Model):
     every: Optional[PosInt] = key("diagnostics.every")
     metrics: Optional[list[MetricName]] = key("diagnostics.metrics")
     dormant_tau: Optional[number_in(gt=0.0, lt=1.0)] = key("diagnostics.dormant_tau")
@@ -299,14 +299,14 @@ class DiagnosticsSpec(_Model):
     dormant_layers: Optional[choice(*catalog.DORMANT_LAYERS)] = key("diagnostics.dormant_layers")
 
 
-class ResetSpec(_Model):
+class ResetSpec(Model):
     every: PosInt = key("reset.every", ...)
     modules: Optional[list[ModuleName]] = key("reset.modules")
     keep_mask: Optional[bool] = key("reset.keep_mask")
     temperature: Optional[bool] = key("reset.temperature")
 
 
-class LoggingSpec(_Model):
+class LoggingSpec(Model):
     tensorboard: Optional[
         Annotated[
             Any,
@@ -327,7 +327,7 @@ def _tb(v: Any) -> Any:
     )
 
 
-class Spec(_Model):
+class Spec(Model):
     """A specc spec, version 1."""
 
     specc: int = key("specc", ...)
@@ -365,18 +365,18 @@ def model_fields_at(path: tuple, root: type[BaseModel] | None = None) -> list[st
             or seg not in model.model_fields
         ):
             return None
-        model = _unwrap(model.model_fields[seg].annotation)
+        model = unwrap(model.model_fields[seg].annotation)
     if isinstance(model, type) and issubclass(model, BaseModel):
         return list(model.model_fields)
     return None
 
 
-def _unwrap(tp: Any) -> Any:
+def unwrap(tp: Any) -> Any:
     args = [a for a in typing.get_args(tp) if a is not type(None)]
     if typing.get_origin(tp) in (typing.Union, types.UnionType) and len(args) == 1:
-        return _unwrap(args[0])
+        return unwrap(args[0])
     if typing.get_origin(tp) is list and args:
-        return _unwrap(args[0])
+        return unwrap(args[0])
     return tp
 
 

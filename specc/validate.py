@@ -99,7 +99,7 @@ def pydantic_diagnostic(
     err: dict[str, Any], smap: SourceMap, fields_at: Callable[[tuple], list[str] | None]
 ) -> Diagnostic:
     """One pydantic error as a located diagnostic; ``fields_at(path)`` lists the keys allowed
-    at ``path`` (for "did you mean"). Also used for sweep files (:mod:`specc.sweep`)."""
+    at ``path`` (for "did you mean"). Also used for sweep files (:mod:`specc.experiments.sweep`)."""
     loc = tuple(err["loc"])
     kind = err["type"]
     value = err.get("input")

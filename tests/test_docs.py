@@ -6,14 +6,14 @@ from pydantic import BaseModel
 
 from conftest import ROOT
 from specc.catalog import COMMON_TRAIN_KEYS, DEFAULTS, HELP, METRICS, SPARSITY_DEFAULTS, algorithm
-from specc.schema import Spec, _unwrap, json_schema
+from specc.schema import Spec, unwrap, json_schema
 
 DOC = (ROOT / "docs" / "spec.md").read_text()
 
 
 def _schema_leaf_keys(model=Spec, prefix=""):
     for name, field in model.model_fields.items():
-        t = _unwrap(field.annotation)
+        t = unwrap(field.annotation)
         key = prefix + name
         if isinstance(t, type) and issubclass(t, BaseModel):
             yield from _schema_leaf_keys(t, key + ".")

@@ -26,7 +26,7 @@ from specc.compiler import front_end
 from specc.diagnostics import SpecError
 from specc.loader import MAX_ALIAS_VALUES, MAX_DEPTH, parse_yaml_text
 from specc.overrides import parse_override
-from specc.sweep import load_sweep
+from specc.experiments.sweep import load_sweep
 
 HEAD = """\
 specc: 1

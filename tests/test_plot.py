@@ -8,7 +8,7 @@ import pytest
 from conftest import run_specc
 
 from specc.cli import main
-from specc.plot import aggregate, group_runs, load_run, load_runs, plot
+from specc.experiments.plot import aggregate, group_runs, load_run, load_runs, plot
 
 HEADER = "step,time,episode_return,eval_return,sps,critic_loss,actor_loss,alpha,critic_sparsity"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -26,12 +26,12 @@ from conftest import ROOT, run_specc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from specc import launch
+from specc.experiments import launch
 from specc.cli import main
 from specc.diagnostics import SpecError
 from specc.overrides import parse_override
-from specc.report import describe, iqm, stratified_bootstrap_ci
-from specc.sweep import compile_sweep, flow, load_sweep, parse_time, value_token
+from specc.experiments.report import describe, iqm, stratified_bootstrap_ci
+from specc.experiments.sweep import compile_sweep, flow, load_sweep, parse_time, value_token
 
 SPEC = ROOT / "specs" / "sac_dense.yaml"
 # every variant: a run of a few seconds (Pendulum, 100 warm-up + 100 training steps, small nets)

@@ -43,7 +43,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from .writer import write_atomic
+from ..writer import write_atomic
+from . import MissingDependency
 
 try:
     import fcntl
@@ -65,10 +66,6 @@ FINISHED, RUNNING, FAILED, INTERRUPTED, PENDING = (
 )
 STATES = (FINISHED, FAILED, INTERRUPTED, RUNNING, PENDING)
 KILL_GRACE_S = 30  # between SIGTERM and SIGKILL when a run is stopped
-
-
-class MissingDependency(Exception):
-    """A backend's package (ray, submitit) is not installed."""
 
 
 class BackendError(Exception):

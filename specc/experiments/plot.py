@@ -35,9 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from .diagnostics import Diagnostic, Location, SpecError, did_you_mean
+from ..diagnostics import Diagnostic, Location, SpecError, did_you_mean
+from . import MissingDependency
 from .launch import FINISHED_MARKER
-from .writer import write_atomic
+from ..writer import write_atomic
 
 STEP = "step"
 DEFAULT_QUANTITIES = ("eval_return", "episode_return")
@@ -49,10 +50,6 @@ Curve = tuple[tuple[float, ...], tuple[float, ...]]  # (steps, values), ascendin
 
 class PlotError(SpecError):
     """Bad run directories or metric names; carries every problem found (nothing is written)."""
-
-
-class MissingDependency(Exception):
-    """matplotlib (the ``plot`` extra) is not installed."""
 
 
 @dataclass(frozen=True)

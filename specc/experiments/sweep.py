@@ -43,14 +43,14 @@ from typing import Annotated, Any, Callable, Optional, Sequence, Union
 
 from pydantic import Field, ValidationError
 
-from . import __version__
-from .compiler import compile_one, front_end
-from .diagnostics import Diagnostic, Location, SpecError
-from .loader import LoadedSpec, OverrideSite, load_mapping, parse_yaml_text
-from .overrides import parse_override
-from .schema import NAME_RE, NonNegInt, PosInt, _Model, model_fields_at, number_in
-from .validate import pydantic_diagnostic
-from .writer import write_atomic
+from .. import __version__
+from ..compiler import compile_one, front_end
+from ..diagnostics import Diagnostic, Location, SpecError
+from ..loader import LoadedSpec, OverrideSite, load_mapping, parse_yaml_text
+from ..overrides import parse_override
+from ..schema import NAME_RE, NonNegInt, PosInt, Model, model_fields_at, number_in
+from ..validate import pydantic_diagnostic
+from ..writer import write_atomic
 
 SWEEP_VERSION = 1
 MANIFEST = "manifest.json"
@@ -66,7 +66,7 @@ _SEGMENT = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+)$")
 
 
 # --------------------------------------------------------------------------- the file format
-class ResourcesModel(_Model):
+class ResourcesModel(Model):
     threads: Optional[PosInt] = Field(None, description="torch threads (and CPUs) per run")
     gpus: Optional[number_in(ge=0.0)] = Field(None, description="GPUs per run (Ray: fractions)")
     time: Optional[Union[PosInt, str]] = Field(
@@ -75,7 +75,7 @@ class ResourcesModel(_Model):
     mem_gb: Optional[number_in(gt=0.0)] = Field(None, description="memory per run (Ray, SLURM)")
 
 
-class SweepModel(_Model):
+class SweepModel(Model):
     """A specc sweep file, version 1."""
 
     sweep: int

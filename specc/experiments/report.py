@@ -35,7 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from .launch import FAILED, FINISHED_MARKER, LOG, PENDING, RUNNING, MissingDependency, run_state
+from . import MissingDependency
+from .launch import FAILED, FINISHED_MARKER, LOG, PENDING, RUNNING, run_state
 from .plot import Run
 
 REPS = 50_000  # rliable's default number of bootstrap resamples
