@@ -400,43 +400,8 @@ def plot(
     banded = diverged = False
     for k, quantity in enumerate(quantities):
         ax = fig.add_subplot(nrows, ncols, k + 1)
-        for i, (name, group) in enumerate(groups.items()):
-            agg = aggregate(group, quantity)
-            if not agg.steps and not agg.diverged:
-                continue
-            color = f"C{i % 10}"
-            label = legend_label(name, group, agg)
-            if agg.steps:
-                ax.plot(
-                    agg.steps,
-                    agg.mean,
-                    color=color,
-                    label=label,
-                    marker="o" if len(agg.steps) == 1 else None,
-                )
-                label = None
-            if agg.n_seeds >= 2:
-                ax.fill_between(agg.steps, agg.low, agg.high, color=color, alpha=0.25, linewidth=0)
-                banded = True
-            for run in agg.diverged:  # apart: dashed to the last finite value, x where it ends
-                xs, ys = _finite_part(run, quantity)
-                ax.plot(xs, ys, color=color, linestyle="--", linewidth=0.8, label=label)
-                label = None
-                at = run.nonfinite(quantity)[0]
-                ax.plot(
-                    [at], [0.0], transform=ax.get_xaxis_transform(), color=color, marker="x",
-                    markersize=8, linestyle="none", clip_on=False,
-                )  # fmt: skip
-                diverged = True
-        ax.set_title(quantity)
-        ax.set_xlabel(STEP)
-        ax.grid(alpha=0.3)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize="small")
-        else:
-            ax.text(
-                0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center", color="gray"
-            )
+        b, d = _draw_quantity(ax, groups, quantity)
+        banded, diverged = banded or b, diverged or d
     title = (
         "mean over seeds; band: mean ± 1 standard deviation"
         if banded
@@ -451,3 +416,45 @@ def plot(
     )  # no version or date: reproducible bytes
     write_atomic(out, buf.getvalue())
     return fig
+
+
+def _draw_quantity(ax, groups: dict[str, list[Run]], quantity: str) -> tuple[bool, bool]:
+    """One subplot: a line per spec name (mean over its seeds), its band where it has two seeds
+    or more, and each diverged seed apart. Returns (a band was drawn, a diverged seed was)."""
+    banded = diverged = False
+    for i, (name, group) in enumerate(groups.items()):
+        agg = aggregate(group, quantity)
+        if not agg.steps and not agg.diverged:
+            continue
+        color = f"C{i % 10}"
+        label = legend_label(name, group, agg)
+        if agg.steps:
+            ax.plot(
+                agg.steps,
+                agg.mean,
+                color=color,
+                label=label,
+                marker="o" if len(agg.steps) == 1 else None,
+            )
+            label = None
+        if agg.n_seeds >= 2:
+            ax.fill_between(agg.steps, agg.low, agg.high, color=color, alpha=0.25, linewidth=0)
+            banded = True
+        for run in agg.diverged:  # apart: dashed to the last finite value, x where it ends
+            xs, ys = _finite_part(run, quantity)
+            ax.plot(xs, ys, color=color, linestyle="--", linewidth=0.8, label=label)
+            label = None
+            at = run.nonfinite(quantity)[0]
+            ax.plot(
+                [at], [0.0], transform=ax.get_xaxis_transform(), color=color, marker="x",
+                markersize=8, linestyle="none", clip_on=False,
+            )  # fmt: skip
+            diverged = True
+    ax.set_title(quantity)
+    ax.set_xlabel(STEP)
+    ax.grid(alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize="small")
+    else:
+        ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center", color="gray")
+    return banded, diverged

@@ -164,28 +164,9 @@ def load_sweep(path: str, overrides: Sequence[str] = ()) -> Sweep:
         "sweep",
         "the sweep file is empty; expected a mapping with at least 'sweep', 'name', 'spec' and 'seeds'",
     )
-    data, smap = loaded.data, loaded.smap
     diags: list[Diagnostic] = []
-    if "sweep" not in data:
-        diags.append(
-            Diagnostic(
-                smap.location(()),
-                "missing required key 'sweep' (the format version; write 'sweep: 1' as the first line)",
-                "sweep",
-            )
-        )
-        data = {"sweep": SWEEP_VERSION, **data}  # the rest is read as version 1
-    version = data["sweep"]
-    if isinstance(version, bool) or not isinstance(version, int) or version != SWEEP_VERSION:
-        raise SpecError(
-            [
-                Diagnostic(
-                    smap.location(("sweep",)),
-                    f"unsupported sweep version {version!r}; this specc reads version {SWEEP_VERSION}",
-                    "sweep",
-                )
-            ]
-        )
+    data = _versioned(loaded, diags)
+    smap = loaded.smap
     bad: list[tuple] = []
     try:
         SweepModel.model_validate(data)
@@ -197,27 +178,8 @@ def load_sweep(path: str, overrides: Sequence[str] = ()) -> Sweep:
     # the variants are well defined when neither their sets nor the grid has a shape error
     expandable = not any(loc[:1] in (("variants",), ("grid",)) for loc in bad)
 
-    spec_path: str | None = None
-    if "spec" in ok:
-        spec_path = ok["spec"]
-        if not os.path.isabs(spec_path):
-            spec_path = os.path.normpath(os.path.join(os.path.dirname(path), spec_path))
-        if not os.path.isfile(spec_path):
-            diags.append(
-                Diagnostic(
-                    smap.location(("spec",)),
-                    f"no such file: {spec_path} (paths in a sweep file are relative to the file)",
-                    "spec",
-                )
-            )
-            spec_path = None
-    seen: dict[int, int] = {}
-    for i, seed in enumerate(ok.get("seeds", [])):
-        if seed in seen:
-            diags.append(
-                Diagnostic(smap.location(("seeds", i)), f"seed {seed} is listed twice", "seeds")
-            )
-        seen.setdefault(seed, i)
+    spec_path = _spec_path(ok, path, smap, diags)
+    _check_seeds(ok, smap, diags)
     resources, problems = _resources(ok.get("resources"), loaded)
     diags += problems
 
@@ -251,6 +213,63 @@ def load_sweep(path: str, overrides: Sequence[str] = ()) -> Sweep:
         overrides=tuple(overrides),
         loaded=loaded,
     )
+
+
+def _versioned(loaded: LoadedSpec, diags: list[Diagnostic]) -> dict:
+    """The sweep file's data, read as version 1; a missing `sweep` key is a problem (the rest
+    is still read), another version stops at once."""
+    data, smap = loaded.data, loaded.smap
+    if "sweep" not in data:
+        diags.append(
+            Diagnostic(
+                smap.location(()),
+                "missing required key 'sweep' (the format version; write 'sweep: 1' as the first line)",
+                "sweep",
+            )
+        )
+        data = {"sweep": SWEEP_VERSION, **data}  # the rest is read as version 1
+    version = data["sweep"]
+    if isinstance(version, bool) or not isinstance(version, int) or version != SWEEP_VERSION:
+        raise SpecError(
+            [
+                Diagnostic(
+                    smap.location(("sweep",)),
+                    f"unsupported sweep version {version!r}; this specc reads version {SWEEP_VERSION}",
+                    "sweep",
+                )
+            ]
+        )
+    return data
+
+
+def _spec_path(ok: dict, path: str, smap, diags: list[Diagnostic]) -> str | None:
+    """The base spec's path (relative to the sweep file), None when it is missing."""
+    spec_path: str | None = None
+    if "spec" in ok:
+        spec_path = ok["spec"]
+        if not os.path.isabs(spec_path):
+            spec_path = os.path.normpath(os.path.join(os.path.dirname(path), spec_path))
+        if not os.path.isfile(spec_path):
+            diags.append(
+                Diagnostic(
+                    smap.location(("spec",)),
+                    f"no such file: {spec_path} (paths in a sweep file are relative to the file)",
+                    "spec",
+                )
+            )
+            spec_path = None
+    return spec_path
+
+
+def _check_seeds(ok: dict, smap, diags: list[Diagnostic]) -> None:
+    """Each seed once."""
+    seen: dict[int, int] = {}
+    for i, seed in enumerate(ok.get("seeds", [])):
+        if seed in seen:
+            diags.append(
+                Diagnostic(smap.location(("seeds", i)), f"seed {seed} is listed twice", "seeds")
+            )
+        seen.setdefault(seed, i)
 
 
 def _valid_part(data: dict, bad: Sequence[tuple]) -> dict:
