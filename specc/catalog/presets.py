@@ -152,7 +152,7 @@ class _PresetFile:
 
 def preset_file(name: str) -> Traversable:
     """The file of preset ``name`` (one of PRESET_NAMES): specc/catalog/presets/NAME.yaml."""
-    return _resources.files(__package__).joinpath("presets", f"{name}.yaml")
+    return _resources.files(__package__).joinpath("presets").joinpath(f"{name}.yaml")
 
 
 def parse_preset(name: str, text: str) -> Preset:
