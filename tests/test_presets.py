@@ -139,11 +139,11 @@ def test_a_preset_sets_only_keys_of_its_algorithm(name):
         assert set(p.networks.get(algo, {})) <= set(modules), (name, algo)
         assert set(p.sparsity.get(algo, {})) <= set(p.networks.get(algo, {})), (name, algo)
         for module, net in p.networks.get(algo, {}).items():
-            assert set(net) <= {"arch", *catalog.ARCH_KEYS[net["arch"]]}, (name, algo, module)
+            assert set(net) <= {"arch", *catalog.arch(net["arch"]).keys}, (name, algo, module)
         for module, archs in p.arch_networks.get(algo, {}).items():
             assert module in modules, (name, algo, module)
             for arch, values in archs.items():
-                assert set(values) <= set(catalog.ARCH_KEYS[arch]), (name, algo, module, arch)
+                assert set(values) <= set(catalog.arch(arch).keys), (name, algo, module, arch)
     for section in p.runtime:
         assert section.split(".")[0] in catalog.PRESET_RUNTIME_SECTIONS
     assert set(p.options) <= set(p.train) and set(p.arch_networks) <= set(p.networks)
