@@ -23,9 +23,13 @@ Run:
     python mst_mrq.py --device cuda         # auto (default) | cpu | cuda
     python mst_mrq.py --resume --run-dir runs/mst_mrq__1   # continue a run
 
-main() with the training loop follows the networks, updates and environment; the run plumbing
-(resume, checkpoints, metrics log, dry run) follows main(). RESOLVED_SPEC, at the end, is the
-spec with every default filled in: --dry-run prints it, a run writes it to <run_dir>/spec.yaml."""
+main() with the training loop follows the networks, updates and environment; the run
+plumbing (resume, checkpoints, metrics log and clock, dry run) follows main().
+RESOLVED_SPEC, at the end, is the spec with every default filled in: --dry-run prints it, a
+run writes it to <run_dir>/spec.yaml.
+
+CleanRL's names here: total_timesteps -> total_steps, q_lr -> critic_lr, global_step ->
+step."""
 
 import argparse
 import ast
@@ -56,7 +60,7 @@ ALGORITHM = "mrq"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "89a0c8b311d0b892e8c2aef3914901ae71ebbba62003d5f21db96c091ad5741d"
+SCRIPT_SHA256 = "2df704cbe53ad5dc5b7eec380b34363f4a053beb3820c2adacddcff8f2f26522"
 SPEC_SHA256 = "95a7fefc162f7869cd56d004fcddc1ff5f884f38f62196c42acbf39f79d88fde"
 
 
@@ -1219,8 +1223,7 @@ def main():
     # the loop's own variables (the episode's are in run); a checkpoint writes them back into run
     step, num_updates, obs, losses = run.step, run.num_updates, run.obs, run.losses
 
-    t_start = time.perf_counter() - run.elapsed
-    sps_t0, sps_step0, paused = None, 0, 0.0
+    clock = Clock(run.elapsed)  # wall time, and steps per second of the training phase
     while step < cfg.total_steps:
         step += 1
         # act: uniform random actions during warm-up, then the policy
@@ -1288,16 +1291,10 @@ def main():
                 batch[4], lap_priority(q, target, cfg.lap_min_priority, cfg.lap_alpha)
             )
 
-            if sps_t0 is None:
-                # training-phase clock: warm-up and the first (slow, maybe compiling) updates excluded
-                sps_t0, sps_step0, paused = time.perf_counter(), step, 0.0
+            clock.start_training(step)
 
         if step % cfg.log_every == 0:
-            sps = (
-                (step - sps_step0) / (time.perf_counter() - sps_t0 - paused)
-                if sps_t0 and step > sps_step0
-                else None
-            )
+            sps = clock.sps(step)
             if sps:
                 row["sps"] = sps
             if losses:
@@ -1308,13 +1305,9 @@ def main():
             row["critic_sparsity"] = critic_masks.sparsity()
             row["critic_topology_changed"] = critic_masks.changed
 
-            eta = f"{(cfg.total_steps - step) / sps / 60:.1f} min" if sps else "-"
-            sps_text = f"{sps:.0f}" if sps else "warm-up"
-            print(
-                f"step {step}/{cfg.total_steps}  sps {sps_text}  episode_return {run.last_return:.1f}  eta {eta}"
-            )
+            print_progress(step, cfg.total_steps, sps, run.last_return)
 
-        t_pause = time.perf_counter()
+        clock.pause()  # evaluation, diagnostics and checkpoints do not count for SPS
         if step >= cfg.learning_starts and step % cfg.diagnostics_every == 0:
             # on a forked RNG: the run's random stream, hence its training, is the same with or
             # without diagnostics (diagnose() samples a batch and, in the losses, actions and noise)
@@ -1328,12 +1321,12 @@ def main():
             )
             print(f"step {step}  eval_return {row['eval_return']:.1f}")
         if row:
-            log.write({"step": step, "time": round(time.perf_counter() - t_start, 3), **row})
+            log.write({"step": step, "time": round(clock.elapsed(), 3), **row})
         if (cfg.checkpoint_every and step % cfg.checkpoint_every == 0) or step == cfg.total_steps:
             run.step, run.num_updates, run.obs = step, num_updates, obs
-            run.elapsed = time.perf_counter() - t_start
+            run.elapsed = clock.elapsed()
             save_checkpoint(run, cfg, env, device, rb, stateful, tensors)
-        paused += time.perf_counter() - t_pause  # this bookkeeping does not count for SPS
+        clock.resume()
 
     final = {name: m.state_dict() for name, m in nets.items()}
     final.update({name: t.detach().cpu() for name, t in tensors.items()})
@@ -1346,8 +1339,9 @@ def main():
 
 
 # ---------------------------------------------------------------------------
-# Run plumbing: flags, config and resume, checkpoints, metrics log, dry run, the resolved spec
-# (main() calls these; Python resolves the names when main() runs)
+# Run plumbing: flags, config and resume, checkpoints, metrics log and clock, dry run, the
+# fast path of the updates, the resolved spec (main() calls these; Python resolves the names
+# when main() runs)
 # ---------------------------------------------------------------------------
 def parse_args(argv=None) -> dict:
     """Every Config field is a flag (env_id -> --env-id; booleans: --flag / --no-flag); --help
@@ -1923,6 +1917,43 @@ def use_tensorboard(wanted):
         print("tensorboard is not installed: writing metrics.csv only")
         return False
     return True
+
+
+class Clock:
+    """The run's wall time (a resumed run goes on from its elapsed time) and its training-phase
+    steps per second: counted from the first update (warm-up and the first, maybe compiling,
+    updates excluded), without the time between pause() and resume() (evaluation, diagnostics,
+    checkpoints)."""
+
+    def __init__(self, elapsed):
+        self.t_start = time.perf_counter() - elapsed
+        self.t0, self.step0, self.paused, self.t_pause = None, 0, 0.0, 0.0
+
+    def elapsed(self):
+        return time.perf_counter() - self.t_start
+
+    def start_training(self, step):
+        if self.t0 is None:
+            self.t0, self.step0, self.paused = time.perf_counter(), step, 0.0
+
+    def sps(self, step):
+        """Steps per second since the first update, None before it (or at its step)."""
+        if not self.t0 or step <= self.step0:
+            return None
+        return (step - self.step0) / (time.perf_counter() - self.t0 - self.paused)
+
+    def pause(self):
+        self.t_pause = time.perf_counter()
+
+    def resume(self):
+        self.paused += time.perf_counter() - self.t_pause
+
+
+def print_progress(step, total_steps, sps, last_return):
+    """The progress line of every log_every steps."""
+    eta = f"{(total_steps - step) / sps / 60:.1f} min" if sps else "-"
+    sps_text = f"{sps:.0f}" if sps else "warm-up"
+    print(f"step {step}/{total_steps}  sps {sps_text}  episode_return {last_return:.1f}  eta {eta}")
 
 
 def layer_plan(nets):

@@ -18,9 +18,13 @@ Run:
     python sst_simba_sac.py --device cuda         # auto (default) | cpu | cuda
     python sst_simba_sac.py --resume --run-dir runs/sst_simba_sac__1   # continue a run
 
-main() with the training loop follows the networks, updates and environment; the run plumbing
-(resume, checkpoints, metrics log, dry run) follows main(). RESOLVED_SPEC, at the end, is the
-spec with every default filled in: --dry-run prints it, a run writes it to <run_dir>/spec.yaml."""
+main() with the training loop follows the networks, updates and environment; the run
+plumbing (resume, checkpoints, metrics log and clock, dry run, the updates' fast path)
+follows main(). RESOLVED_SPEC, at the end, is the spec with every default filled in:
+--dry-run prints it, a run writes it to <run_dir>/spec.yaml.
+
+CleanRL's names here: total_timesteps -> total_steps, q_lr -> critic_lr, policy_frequency ->
+policy_delay, global_step -> step."""
 
 import argparse
 import ast
@@ -52,7 +56,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "d8f42d0b35357028821c56cb4523e5e63606d63c6dd0f213a18bac35a3824fb1"
+SCRIPT_SHA256 = "bc043149fdfbeeae5018c89d0c39773aaf878c2de4f9e87c4d372bfc298febd4"
 SPEC_SHA256 = "7f590364ef6a826e54eafbc7553f7514c0203301202aa477d17f90cc610418b1"
 
 
@@ -562,21 +566,6 @@ def make_optimizer(param_groups, weight_decay):
     return torch.optim.AdamW(param_groups, weight_decay=weight_decay, fused=True)
 
 
-def autocast(cfg, device):
-    """The update's forward passes in bfloat16 with --amp bf16 (weights, gradients, optimizer
-    state and the losses autocast keeps in float32 stay float32); a no-op with --amp off."""
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp == "bf16")
-
-
-def fast_updates(cfg, *updates):
-    """The update functions as run. --compile: torch.compile over each whole update (forward,
-    backward, optimizer step, Polyak step), as LeanRL does, not only over the losses.
-    --cudagraphs: each update captured into a CUDA graph and replayed."""
-    if cfg.compile:
-        updates = [torch.compile(update) for update in updates]
-    return updates
-
-
 def optimizer_step(optimizer, loss, masks=None):
     """Backward only to this optimizer's parameters (inputs=): an actor step skips the critic's
     weight gradients, which it never uses.    With masks, pruned weights get no gradient (so no Adam moments)
@@ -799,8 +788,7 @@ def main():
     # the loop's own variables (the episode's are in run); a checkpoint writes them back into run
     step, num_updates, obs, losses = run.step, run.num_updates, run.obs, run.losses
 
-    t_start = time.perf_counter() - run.elapsed
-    sps_t0, sps_step0, paused = None, 0, 0.0
+    clock = Clock(run.elapsed)  # wall time, and steps per second of the training phase
     while step < cfg.total_steps:
         step += 1
         obs_t = torch.as_tensor(obs, dtype=torch.float32, device=device)
@@ -842,16 +830,10 @@ def main():
                         losses["actor_loss"] = actor_update(batch[0])
                 losses["critic_loss"] = critic_update(batch)
 
-            if sps_t0 is None:
-                # training-phase clock: warm-up and the first (slow, maybe compiling) updates excluded
-                sps_t0, sps_step0, paused = time.perf_counter(), step, 0.0
+            clock.start_training(step)
 
         if step % cfg.log_every == 0:
-            sps = (
-                (step - sps_step0) / (time.perf_counter() - sps_t0 - paused)
-                if sps_t0 and step > sps_step0
-                else None
-            )
+            sps = clock.sps(step)
             if sps:
                 row["sps"] = sps
             if losses:
@@ -861,25 +843,21 @@ def main():
             row["actor_sparsity"] = actor_masks.sparsity()
             row["critic_sparsity"] = critic_masks.sparsity()
 
-            eta = f"{(cfg.total_steps - step) / sps / 60:.1f} min" if sps else "-"
-            sps_text = f"{sps:.0f}" if sps else "warm-up"
-            print(
-                f"step {step}/{cfg.total_steps}  sps {sps_text}  episode_return {run.last_return:.1f}  eta {eta}"
-            )
+            print_progress(step, cfg.total_steps, sps, run.last_return)
 
-        t_pause = time.perf_counter()
+        clock.pause()  # evaluation, diagnostics and checkpoints do not count for SPS
         if cfg.eval_every and step % cfg.eval_every == 0:
             row["eval_return"] = evaluate(
                 actor, eval_env, cfg.eval_episodes, cfg.seed + 100_000, device, obs_norm
             )
             print(f"step {step}  eval_return {row['eval_return']:.1f}")
         if row:
-            log.write({"step": step, "time": round(time.perf_counter() - t_start, 3), **row})
+            log.write({"step": step, "time": round(clock.elapsed(), 3), **row})
         if (cfg.checkpoint_every and step % cfg.checkpoint_every == 0) or step == cfg.total_steps:
             run.step, run.num_updates, run.obs = step, num_updates, obs
-            run.elapsed = time.perf_counter() - t_start
+            run.elapsed = clock.elapsed()
             save_checkpoint(run, cfg, env, device, rb, stateful, tensors)
-        paused += time.perf_counter() - t_pause  # this bookkeeping does not count for SPS
+        clock.resume()
 
     final = {name: m.state_dict() for name, m in nets.items()}
     final["obs_norm"] = obs_norm.state_dict()  # the policy acts on normalised observations
@@ -893,8 +871,9 @@ def main():
 
 
 # ---------------------------------------------------------------------------
-# Run plumbing: flags, config and resume, checkpoints, metrics log, dry run, the resolved spec
-# (main() calls these; Python resolves the names when main() runs)
+# Run plumbing: flags, config and resume, checkpoints, metrics log and clock, dry run, the
+# fast path of the updates, the resolved spec (main() calls these; Python resolves the names
+# when main() runs)
 # ---------------------------------------------------------------------------
 def parse_args(argv=None) -> dict:
     """Every Config field is a flag (env_id -> --env-id; booleans: --flag / --no-flag); --help
@@ -1464,6 +1443,43 @@ def use_tensorboard(wanted):
     return True
 
 
+class Clock:
+    """The run's wall time (a resumed run goes on from its elapsed time) and its training-phase
+    steps per second: counted from the first update (warm-up and the first, maybe compiling,
+    updates excluded), without the time between pause() and resume() (evaluation, diagnostics,
+    checkpoints)."""
+
+    def __init__(self, elapsed):
+        self.t_start = time.perf_counter() - elapsed
+        self.t0, self.step0, self.paused, self.t_pause = None, 0, 0.0, 0.0
+
+    def elapsed(self):
+        return time.perf_counter() - self.t_start
+
+    def start_training(self, step):
+        if self.t0 is None:
+            self.t0, self.step0, self.paused = time.perf_counter(), step, 0.0
+
+    def sps(self, step):
+        """Steps per second since the first update, None before it (or at its step)."""
+        if not self.t0 or step <= self.step0:
+            return None
+        return (step - self.step0) / (time.perf_counter() - self.t0 - self.paused)
+
+    def pause(self):
+        self.t_pause = time.perf_counter()
+
+    def resume(self):
+        self.paused += time.perf_counter() - self.t_pause
+
+
+def print_progress(step, total_steps, sps, last_return):
+    """The progress line of every log_every steps."""
+    eta = f"{(total_steps - step) / sps / 60:.1f} min" if sps else "-"
+    sps_text = f"{sps:.0f}" if sps else "warm-up"
+    print(f"step {step}/{total_steps}  sps {sps_text}  episode_return {last_return:.1f}  eta {eta}")
+
+
 def layer_plan(nets):
     """Per module, its Linear weight matrices (the maskable ones) in parameter order; an
     ensemble layer contributes one entry per member."""
@@ -1549,6 +1565,21 @@ def print_plan(nets, masks, cfg, as_json):
     print(
         f"\nthe resolved spec (written to <run_dir>/spec.yaml by a run):\n{RESOLVED_SPEC}", end=""
     )
+
+
+def autocast(cfg, device):
+    """The update's forward passes in bfloat16 with --amp bf16 (weights, gradients, optimizer
+    state and the losses autocast keeps in float32 stay float32); a no-op with --amp off."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp == "bf16")
+
+
+def fast_updates(cfg, *updates):
+    """The update functions as run. --compile: torch.compile over each whole update (forward,
+    backward, optimizer step, Polyak step), as LeanRL does, not only over the losses.
+    --cudagraphs: each update captured into a CUDA graph and replayed."""
+    if cfg.compile:
+        updates = [torch.compile(update) for update in updates]
+    return updates
 
 
 RESOLVED_SPEC = """\

@@ -17,9 +17,13 @@ Run:
     python td3_dense.py --device cuda         # auto (default) | cpu | cuda
     python td3_dense.py --resume --run-dir runs/td3_dense__1   # continue a run
 
-main() with the training loop follows the networks, updates and environment; the run plumbing
-(resume, checkpoints, metrics log, dry run) follows main(). RESOLVED_SPEC, at the end, is the
-spec with every default filled in: --dry-run prints it, a run writes it to <run_dir>/spec.yaml."""
+main() with the training loop follows the networks, updates and environment; the run
+plumbing (resume, checkpoints, metrics log and clock, dry run, the updates' fast path)
+follows main(). RESOLVED_SPEC, at the end, is the spec with every default filled in:
+--dry-run prints it, a run writes it to <run_dir>/spec.yaml.
+
+CleanRL's names here: total_timesteps -> total_steps, q_lr -> critic_lr, policy_frequency ->
+policy_delay, global_step -> step."""
 
 import argparse
 import ast
@@ -51,7 +55,7 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "5a03571744123dabb9824cce4286393fb528360a388ef8ead7e7f6b343cd373c"
+SCRIPT_SHA256 = "ea66866bc0f702ee70c3bd1802505d280c56cfec054c34634f8f163bc171a545"
 SPEC_SHA256 = "2f7bf158de9cc810c5349011b86a922a4e4821f4fce6f260163129d3c3df90ba"
 
 
@@ -295,72 +299,6 @@ def make_optimizer(param_groups, capturable=False):
     return torch.optim.Adam(param_groups, fused=True, capturable=capturable)
 
 
-def autocast(cfg, device):
-    """The update's forward passes in bfloat16 with --amp bf16 (weights, gradients, optimizer
-    state and the losses autocast keeps in float32 stay float32); a no-op with --amp off. A CUDA
-    graph capture needs autocast's weight-cast cache off (PyTorch's CUDA graphs notes)."""
-    return torch.autocast(
-        device.type,
-        dtype=torch.bfloat16,
-        enabled=cfg.amp == "bf16",
-        cache_enabled=not cfg.cudagraphs,
-    )
-
-
-def fast_updates(cfg, *updates):
-    """The update functions as run. --compile: torch.compile over each whole update (forward,
-    backward, optimizer step, Polyak step), as LeanRL does, not only over the losses.
-    --cudagraphs: each update captured into a CUDA graph and replayed."""
-    if cfg.compile:
-        updates = [torch.compile(update) for update in updates]
-    if cfg.cudagraphs:
-        updates = [CudaGraphUpdate(update) for update in updates]
-    return updates
-
-
-class CudaGraphUpdate:
-    """--cudagraphs: an update function captured into a CUDA graph and replayed at each call,
-    one launch for the hundreds of small kernels of a small-batch update (LeanRL's main
-    speed-up). The first `warmup` calls run as usual, on a side stream (kernels, cuBLAS and
-    torch.compile warm up before a capture); the next call captures, then replays. A call copies
-    its tensor arguments into the graph's static inputs and returns the graph's static outputs,
-    which the next call overwrites. One graph per argument shapes (n-step windows are wider)."""
-
-    def __init__(self, update, warmup=3):
-        self.update, self.warmup = update, warmup
-        self.calls, self.graphs = {}, {}
-
-    def __call__(self, *args):
-        # the tensor arguments, flat: a batch (a list of tensors) or a tensor
-        flat = [t for a in args for t in (a if isinstance(a, (list, tuple)) else (a,))]
-        key = tuple(t.shape for t in flat)
-        if key not in self.graphs:
-            calls = self.calls[key] = self.calls.get(key, 0) + 1
-            if calls <= self.warmup:  # a real update, on a side stream
-                stream = torch.cuda.Stream()
-                stream.wait_stream(torch.cuda.current_stream())
-                with torch.cuda.stream(stream):
-                    out = self.update(*args)
-                torch.cuda.current_stream().wait_stream(stream)
-                return out
-            static = [t.clone() for t in flat]
-            graph = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(graph):  # records the kernels; nothing runs yet
-                out = self.update(*self.unflatten(args, static))
-            self.graphs[key] = (graph, static, out)
-        graph, static, out = self.graphs[key]
-        for s, t in zip(static, flat):
-            s.copy_(t)
-        graph.replay()
-        return out
-
-    @staticmethod
-    def unflatten(args, flat):
-        """`flat` in the structure of `args` (a list of tensors stays a list)."""
-        it = iter(flat)
-        return [[next(it) for _ in a] if isinstance(a, (list, tuple)) else next(it) for a in args]
-
-
 def optimizer_step(optimizer, loss):
     """Backward only to this optimizer's parameters (inputs=): an actor step skips the critic's
     weight gradients, which it never uses."""
@@ -547,8 +485,7 @@ def main():
     # the loop's own variables (the episode's are in run); a checkpoint writes them back into run
     step, num_updates, obs, losses = run.step, run.num_updates, run.obs, run.losses
 
-    t_start = time.perf_counter() - run.elapsed
-    sps_t0, sps_step0, paused = None, 0, 0.0
+    clock = Clock(run.elapsed)  # wall time, and steps per second of the training phase
     while step < cfg.total_steps:
         step += 1
         # act: uniform random actions during warm-up, then the policy
@@ -581,40 +518,30 @@ def main():
                 if num_updates % cfg.policy_delay == 0:
                     losses["actor_loss"] = actor_update(batch[0])
 
-            if sps_t0 is None:
-                # training-phase clock: warm-up and the first (slow, maybe compiling) updates excluded
-                sps_t0, sps_step0, paused = time.perf_counter(), step, 0.0
+            clock.start_training(step)
 
         if step % cfg.log_every == 0:
-            sps = (
-                (step - sps_step0) / (time.perf_counter() - sps_t0 - paused)
-                if sps_t0 and step > sps_step0
-                else None
-            )
+            sps = clock.sps(step)
             if sps:
                 row["sps"] = sps
             if losses:
                 row.update({k: v.item() for k, v in losses.items()})  # the only host syncs
 
-            eta = f"{(cfg.total_steps - step) / sps / 60:.1f} min" if sps else "-"
-            sps_text = f"{sps:.0f}" if sps else "warm-up"
-            print(
-                f"step {step}/{cfg.total_steps}  sps {sps_text}  episode_return {run.last_return:.1f}  eta {eta}"
-            )
+            print_progress(step, cfg.total_steps, sps, run.last_return)
 
-        t_pause = time.perf_counter()
+        clock.pause()  # evaluation, diagnostics and checkpoints do not count for SPS
         if cfg.eval_every and step % cfg.eval_every == 0:
             row["eval_return"] = evaluate(
                 actor, eval_env, cfg.eval_episodes, cfg.seed + 100_000, device
             )
             print(f"step {step}  eval_return {row['eval_return']:.1f}")
         if row:
-            log.write({"step": step, "time": round(time.perf_counter() - t_start, 3), **row})
+            log.write({"step": step, "time": round(clock.elapsed(), 3), **row})
         if (cfg.checkpoint_every and step % cfg.checkpoint_every == 0) or step == cfg.total_steps:
             run.step, run.num_updates, run.obs = step, num_updates, obs
-            run.elapsed = time.perf_counter() - t_start
+            run.elapsed = clock.elapsed()
             save_checkpoint(run, cfg, env, device, rb, stateful, tensors)
-        paused += time.perf_counter() - t_pause  # this bookkeeping does not count for SPS
+        clock.resume()
 
     final = {name: m.state_dict() for name, m in nets.items()}
     final.update({name: t.detach().cpu() for name, t in tensors.items()})
@@ -627,8 +554,9 @@ def main():
 
 
 # ---------------------------------------------------------------------------
-# Run plumbing: flags, config and resume, checkpoints, metrics log, dry run, the resolved spec
-# (main() calls these; Python resolves the names when main() runs)
+# Run plumbing: flags, config and resume, checkpoints, metrics log and clock, dry run, the
+# fast path of the updates, the resolved spec (main() calls these; Python resolves the names
+# when main() runs)
 # ---------------------------------------------------------------------------
 def parse_args(argv=None) -> dict:
     """Every Config field is a flag (env_id -> --env-id; booleans: --flag / --no-flag); --help
@@ -1185,6 +1113,43 @@ def use_tensorboard(wanted):
     return True
 
 
+class Clock:
+    """The run's wall time (a resumed run goes on from its elapsed time) and its training-phase
+    steps per second: counted from the first update (warm-up and the first, maybe compiling,
+    updates excluded), without the time between pause() and resume() (evaluation, diagnostics,
+    checkpoints)."""
+
+    def __init__(self, elapsed):
+        self.t_start = time.perf_counter() - elapsed
+        self.t0, self.step0, self.paused, self.t_pause = None, 0, 0.0, 0.0
+
+    def elapsed(self):
+        return time.perf_counter() - self.t_start
+
+    def start_training(self, step):
+        if self.t0 is None:
+            self.t0, self.step0, self.paused = time.perf_counter(), step, 0.0
+
+    def sps(self, step):
+        """Steps per second since the first update, None before it (or at its step)."""
+        if not self.t0 or step <= self.step0:
+            return None
+        return (step - self.step0) / (time.perf_counter() - self.t0 - self.paused)
+
+    def pause(self):
+        self.t_pause = time.perf_counter()
+
+    def resume(self):
+        self.paused += time.perf_counter() - self.t_pause
+
+
+def print_progress(step, total_steps, sps, last_return):
+    """The progress line of every log_every steps."""
+    eta = f"{(total_steps - step) / sps / 60:.1f} min" if sps else "-"
+    sps_text = f"{sps:.0f}" if sps else "warm-up"
+    print(f"step {step}/{total_steps}  sps {sps_text}  episode_return {last_return:.1f}  eta {eta}")
+
+
 def layer_plan(nets):
     """Per module, its Linear weight matrices (the maskable ones) in parameter order; an
     ensemble layer contributes one entry per member."""
@@ -1245,6 +1210,72 @@ def print_plan(nets, as_json):
     print(
         f"\nthe resolved spec (written to <run_dir>/spec.yaml by a run):\n{RESOLVED_SPEC}", end=""
     )
+
+
+def autocast(cfg, device):
+    """The update's forward passes in bfloat16 with --amp bf16 (weights, gradients, optimizer
+    state and the losses autocast keeps in float32 stay float32); a no-op with --amp off. A CUDA
+    graph capture needs autocast's weight-cast cache off (PyTorch's CUDA graphs notes)."""
+    return torch.autocast(
+        device.type,
+        dtype=torch.bfloat16,
+        enabled=cfg.amp == "bf16",
+        cache_enabled=not cfg.cudagraphs,
+    )
+
+
+def fast_updates(cfg, *updates):
+    """The update functions as run. --compile: torch.compile over each whole update (forward,
+    backward, optimizer step, Polyak step), as LeanRL does, not only over the losses.
+    --cudagraphs: each update captured into a CUDA graph and replayed."""
+    if cfg.compile:
+        updates = [torch.compile(update) for update in updates]
+    if cfg.cudagraphs:
+        updates = [CudaGraphUpdate(update) for update in updates]
+    return updates
+
+
+class CudaGraphUpdate:
+    """--cudagraphs: an update function captured into a CUDA graph and replayed at each call,
+    one launch for the hundreds of small kernels of a small-batch update (LeanRL's main
+    speed-up). The first `warmup` calls run as usual, on a side stream (kernels, cuBLAS and
+    torch.compile warm up before a capture); the next call captures, then replays. A call copies
+    its tensor arguments into the graph's static inputs and returns the graph's static outputs,
+    which the next call overwrites. One graph per argument shapes (n-step windows are wider)."""
+
+    def __init__(self, update, warmup=3):
+        self.update, self.warmup = update, warmup
+        self.calls, self.graphs = {}, {}
+
+    def __call__(self, *args):
+        # the tensor arguments, flat: a batch (a list of tensors) or a tensor
+        flat = [t for a in args for t in (a if isinstance(a, (list, tuple)) else (a,))]
+        key = tuple(t.shape for t in flat)
+        if key not in self.graphs:
+            calls = self.calls[key] = self.calls.get(key, 0) + 1
+            if calls <= self.warmup:  # a real update, on a side stream
+                stream = torch.cuda.Stream()
+                stream.wait_stream(torch.cuda.current_stream())
+                with torch.cuda.stream(stream):
+                    out = self.update(*args)
+                torch.cuda.current_stream().wait_stream(stream)
+                return out
+            static = [t.clone() for t in flat]
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):  # records the kernels; nothing runs yet
+                out = self.update(*self.unflatten(args, static))
+            self.graphs[key] = (graph, static, out)
+        graph, static, out = self.graphs[key]
+        for s, t in zip(static, flat):
+            s.copy_(t)
+        graph.replay()
+        return out
+
+    @staticmethod
+    def unflatten(args, flat):
+        """`flat` in the structure of `args` (a list of tensors stays a list)."""
+        it = iter(flat)
+        return [[next(it) for _ in a] if isinstance(a, (list, tuple)) else next(it) for a in args]
 
 
 RESOLVED_SPEC = """\

@@ -557,6 +557,37 @@ class Plan:
     loop: str = "replay"
 
     @property
+    def acting_input(self) -> str:
+        """What the acting policy reads of the observation tensor obs_t: normalised by running
+        statistics (SimBa's RSNorm) or as it is."""
+        return "obs_norm(obs_t)" if self.runtime.obs_norm else "obs_t"
+
+    @property
+    def layout_text(self) -> str:
+        """The header's paragraph on where things are in the script."""
+        plumbing = "resume, checkpoints, metrics log and clock, dry run"
+        plumbing += ", the updates' fast path" if self.runtime.update_functions else ""
+        return (
+            "main() with the training loop follows the networks, updates and environment; the"
+            f" run plumbing ({plumbing}) follows main(). RESOLVED_SPEC, at the end, is the spec"
+            " with every default filled in: --dry-run prints it, a run writes it to"
+            " <run_dir>/spec.yaml."
+        )
+
+    @property
+    def cleanrl_glossary(self) -> str:
+        """The header's line for a CleanRL reader: CleanRL's names of this script's values."""
+        names = {f.name for g in self.config for f in g.fields}
+        pairs = [("total_timesteps", "total_steps")]
+        pairs += [
+            (c, s)
+            for c, s in (("q_lr", "critic_lr"), ("policy_frequency", "policy_delay"))
+            if s in names
+        ]
+        pairs.append(("global_step", "step"))
+        return "CleanRL's names here: " + ", ".join(f"{c} -> {s}" for c, s in pairs) + "."
+
+    @property
     def resolved_sha256(self) -> str:
         """The sha256 of the resolved spec's UTF-8 text: the script's SPEC_SHA256, equal to that
         of the spec.yaml its runs write (part of a run's identity)."""
