@@ -344,6 +344,11 @@ class AlgoPlan:
         return self.twin_critics and self.record.q1_actor_loss and not self.noisy_losses
 
     @property
+    def clips_value_grads_only(self) -> bool:
+        """MR.Q clips the value network's gradients only, when grad_clip is on at run time."""
+        return self.grad_clip and self.encoded
+
+    @property
     def dynamic_buffer(self) -> bool:
         """The buffer drops its oldest transitions when the policy has moved away from them."""
         return bool(self.buffer_drop)
@@ -528,6 +533,14 @@ class ResetPlan:
         False  # sac with a learned temperature: log_alpha back to its init, its optimizer state dropped
     )
 
+    def keeps_mask_of(self, net: NetworkPlan) -> bool:
+        """A reset of this module re-applies its mask to the fresh weights."""
+        return self.keep_mask and net.sparsity.sparse
+
+    def redraws_mask_of(self, net: NetworkPlan) -> bool:
+        """A reset of this (sparse) module draws its initial mask again."""
+        return net.sparsity.sparse and not self.keep_mask
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -659,6 +672,39 @@ class Plan:
             + (("sample_losses",) if "grad_interference" in d.metrics else ())
             + (("rb", "cfg") if d.uses_batch else ())
         )
+
+    @property
+    def step_handles_masks(self) -> bool:
+        """The optimizer step masks the gradients itself and re-applies the masks after it
+        (a topology update after the step, or gradients not masked by hooks: DS-TD3)."""
+        code = self.sparsity
+        return code is not None and (code.step_then_topology or code.unmasked_grads)
+
+    @property
+    def count_targets(self) -> bool:
+        """Some module's target is pruned to the online non-zero count (DS-TD3)."""
+        return self.sparsity is not None and self.sparsity.count_targets
+
+    @property
+    def importance_topology(self) -> bool:
+        """The critic's topology follows importance scores from the TD error."""
+        return self.sparsity is not None and self.sparsity.importance
+
+    @property
+    def reset_keeps_masks(self) -> bool:
+        """A reset keeps the masks of the sparse modules it re-initialises."""
+        return self.reset is not None and self.reset.keep_mask and bool(self.sparse_networks)
+
+    @property
+    def reset_leaves_temperature(self) -> bool:
+        """A reset re-initialises the actor but keeps its learned temperature (a comment says so)."""
+        reset = self.reset
+        return reset is not None and "actor" in reset.modules and self.algo.learned_alpha
+
+    @property
+    def orthogonal_actor_heads(self) -> bool:
+        """SimBa's SAC actor: its two heads orthogonal (a joint output layer is the trunk's)."""
+        return self.network("actor").orthogonal_heads and not self.algo.joint_actor_output
 
     @property
     def sparse_networks(self) -> tuple[NetworkPlan, ...]:
