@@ -570,6 +570,19 @@ class Plan:
     loop: str = "replay"
 
     @property
+    def observation_kind(self) -> catalog.ObservationKind:
+        return catalog.OBSERVATION_KINDS[self.observation]
+
+    @property
+    def action_kind(self) -> catalog.ActionKind:
+        return catalog.ACTION_KINDS[self.action]
+
+    @property
+    def loop_template(self) -> str:
+        """main() and its training loop: the loop kind's template."""
+        return catalog.LOOP_KINDS[self.loop].template
+
+    @property
     def acting_input(self) -> str:
         """What the acting policy reads of the observation tensor obs_t: normalised by running
         statistics (SimBa's RSNorm) or as it is."""

@@ -114,3 +114,15 @@ def test_every_config_comment_is_a_catalog_help_text(spec):
             module, _, rest = f.help.partition(": ")
             text = rest if module in modules else f.help
             assert text in texts, (f.name, f.help)
+
+
+def test_the_axes_kinds_named_by_records_exist_and_have_their_templates():
+    for suite in catalog.SUITE_RECORDS.values():
+        assert set(suite.observations) <= set(catalog.OBSERVATION_KINDS), suite.name
+        assert set(suite.actions) <= set(catalog.ACTION_KINDS), suite.name
+    for algo in catalog.ALGORITHM_RECORDS.values():
+        assert set(algo.observations) <= set(catalog.OBSERVATION_KINDS), algo.name
+        assert set(algo.actions) <= set(catalog.ACTION_KINDS), algo.name
+        assert algo.loop in catalog.LOOP_KINDS, algo.name
+    for loop in catalog.LOOP_KINDS.values():
+        assert (ROOT / "templates" / loop.template).exists(), loop.name

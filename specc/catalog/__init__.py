@@ -7,6 +7,7 @@
 - networks.py: one ``Arch`` per `networks.MODULE.arch`;
 - sparsity.py: one ``Regime`` per `networks.MODULE.sparsity.regime`, the allocation
   distributions and the sparsity defaults;
+- axes.py: the kinds of the plan's axes (observations, actions, loop) and their code;
 - language.py: the language's other enumerations and specc's own defaults;
 - help.py: the meaning of every key.
 
@@ -18,6 +19,7 @@ names. Every preset value carries its source, cited in the generated config and 
 """
 
 from .algorithms import *  # noqa: F401,F403
+from .axes import *  # noqa: F401,F403
 from .envs import *  # noqa: F401,F403
 from .help import *  # noqa: F401,F403
 from .language import *  # noqa: F401,F403

@@ -1,0 +1,55 @@
+"""The plan's axes: what an agent observes, what it emits and how it learns. A suite record
+names the observation and action kinds its tasks produce, an algorithm record those it accepts
+and its loop; each kind's record gives the generated code of its slots. Today's specs are all
+flat / box / replay; pixels, discrete actions and streaming arrive as records here and their
+templates, not as branches in the existing ones (docs/architecture.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ObservationKind:
+    name: str
+    summary: str
+    size: str  # the generated expression of the observation's size, read off `env`
+
+
+@dataclass(frozen=True)
+class ActionKind:
+    name: str
+    summary: str
+    size: str  # the generated expression of the action's size, read off `env`
+    random: str  # the generated expression of a uniform random action (warm-up exploration)
+
+
+@dataclass(frozen=True)
+class LoopKind:
+    name: str
+    summary: str
+    template: str  # templates/: main() and its training loop
+
+
+OBSERVATION_KINDS: dict[str, ObservationKind] = {
+    "flat": ObservationKind(
+        name="flat",
+        summary="a vector of floats (proprioceptive state)",
+        size="env.observation_space.shape[0]",
+    ),
+}
+ACTION_KINDS: dict[str, ActionKind] = {
+    "box": ActionKind(
+        name="box",
+        summary="bounded continuous actions, a vector of floats",
+        size="env.action_space.shape[0]",
+        random="env.action_space.sample()",
+    ),
+}
+LOOP_KINDS: dict[str, LoopKind] = {
+    "replay": LoopKind(
+        name="replay",
+        summary="transitions stored in a replay buffer, updates on minibatches sampled from it",
+        template="loops/replay.py.jinja",
+    ),
+}
