@@ -267,7 +267,7 @@ class SparsityCode:
     def growth_by_module(self) -> bool:
         """The growth method is chosen at run time per module: several methods, or a module that
         does not grow beside one that does."""
-        return len(self.growth) > 1 or (self.prune_only and bool(self.growth))
+        return len(self.growth) > 1 or self.optional_growth
 
     @property
     def optional_growth(self) -> bool:
