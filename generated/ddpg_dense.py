@@ -55,7 +55,7 @@ ALGORITHM = "ddpg"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "f3df55ea8ef566cb280141267732e2e20047d3d9e3d63331a68c7467382f6b12"
+SCRIPT_SHA256 = "6d620f9d79704974674c1bb214d927c01611e4680752aef28132c023d4b9b426"
 SPEC_SHA256 = "753a39272ae9a6ad18916ad515a48ed82b080ecbbbb185f7070c75c35c0a2ed3"
 
 
@@ -1112,9 +1112,8 @@ def layer_plan(nets):
 
 
 def print_plan(nets, as_json):
-    plan = layer_plan(nets)
     modules = {}
-    for module, layers in plan.items():
+    for module, layers in layer_plan(nets).items():
         total = sum(out * inp for _, (out, inp) in layers)
         modules[module] = {
             "regime": "dense",
@@ -1139,19 +1138,8 @@ def print_plan(nets, as_json):
             )
         )
         return
-    print(
-        f"{'module':<8} {'layer':<18} {'shape [out, in]':<16} {'weights':>9} {'active':>9} density"
-    )
-    for module, info in modules.items():
-        for layer in info["layers"]:
-            print(
-                f"{module:<8} {layer['name']:<18} {str(layer['shape']):<16} "
-                f"{layer['shape'][0] * layer['shape'][1]:>9} {layer['active']:>9} {layer['density']:.3f}"
-            )
-        n_params = sum(p.numel() for p in nets[module].parameters())
-        print(
-            f"{module}: {info['regime']}, {info['active']}/{info['total']} weights active, {n_params} parameters in all"
-        )
+    for module, net in nets.items():
+        print(f"{module}: dense, {sum(p.numel() for p in net.parameters())} parameters")
     print(
         f"\nthe resolved spec (written to <run_dir>/spec.yaml by a run):\n{RESOLVED_SPEC}", end=""
     )

@@ -56,7 +56,7 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "6e8a0a2f52b7f8681c4910580b53a430dff543e1a0c7c63b1caf06ccc9065200"
+SCRIPT_SHA256 = "e963e05fd2cfb846d26204fea51997f203ba648da6dd1c043ee705b0f634e1f4"
 SPEC_SHA256 = "a6d99deaefaf1fefd274f001709dc665b73c37622d02617c9939af82d375681a"
 
 
@@ -316,7 +316,8 @@ class Masks:
 
     def select(self, scores, keep):
         """0/1 choices from per-layer scores (higher = chosen) for the layers not kept dense
-        (None for those): the keep[i] best of each layer (a list: layer-wise allocation)."""
+        (None for those): the keep[i] best of each layer (a list: layer-wise allocation).
+        """
         sparse = [i for i, dense in enumerate(self.dense) if not dense]
         chosen = [None] * len(self.layers)
         for i in sparse:
@@ -399,8 +400,7 @@ def constant_drop_fraction(t, initial, end_step):
 
 
 def drop_counts(active, count, fraction):
-    """RigL's counts for one layer (or one global pool) with A active weights and a target
-    count C (C = A for dst; the schedule's count for d2s/s2d): n = floor(fraction * min(A, C));
+    """RigL's counts for A active weights and a target count C: n = floor(fraction * min(A, C));
     keep the min(A, C) - n active weights of largest drop score, grow C - kept."""
     n = min(active, count)
     kept = n - math.floor(fraction * n)
@@ -427,13 +427,17 @@ def sign_split_keep(w, mask, fraction):
 class DynamicMasks(Masks):
     """Masks whose topology changes every `every` gradient steps of the module, up to step
     `end_step` (steps are counted in optimizer_step). A mask update replaces that step's
-    optimizer update (RigL). Per layer, with A active weights and a target count C (C = A for
-    dst; the schedule's count for d2s/s2d) and n = floor(drop_fraction_t * min(A, C)):
-    keep the min(A, C) - n active weights of largest |w|, then grow C - kept positions by the
-    growth score, positions just dropped included (such a weight keeps its value and Adam
-    state). Newly grown weights start at 0 with zero Adam moments. The growth signal is the
-    gradient of the module's own loss only: optimizer_step backpropagates each loss to its own
-    module's parameters, so an actor loss never writes a critic gradient."""
+    optimizer update (RigL). Per layer, with A active weights, a target count C (dst: C = A)
+    and n = floor(drop_fraction_t * min(A, C)): keep the min(A, C) - n active weights of
+    largest |w|, then grow C - kept positions by the growth score, positions just dropped
+    included (such a weight keeps its value and Adam state). Newly grown weights start at 0
+    with zero Adam moments. The growth signal is the gradient of the module's own loss only:
+    optimizer_step backpropagates each loss to its own module's parameters, so an actor loss
+    never writes a critic gradient.
+
+    RLx2 and DS-TD3 differ from these semantics by the flags of __init__ after end_step; each at
+    its default is the semantics above.
+    """
 
     def __init__(
         self,
@@ -455,18 +459,18 @@ class DynamicMasks(Masks):
     ):
         super().__init__(net, dense_layers)
         self.optimizer, self.targets = optimizer, tuple(targets)
-        # how this module's topology differs from RigL's reference semantics (RLx2, DS-TD3)
-        self.drop = drop
-        self.reset_moments = reset_moments
-        self.mask_gradients = mask_gradients
-        self.skip_step = skip_step
-        self.target_masking = target_masking
-        self.grow_last = grow_last
         self.growth = growth  # set
         # drop_schedule(t, drop_fraction, end_step): constant decay
         self.drop_schedule, self.drop_fraction = drop_schedule, drop_fraction
         self.every, self.end_step = every, end_step
         self.step, self.updates, self.changed = 0, 0, 0.0
+        # how this module's topology differs from RigL's reference semantics (RLx2, DS-TD3)
+        self.drop = drop  # magnitude | sign_split (Sokar's SET)
+        self.reset_moments = reset_moments  # False: grown weights keep Adam's moments (RLx2, Sokar)
+        self.mask_gradients = mask_gradients  # False: pruned weights get gradients (Sokar)
+        self.skip_step = skip_step  # False: a mask update follows the step's update (Sokar)
+        self.target_masking = target_masking  # mask | count (Sokar: targets keep the online count)
+        self.grow_last = grow_last  # False: the last mask update drops only (Sokar)
 
     def topology_due(self):
         """Count one gradient step of the module; True when this step is a mask update."""
@@ -480,9 +484,8 @@ class DynamicMasks(Masks):
         old = [m.clone() for m in self.masks]
         masks, weights = self.per_layer(self.masks), self.per_layer(self.weights)
         active = [int(m.sum()) for m in masks]
-        counts = active  # dst: every layer keeps its count
         fraction = self.drop_schedule(self.step, self.drop_fraction, self.end_step)
-        n_kept, n_grown = zip(*(drop_counts(a, c, fraction) for a, c in zip(active, counts)))
+        n_kept, n_grown = zip(*(drop_counts(a, a, fraction) for a in active))  # dst: C = A
         drop_scores = [w.abs() for w in weights]
         if self.drop == "sign_split":  # Sokar's SET: per sign, the weights closest to zero
             kept = [
@@ -545,12 +548,13 @@ class DynamicMasks(Masks):
                     t.mul_(keep.view_as(t))
 
     def state_dict(self):
-        return {
+        state = {
             **super().state_dict(),
             "step": self.step,
             "updates": self.updates,
             "changed": self.changed,
         }
+        return state
 
     def load_state_dict(self, state):
         super().load_state_dict(state)
@@ -558,7 +562,8 @@ class DynamicMasks(Masks):
 
 
 def prune_actor(actor_masks, actor_opt, actor_target):
-    """The actor's initial mask: Bernoulli draws at the epsilon-ER Bernoulli densities (SET, Sokar et al.) of eps 7.0, 64.0 per sparse layer (mu.out dense)."""
+    """The actor's initial mask: Bernoulli draws at the epsilon-ER Bernoulli densities (SET, Sokar
+    et al.) of eps 7.0, 64.0 per sparse layer (mu.out dense)."""
     actor_masks.draw(epsilon_er_densities(actor_masks, (7.0, 64.0)))  # sparsity.epsilon
     actor_masks.apply()
     actor_masks.apply(actor_target)  # targets share the online masks
@@ -566,7 +571,8 @@ def prune_actor(actor_masks, actor_opt, actor_target):
 
 
 def prune_critic(critic_masks, critic_opt, critic_target):
-    """The critic's initial mask: Bernoulli draws at the epsilon-ER Bernoulli densities (SET, Sokar et al.) of eps 7.0, 64.0 per sparse layer (q.out dense)."""
+    """The critic's initial mask: Bernoulli draws at the epsilon-ER Bernoulli densities (SET, Sokar
+    et al.) of eps 7.0, 64.0 per sparse layer (q.out dense)."""
     critic_masks.draw(epsilon_er_densities(critic_masks, (7.0, 64.0)))  # sparsity.epsilon
     critic_masks.apply()
     critic_masks.apply(critic_target)  # targets share the online masks
@@ -1600,45 +1606,26 @@ def layer_plan(nets):
 
 
 def print_plan(nets, masks, cfg, as_json):
-    plan = layer_plan(nets)
     modules = {}
-    for module, layers in plan.items():
+    for module, layers in layer_plan(nets).items():
         total = sum(out * inp for _, (out, inp) in layers)
-        if module in masks:
-            m = masks[module]
-            active = [int(x.sum()) for x in m.per_layer(m.masks)]
-            modules[module] = {
-                "regime": {"actor": "dst", "critic": "dst"}[module],
-                # epsilon_er draws Bernoulli masks with no level: the realised sparsity
-                "level": getattr(cfg, f"{module}_sparsity_level", None) or m.sparsity(),
-                "total": total,
-                "active": sum(active),
-                "layers": [
-                    {
-                        "name": name,
-                        "shape": shape,
-                        "density": a / (shape[0] * shape[1]),
-                        "active": a,
-                        "revived": 0,
-                    }
-                    for (name, shape), a in zip(layers, active)
-                ],
-            }
-            continue
+        m = masks[module]
+        active = [int(x.sum()) for x in m.per_layer(m.masks)]
         modules[module] = {
-            "regime": "dense",
-            "level": 0.0,
+            "regime": {"actor": "dst", "critic": "dst"}[module],
+            # epsilon_er draws Bernoulli masks with no level: the realised sparsity
+            "level": getattr(cfg, f"{module}_sparsity_level", None) or m.sparsity(),
             "total": total,
-            "active": total,
+            "active": sum(active),
             "layers": [
                 {
                     "name": name,
                     "shape": shape,
-                    "density": 1.0,
-                    "active": shape[0] * shape[1],
+                    "density": a / (shape[0] * shape[1]),
+                    "active": a,
                     "revived": 0,
                 }
-                for name, shape in layers
+                for (name, shape), a in zip(layers, active)
             ],
         }
     if as_json:
@@ -1652,21 +1639,17 @@ def print_plan(nets, masks, cfg, as_json):
         f"{'module':<8} {'layer':<18} {'shape [out, in]':<16} {'weights':>9} {'active':>9} density"
     )
     for module, info in modules.items():
+        n_params = sum(p.numel() for p in nets[module].parameters())
         for layer in info["layers"]:
             print(
                 f"{module:<8} {layer['name']:<18} {str(layer['shape']):<16} "
                 f"{layer['shape'][0] * layer['shape'][1]:>9} {layer['active']:>9} {layer['density']:.3f}"
             )
-        n_params = sum(p.numel() for p in nets[module].parameters())
-        sparsity = (
-            f" (sparsity {1 - info['active'] / info['total']:.4f})"
-            if info["regime"] != "dense"
-            else ""
-        )
+        sparsity = 1 - info["active"] / info["total"]
         print(
-            f"{module}: {info['regime']}, {info['active']}/{info['total']} weights active{sparsity}, {n_params} parameters in all"
+            f"{module}: {info['regime']}, {info['active']}/{info['total']} weights active (sparsity {sparsity:.4f}), {n_params} parameters in all"
         )
-        m = masks.get(module)
+        m = masks[module]
         if isinstance(m, DynamicMasks):
             points = [int(q * m.end_step) for q in (0.0, 0.25, 0.5, 0.75)]
             fractions = ", ".join(

@@ -56,7 +56,7 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "ed3f71dd2be60ffc85121de6a5118ee53c923d904f5f1a7bb909304e913fd57c"
+SCRIPT_SHA256 = "a700420353bfec675dd29d419a80a12d05cc7ea3aaa66cdba0316201f1c5f95b"
 SPEC_SHA256 = "d91a1ad1929a6e752880e322ac7aa479e59caaee2fe3042accd2a8c683864b5c"
 
 
@@ -331,7 +331,8 @@ class Masks:
 
     def select(self, scores, keep):
         """0/1 choices from per-layer scores (higher = chosen) for the layers not kept dense
-        (None for those): the keep[i] best of each layer (a list: layer-wise allocation)."""
+        (None for those): the keep[i] best of each layer (a list: layer-wise allocation).
+        """
         sparse = [i for i, dense in enumerate(self.dense) if not dense]
         chosen = [None] * len(self.layers)
         for i in sparse:
@@ -437,8 +438,7 @@ def constant_drop_fraction(t, initial, end_step):
 
 
 def drop_counts(active, count, fraction):
-    """RigL's counts for one layer (or one global pool) with A active weights and a target
-    count C (C = A for dst; the schedule's count for d2s/s2d): n = floor(fraction * min(A, C));
+    """RigL's counts for A active weights and a target count C: n = floor(fraction * min(A, C));
     keep the min(A, C) - n active weights of largest drop score, grow C - kept."""
     n = min(active, count)
     kept = n - math.floor(fraction * n)
@@ -456,13 +456,20 @@ def td_error_term(td_errors):
 class DynamicMasks(Masks):
     """Masks whose topology changes every `every` gradient steps of the module, up to step
     `end_step` (steps are counted in optimizer_step). A mask update replaces that step's
-    optimizer update (RigL). Per layer, with A active weights and a target count C (C = A for
-    dst; the schedule's count for d2s/s2d) and n = floor(drop_fraction_t * min(A, C)):
-    keep the min(A, C) - n active weights of largest |w|, then grow C - kept positions by the
-    growth score, positions just dropped included (such a weight keeps its value and Adam
-    state). Newly grown weights start at 0 with zero Adam moments. The growth signal is the
-    gradient of the module's own loss only: optimizer_step backpropagates each loss to its own
-    module's parameters, so an actor loss never writes a critic gradient."""
+    optimizer update (RigL). Per layer, with A active weights, a target count C (dst: C = A)
+    and n = floor(drop_fraction_t * min(A, C)): keep the min(A, C) - n active weights of
+    largest |w|, then grow C - kept positions by the growth score, positions just dropped
+    included (such a weight keeps its value and Adam state). Newly grown weights start at 0
+    with zero Adam moments. The growth signal is the gradient of the module's own loss only:
+    optimizer_step backpropagates each loss to its own module's parameters, so an actor loss
+    never writes a critic gradient.
+
+    Growth "importance" (the critic): the drop score is |w| times the importance of the
+    connection's neuron, the growth score that of both its neurons (accumulate_importance).
+
+    RLx2 and DS-TD3 differ from these semantics by the flags of __init__ after end_step; each at
+    its default is the semantics above.
+    """
 
     def __init__(
         self,
@@ -479,13 +486,13 @@ class DynamicMasks(Masks):
     ):
         super().__init__(net, dense_layers)
         self.optimizer, self.targets = optimizer, tuple(targets)
-        # how this module's topology differs from RigL's reference semantics (RLx2, DS-TD3)
-        self.reset_moments = reset_moments
         self.growth = growth  # rigl | importance
         # drop_schedule(t, drop_fraction, end_step): cosine, constant decay
         self.drop_schedule, self.drop_fraction = drop_schedule, drop_fraction
         self.every, self.end_step = every, end_step
         self.step, self.updates, self.changed = 0, 0, 0.0
+        # how this module's topology differs from RigL's reference semantics (RLx2, DS-TD3)
+        self.reset_moments = reset_moments  # False: grown weights keep Adam's moments (RLx2, Sokar)
 
     def topology_due(self):
         """Count one gradient step of the module; True when this step is a mask update."""
@@ -499,9 +506,8 @@ class DynamicMasks(Masks):
         old = [m.clone() for m in self.masks]
         masks, weights = self.per_layer(self.masks), self.per_layer(self.weights)
         active = [int(m.sum()) for m in masks]
-        counts = active  # dst: every layer keeps its count
         fraction = self.drop_schedule(self.step, self.drop_fraction, self.end_step)
-        n_kept, n_grown = zip(*(drop_counts(a, c, fraction) for a, c in zip(active, counts)))
+        n_kept, n_grown = zip(*(drop_counts(a, a, fraction) for a in active))  # dst: C = A
         if self.growth == "importance":
             self.accumulate_importance()
             drop_scores = self.importance_drop_scores()
@@ -609,16 +615,16 @@ class DynamicMasks(Masks):
         ]
 
     def state_dict(self):
-        importance = (
-            (self.importance_out, self.importance_in) if hasattr(self, "importance_out") else None
-        )
-        return {
+        state = {
             **super().state_dict(),
             "step": self.step,
             "updates": self.updates,
             "changed": self.changed,
-            "importance": importance,
         }
+        state["importance"] = (
+            (self.importance_out, self.importance_in) if hasattr(self, "importance_out") else None
+        )
+        return state
 
     def load_state_dict(self, state):
         super().load_state_dict(state)
@@ -631,7 +637,8 @@ class DynamicMasks(Masks):
 
 
 def prune_actor(actor_masks, actor_opt, actor_target, cfg):
-    """The actor's initial mask: magnitude scores, ER allocation with float counts (RLx2) at level cfg.actor_sparsity_level."""
+    """The actor's initial mask: magnitude scores, ER allocation with float counts (RLx2) at level
+    cfg.actor_sparsity_level."""
     keep = er_float_counts(actor_masks.shapes(), cfg.actor_sparsity_level, actor_masks.dense)
     actor_masks.prune(magnitude_scores(actor_masks), keep)
     actor_masks.apply()
@@ -640,7 +647,8 @@ def prune_actor(actor_masks, actor_opt, actor_target, cfg):
 
 
 def prune_critic(critic_masks, critic_opt, critic_target, cfg):
-    """The critic's initial mask: magnitude scores, ER allocation with float counts (RLx2) at level cfg.critic_sparsity_level."""
+    """The critic's initial mask: magnitude scores, ER allocation with float counts (RLx2) at level
+    cfg.critic_sparsity_level."""
     keep = er_float_counts(critic_masks.shapes(), cfg.critic_sparsity_level, critic_masks.dense)
     critic_masks.prune(magnitude_scores(critic_masks), keep)
     critic_masks.apply()
@@ -1768,44 +1776,25 @@ def layer_plan(nets):
 
 
 def print_plan(nets, masks, cfg, as_json):
-    plan = layer_plan(nets)
     modules = {}
-    for module, layers in plan.items():
+    for module, layers in layer_plan(nets).items():
         total = sum(out * inp for _, (out, inp) in layers)
-        if module in masks:
-            m = masks[module]
-            active = [int(x.sum()) for x in m.per_layer(m.masks)]
-            modules[module] = {
-                "regime": {"actor": "dst", "critic": "dst"}[module],
-                "level": getattr(cfg, f"{module}_sparsity_level"),
-                "total": total,
-                "active": sum(active),
-                "layers": [
-                    {
-                        "name": name,
-                        "shape": shape,
-                        "density": a / (shape[0] * shape[1]),
-                        "active": a,
-                        "revived": 0,
-                    }
-                    for (name, shape), a in zip(layers, active)
-                ],
-            }
-            continue
+        m = masks[module]
+        active = [int(x.sum()) for x in m.per_layer(m.masks)]
         modules[module] = {
-            "regime": "dense",
-            "level": 0.0,
+            "regime": {"actor": "dst", "critic": "dst"}[module],
+            "level": getattr(cfg, f"{module}_sparsity_level"),
             "total": total,
-            "active": total,
+            "active": sum(active),
             "layers": [
                 {
                     "name": name,
                     "shape": shape,
-                    "density": 1.0,
-                    "active": shape[0] * shape[1],
+                    "density": a / (shape[0] * shape[1]),
+                    "active": a,
                     "revived": 0,
                 }
-                for name, shape in layers
+                for (name, shape), a in zip(layers, active)
             ],
         }
     if as_json:
@@ -1819,21 +1808,17 @@ def print_plan(nets, masks, cfg, as_json):
         f"{'module':<8} {'layer':<18} {'shape [out, in]':<16} {'weights':>9} {'active':>9} density"
     )
     for module, info in modules.items():
+        n_params = sum(p.numel() for p in nets[module].parameters())
         for layer in info["layers"]:
             print(
                 f"{module:<8} {layer['name']:<18} {str(layer['shape']):<16} "
                 f"{layer['shape'][0] * layer['shape'][1]:>9} {layer['active']:>9} {layer['density']:.3f}"
             )
-        n_params = sum(p.numel() for p in nets[module].parameters())
-        sparsity = (
-            f" (sparsity {1 - info['active'] / info['total']:.4f})"
-            if info["regime"] != "dense"
-            else ""
-        )
+        sparsity = 1 - info["active"] / info["total"]
         print(
-            f"{module}: {info['regime']}, {info['active']}/{info['total']} weights active{sparsity}, {n_params} parameters in all"
+            f"{module}: {info['regime']}, {info['active']}/{info['total']} weights active (sparsity {sparsity:.4f}), {n_params} parameters in all"
         )
-        m = masks.get(module)
+        m = masks[module]
         if isinstance(m, DynamicMasks):
             points = [int(q * m.end_step) for q in (0.0, 0.25, 0.5, 0.75)]
             fractions = ", ".join(

@@ -56,7 +56,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "c078db354b7bf7ba151a233c20ccc2986c33fe3918226eb2df657105aa36d3e1"
+SCRIPT_SHA256 = "76f2f18e1c74a474cf35c71a0a7476b9e2431eb222fd7808f1e13bf26bc9b591"
 SPEC_SHA256 = "53066e7d4bc153d3679797a20121886c53c4a0799ff5b604f8007d05cf44c583"
 
 
@@ -434,7 +434,8 @@ class Masks:
 
     def select(self, scores, keep):
         """0/1 choices from per-layer scores (higher = chosen) for the layers not kept dense
-        (None for those): the keep[i] best of each layer (a list: layer-wise allocation)."""
+        (None for those): the keep[i] best of each layer (a list: layer-wise allocation).
+        """
         sparse = [i for i, dense in enumerate(self.dense) if not dense]
         chosen = [None] * len(self.layers)
         for i in sparse:
@@ -1736,44 +1737,25 @@ def layer_plan(nets):
 
 
 def print_plan(nets, masks, cfg, as_json):
-    plan = layer_plan(nets)
     modules = {}
-    for module, layers in plan.items():
+    for module, layers in layer_plan(nets).items():
         total = sum(out * inp for _, (out, inp) in layers)
-        if module in masks:
-            m = masks[module]
-            active = [int(x.sum()) for x in m.per_layer(m.masks)]
-            modules[module] = {
-                "regime": {"actor": "sst", "critic": "sst"}[module],
-                "level": getattr(cfg, f"{module}_sparsity_level"),
-                "total": total,
-                "active": sum(active),
-                "layers": [
-                    {
-                        "name": name,
-                        "shape": shape,
-                        "density": a / (shape[0] * shape[1]),
-                        "active": a,
-                        "revived": 0,
-                    }
-                    for (name, shape), a in zip(layers, active)
-                ],
-            }
-            continue
+        m = masks[module]
+        active = [int(x.sum()) for x in m.per_layer(m.masks)]
         modules[module] = {
-            "regime": "dense",
-            "level": 0.0,
+            "regime": {"actor": "sst", "critic": "sst"}[module],
+            "level": getattr(cfg, f"{module}_sparsity_level"),
             "total": total,
-            "active": total,
+            "active": sum(active),
             "layers": [
                 {
                     "name": name,
                     "shape": shape,
-                    "density": 1.0,
-                    "active": shape[0] * shape[1],
+                    "density": a / (shape[0] * shape[1]),
+                    "active": a,
                     "revived": 0,
                 }
-                for name, shape in layers
+                for (name, shape), a in zip(layers, active)
             ],
         }
     if as_json:
@@ -1787,19 +1769,15 @@ def print_plan(nets, masks, cfg, as_json):
         f"{'module':<8} {'layer':<18} {'shape [out, in]':<16} {'weights':>9} {'active':>9} density"
     )
     for module, info in modules.items():
+        n_params = sum(p.numel() for p in nets[module].parameters())
         for layer in info["layers"]:
             print(
                 f"{module:<8} {layer['name']:<18} {str(layer['shape']):<16} "
                 f"{layer['shape'][0] * layer['shape'][1]:>9} {layer['active']:>9} {layer['density']:.3f}"
             )
-        n_params = sum(p.numel() for p in nets[module].parameters())
-        sparsity = (
-            f" (sparsity {1 - info['active'] / info['total']:.4f})"
-            if info["regime"] != "dense"
-            else ""
-        )
+        sparsity = 1 - info["active"] / info["total"]
         print(
-            f"{module}: {info['regime']}, {info['active']}/{info['total']} weights active{sparsity}, {n_params} parameters in all"
+            f"{module}: {info['regime']}, {info['active']}/{info['total']} weights active (sparsity {sparsity:.4f}), {n_params} parameters in all"
         )
     print(
         f"\nthe resolved spec (written to <run_dir>/spec.yaml by a run):\n{RESOLVED_SPEC}", end=""

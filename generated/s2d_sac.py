@@ -56,7 +56,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "dcdc3a809fa27b650a42862887ccb63949bd0dc795f97afc255ea35338b3256d"
+SCRIPT_SHA256 = "6ce9de8bd3d530b80a6b9bf245e9a6584f30a09586f1c69720a2a4efd5f744d8"
 SPEC_SHA256 = "35a9092efea30b3a2b13fc4d6574236c8169e7ee00fafb0efa4e5ae33716f87c"
 
 
@@ -324,7 +324,8 @@ class Masks:
 
     def select(self, scores, keep):
         """0/1 choices from per-layer scores (higher = chosen) for the layers not kept dense
-        (None for those): the keep[i] best of each layer (a list: layer-wise allocation)."""
+        (None for those): the keep[i] best of each layer (a list: layer-wise allocation).
+        """
         sparse = [i for i, dense in enumerate(self.dense) if not dense]
         chosen = [None] * len(self.layers)
         for i in sparse:
@@ -424,8 +425,7 @@ def cosine_drop_fraction(t, initial, end_step):
 
 
 def drop_counts(active, count, fraction):
-    """RigL's counts for one layer (or one global pool) with A active weights and a target
-    count C (C = A for dst; the schedule's count for d2s/s2d): n = floor(fraction * min(A, C));
+    """RigL's counts for A active weights and a target count C: n = floor(fraction * min(A, C));
     keep the min(A, C) - n active weights of largest drop score, grow C - kept."""
     n = min(active, count)
     kept = n - math.floor(fraction * n)
@@ -442,13 +442,17 @@ def scheduled_sparsity(t, initial, final, start, end, power):
 class DynamicMasks(Masks):
     """Masks whose topology changes every `every` gradient steps of the module, up to step
     `end_step` (steps are counted in optimizer_step). A mask update replaces that step's
-    optimizer update (RigL). Per layer, with A active weights and a target count C (C = A for
-    dst; the schedule's count for d2s/s2d) and n = floor(drop_fraction_t * min(A, C)):
-    keep the min(A, C) - n active weights of largest |w|, then grow C - kept positions by the
-    growth score, positions just dropped included (such a weight keeps its value and Adam
-    state). Newly grown weights start at 0 with zero Adam moments. The growth signal is the
-    gradient of the module's own loss only: optimizer_step backpropagates each loss to its own
-    module's parameters, so an actor loss never writes a critic gradient."""
+    optimizer update (RigL). Per layer, with A active weights, a target count C (dst: C = A)
+    and n = floor(drop_fraction_t * min(A, C)): keep the min(A, C) - n active weights of
+    largest |w|, then grow C - kept positions by the growth score, positions just dropped
+    included (such a weight keeps its value and Adam state). Newly grown weights start at 0
+    with zero Adam moments. The growth signal is the gradient of the module's own loss only:
+    optimizer_step backpropagates each loss to its own module's parameters, so an actor loss
+    never writes a critic gradient.
+
+    D2S/S2D: C is the count of the module's level at this step, which follows its schedule
+    (scheduled_counts); a dst module has no schedule.
+    """
 
     def __init__(
         self,
@@ -470,9 +474,7 @@ class DynamicMasks(Masks):
         self.every, self.end_step = every, end_step
         self.step, self.updates, self.changed = 0, 0, 0.0
         self.schedule = None  # d2s/s2d: (initial, final, start, end, power) of the module's level
-        self.reference = (
-            None  # d2s/s2d, layer-wise: per-layer sparsities of the allocation the schedule scales
-        )
+        self.reference = None  # layer-wise: the reference allocation's per-layer sparsities
 
     def topology_due(self):
         """Count one gradient step of the module; True when this step is a mask update."""
@@ -486,7 +488,7 @@ class DynamicMasks(Masks):
         old = [m.clone() for m in self.masks]
         masks, weights = self.per_layer(self.masks), self.per_layer(self.weights)
         active = [int(m.sum()) for m in masks]
-        counts = self.scheduled_counts() if self.schedule is not None else active
+        counts = self.scheduled_counts() if self.schedule is not None else active  # dst: C = A
         fraction = self.drop_schedule(self.step, self.drop_fraction, self.end_step)
         n_kept, n_grown = zip(*(drop_counts(a, c, fraction) for a, c in zip(active, counts)))
         drop_scores = [w.abs() for w in weights]
@@ -524,8 +526,10 @@ class DynamicMasks(Masks):
         self.reference = (level, [1.0 - k / (o * i) for k, (o, i) in zip(keep, self.shapes())])
 
     def scheduled_counts(self):
-        """Active counts at this step for the module's scheduled level: per layer, the level
-        spread over the layers in proportion to the reference allocation's per-layer sparsities."""
+        """Active counts at this step for the module's scheduled level.
+        Per layer: the level spread over the layers in proportion to the reference allocation's
+        per-layer sparsities.
+        """
         initial, final, start, end, power = self.schedule
         level = scheduled_sparsity(self.step, initial, final, start, end, power)
         ref_level, ref_sparsity = self.reference
@@ -536,12 +540,13 @@ class DynamicMasks(Masks):
         ]
 
     def state_dict(self):
-        return {
+        state = {
             **super().state_dict(),
             "step": self.step,
             "updates": self.updates,
             "changed": self.changed,
         }
+        return state
 
     def load_state_dict(self, state):
         super().load_state_dict(state)
@@ -1544,44 +1549,43 @@ def layer_plan(nets):
 
 
 def print_plan(nets, masks, cfg, as_json):
-    plan = layer_plan(nets)
     modules = {}
-    for module, layers in plan.items():
+    for module, layers in layer_plan(nets).items():
         total = sum(out * inp for _, (out, inp) in layers)
-        if module in masks:
-            m = masks[module]
-            active = [int(x.sum()) for x in m.per_layer(m.masks)]
+        if module not in masks:
             modules[module] = {
-                "regime": {"critic": "s2d"}[module],
-                "level": getattr(cfg, f"{module}_sparsity_level"),
+                "regime": "dense",
+                "level": 0.0,
                 "total": total,
-                "active": sum(active),
+                "active": total,
                 "layers": [
                     {
                         "name": name,
                         "shape": shape,
-                        "density": a / (shape[0] * shape[1]),
-                        "active": a,
+                        "density": 1.0,
+                        "active": shape[0] * shape[1],
                         "revived": 0,
                     }
-                    for (name, shape), a in zip(layers, active)
+                    for name, shape in layers
                 ],
             }
             continue
+        m = masks[module]
+        active = [int(x.sum()) for x in m.per_layer(m.masks)]
         modules[module] = {
-            "regime": "dense",
-            "level": 0.0,
+            "regime": {"critic": "s2d"}[module],
+            "level": getattr(cfg, f"{module}_sparsity_level"),
             "total": total,
-            "active": total,
+            "active": sum(active),
             "layers": [
                 {
                     "name": name,
                     "shape": shape,
-                    "density": 1.0,
-                    "active": shape[0] * shape[1],
+                    "density": a / (shape[0] * shape[1]),
+                    "active": a,
                     "revived": 0,
                 }
-                for name, shape in layers
+                for (name, shape), a in zip(layers, active)
             ],
         }
     if as_json:
@@ -1595,21 +1599,20 @@ def print_plan(nets, masks, cfg, as_json):
         f"{'module':<8} {'layer':<18} {'shape [out, in]':<16} {'weights':>9} {'active':>9} density"
     )
     for module, info in modules.items():
+        n_params = sum(p.numel() for p in nets[module].parameters())
+        if info["regime"] == "dense":
+            print(f"{module}: dense, {n_params} parameters")
+            continue
         for layer in info["layers"]:
             print(
                 f"{module:<8} {layer['name']:<18} {str(layer['shape']):<16} "
                 f"{layer['shape'][0] * layer['shape'][1]:>9} {layer['active']:>9} {layer['density']:.3f}"
             )
-        n_params = sum(p.numel() for p in nets[module].parameters())
-        sparsity = (
-            f" (sparsity {1 - info['active'] / info['total']:.4f})"
-            if info["regime"] != "dense"
-            else ""
-        )
+        sparsity = 1 - info["active"] / info["total"]
         print(
-            f"{module}: {info['regime']}, {info['active']}/{info['total']} weights active{sparsity}, {n_params} parameters in all"
+            f"{module}: {info['regime']}, {info['active']}/{info['total']} weights active (sparsity {sparsity:.4f}), {n_params} parameters in all"
         )
-        m = masks.get(module)
+        m = masks[module]
         if isinstance(m, DynamicMasks):
             points = [int(q * m.end_step) for q in (0.0, 0.25, 0.5, 0.75)]
             fractions = ", ".join(

@@ -55,7 +55,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "ae6f57d01fcd13dae8aabda5204867c7d438e625c68ef991894ffa13d6460d2a"
+SCRIPT_SHA256 = "c2aae10ebb429bad7c796dfc5fa16c4f648bbc7be3353edd1d13b1516628db44"
 SPEC_SHA256 = "6538de31e1bb273e4f10e78051641fa4c3bb861146eb1347df8216d260cad3f4"
 
 
@@ -1190,9 +1190,8 @@ def layer_plan(nets):
 
 
 def print_plan(nets, as_json):
-    plan = layer_plan(nets)
     modules = {}
-    for module, layers in plan.items():
+    for module, layers in layer_plan(nets).items():
         total = sum(out * inp for _, (out, inp) in layers)
         modules[module] = {
             "regime": "dense",
@@ -1217,19 +1216,8 @@ def print_plan(nets, as_json):
             )
         )
         return
-    print(
-        f"{'module':<8} {'layer':<18} {'shape [out, in]':<16} {'weights':>9} {'active':>9} density"
-    )
-    for module, info in modules.items():
-        for layer in info["layers"]:
-            print(
-                f"{module:<8} {layer['name']:<18} {str(layer['shape']):<16} "
-                f"{layer['shape'][0] * layer['shape'][1]:>9} {layer['active']:>9} {layer['density']:.3f}"
-            )
-        n_params = sum(p.numel() for p in nets[module].parameters())
-        print(
-            f"{module}: {info['regime']}, {info['active']}/{info['total']} weights active, {n_params} parameters in all"
-        )
+    for module, net in nets.items():
+        print(f"{module}: dense, {sum(p.numel() for p in net.parameters())} parameters")
     print(
         f"\nthe resolved spec (written to <run_dir>/spec.yaml by a run):\n{RESOLVED_SPEC}", end=""
     )

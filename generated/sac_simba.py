@@ -56,7 +56,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "584208116c1277668f926954c097e46a4d73f3717c9b7e3f0a6018ecce9753e5"
+SCRIPT_SHA256 = "a77a7f562ca163efb7146955d33f1d9496e1de5bd1b7cf612a293d9e09e924c2"
 SPEC_SHA256 = "6f86e9c9ca96e56e9576bc4c2e81655960914c4847bfce5ba72a70d8af397f3a"
 
 
@@ -1289,9 +1289,8 @@ def layer_plan(nets):
 
 
 def print_plan(nets, as_json):
-    plan = layer_plan(nets)
     modules = {}
-    for module, layers in plan.items():
+    for module, layers in layer_plan(nets).items():
         total = sum(out * inp for _, (out, inp) in layers)
         modules[module] = {
             "regime": "dense",
@@ -1316,19 +1315,8 @@ def print_plan(nets, as_json):
             )
         )
         return
-    print(
-        f"{'module':<8} {'layer':<18} {'shape [out, in]':<16} {'weights':>9} {'active':>9} density"
-    )
-    for module, info in modules.items():
-        for layer in info["layers"]:
-            print(
-                f"{module:<8} {layer['name']:<18} {str(layer['shape']):<16} "
-                f"{layer['shape'][0] * layer['shape'][1]:>9} {layer['active']:>9} {layer['density']:.3f}"
-            )
-        n_params = sum(p.numel() for p in nets[module].parameters())
-        print(
-            f"{module}: {info['regime']}, {info['active']}/{info['total']} weights active, {n_params} parameters in all"
-        )
+    for module, net in nets.items():
+        print(f"{module}: dense, {sum(p.numel() for p in net.parameters())} parameters")
     print(
         f"\nthe resolved spec (written to <run_dir>/spec.yaml by a run):\n{RESOLVED_SPEC}", end=""
     )

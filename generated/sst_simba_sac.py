@@ -56,7 +56,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "bc043149fdfbeeae5018c89d0c39773aaf878c2de4f9e87c4d372bfc298febd4"
+SCRIPT_SHA256 = "3e44febf5c3e31786586ab26c8d067a9180a3e0801f47001e5a9746079002472"
 SPEC_SHA256 = "7f590364ef6a826e54eafbc7553f7514c0203301202aa477d17f90cc610418b1"
 
 
@@ -394,7 +394,8 @@ class Masks:
 
     def select(self, scores, keep):
         """0/1 choices from per-layer scores (higher = chosen) for the layers not kept dense
-        (None for those): the keep[i] best of each layer (a list: layer-wise allocation)."""
+        (None for those): the keep[i] best of each layer (a list: layer-wise allocation).
+        """
         sparse = [i for i, dense in enumerate(self.dense) if not dense]
         chosen = [None] * len(self.layers)
         for i in sparse:
@@ -1497,44 +1498,25 @@ def layer_plan(nets):
 
 
 def print_plan(nets, masks, cfg, as_json):
-    plan = layer_plan(nets)
     modules = {}
-    for module, layers in plan.items():
+    for module, layers in layer_plan(nets).items():
         total = sum(out * inp for _, (out, inp) in layers)
-        if module in masks:
-            m = masks[module]
-            active = [int(x.sum()) for x in m.per_layer(m.masks)]
-            modules[module] = {
-                "regime": {"actor": "sst", "critic": "sst"}[module],
-                "level": getattr(cfg, f"{module}_sparsity_level"),
-                "total": total,
-                "active": sum(active),
-                "layers": [
-                    {
-                        "name": name,
-                        "shape": shape,
-                        "density": a / (shape[0] * shape[1]),
-                        "active": a,
-                        "revived": 0,
-                    }
-                    for (name, shape), a in zip(layers, active)
-                ],
-            }
-            continue
+        m = masks[module]
+        active = [int(x.sum()) for x in m.per_layer(m.masks)]
         modules[module] = {
-            "regime": "dense",
-            "level": 0.0,
+            "regime": {"actor": "sst", "critic": "sst"}[module],
+            "level": getattr(cfg, f"{module}_sparsity_level"),
             "total": total,
-            "active": total,
+            "active": sum(active),
             "layers": [
                 {
                     "name": name,
                     "shape": shape,
-                    "density": 1.0,
-                    "active": shape[0] * shape[1],
+                    "density": a / (shape[0] * shape[1]),
+                    "active": a,
                     "revived": 0,
                 }
-                for name, shape in layers
+                for (name, shape), a in zip(layers, active)
             ],
         }
     if as_json:
@@ -1548,19 +1530,15 @@ def print_plan(nets, masks, cfg, as_json):
         f"{'module':<8} {'layer':<18} {'shape [out, in]':<16} {'weights':>9} {'active':>9} density"
     )
     for module, info in modules.items():
+        n_params = sum(p.numel() for p in nets[module].parameters())
         for layer in info["layers"]:
             print(
                 f"{module:<8} {layer['name']:<18} {str(layer['shape']):<16} "
                 f"{layer['shape'][0] * layer['shape'][1]:>9} {layer['active']:>9} {layer['density']:.3f}"
             )
-        n_params = sum(p.numel() for p in nets[module].parameters())
-        sparsity = (
-            f" (sparsity {1 - info['active'] / info['total']:.4f})"
-            if info["regime"] != "dense"
-            else ""
-        )
+        sparsity = 1 - info["active"] / info["total"]
         print(
-            f"{module}: {info['regime']}, {info['active']}/{info['total']} weights active{sparsity}, {n_params} parameters in all"
+            f"{module}: {info['regime']}, {info['active']}/{info['total']} weights active (sparsity {sparsity:.4f}), {n_params} parameters in all"
         )
     print(
         f"\nthe resolved spec (written to <run_dir>/spec.yaml by a run):\n{RESOLVED_SPEC}", end=""

@@ -56,7 +56,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "93f847e1a5eeebdb779d8c628c2c2459f499e24cdfbcc5dc7e4198bf8ca36698"
+SCRIPT_SHA256 = "71a54589ae1ea346cc5dcf28efdba1e6a10b128403000c24dc83ace914b52c63"
 SPEC_SHA256 = "2d2b5e3ecd68517cdcc8e42c40dc11472f11c1466331ad5b81d01eef40ed3ccd"
 
 
@@ -320,8 +320,10 @@ class Masks:
 
     def select(self, scores, keep):
         """0/1 choices from per-layer scores (higher = chosen) for the layers not kept dense
-        (None for those): the keep[i] best of each layer (a list: layer-wise allocation), or
-        the `keep` best over all those layers together (an int: one global threshold)."""
+        (None for those): the keep[i] best of each layer (a list: layer-wise allocation).
+        An int `keep` chooses the `keep` best over all those layers together (one global
+        threshold).
+        """
         sparse = [i for i, dense in enumerate(self.dense) if not dense]
         chosen = [None] * len(self.layers)
         if isinstance(keep, int):
@@ -430,7 +432,8 @@ def tar_budget(fan_in, fan_out, active, ratio):
 
 
 def prune_actor(actor_masks, actor_opt, cfg):
-    """The actor's mask: magnitude scores, one global threshold at level cfg.actor_sparsity_level, then TAR revival."""
+    """The actor's mask: magnitude scores, one global threshold at level cfg.actor_sparsity_level,
+    then TAR revival."""
     keep = global_count(actor_masks.shapes(), cfg.actor_sparsity_level, actor_masks.dense)
     actor_masks.prune(magnitude_scores(actor_masks), keep)
     actor_masks.revive(cfg.actor_revival_ratio, tar_budget)
@@ -439,7 +442,8 @@ def prune_actor(actor_masks, actor_opt, cfg):
 
 
 def prune_critic(critic_masks, critic_opt, critic_target, cfg):
-    """The critic's mask: magnitude scores, one global threshold at level cfg.critic_sparsity_level, then TAR revival."""
+    """The critic's mask: magnitude scores, one global threshold at level cfg.critic_sparsity_level,
+    then TAR revival."""
     keep = global_count(critic_masks.shapes(), cfg.critic_sparsity_level, critic_masks.dense)
     critic_masks.prune(magnitude_scores(critic_masks), keep)
     critic_masks.revive(cfg.critic_revival_ratio, tar_budget)
@@ -1410,44 +1414,25 @@ def layer_plan(nets):
 
 
 def print_plan(nets, masks, cfg, as_json):
-    plan = layer_plan(nets)
     modules = {}
-    for module, layers in plan.items():
+    for module, layers in layer_plan(nets).items():
         total = sum(out * inp for _, (out, inp) in layers)
-        if module in masks:
-            m = masks[module]
-            active = [int(x.sum()) for x in m.per_layer(m.masks)]
-            modules[module] = {
-                "regime": {"actor": "sst", "critic": "sst"}[module],
-                "level": getattr(cfg, f"{module}_sparsity_level"),
-                "total": total,
-                "active": sum(active),
-                "layers": [
-                    {
-                        "name": name,
-                        "shape": shape,
-                        "density": a / (shape[0] * shape[1]),
-                        "active": a,
-                        "revived": r,
-                    }
-                    for (name, shape), a, r in zip(layers, active, m.revived)
-                ],
-            }
-            continue
+        m = masks[module]
+        active = [int(x.sum()) for x in m.per_layer(m.masks)]
         modules[module] = {
-            "regime": "dense",
-            "level": 0.0,
+            "regime": {"actor": "sst", "critic": "sst"}[module],
+            "level": getattr(cfg, f"{module}_sparsity_level"),
             "total": total,
-            "active": total,
+            "active": sum(active),
             "layers": [
                 {
                     "name": name,
                     "shape": shape,
-                    "density": 1.0,
-                    "active": shape[0] * shape[1],
-                    "revived": 0,
+                    "density": a / (shape[0] * shape[1]),
+                    "active": a,
+                    "revived": r,
                 }
-                for name, shape in layers
+                for (name, shape), a, r in zip(layers, active, m.revived)
             ],
         }
     if as_json:
@@ -1461,8 +1446,8 @@ def print_plan(nets, masks, cfg, as_json):
         f"{'module':<8} {'layer':<18} {'shape [out, in]':<16} {'weights':>9} {'active':>9} density  revived (E_topo, G, Q, R)"
     )
     for module, info in modules.items():
-        budgets = masks[module].budgets if module in masks else [None] * len(info["layers"])
-        for layer, terms in zip(info["layers"], budgets):
+        n_params = sum(p.numel() for p in nets[module].parameters())
+        for layer, terms in zip(info["layers"], masks[module].budgets):
             terms_text = ""
             if terms is not None:
                 terms_text = (
@@ -1477,14 +1462,9 @@ def print_plan(nets, masks, cfg, as_json):
                 f"{module:<8} {layer['name']:<18} {str(layer['shape']):<16} "
                 f"{layer['shape'][0] * layer['shape'][1]:>9} {layer['active']:>9} {layer['density']:.3f}{terms_text}"
             )
-        n_params = sum(p.numel() for p in nets[module].parameters())
-        sparsity = (
-            f" (sparsity {1 - info['active'] / info['total']:.4f})"
-            if info["regime"] != "dense"
-            else ""
-        )
+        sparsity = 1 - info["active"] / info["total"]
         print(
-            f"{module}: {info['regime']}, {info['active']}/{info['total']} weights active{sparsity}, {n_params} parameters in all"
+            f"{module}: {info['regime']}, {info['active']}/{info['total']} weights active (sparsity {sparsity:.4f}), {n_params} parameters in all"
         )
     print(
         f"\nthe resolved spec (written to <run_dir>/spec.yaml by a run):\n{RESOLVED_SPEC}", end=""

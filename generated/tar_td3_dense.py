@@ -56,7 +56,7 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "9805a24aafbbd5abc7891157df08873cca28e2ba20982847550aec36eb1792be"
+SCRIPT_SHA256 = "bde85ee33ef279fb1cf358572259d7d16e57f5978d2838d45a16eefffce42652"
 SPEC_SHA256 = "43dfad10cb4c8289d876d3185c265a95e42b69d7d530a0f69492775af6a4bfd3"
 
 
@@ -1168,9 +1168,8 @@ def layer_plan(nets):
 
 
 def print_plan(nets, as_json):
-    plan = layer_plan(nets)
     modules = {}
-    for module, layers in plan.items():
+    for module, layers in layer_plan(nets).items():
         total = sum(out * inp for _, (out, inp) in layers)
         modules[module] = {
             "regime": "dense",
@@ -1195,19 +1194,8 @@ def print_plan(nets, as_json):
             )
         )
         return
-    print(
-        f"{'module':<8} {'layer':<18} {'shape [out, in]':<16} {'weights':>9} {'active':>9} density"
-    )
-    for module, info in modules.items():
-        for layer in info["layers"]:
-            print(
-                f"{module:<8} {layer['name']:<18} {str(layer['shape']):<16} "
-                f"{layer['shape'][0] * layer['shape'][1]:>9} {layer['active']:>9} {layer['density']:.3f}"
-            )
-        n_params = sum(p.numel() for p in nets[module].parameters())
-        print(
-            f"{module}: {info['regime']}, {info['active']}/{info['total']} weights active, {n_params} parameters in all"
-        )
+    for module, net in nets.items():
+        print(f"{module}: dense, {sum(p.numel() for p in net.parameters())} parameters")
     print(
         f"\nthe resolved spec (written to <run_dir>/spec.yaml by a run):\n{RESOLVED_SPEC}", end=""
     )

@@ -56,7 +56,7 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "f6ff61549043af41e8d1350d5309f01b78c61542906de746c50d32357002ba37"
+SCRIPT_SHA256 = "d7320621d5cb82ba0d5a6ebaa2ae4e7d2206bc13dbe79fa19b92a1c36f5a9523"
 SPEC_SHA256 = "ced61557e8b0640be0443db0184f2924746fcfb87be136b509d322a8a627cb9a"
 
 
@@ -312,8 +312,10 @@ class Masks:
 
     def select(self, scores, keep):
         """0/1 choices from per-layer scores (higher = chosen) for the layers not kept dense
-        (None for those): the keep[i] best of each layer (a list: layer-wise allocation), or
-        the `keep` best over all those layers together (an int: one global threshold)."""
+        (None for those): the keep[i] best of each layer (a list: layer-wise allocation).
+        An int `keep` chooses the `keep` best over all those layers together (one global
+        threshold).
+        """
         sparse = [i for i, dense in enumerate(self.dense) if not dense]
         chosen = [None] * len(self.layers)
         if isinstance(keep, int):
@@ -408,8 +410,8 @@ class SynFlow:
     R the sum of the output layers' outputs for an all-ones input, on a copy of the network whose
     parameters are replaced by their absolute values (float64, so that R cannot overflow) and
     the current mask applied. With |parameters| and a positive input every pre-activation is
-    positive, so ReLU/ELU pass through unchanged; normalization layers would not (they
-    re-center), so they are treated as the identity while scoring (these networks have none)."""
+    positive, so ReLU/ELU pass through unchanged.
+    """
 
     def __init__(self, net, outputs):
         self.scorer = copy.deepcopy(net).double().requires_grad_(True)
@@ -477,9 +479,10 @@ def tar_budget(fan_in, fan_out, active, ratio):
 
 
 def prune_actor(actor_masks, actor_opt, actor_target, actor, obs_dim, cfg):
-    """The actor's mask: synflow scores (100 rounds), one global threshold at level cfg.actor_sparsity_level, then TAR revival."""
+    """The actor's mask: synflow scores (100 rounds), one global threshold at level
+    cfg.actor_sparsity_level, then TAR revival."""
     keep = global_count(actor_masks.shapes(), cfg.actor_sparsity_level, actor_masks.dense)
-    synflow_prune(actor_masks, actor, (obs_dim,), keep, outputs=("mu.out",))
+    synflow_prune(actor_masks, actor, [obs_dim], keep, outputs=("mu.out",))
     actor_masks.revive(cfg.actor_revival_ratio, tar_budget)
     actor_masks.apply()
     actor_masks.apply(actor_target)  # targets share the online masks
@@ -487,9 +490,10 @@ def prune_actor(actor_masks, actor_opt, actor_target, actor, obs_dim, cfg):
 
 
 def prune_critic(critic_masks, critic_opt, critic_target, critic, obs_dim, act_dim, cfg):
-    """The critic's mask: synflow scores (100 rounds), one global threshold at level cfg.critic_sparsity_level, then TAR revival."""
+    """The critic's mask: synflow scores (100 rounds), one global threshold at level
+    cfg.critic_sparsity_level, then TAR revival."""
     keep = global_count(critic_masks.shapes(), cfg.critic_sparsity_level, critic_masks.dense)
-    synflow_prune(critic_masks, critic, (obs_dim, act_dim), keep, outputs=("q.out",))
+    synflow_prune(critic_masks, critic, [obs_dim, act_dim], keep, outputs=("q.out",))
     critic_masks.revive(cfg.critic_revival_ratio, tar_budget)
     critic_masks.apply()
     critic_masks.apply(critic_target)  # targets share the online masks
@@ -1467,44 +1471,25 @@ def layer_plan(nets):
 
 
 def print_plan(nets, masks, cfg, as_json):
-    plan = layer_plan(nets)
     modules = {}
-    for module, layers in plan.items():
+    for module, layers in layer_plan(nets).items():
         total = sum(out * inp for _, (out, inp) in layers)
-        if module in masks:
-            m = masks[module]
-            active = [int(x.sum()) for x in m.per_layer(m.masks)]
-            modules[module] = {
-                "regime": {"actor": "sst", "critic": "sst"}[module],
-                "level": getattr(cfg, f"{module}_sparsity_level"),
-                "total": total,
-                "active": sum(active),
-                "layers": [
-                    {
-                        "name": name,
-                        "shape": shape,
-                        "density": a / (shape[0] * shape[1]),
-                        "active": a,
-                        "revived": r,
-                    }
-                    for (name, shape), a, r in zip(layers, active, m.revived)
-                ],
-            }
-            continue
+        m = masks[module]
+        active = [int(x.sum()) for x in m.per_layer(m.masks)]
         modules[module] = {
-            "regime": "dense",
-            "level": 0.0,
+            "regime": {"actor": "sst", "critic": "sst"}[module],
+            "level": getattr(cfg, f"{module}_sparsity_level"),
             "total": total,
-            "active": total,
+            "active": sum(active),
             "layers": [
                 {
                     "name": name,
                     "shape": shape,
-                    "density": 1.0,
-                    "active": shape[0] * shape[1],
-                    "revived": 0,
+                    "density": a / (shape[0] * shape[1]),
+                    "active": a,
+                    "revived": r,
                 }
-                for name, shape in layers
+                for (name, shape), a, r in zip(layers, active, m.revived)
             ],
         }
     if as_json:
@@ -1518,8 +1503,8 @@ def print_plan(nets, masks, cfg, as_json):
         f"{'module':<8} {'layer':<18} {'shape [out, in]':<16} {'weights':>9} {'active':>9} density  revived (E_topo, G, Q, R)"
     )
     for module, info in modules.items():
-        budgets = masks[module].budgets if module in masks else [None] * len(info["layers"])
-        for layer, terms in zip(info["layers"], budgets):
+        n_params = sum(p.numel() for p in nets[module].parameters())
+        for layer, terms in zip(info["layers"], masks[module].budgets):
             terms_text = ""
             if terms is not None:
                 terms_text = (
@@ -1534,14 +1519,9 @@ def print_plan(nets, masks, cfg, as_json):
                 f"{module:<8} {layer['name']:<18} {str(layer['shape']):<16} "
                 f"{layer['shape'][0] * layer['shape'][1]:>9} {layer['active']:>9} {layer['density']:.3f}{terms_text}"
             )
-        n_params = sum(p.numel() for p in nets[module].parameters())
-        sparsity = (
-            f" (sparsity {1 - info['active'] / info['total']:.4f})"
-            if info["regime"] != "dense"
-            else ""
-        )
+        sparsity = 1 - info["active"] / info["total"]
         print(
-            f"{module}: {info['regime']}, {info['active']}/{info['total']} weights active{sparsity}, {n_params} parameters in all"
+            f"{module}: {info['regime']}, {info['active']}/{info['total']} weights active (sparsity {sparsity:.4f}), {n_params} parameters in all"
         )
     print(
         f"\nthe resolved spec (written to <run_dir>/spec.yaml by a run):\n{RESOLVED_SPEC}", end=""

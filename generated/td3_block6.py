@@ -55,7 +55,7 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "389e9b512ea3251c91c583a07ac8ee922879a37e02c0124d89997871360045d9"
+SCRIPT_SHA256 = "a82de90f08a0bec15691033387470f99bd0ff4d9060ade790dd363c133506b87"
 SPEC_SHA256 = "db7896455ba870c3dd9d0d3375cc2c80478f19c11e1103d309ec19a65beea4e9"
 
 
@@ -1215,9 +1215,8 @@ def layer_plan(nets):
 
 
 def print_plan(nets, as_json):
-    plan = layer_plan(nets)
     modules = {}
-    for module, layers in plan.items():
+    for module, layers in layer_plan(nets).items():
         total = sum(out * inp for _, (out, inp) in layers)
         modules[module] = {
             "regime": "dense",
@@ -1242,19 +1241,8 @@ def print_plan(nets, as_json):
             )
         )
         return
-    print(
-        f"{'module':<8} {'layer':<18} {'shape [out, in]':<16} {'weights':>9} {'active':>9} density"
-    )
-    for module, info in modules.items():
-        for layer in info["layers"]:
-            print(
-                f"{module:<8} {layer['name']:<18} {str(layer['shape']):<16} "
-                f"{layer['shape'][0] * layer['shape'][1]:>9} {layer['active']:>9} {layer['density']:.3f}"
-            )
-        n_params = sum(p.numel() for p in nets[module].parameters())
-        print(
-            f"{module}: {info['regime']}, {info['active']}/{info['total']} weights active, {n_params} parameters in all"
-        )
+    for module, net in nets.items():
+        print(f"{module}: dense, {sum(p.numel() for p in net.parameters())} parameters")
     print(
         f"\nthe resolved spec (written to <run_dir>/spec.yaml by a run):\n{RESOLVED_SPEC}", end=""
     )

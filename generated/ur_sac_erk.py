@@ -56,7 +56,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "8f9941cac53e7a0fe996f2ac6b54920edb0cab9da1c3672ecb32a49b97829390"
+SCRIPT_SHA256 = "2c9f863ff4477926e513d05203a49a01110298bee006596a0c31f4c699a5ece0"
 SPEC_SHA256 = "0b1dbd9539e5eb453c4c4a19569d76747818831c9ec0145649b2cd53452943be"
 
 
@@ -320,7 +320,8 @@ class Masks:
 
     def select(self, scores, keep):
         """0/1 choices from per-layer scores (higher = chosen) for the layers not kept dense
-        (None for those): the keep[i] best of each layer (a list: layer-wise allocation)."""
+        (None for those): the keep[i] best of each layer (a list: layer-wise allocation).
+        """
         sparse = [i for i, dense in enumerate(self.dense) if not dense]
         chosen = [None] * len(self.layers)
         for i in sparse:
@@ -437,7 +438,8 @@ def uniform_budget(fan_in, fan_out, active, ratio):
 
 
 def prune_actor(actor_masks, actor_opt, cfg):
-    """The actor's mask: random scores, ERK allocation at level cfg.actor_sparsity_level, then uniform (UR) revival."""
+    """The actor's mask: random scores, ERK allocation at level cfg.actor_sparsity_level, then
+    uniform (UR) revival."""
     keep = er_counts(actor_masks.shapes(), cfg.actor_sparsity_level, actor_masks.dense)
     actor_masks.prune(random_scores(actor_masks), keep)
     actor_masks.revive(cfg.actor_revival_ratio, uniform_budget)
@@ -446,7 +448,8 @@ def prune_actor(actor_masks, actor_opt, cfg):
 
 
 def prune_critic(critic_masks, critic_opt, critic_target, cfg):
-    """The critic's mask: random scores, ERK allocation at level cfg.critic_sparsity_level, then uniform (UR) revival."""
+    """The critic's mask: random scores, ERK allocation at level cfg.critic_sparsity_level, then
+    uniform (UR) revival."""
     keep = er_counts(critic_masks.shapes(), cfg.critic_sparsity_level, critic_masks.dense)
     critic_masks.prune(random_scores(critic_masks), keep)
     critic_masks.revive(cfg.critic_revival_ratio, uniform_budget)
@@ -1417,44 +1420,25 @@ def layer_plan(nets):
 
 
 def print_plan(nets, masks, cfg, as_json):
-    plan = layer_plan(nets)
     modules = {}
-    for module, layers in plan.items():
+    for module, layers in layer_plan(nets).items():
         total = sum(out * inp for _, (out, inp) in layers)
-        if module in masks:
-            m = masks[module]
-            active = [int(x.sum()) for x in m.per_layer(m.masks)]
-            modules[module] = {
-                "regime": {"actor": "sst", "critic": "sst"}[module],
-                "level": getattr(cfg, f"{module}_sparsity_level"),
-                "total": total,
-                "active": sum(active),
-                "layers": [
-                    {
-                        "name": name,
-                        "shape": shape,
-                        "density": a / (shape[0] * shape[1]),
-                        "active": a,
-                        "revived": r,
-                    }
-                    for (name, shape), a, r in zip(layers, active, m.revived)
-                ],
-            }
-            continue
+        m = masks[module]
+        active = [int(x.sum()) for x in m.per_layer(m.masks)]
         modules[module] = {
-            "regime": "dense",
-            "level": 0.0,
+            "regime": {"actor": "sst", "critic": "sst"}[module],
+            "level": getattr(cfg, f"{module}_sparsity_level"),
             "total": total,
-            "active": total,
+            "active": sum(active),
             "layers": [
                 {
                     "name": name,
                     "shape": shape,
-                    "density": 1.0,
-                    "active": shape[0] * shape[1],
-                    "revived": 0,
+                    "density": a / (shape[0] * shape[1]),
+                    "active": a,
+                    "revived": r,
                 }
-                for name, shape in layers
+                for (name, shape), a, r in zip(layers, active, m.revived)
             ],
         }
     if as_json:
@@ -1468,8 +1452,8 @@ def print_plan(nets, masks, cfg, as_json):
         f"{'module':<8} {'layer':<18} {'shape [out, in]':<16} {'weights':>9} {'active':>9} density  revived (E_topo, G, Q, R)"
     )
     for module, info in modules.items():
-        budgets = masks[module].budgets if module in masks else [None] * len(info["layers"])
-        for layer, terms in zip(info["layers"], budgets):
+        n_params = sum(p.numel() for p in nets[module].parameters())
+        for layer, terms in zip(info["layers"], masks[module].budgets):
             terms_text = ""
             if terms is not None:
                 terms_text = (
@@ -1484,14 +1468,9 @@ def print_plan(nets, masks, cfg, as_json):
                 f"{module:<8} {layer['name']:<18} {str(layer['shape']):<16} "
                 f"{layer['shape'][0] * layer['shape'][1]:>9} {layer['active']:>9} {layer['density']:.3f}{terms_text}"
             )
-        n_params = sum(p.numel() for p in nets[module].parameters())
-        sparsity = (
-            f" (sparsity {1 - info['active'] / info['total']:.4f})"
-            if info["regime"] != "dense"
-            else ""
-        )
+        sparsity = 1 - info["active"] / info["total"]
         print(
-            f"{module}: {info['regime']}, {info['active']}/{info['total']} weights active{sparsity}, {n_params} parameters in all"
+            f"{module}: {info['regime']}, {info['active']}/{info['total']} weights active (sparsity {sparsity:.4f}), {n_params} parameters in all"
         )
     print(
         f"\nthe resolved spec (written to <run_dir>/spec.yaml by a run):\n{RESOLVED_SPEC}", end=""

@@ -136,6 +136,73 @@ class SparsityPlan:
         """The allocation in words (the prune function's docstring)."""
         return ALLOCATION_TEXT[self.distribution]
 
+    def prune_params(self, module: str, targets: str) -> tuple[str, ...]:
+        """What prune_<module>() takes, by the names main() holds them under: the masks; unless
+        the module starts dense (d2s), its optimizer, its targets (`targets`: the variable(s)
+        holding them, "" for none), and for SynFlow the network and its input sizes; the
+        config where a level or a revival ratio is read (not for epsilon-ER draws alone)."""
+        params = [f"{module}_masks"]
+        if not self.starts_dense:
+            params.append(f"{module}_opt")
+            params += [targets] if targets else []
+            params += [module, *self.inputs] if self.criterion == "synflow" else []
+        if not self.bernoulli or self.revival != "none":
+            params.append("cfg")
+        return tuple(params)
+
+    def schedule_levels(self, module: str) -> tuple[str, str]:
+        """The schedule's initial and final levels as config expressions: d2s from dense to the
+        module's level, s2d back."""
+        level = f"cfg.{module}_sparsity_level"
+        return ("0.0", level) if self.starts_dense else (level, "0.0")
+
+    def prune_docstring(self, module: str) -> str:
+        """prune_<module>()'s docstring: how the module's first mask is taken."""
+        if self.starts_dense and self.layerwise_schedule:
+            return (
+                "D2S starts dense: only the per-layer shape of the final level "
+                f"({self.allocation_text}) is fixed now."
+            )
+        if self.starts_dense:
+            return (
+                "D2S starts dense; with one global threshold only the module's count follows "
+                "the schedule. Checked now: the final level can be reached with the dense layers "
+                "kept."
+            )
+        if self.bernoulli:
+            eps = ", ".join(str(e) for e in self.epsilon)
+            how = f"Bernoulli draws at the {self.allocation_text} of eps {eps} per sparse layer"
+        else:
+            scores = {
+                "synflow": " (100 rounds)",
+                "snip": " of `loss`, its loss on one replay batch",
+            }
+            how = (
+                f"{self.criterion} scores{scores.get(self.criterion, '')}, "
+                f"{self.allocation_text} at level cfg.{module}_sparsity_level"
+            )
+        dense = f" ({', '.join(self.dense_layers)} dense)" if self.dense_layers else ""
+        revival = {
+            "none": "",
+            "tar": ", then TAR revival",
+            "uniform": ", then uniform (UR) revival",
+        }
+        mask = "initial mask" if self.dynamic else "mask"
+        return f"The {module}'s {mask}: {how}{dense}{revival[self.revival]}."
+
+
+# DynamicMasks' parameters for the dst variants of RLx2 and DS-TD3, in signature order: the
+# SparsityPlan field each sets, specc's default (RigL's semantics), and a comment: the values,
+# or what False does
+TOPOLOGY_VARIANTS: tuple[tuple[str, Any, str], ...] = (
+    ("drop", "magnitude", "magnitude | sign_split (Sokar's SET)"),
+    ("reset_moments", True, "False: grown weights keep Adam's moments (RLx2, Sokar)"),
+    ("mask_gradients", True, "False: pruned weights get gradients (Sokar)"),
+    ("skip_step", True, "False: a mask update follows the step's update (Sokar)"),
+    ("target_masking", "mask", "mask | count (Sokar: targets keep the online count)"),
+    ("grow_last", True, "False: the last mask update drops only (Sokar)"),
+)
+
 
 @dataclass(frozen=True)
 class SparsityCode:
@@ -166,6 +233,7 @@ class SparsityCode:
     count_targets: bool = False  # targets pruned to the online count (targets: count)
     prunes_last: bool = False  # some module's last mask update only drops (grow_last: false)
     bernoulli: bool = False  # some module draws epsilon-ER Bernoulli masks
+    dense_modules: tuple[str, ...] = ()  # the modules beside the sparse ones that stay dense
 
     @property
     def floor_counts(self) -> bool:
@@ -189,7 +257,82 @@ class SparsityCode:
     def growth_by_module(self) -> bool:
         """The growth method is chosen at run time per module: several methods, or a module that
         does not grow beside one that does."""
-        return len(self.growth) > 1 or (self.prune_only and bool(self.growth))
+        return len(self.growth) > 1 or self.optional_growth
+
+    @property
+    def optional_growth(self) -> bool:
+        """Some module drops and grows beside a d2s module that prunes only: DynamicMasks checks
+        its growth at run time (None: no drop-and-grow)."""
+        return self.prune_only and bool(self.growth)
+
+    @property
+    def selects(self) -> bool:
+        """Some mask is chosen from scores, an initial one or a topology update's (Masks.select)."""
+        return self.scored or self.dynamic
+
+    @property
+    def initial_mask(self) -> bool:
+        """Some module takes its first mask at its prune_at, from scores or Bernoulli draws,
+        after training dense until then (Masks.mask_optimizer_state); d2s alone starts dense."""
+        return self.scored or self.bernoulli
+
+    @property
+    def topology_variants(self) -> tuple[tuple[str, Any, str], ...]:
+        """The dst variants of RLx2 and DS-TD3 some module uses, as DynamicMasks parameters:
+        (name, specc's default, what it says); each one off is RigL's semantics, not emitted."""
+        used = {
+            "drop": self.sign_split,
+            "reset_moments": self.keeps_moments,
+            "mask_gradients": self.unmasked_grads,
+            "skip_step": self.step_then_topology,
+            "target_masking": self.count_targets,
+            "grow_last": self.prunes_last,
+        }
+        return tuple(v for v in TOPOLOGY_VARIANTS if used[v[0]])
+
+    @property
+    def masks_params(self) -> tuple[str, ...]:
+        """DynamicMasks.__init__'s parameters with specc's defaults, only those some module
+        sets: the growth method and drop schedule where a module drops and grows, the
+        topology variants some module uses."""
+        params = ["net", "optimizer", "targets=()", "dense_layers=()"]
+        if self.growth:
+            params.append(f"growth={self.growth[0]!r}")
+        if self.decays:
+            params.append(f"drop_schedule={self.decays[0]}_drop_fraction")
+        params.append("every=1000")
+        if self.decays:
+            params.append("drop_fraction=0.3")
+        params.append("end_step=1")
+        params += [f"{name}={default!r}" for name, default, _ in self.topology_variants]
+        return tuple(params)
+
+    def masks_kwargs(
+        self, sp: SparsityPlan, module: str, targets: str
+    ) -> tuple[tuple[str, str], ...]:
+        """The keyword arguments of a module's DynamicMasks(...) after the network and its
+        optimizer, as (name, Python source): every parameter of masks_params the module has a
+        value for. `targets`: the variable(s) holding its targets ("" for none); the end step
+        counts the module's gradient steps, `<module>_steps`."""
+        m = module
+        kwargs = [("targets", f"({targets},)")] if targets else []
+        if sp.dense_layers:
+            kwargs.append(("dense_layers", repr(sp.dense_layers)))
+        if self.growth:
+            kwargs.append(("growth", repr(sp.growth or None)))
+        if sp.growth:
+            kwargs.append(("drop_schedule", f"{sp.decay}_drop_fraction"))
+        kwargs.append(("every", f"cfg.{m}_topology_every"))
+        if sp.growth:
+            kwargs.append(("drop_fraction", f"cfg.{m}_drop_fraction"))
+        end = {
+            (False, True): f"cfg.{m}_topology_end",
+            (True, False): f"cfg.{m}_schedule_end",
+            (True, True): f"max(cfg.{m}_schedule_end, cfg.{m}_topology_end)",
+        }[(sp.scheduled, bool(sp.growth))]
+        kwargs.append(("end_step", f"int({end} * {m}_steps)"))
+        kwargs += [(name, repr(getattr(sp, name))) for name, _, _ in self.topology_variants]
+        return tuple(kwargs)
 
 
 def _ordered(values) -> tuple[str, ...]:
@@ -227,6 +370,7 @@ def sparsity_code(networks: tuple[NetworkPlan, ...]) -> SparsityCode | None:
         count_targets=any(s.target_masking == "count" for s in dynamic),
         prunes_last=any(not s.grow_last for s in dynamic),
         bernoulli=any(s.bernoulli for s in sparse),
+        dense_modules=tuple(n.module for n in networks if not n.sparsity.sparse),
     )
 
 

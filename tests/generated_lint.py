@@ -1,18 +1,23 @@
 """The lint gate on generated code: a script contains only what its spec uses.
 
-Two checks, run on generated/ and on every script the property tests compile:
+Three checks, run on generated/ and on every script the property tests compile:
 - ruff (pyflakes, unused arguments, bugbear; the rules in pyproject.toml) finds unused imports
   and variables, undefined names, redefinitions and arguments a function never reads;
 - `unused_definitions` finds top-level functions and classes that nothing references, and
-  methods whose name is never used as an attribute anywhere in the script (an AST walk).
+  methods whose name is never used as an attribute anywhere in the script (an AST walk);
+- `unused_axis_text` finds the words of a sparse-topology axis (a level schedule, importance
+  growth, each RLx2 / DS-TD3 variant) in a script none of whose modules uses it.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+from specc.plan import TOPOLOGY_VARIANTS, SparsityCode
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,6 +50,53 @@ def unused_definitions(source: str) -> list[str]:
                     continue
                 if item.name not in attrs:
                     found.append(f"{item.lineno}: {node.name}.{item.name} is never used")
+    return found
+
+
+def code_text(source: str) -> str:
+    """The script's lines without its spec's words: the module docstring and RESOLVED_SPEC (the
+    resolved spec, whose description is the user's text) are blanked."""
+    skip = set()
+    for node in ast.parse(source).body:
+        docstring = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        spec = isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "RESOLVED_SPEC" for t in node.targets
+        )
+        if docstring or spec:
+            skip.update(range(node.lineno, node.end_lineno + 1))
+    lines = source.splitlines()
+    return "\n".join("" if i in skip else line for i, line in enumerate(lines, 1))
+
+
+# The words of each axis of the dynamic topology (templates/sparsity: schedule.py.jinja,
+# importance.py.jinja, variants.py.jinja), and whether a script's modules use it
+AXES = {
+    "a level schedule (d2s, s2d)": (
+        re.compile(r"\b[ds]2[sd]\b|scheduled_", re.IGNORECASE),
+        lambda code: code.scheduled,
+    ),
+    "importance growth": (
+        re.compile(r"importance_|td_error_term|td_term"),
+        lambda code: code.importance,
+    ),
+    **{
+        f"the topology variant {name}": (
+            re.compile(r"sign_split|\.drop\b|\bdrop=" if name == "drop" else rf"\b{name}\b"),
+            lambda code, name=name: name in [v for v, _, _ in code.topology_variants],
+        )
+        for name, _, _ in TOPOLOGY_VARIANTS
+    },
+}
+
+
+def unused_axis_text(source: str, code: SparsityCode | None) -> list[str]:
+    """'line: what' for each line that names an axis of the dynamic topology that no module of
+    the script uses (`code`: the plan's sparsity, None for a dense script)."""
+    found = []
+    for i, line in enumerate(code_text(source).splitlines(), 1):
+        for axis, (words, used) in AXES.items():
+            if words.search(line) and not (code is not None and used(code)):
+                found.append(f"{i}: {axis}: {line.strip()}")
     return found
 
 

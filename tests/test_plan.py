@@ -313,6 +313,47 @@ def test_scheduled_and_ensembled_facts(spec):
         assert plan.sparsity.scheduled == any(n.sparsity.scheduled for n in plan.networks)
 
 
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_dynamic_masks_calls_pass_only_its_parameters(spec):
+    """Each module's DynamicMasks(...) passes only parameters the script's class has, and the
+    class has a topology variant only where some module sets it off its default."""
+    plan = spec_plan(spec.stem)
+    code = plan.sparsity
+    if code is None or not code.dynamic:
+        return
+    params = [p.split("=")[0] for p in code.masks_params]
+    for net in plan.dynamic_networks:
+        targets = plan.algo.targets.get(net.module, "")
+        names = [name for name, _ in code.masks_kwargs(net.sparsity, net.module, targets)]
+        assert set(names) <= set(params[2:]) and len(names) == len(set(names))
+    for name, default, _ in code.topology_variants:
+        assert any(getattr(n.sparsity, name) != default for n in plan.dynamic_networks), name
+    assert code.dense_modules == tuple(n.module for n in plan.networks if not n.sparsity.sparse)
+
+
+def test_prune_params_and_docstring():
+    plan = spec_plan("tar_td3_synflow")
+    sp = plan.network("critic").sparsity
+    assert sp.prune_params("critic", "critic_target") == (
+        "critic_masks",
+        "critic_opt",
+        "critic_target",
+        "critic",
+        "obs_dim",
+        "act_dim",
+        "cfg",
+    )
+    assert sp.prune_docstring("critic") == (
+        "The critic's mask: synflow scores (100 rounds), one global threshold at level "
+        "cfg.critic_sparsity_level, then TAR revival."
+    )
+    sp = spec_plan("d2s_sac").network("critic").sparsity
+    assert sp.prune_params("critic", "critic_target") == ("critic_masks", "cfg")
+    assert sp.schedule_levels("critic") == ("0.0", "cfg.critic_sparsity_level")
+    sp = spec_plan("ds_td3").network("actor").sparsity  # epsilon-ER draws read no level
+    assert sp.prune_params("actor", "actor_target") == ("actor_masks", "actor_opt", "actor_target")
+
+
 def test_target_entropy_fixed(tmp_path):
     a = small_plan(tmp_path, "sac", MLP, "train:\n  target_entropy: -2.5\n").algo
     assert a.learned_alpha and not a.target_entropy_per_dim

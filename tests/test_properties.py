@@ -1,8 +1,8 @@
 """Properties over the whole spec language, not only the specs in specs/.
 
 - Every valid spec (tests/spec_space.py) compiles, recompiles byte-identically, passes the lint
-  gate (ruff, no unused definitions), and its script dry-runs with plan totals that match the
-  spec's levels and trains a short CPU run (Pendulum-v1 or DMC pendulum-swingup, action repeat
+  gate (ruff, no unused definitions, no topology axis it does not use), and its script
+  dry-runs with plan totals that match the spec's levels and trains a short CPU run (Pendulum-v1 or DMC pendulum-swingup, action repeat
   1 or 2, tiny widths, cadences that fire within it) to the end with finite losses and the
   sparsity columns the spec asks for.
 - Every instance of the JSON Schema (`specc schema`) either compiles (exit 0) or is rejected
@@ -27,7 +27,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from ruamel.yaml import YAML
 
-from generated_lint import ruff, unused_definitions
+from generated_lint import ruff, unused_axis_text, unused_definitions
 from generated_utils import import_script, run_main
 from spec_space import TOTAL_STEPS, schema_specs, valid_specs
 
@@ -87,6 +87,7 @@ def test_every_valid_spec_compiles_deterministically_and_lints(spec, tmp_path_fa
     script.write_text(source)
     compile(source, str(script), "exec")
     assert unused_definitions(source) == []
+    assert unused_axis_text(source, plan.sparsity) == []
     r = ruff(script)
     assert r.returncode == 0, r.stdout
 
