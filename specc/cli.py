@@ -21,6 +21,7 @@ from .experiments import cli as experiments
 from .experiments.cli import UsageError
 from .experiments.launch import BackendError
 from .diagnostics import Diagnostic, SpecError, format_diagnostics
+from .overrides import add_override_option
 from .render import TemplateBug
 from .catalog import help_for
 from .resolve import tree_to_yaml
@@ -46,15 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     c.add_argument("specs", nargs="+", metavar="SPEC")
     c.add_argument("-o", "--out", required=True, metavar="DIR", help="output folder")
-    c.add_argument(
-        "-s",
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a spec key (repeatable), e.g. -s train.total_steps=50000",
-    )
+    add_override_option(c, "override a spec key (repeatable), e.g. -s train.total_steps=50000")
     c.add_argument(
         "--check",
         action="store_true",
@@ -63,17 +56,13 @@ def _parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="validate specs without writing anything")
     v.add_argument("specs", nargs="+", metavar="SPEC")
-    v.add_argument(
-        "-s", "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE"
-    )
+    add_override_option(v)
 
     e = sub.add_parser(
         "explain", help="print the resolved spec, each value annotated with its source"
     )
     e.add_argument("spec", metavar="SPEC")
-    e.add_argument(
-        "-s", "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE"
-    )
+    add_override_option(e)
 
     sub.add_parser("schema", help="print the JSON Schema of the spec language (for YAML editors)")
     experiments.add_parsers(sub)

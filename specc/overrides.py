@@ -117,3 +117,10 @@ def apply_overrides(
             for p in created:
                 smap.overrides.setdefault(p, ov)
     return diags
+
+
+def add_override_option(parser: Any, help: str | None = None) -> None:
+    """The `-s/--set KEY=VALUE` option of a command (repeatable), collected in args.overrides."""
+    parser.add_argument(
+        "-s", "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=help
+    )

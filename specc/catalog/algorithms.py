@@ -40,8 +40,9 @@ RLX2_TRAIN_KEYS = (
     "buffer_drop",
 )
 
-# MR.Q's train keys (its record below says why each).
-MRQ_TRAIN_KEYS = (
+# MR.Q's and MR.SAC's train keys (their records below say why), in config order: what the two
+# share (the encoder, replay and value target), with each one's policy keys between.
+_ENCODED_RUN_KEYS = (
     "total_steps",
     "learning_starts",
     "batch_size",
@@ -53,39 +54,8 @@ MRQ_TRAIN_KEYS = (
     "optimizer",
     "weight_decay",
     "grad_clip",
-    "exploration_noise",
-    "policy_noise",
-    "noise_clip",
-    "target_every",
-    "encoder_horizon",
-    "value_horizon",
-    "lap_alpha",
-    "lap_min_priority",
-    "dynamics_weight",
-    "reward_weight",
-    "done_weight",
-    "pre_activation_weight",
-    "reward_bins",
-    "reward_range",
-    "terminal_reward",
 )
-# MR.SAC's: MR.Q's without its deterministic policy's noise and penalty, with SAC's temperature
-MRSAC_TRAIN_KEYS = (
-    "total_steps",
-    "learning_starts",
-    "batch_size",
-    "buffer_size",
-    "gamma",
-    "actor_lr",
-    "critic_lr",
-    "encoder_lr",
-    "optimizer",
-    "weight_decay",
-    "grad_clip",
-    "alpha",
-    "alpha_init",
-    "alpha_lr",
-    "target_entropy",
+_ENCODED_MODEL_KEYS = (
     "target_every",
     "encoder_horizon",
     "value_horizon",
@@ -94,9 +64,20 @@ MRSAC_TRAIN_KEYS = (
     "dynamics_weight",
     "reward_weight",
     "done_weight",
-    "reward_bins",
-    "reward_range",
-    "terminal_reward",
+)
+_REWARD_KEYS = ("reward_bins", "reward_range", "terminal_reward")
+MRQ_TRAIN_KEYS = (
+    _ENCODED_RUN_KEYS
+    + ("exploration_noise", "policy_noise", "noise_clip")
+    + _ENCODED_MODEL_KEYS
+    + ("pre_activation_weight",)
+    + _REWARD_KEYS
+)
+MRSAC_TRAIN_KEYS = (
+    _ENCODED_RUN_KEYS
+    + ("alpha", "alpha_init", "alpha_lr", "target_entropy")
+    + _ENCODED_MODEL_KEYS
+    + _REWARD_KEYS
 )
 
 # Train keys that mean something only while another key switches their feature on: key ->

@@ -8,6 +8,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..overrides import add_override_option
 from ..writer import write_atomic
 from . import launch
 from .plot import group_runs, load_runs, plot
@@ -68,14 +69,9 @@ def _add_sweep(sub) -> None:
         description="Compile one script per variant of the sweep FILE into DIR/<sweep name>/scripts/ and write DIR/<sweep name>/manifest.json; with --run, run every (variant, seed) that is not finished. Re-running skips finished runs and resumes interrupted ones. See docs/sweeps.md.",
     )
     sw.add_argument("file", metavar="FILE", help="the sweep file (YAML)")
-    sw.add_argument(
-        "-s",
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a spec key in every variant (repeatable), e.g. -s train.total_steps=5000; without -s, those of the sweep's manifest",
+    add_override_option(
+        sw,
+        "override a spec key in every variant (repeatable), e.g. -s train.total_steps=5000; without -s, those of the sweep's manifest",
     )
     sw.add_argument(
         "--runs-dir",
