@@ -175,8 +175,8 @@ def _layout(algo: str, module: str, joint_output: bool) -> tuple[str, tuple[str,
 def _sparsity_plan(
     algo: str, module: str, arch: str, sp: Tree, joint_output: bool = False
 ) -> SparsityPlan:
-    if sp["regime"].value == "dense":
-        return SparsityPlan(regime="dense")
+    if not catalog.regime(sp["regime"].value).sparse:
+        return SparsityPlan(regime=sp["regime"].value)
     trunk, outputs = _layout(algo, module, joint_output)
     inputs = (f"{trunk}.{catalog.arch(arch).trunk_input_layer}",) + catalog.algorithm(
         algo
@@ -185,7 +185,8 @@ def _sparsity_plan(
     revival = sp.get("revival", {})
     regime = sp["regime"].value
     topo, sched = sp.get("topology", {}), sp.get("schedule", {})
-    growth = topo["method"].value if "method" in topo else ("rigl" if regime == "s2d" else "")
+    record = catalog.regime(regime)
+    growth = topo["method"].value if "method" in topo else record.default_growth
 
     def topo_key(name: str, default: Any) -> Any:
         return topo[name].value if name in topo else default
@@ -196,9 +197,7 @@ def _sparsity_plan(
         epsilon=tuple(float(e) for e in sp["epsilon"].value) if "epsilon" in sp else (),
         distribution=sp["distribution"].value,
         # s2d's initial mask is random (no criterion key); d2s starts dense and has none
-        criterion=(
-            sp["criterion"].value if "criterion" in sp else ("" if regime == "d2s" else "random")
-        ),
+        criterion=sp["criterion"].value if "criterion" in sp else record.default_criterion,
         prune_at=sp["prune_at"].value if "prune_at" in sp else 0,
         growth=growth,
         topology_every=topo["every"].value if topo else 0,
@@ -224,14 +223,14 @@ def _sparsity_plan(
 
 def _sparsity_fields(module: str, sp: Tree) -> list[ConfigField]:
     """The module's tunable sparsity numbers that its regime uses (SPARSITY_FLAGS)."""
-    regime = sp["regime"].value
-    if regime == "dense":
+    regime = catalog.regime(sp["regime"].value)
+    if not regime.sparse:
         return []
     fields = []
     for suffix, (path, help_key, cast) in SPARSITY_FLAGS.items():
         value = _get(sp, path)
         if value is not None:
-            meaning = HELP[help_key] if help_key else catalog.regime(regime).level_meaning
+            meaning = HELP[help_key] if help_key else regime.level_meaning
             fields.append(
                 _field(
                     f"{module}_{suffix}",
@@ -273,7 +272,9 @@ def _network(
         # a preset's init applies to the plain MLPs; SimBa and the MR.Q-style networks (block,
         # encoded algorithms) keep their own
         init=(
-            options.get("init", "") if arch == "mlp" and not catalog.algorithm(algo).encoded else ""
+            options.get("init", "")
+            if catalog.arch(arch).preset_init and not catalog.algorithm(algo).encoded
+            else ""
         ),
     )
 

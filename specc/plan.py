@@ -103,7 +103,7 @@ class SparsityPlan:
 
     @property
     def sparse(self) -> bool:
-        return self.regime != "dense"
+        return catalog.regime(self.regime).sparse
 
     @property
     def allocation(self) -> str:
@@ -413,11 +413,12 @@ class NetworkPlan:
         as (name, Python source): the activation (not SimBa's, always ReLU), BlockMLP's
         layer_norm and residual, an MLP's layer_norm when on, the ensemble size when > 1."""
         kwargs = []
-        if self.arch != "simba":
+        arch = self.arch_record
+        if arch.activation_arg:
             kwargs.append(("activation", self.activation_fn))
-        if self.arch == "block":
+        if arch.block_flags:
             kwargs += [("layer_norm", repr(self.layer_norm)), ("residual", repr(self.residual))]
-        elif self.arch == "mlp" and self.layer_norm:
+        elif arch.norm == "module" and self.layer_norm:
             kwargs.append(("layer_norm", "True"))
             if not self.affine_norm:
                 kwargs.append(("affine", "False"))
@@ -433,7 +434,22 @@ class NetworkPlan:
     @property
     def orthogonal_heads(self) -> bool:
         """SimBa initialises the layers after its trunk (a SAC actor's heads) orthogonally."""
-        return self.arch == "simba"
+        return self.arch_record.orthogonal_init
+
+    @property
+    def arch_record(self) -> catalog.Arch:
+        return catalog.arch(self.arch)
+
+    @property
+    def norm_module(self) -> bool:
+        """Its layers normalise with nn.LayerNorm modules (SimBa; an MLP with layer_norm)."""
+        norm = self.arch_record.norm
+        return norm == "always" or (norm == "module" and self.layer_norm)
+
+    @property
+    def functional_norm(self) -> bool:
+        """Its architecture normalises with MR.Q's parameter-free ln_activ (BlockMLP)."""
+        return self.arch_record.norm == "functional"
 
     @property
     def ensembled(self) -> bool:
@@ -879,7 +895,7 @@ class Plan:
     def norm_classes(self) -> tuple[str, ...]:
         """The normalization module classes the script's networks use."""
         classes = []
-        if any(n.arch == "simba" or (n.arch == "mlp" and n.layer_norm) for n in self.networks):
+        if any(n.norm_module for n in self.networks):
             classes.append("nn.LayerNorm")
         if self.ensemble_layer_norm:
             classes.append("EnsembleLayerNorm")
@@ -893,7 +909,7 @@ class Plan:
     @property
     def block_layer_norm(self) -> bool:
         """A BlockMLP normalizes (its parameter-free LayerNorm, F.layer_norm in ln_activ)."""
-        return any(n.arch == "block" and n.layer_norm for n in self.networks)
+        return any(n.functional_norm and n.layer_norm for n in self.networks)
 
     @property
     def normalized(self) -> bool:
@@ -905,8 +921,7 @@ class Plan:
     def ensemble_layer_norm(self) -> bool:
         """An ensembled network normalizes with learnable affines: an MLP with LayerNorm, or SimBa."""
         return any(
-            n.ensemble > 1
-            and (n.arch == "simba" or (n.arch == "mlp" and n.layer_norm and n.affine_norm))
+            n.ensemble > 1 and n.norm_module and (n.arch_record.norm == "always" or n.affine_norm)
             for n in self.networks
         )
 
@@ -914,7 +929,7 @@ class Plan:
     def uses_ln_activ(self) -> bool:
         """MR.Q's parameter-free LayerNorm + activation: in every block network (its norm_act),
         and on an encoder's zs when its network has layer_norm."""
-        return any(n.arch == "block" for n in self.networks) or (
+        return any(n.functional_norm for n in self.networks) or (
             self.algo.encoded and self.network("encoder").layer_norm
         )
 
@@ -928,11 +943,11 @@ class Plan:
         """Each network template once, in module order; the orthogonal init (SimBa's layers, a
         preset's init) before the first network that uses it."""
         seen: list[str] = ["networks/ensemble.py.jinja"] if self.ensembled else []
-        if self.algo.encoded or any(n.arch == "block" for n in self.networks):
+        if self.algo.encoded or any(n.functional_norm for n in self.networks):
             seen.append("networks/mrq_init.py.jinja")  # MR.Q's ln_activ and init
         orthogonal = "networks/orthogonal.py.jinja"
         for n in self.networks:
-            if (n.arch == "simba" or n.orthogonal_init) and orthogonal not in seen:
+            if (n.orthogonal_heads or n.orthogonal_init) and orthogonal not in seen:
                 seen.append(orthogonal)
             if n.template not in seen:
                 seen.append(n.template)

@@ -316,7 +316,7 @@ def _resolve_sparsity(
         return None if default is None else Value(default, "default")
 
     regime = value(("regime",), sp.regime if sp is not None else None)
-    if regime.value == "dense":
+    if not catalog.regime(regime.value).sparse:
         return {"regime": regime}
     if sp is None:
         sp = SparsitySpec(regime=regime.value)
@@ -336,11 +336,12 @@ def _resolve_sparsity(
         elif (v := value((key,), getattr(sp, key))) is not None:
             entry[key] = v
     topology = entry.get("topology")
-    if topology is not None and sp.regime != "dst":  # a preset's dst variants do not apply
+    record = catalog.regime(sp.regime)
+    if topology is not None and not record.topology_variants:  # a preset's dst variants
         entry["topology"] = topology = {
             k: v for k, v in topology.items() if k not in DST_ONLY_TOPOLOGY_KEYS
         }
-    if topology is not None and "method" not in topology and sp.regime == "d2s":
+    if topology is not None and "method" not in topology and record.prune_only_topology:
         entry["topology"] = {"every": topology["every"]}  # prunes only: no drop-and-grow keys
     return entry
 

@@ -206,7 +206,7 @@ def _check_network(spec: Spec, module: str, net: NetworkSpec, err) -> None:
                 f"does not apply to arch {arch!r}"
                 + (f" (used by: {', '.join(users)})" if users else ""),
             )
-    if arch == "block" and net.type is not None:
+    if "type" in catalog.arch(arch).keys and net.type is not None:
         activation, layer_norm, residual = BLOCK_TYPES[net.type]
         for key, implied in (
             ("activation", activation),
@@ -281,7 +281,7 @@ def _check_sparsity(
                 "distribution 'epsilon_er' draws Bernoulli masks: its criterion is 'random'",
                 at="value",
             )
-    elif regime != "dense" and _effective(sp, preset_sp, "level") is None:
+    elif catalog.regime(regime).sparse and _effective(sp, preset_sp, "level") is None:
         err(base, f"regime {regime!r} needs a sparsity 'level'")
     _check_allocation(sp, base, err, preset_sp)
     _check_revival_and_topology(module, sp, base, err, preset_sp)
@@ -322,10 +322,10 @@ def _check_revival_and_topology(
     module: str, sp: SparsitySpec, base: tuple, err, preset_sp: dict[str, Any]
 ) -> None:
     """Revival after a static prune; a dynamic regime's topology keys."""
-    regime = sp.regime
+    regime, record = sp.regime, catalog.regime(sp.regime)
     if (
         sp.revival is not None
-        and regime == "sst"
+        and "revival" in record.keys
         and sp.revival.method != "none"
         and sp.revival.ratio is None
     ):
@@ -338,19 +338,22 @@ def _check_revival_and_topology(
             "'importance' (TD-error based) applies only to the critic",
             at="value",
         )
-    if regime != "dst" and sp.topology is not None:
+    if not record.topology_variants and sp.topology is not None:
+        variants = " or ".join(
+            repr(r.name) for r in catalog.REGIME_RECORDS.values() if r.topology_variants
+        )
         for key in DST_ONLY_TOPOLOGY_KEYS:
             if getattr(sp.topology, key) is not None:
-                err(base + ("topology", key), f"applies only to regime 'dst', not {regime!r}")
-    if regime == "d2s" and sp.topology is not None and sp.topology.method is None:
+                err(base + ("topology", key), f"applies only to regime {variants}, not {regime!r}")
+    if record.prune_only_topology and sp.topology is not None and sp.topology.method is None:
         for key in ("drop_fraction", "decay", "end"):
             if getattr(sp.topology, key) is not None:
                 err(
                     base + ("topology", key),
-                    "applies only with 'topology.method' (d2s without one prunes by magnitude only, no drop-and-grow)",
+                    f"applies only with 'topology.method' ({regime} without one prunes by magnitude only, no drop-and-grow)",
                 )
-    if regime == "dst" and _effective(sp, preset_sp, "topology", "method") is None:
-        err(base, "regime 'dst' needs 'topology.method' (set, rigl or importance)")
+    if record.topology_variants and _effective(sp, preset_sp, "topology", "method") is None:
+        err(base, f"regime {regime!r} needs 'topology.method' (set, rigl or importance)")
 
 
 def _check_schedule(sp: SparsitySpec, base: tuple, err) -> None:

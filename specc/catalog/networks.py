@@ -22,6 +22,17 @@ class Arch:
     trunk_input_layer: str  # the trunk's first Linear (module-relative)
     log_std_min: float  # lower bound of a SAC policy's log std on this arch
     obs_norm: bool = False  # observations normalised by running statistics (SimBa's RSNorm)
+    # how its layers normalise: "module" (nn.LayerNorm modules where layer_norm is on), "always"
+    # (nn.LayerNorm in every block: SimBa), "functional" (a parameter-free F.layer_norm, MR.Q's
+    # ln_activ, where layer_norm is on: BlockMLP)
+    norm: str = "module"
+    # its trunk class takes the activation, and (block_flags) BlockMLP's layer_norm and residual
+    activation_arg: bool = True
+    block_flags: bool = False
+    # its layers are initialised orthogonally, the heads after its trunk too (SimBa)
+    orthogonal_init: bool = False
+    # a preset's init option (orthogonal Linears: RLx2's SAC) applies to it
+    preset_init: bool = False
     dormant_layers: str = "activations"  # what `diagnostics.dormant_layers: auto` means
 
 
@@ -36,6 +47,7 @@ ARCH_RECORDS: dict[str, Arch] = {
             trunk_class="MLP",
             trunk_input_layer="hidden.0",
             log_std_min=-5.0,
+            preset_init=True,
         ),
         Arch(
             name="block",
@@ -45,6 +57,8 @@ ARCH_RECORDS: dict[str, Arch] = {
             trunk_class="BlockMLP",
             trunk_input_layer="projection",
             log_std_min=-5.0,
+            norm="functional",
+            block_flags=True,
         ),
         # SimBa's blocks are pre-LayerNorm residual MLPs with ReLU (Lee et al. 2025); dormant
         # neurons as Ma et al.'s code counts them (every Dense output before its activation,
@@ -59,6 +73,9 @@ ARCH_RECORDS: dict[str, Arch] = {
             log_std_min=-10.0,
             obs_norm=True,
             dormant_layers="dense_outputs",
+            norm="always",
+            activation_arg=False,
+            orthogonal_init=True,
         ),
     )
 }

@@ -18,6 +18,15 @@ class Regime:
     dynamic: bool = False  # its masks change during training
     scheduled: bool = False  # its sparsity follows a schedule (no new initial mask on reset)
     starts_dense: bool = False  # dense at first, pruned along the schedule
+    # the initial mask's criterion when the spec gives none (d2s starts dense: none)
+    default_criterion: str = "random"
+    # the growth of a topology without a method (s2d grows back by RigL's gradients)
+    default_growth: str = ""
+    # the RLx2 / DS-TD3 topology variants (DST_ONLY_TOPOLOGY_KEYS) and a required topology
+    # method: the dst regime's
+    topology_variants: bool = False
+    # a topology without a method only prunes along the schedule (d2s): no drop-and-grow keys
+    prune_only_topology: bool = False
 
     @property
     def sparse(self) -> bool:
@@ -41,7 +50,13 @@ REGIME_RECORDS: dict[str, Regime] = {
     for r in (
         Regime(name="dense", keys=("regime",)),
         Regime(name="sst", keys=_STATIC_KEYS + ("revival",), level_meaning=_PRUNED),
-        Regime(name="dst", keys=_STATIC_KEYS + ("topology",), level_meaning=_PRUNED, dynamic=True),
+        Regime(
+            name="dst",
+            keys=_STATIC_KEYS + ("topology",),
+            level_meaning=_PRUNED,
+            dynamic=True,
+            topology_variants=True,
+        ),
         Regime(
             name="d2s",
             keys=_SCHEDULED_KEYS,
@@ -49,6 +64,8 @@ REGIME_RECORDS: dict[str, Regime] = {
             dynamic=True,
             scheduled=True,
             starts_dense=True,
+            default_criterion="",
+            prune_only_topology=True,
         ),
         Regime(
             name="s2d",
@@ -56,6 +73,7 @@ REGIME_RECORDS: dict[str, Regime] = {
             level_meaning="sparsity at the start (ends dense)",
             dynamic=True,
             scheduled=True,
+            default_growth="rigl",
         ),
     )
 }
