@@ -41,7 +41,15 @@ from .plan import (
 from .resolve import Tree, Value, tree_to_yaml
 from .rules import flag_relations
 
-from .schema import SPARSITY_KEY, Spec, TrainSpec, float_fields
+from .schema import (
+    SPARSITY_KEY,
+    DiagnosticsSpec,
+    SparsitySpec,
+    Spec,
+    TrainSpec,
+    float_fields,
+    is_float_key,
+)
 
 # Train keys whose flags are floats (a preset may give 1 for 1.0): the schema's float keys.
 FLOAT_TRAIN_KEYS = float_fields(TrainSpec)
@@ -57,29 +65,31 @@ STRUCTURAL_TRAIN_KEYS = (
 # Train keys whose value says a feature is off: then no flag (and no code).
 OFF_VALUES = {"n_step": 1, "buffer_check_every": 0}
 
-# Flags of the runtime sections: flag name -> (section, key, float?), in Config order.
+# The diagnostics keys that are flags: flag name -> key, in Config order (a flag is a float
+# where the schema's key is: is_float_key).
 DIAGNOSTICS_FLAGS = {
-    "diagnostics_every": ("every", False),
-    "diagnostics_batch_size": ("batch_size", False),
-    "dormant_tau": ("dormant_tau", True),
-    "srank_delta": ("srank_delta", True),
-    "interference_samples": ("interference_samples", False),
+    "diagnostics_every": "every",
+    "diagnostics_batch_size": "batch_size",
+    "dormant_tau": "dormant_tau",
+    "srank_delta": "srank_delta",
+    "interference_samples": "interference_samples",
 }
 
 
-# The tunable numbers of a sparse module: flag suffix -> (path in its sparsity entry, help
-# key, float?); structural choices (distribution, criterion, revival method) decide which code
-# the script contains, so they are no flags. The level's help depends on the regime.
-SPARSITY_FLAGS: dict[str, tuple[tuple[str, ...], str, bool]] = {
-    "sparsity_level": (("level",), "", True),
-    "prune_at": (("prune_at",), SPARSITY_KEY + "prune_at", False),
-    "topology_every": (("topology", "every"), SPARSITY_KEY + "topology.every", False),
-    "drop_fraction": (("topology", "drop_fraction"), SPARSITY_KEY + "topology.drop_fraction", True),
-    "topology_end": (("topology", "end"), SPARSITY_KEY + "topology.end", True),
-    "schedule_start": (("schedule", "start"), SPARSITY_KEY + "schedule.start", True),
-    "schedule_end": (("schedule", "end"), SPARSITY_KEY + "schedule.end", True),
-    "schedule_power": (("schedule", "power"), SPARSITY_KEY + "schedule.power", True),
-    "revival_ratio": (("revival", "ratio"), SPARSITY_KEY + "revival.ratio", True),
+# The tunable numbers of a sparse module: flag suffix -> path in its sparsity entry (its help
+# key is SPARSITY_KEY + the dotted path; a flag is a float where the schema's key is);
+# structural choices (distribution, criterion, revival method) decide which code the script
+# contains, so they are no flags. The level's help depends on the regime.
+SPARSITY_FLAGS: dict[str, tuple[str, ...]] = {
+    "sparsity_level": ("level",),
+    "prune_at": ("prune_at",),
+    "topology_every": ("topology", "every"),
+    "drop_fraction": ("topology", "drop_fraction"),
+    "topology_end": ("topology", "end"),
+    "schedule_start": ("schedule", "start"),
+    "schedule_end": ("schedule", "end"),
+    "schedule_power": ("schedule", "power"),
+    "revival_ratio": ("revival", "ratio"),
 }
 
 
@@ -227,17 +237,18 @@ def _sparsity_fields(module: str, sp: Tree) -> list[ConfigField]:
     if not regime.sparse:
         return []
     fields = []
-    for suffix, (path, help_key, cast) in SPARSITY_FLAGS.items():
+    for suffix, path in SPARSITY_FLAGS.items():
         value = _get(sp, path)
         if value is not None:
-            meaning = HELP[help_key] if help_key else regime.level_meaning
+            dotted = ".".join(path)
+            meaning = regime.level_meaning if path == ("level",) else HELP[SPARSITY_KEY + dotted]
             fields.append(
                 _field(
                     f"{module}_{suffix}",
                     value,
                     f"{module}: {meaning}",
-                    key=f"networks.{module}.sparsity.{'.'.join(path)}",
-                    cast_float=cast,
+                    key=f"networks.{module}.sparsity.{dotted}",
+                    cast_float=is_float_key(path, SparsitySpec),
                 )
             )
     return fields
@@ -370,7 +381,7 @@ def _runtime_fields(tree: Tree) -> list[ConfigField]:
 def _diagnostics_fields(tree: Tree) -> list[ConfigField]:
     fields = []
     d = tree.get("diagnostics", {})
-    for name, (key, cast) in DIAGNOSTICS_FLAGS.items():
+    for name, key in DIAGNOSTICS_FLAGS.items():
         if key in d:  # the tree holds only the keys its metrics use (resolve)
             fields.append(
                 _field(
@@ -378,7 +389,7 @@ def _diagnostics_fields(tree: Tree) -> list[ConfigField]:
                     d[key],
                     HELP[f"diagnostics.{key}"],
                     key=f"diagnostics.{key}",
-                    cast_float=cast,
+                    cast_float=is_float_key((key,), DiagnosticsSpec),
                 )
             )
     if "reset" in tree:

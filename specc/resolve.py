@@ -301,7 +301,7 @@ def _resolve_sparsity(
     (SPARSITY_DEFAULTS); a key with no default is left out when not given (revival.ratio,
     topology.method)."""
     if sp is None and preset_sp is None:
-        return {"regime": Value("dense", "default")}
+        return {"regime": Value(catalog.DEFAULT_REGIME, "default")}
     preset_sp = preset_sp or {}
 
     def value(path: tuple[str, ...], v: Any) -> Value | None:

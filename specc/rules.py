@@ -18,7 +18,6 @@ from .catalog import (
     BLOCK_TYPES,
     DEFAULTS,
     DIAGNOSTICS_METRIC_KEYS,
-    DMC_TASKS,
     DST_ONLY_TOPOLOGY_KEYS,
     LEARNED_ALPHA_KEYS,
     MODULE_NAMES,
@@ -133,25 +132,37 @@ def _check_reset_and_diagnostics(spec: Spec, err) -> None:
 
 
 def _check_env_id(spec: Spec, err) -> None:
-    """A dmc id is one of the suite's tasks; a DeepMind Control task under suite gymnasium is a
-    forgotten ``suite: dmc`` (Gymnasium ids are not checked: packages may register their own)."""
-    env_id, suite = spec.env.id, spec.env.suite or DEFAULTS["env.suite"]
-    shimmy_id = env_id.removeprefix("dm_control/").removesuffix("-v0")
-    if suite == "dmc" and env_id not in DMC_TASKS:
-        if env_id.startswith("lqr-"):
-            why = "lqr is not supported (unbounded actions, no time limit)"
-        elif shimmy_id in DMC_TASKS:
-            why = f"write the task as the papers do: {shimmy_id!r}"
-        elif re.search(r"-v\d+$", env_id):
-            why = "a Gymnasium id: set env.suite: gymnasium, or name a DeepMind Control task"
-            why += did_you_mean(env_id, DMC_TASKS)
-        else:
-            why = "not a DeepMind Control suite task"
-            why += did_you_mean(env_id, DMC_TASKS) or " ('domain-task', e.g. 'dog-run')"
-        err(("env", "id"), f"{env_id!r}: {why}", at="value")
-    elif suite == "gymnasium" and shimmy_id in DMC_TASKS:
-        fix = "set env.suite: dmc" + ("" if shimmy_id == env_id else f", env.id: {shimmy_id!r}")
-        err(("env", "id"), f"{env_id!r} is a DeepMind Control task: {fix}", at="value")
+    """A suite with a closed list of tasks takes one of them; a task of such a suite under a
+    suite without one is a forgotten ``env.suite`` (other ids are not checked: packages may
+    register their own)."""
+    env_id = spec.env.id
+    record = catalog.suite(spec.env.suite or DEFAULTS["env.suite"])
+    if record.tasks:
+        if env_id not in record.tasks:
+            err(("env", "id"), f"{env_id!r}: {_unknown_task(record, env_id)}", at="value")
+        return
+    for other in catalog.SUITE_RECORDS.values():
+        task = other.task_of(env_id)
+        if task in other.tasks:
+            fix = f"set env.suite: {other.name}" + ("" if task == env_id else f", env.id: {task!r}")
+            err(("env", "id"), f"{env_id!r} is a {other.title} task: {fix}", at="value")
+            return
+
+
+def _unknown_task(record: catalog.Suite, env_id: str) -> str:
+    """Why ``env_id`` is none of the tasks of ``record``, a suite with a closed list."""
+    task = record.task_of(env_id)
+    unsupported = [why for prefix, why in record.unsupported.items() if env_id.startswith(prefix)]
+    if unsupported:
+        return unsupported[0]
+    if task in record.tasks:
+        return f"write the task as the papers do: {task!r}"
+    if re.search(r"-v\d+$", env_id):
+        default = catalog.suite(DEFAULTS["env.suite"])
+        why = f"a {default.title} id: set env.suite: {default.name}, or name a {record.title} task"
+        return why + did_you_mean(env_id, record.tasks)
+    why = f"not a {record.title} suite task"
+    return why + (did_you_mean(env_id, record.tasks) or f" ({record.task_form})")
 
 
 def _fixed_alpha(spec: Spec) -> str:

@@ -9,10 +9,11 @@ keys (a key that does not apply to the chosen algorithm or regime, ...) live in
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 import types
 import typing
-import json
 from typing import Annotated, Any, Callable, Optional
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
@@ -151,7 +152,7 @@ def key(path: str, default: Any = None) -> Any:
 # --------------------------------------------------------------------------- env
 class EnvSpec(Model):
     id: Annotated[str, Field(pattern=ENV_ID_RE)] = key("env.id", ...)
-    suite: Optional[choice(*catalog.SUITES)] = key("env.suite")
+    suite: Optional[choice_of(lambda: tuple(catalog.SUITE_RECORDS))] = key("env.suite")
     action_repeat: Optional[PosInt] = key("env.action_repeat")
 
 
@@ -243,7 +244,7 @@ class ScheduleSpec(Model):
 
 
 class SparsitySpec(Model):
-    regime: choice(*catalog.REGIMES) = key(SPARSITY_KEY + "regime", ...)
+    regime: choice_of(lambda: tuple(catalog.REGIME_RECORDS)) = key(SPARSITY_KEY + "regime", ...)
     level: Optional[number_in(ge=0.0, lt=1.0)] = key(SPARSITY_KEY + "level")
     distribution: Optional[choice(*catalog.DISTRIBUTIONS)] = key(SPARSITY_KEY + "distribution")
     epsilon: Optional[list[number_in(gt=0.0)]] = key(SPARSITY_KEY + "epsilon")
@@ -258,7 +259,7 @@ class SparsitySpec(Model):
 
 
 class NetworkSpec(Model):
-    arch: Optional[choice(*catalog.ARCHS)] = key("networks.MODULE.arch")
+    arch: Optional[choice_of(lambda: tuple(catalog.ARCH_RECORDS))] = key("networks.MODULE.arch")
     width: Optional[PosInt] = key("networks.MODULE.width")
     depth: Optional[PosInt] = key("networks.MODULE.depth")
     type: Optional[Annotated[int, Field(ge=1, le=6)]] = key("networks.MODULE.type")
@@ -380,9 +381,19 @@ def unwrap(tp: Any) -> Any:
     return tp
 
 
+@functools.cache
 def float_fields(model: type[BaseModel]) -> frozenset[str]:
     """The fields of ``model`` whose numbers are floats (a float, or a float or a word): a
     preset may write 1 for 1.0, and the generated flag of such a key is a float. Read off the
     JSON Schema, so each key's type is stated once, here."""
     props = model.model_json_schema()["properties"]
     return frozenset(k for k, v in props.items() if '"number"' in json.dumps(v))
+
+
+def is_float_key(path: tuple[str, ...], root: type[BaseModel]) -> bool:
+    """Whether the key at ``path`` of ``root`` (a model of the spec) holds a float, as its
+    model's field says (float_fields)."""
+    model: Any = root
+    for seg in path[:-1]:
+        model = unwrap(model.model_fields[seg].annotation)
+    return path[-1] in float_fields(model)

@@ -113,3 +113,78 @@ def test_an_unregistered_name_is_still_refused_with_the_registry_listed(tmp_path
     (diag,) = exc.value.diagnostics
     assert diag.key == "algorithm"
     assert "expected one of sac, td3, ddpg, mrq, mrsac" in diag.message
+
+
+TOY_SUITE_SPEC = """\
+specc: 1
+name: toy_run
+algorithm: sac
+env: {{id: {env_id}, suite: {suite}}}
+networks:
+  actor: {{arch: mlp, width: 32, depth: 2}}
+  critic: {{arch: mlp, width: 32, depth: 2}}
+"""
+
+
+@pytest.fixture
+def toy_suite(monkeypatch):
+    """Register `toy`: a suite with a closed list of tasks, Gymnasium's env template."""
+    record = catalog.Suite(
+        name="toy",
+        template=catalog.suite("gymnasium").template,
+        id_help="toy task",
+        tasks=("toy-reach", "toy-push"),
+        title="Toy Control",
+        task_form="'toy-task', e.g. 'toy-reach'",
+        gymnasium_form=("toy/", "-v0"),
+        unsupported={"toy-lqr": "toy-lqr is not supported"},
+    )
+    monkeypatch.setitem(catalog.SUITE_RECORDS, "toy", record)
+    monkeypatch.setitem(catalog.SUPPORTED, "suite", (*catalog.SUPPORTED["suite"], "toy"))
+    return record
+
+
+@pytest.mark.usefixtures("toy_suite")
+@pytest.mark.parametrize(
+    "env_id, suite, message",
+    [
+        (
+            "toy/toy-reach-v0",
+            "toy",
+            "'toy/toy-reach-v0': write the task as the papers do: 'toy-reach'",
+        ),
+        ("toy-lqr-x", "toy", "'toy-lqr-x': toy-lqr is not supported"),
+        (
+            "Pendulum-v1",
+            "toy",
+            "'Pendulum-v1': a Gymnasium id: set env.suite: gymnasium, or name a Toy Control task",
+        ),
+        ("toy-reac", "toy", "'toy-reac': not a Toy Control suite task; did you mean 'toy-reach'?"),
+        (
+            "toy-lift-cube",
+            "toy",
+            "'toy-lift-cube': not a Toy Control suite task ('toy-task', e.g. 'toy-reach')",
+        ),
+        ("toy-push", "gymnasium", "'toy-push' is a Toy Control task: set env.suite: toy"),
+        (
+            "toy/toy-push-v0",
+            "gymnasium",
+            "'toy/toy-push-v0' is a Toy Control task: set env.suite: toy, env.id: 'toy-push'",
+        ),
+    ],
+)
+def test_a_toy_suites_task_list_is_checked_from_its_record(tmp_path, env_id, suite, message):
+    path = tmp_path / "toy_suite.yaml"
+    path.write_text(TOY_SUITE_SPEC.format(env_id=env_id, suite=suite))
+    with pytest.raises(SpecError) as exc:
+        front_end(str(path), [])
+    (diag,) = exc.value.diagnostics
+    assert (diag.key, diag.message) == ("env.id", message)
+
+
+@pytest.mark.usefixtures("toy_suite")
+def test_a_toy_suites_task_compiles(tmp_path):
+    path = tmp_path / "toy_suite.yaml"
+    path.write_text(TOY_SUITE_SPEC.format(env_id="toy-reach", suite="toy"))
+    _, _, _, plan = front_end(str(path), [])
+    assert plan.env.record.name == "toy" and plan.env.tasks == ("toy-reach", "toy-push")

@@ -116,13 +116,28 @@ class Suite:
     episode_frames: int = 0  # frames per episode where every task has the same time limit
     observations: tuple[str, ...] = ("flat",)  # the observation kinds it produces
     actions: tuple[str, ...] = ("box",)  # the action kinds of its tasks
+    title: str = ""  # its name in messages ("DeepMind Control")
+    task_form: str = ""  # a task id's form, with an example, where it has a closed list
+    # the prefix and suffix Gymnasium's registration of its tasks adds (Shimmy's dm_control/...-v0)
+    gymnasium_form: tuple[str, str] = ("", "")
+    # tasks it has that specc does not run: an id prefix -> why (env.id's message)
+    unsupported: dict[str, str] = field(default_factory=dict)
+    install_extra: str = ""  # the install extra every env of the suite needs
+    # or, per env family (the id without its -vN suffix), the extra it needs beyond the suite's
+    # package (an id in no family needs none)
+    family_extras: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def task_of(self, env_id: str) -> str:
+        """The id without the form Gymnasium registers the suite's tasks under."""
+        prefix, suffix = self.gymnasium_form
+        return env_id.removeprefix(prefix).removesuffix(suffix) if prefix else env_id
 
     def extra(self, env_id: str) -> str:
         """The install extra an env of this suite needs ("" when gymnasium alone runs it)."""
-        if self.name != "gymnasium":
-            return self.name
+        if self.install_extra:
+            return self.install_extra
         family = env_id.rsplit("-v", 1)[0]
-        return next((extra for extra, fams in GYMNASIUM_EXTRAS.items() if family in fams), "")
+        return next((extra for extra, fams in self.family_extras.items() if family in fams), "")
 
 
 SUITE_RECORDS: dict[str, Suite] = {
@@ -132,6 +147,8 @@ SUITE_RECORDS: dict[str, Suite] = {
             name="gymnasium",
             template="envs/gymnasium.py.jinja",
             id_help="Gymnasium environment id",
+            title="Gymnasium",
+            family_extras=GYMNASIUM_EXTRAS,
         ),
         # MR.Q's DMC setting (MRQ/main.py): action repeat 2, 500k agent steps = 1M frames, an
         # evaluation of 10 episodes every 5k agent steps; Ma et al.'s SimBa DMC runs use the
@@ -149,6 +166,11 @@ SUITE_RECORDS: dict[str, Suite] = {
             defaults_source="suite dmc (MR.Q and SimBa DMC protocol)",
             tasks=DMC_TASKS,
             episode_frames=DMC_EPISODE_FRAMES,
+            title="DeepMind Control",
+            task_form="'domain-task', e.g. 'dog-run'",
+            gymnasium_form=("dm_control/", "-v0"),
+            unsupported={"lqr-": "lqr is not supported (unbounded actions, no time limit)"},
+            install_extra="dmc",
         ),
     )
 }

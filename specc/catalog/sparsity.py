@@ -27,10 +27,7 @@ class Regime:
     topology_variants: bool = False
     # a topology without a method only prunes along the schedule (d2s): no drop-and-grow keys
     prune_only_topology: bool = False
-
-    @property
-    def sparse(self) -> bool:
-        return self.name != "dense"
+    sparse: bool = True  # it masks the module's weights (dense: none)
 
 
 _PRUNED = "fraction of its Linear weights pruned"
@@ -48,7 +45,7 @@ _SCHEDULED_KEYS = ("regime", "level", "distribution", "dense_layers", "topology"
 REGIME_RECORDS: dict[str, Regime] = {
     r.name: r
     for r in (
-        Regime(name="dense", keys=("regime",)),
+        Regime(name="dense", keys=("regime",), sparse=False),
         Regime(name="sst", keys=_STATIC_KEYS + ("revival",), level_meaning=_PRUNED),
         Regime(
             name="dst",
@@ -78,6 +75,7 @@ REGIME_RECORDS: dict[str, Regime] = {
     )
 }
 REGIMES: tuple[str, ...] = tuple(REGIME_RECORDS)
+DEFAULT_REGIME = "dense"  # the regime of a module without a sparsity entry
 
 
 def regime(name: str) -> Regime:
