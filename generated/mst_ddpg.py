@@ -58,7 +58,7 @@ ALGORITHM = "ddpg"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "60f31c896761735343a5c092e7bfd06178b9550a11fe5c62475496acc3c02a7e"
+SCRIPT_SHA256 = "3502b3a13a1f79c16a0045cbfd62d6bf02e3150aed5f2de7e075ac852788a923"
 SPEC_SHA256 = "e994b48d719eba25cf0351051ae3de55ae46feae3e994eb542bc70c4de1e1235"
 
 
@@ -878,17 +878,13 @@ def main():
             clock.start_training(step)
 
         if step % cfg.log_every == 0:
-            sps = clock.sps(step)
-            if sps:
-                row["sps"] = sps
+            row.update(print_progress(step, cfg.total_steps, clock, run.last_return))  # sps
             if losses:
                 row.update({k: v.item() for k, v in losses.items()})  # the only host syncs
 
             row["actor_sparsity"] = actor_masks.sparsity()
             row["critic_sparsity"] = critic_masks.sparsity()
             row["critic_topology_changed"] = critic_masks.changed
-
-            print_progress(step, cfg.total_steps, sps, run.last_return)
 
         clock.pause()  # evaluation, diagnostics and checkpoints do not count for SPS
         if cfg.eval_every and step % cfg.eval_every == 0:
@@ -899,16 +895,11 @@ def main():
         if row:
             log.write({"step": step, "time": round(clock.elapsed(), 3), **row})
         if (cfg.checkpoint_every and step % cfg.checkpoint_every == 0) or step == cfg.total_steps:
-            run.step, run.num_updates, run.obs = step, num_updates, obs
-            run.elapsed = clock.elapsed()
+            run.sync(step, num_updates, obs, clock.elapsed())  # the loop's variables into run
             save_checkpoint(run, cfg, env, device, rb, stateful, tensors)
         clock.resume()
 
-    final = {name: m.state_dict() for name, m in nets.items()}
-    final["obs_norm"] = obs_norm.state_dict()  # the policy acts on normalised observations
-    final.update({name: t.detach().cpu() for name, t in tensors.items()})
-    model_path = os.path.join(cfg.run_dir, "model.pt")
-    save_atomic(final, model_path)
+    model_path = save_model(cfg.run_dir, nets, tensors, obs_norm)
     log.close()
     env.close()
     eval_env.close()
@@ -1231,6 +1222,10 @@ class RunState:
         self.ep_return, self.ep_actions = 0.0, []
         self.ep_reset_rng = env_rng_state(env)
 
+    def sync(self, step, num_updates, obs, elapsed):
+        """The training loop's own variables, written back before a checkpoint."""
+        self.step, self.num_updates, self.obs, self.elapsed = step, num_updates, obs, elapsed
+
 
 def start_or_resume(cfg, checkpoint, env, device, rb, stateful, tensors):
     """A new run in cfg.run_dir, or the resumed one: its modules, optimizers, tensors, replay
@@ -1371,6 +1366,16 @@ def set_rng_state(state, env, device):
     env.action_space.np_random.bit_generator.state = state["action_space"]
     if device.type == "cuda":
         torch.cuda.set_rng_state(state["cuda"], device)
+
+
+def save_model(run_dir, nets, tensors, obs_norm):
+    """<run_dir>/model.pt: the trained networks and tensors. Returns its path."""
+    final = {name: m.state_dict() for name, m in nets.items()}
+    final["obs_norm"] = obs_norm.state_dict()  # the policy acts on normalised observations
+    final.update({name: t.detach().cpu() for name, t in tensors.items()})
+    path = os.path.join(run_dir, "model.pt")
+    save_atomic(final, path)
+    return path
 
 
 def save_atomic(obj, path):
@@ -1518,11 +1523,14 @@ class Clock:
         self.paused += time.perf_counter() - self.t_pause
 
 
-def print_progress(step, total_steps, sps, last_return):
-    """The progress line of every log_every steps."""
+def print_progress(step, total_steps, clock, last_return):
+    """Prints the progress line of every log_every steps; returns the metrics row's sps (none
+    before the first update)."""
+    sps = clock.sps(step)
     eta = f"{(total_steps - step) / sps / 60:.1f} min" if sps else "-"
     sps_text = f"{sps:.0f}" if sps else "warm-up"
     print(f"step {step}/{total_steps}  sps {sps_text}  episode_return {last_return:.1f}  eta {eta}")
+    return {"sps": sps} if sps else {}
 
 
 def layer_plan(nets):

@@ -649,6 +649,12 @@ class RuntimePlan:
     # optimizer state); otherwise the flag is refused with the reason
     cudagraphs: bool = False
 
+    @property
+    def obs_norm_arg(self) -> str:
+        """The argument the buffer, evaluate() and save_model() take with SimBa's observation
+        normalisation (finished text: ", obs_norm" or nothing)."""
+        return ", obs_norm" if self.obs_norm else ""
+
 
 @dataclass(frozen=True)
 class DiagnosticsPlan:
