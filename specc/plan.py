@@ -585,6 +585,21 @@ class AlgoPlan:
         return ACTOR_LOG_STD_SOURCES[self.log_std_min]
 
     @property
+    def alpha_value(self) -> str:
+        """sac: the temperature in the losses (finished text: the learned one's exp, or alpha)."""
+        return "log_alpha.exp()" if self.learned_alpha else "alpha"
+
+    @property
+    def grad_clip_arg(self) -> str:
+        """The critic's optimizer_step argument for gradient-norm clipping (finished text)."""
+        return ", cfg.grad_clip" if self.grad_clip else ""
+
+    @property
+    def temperature_weight_decay(self) -> str:
+        """The temperature's parameter group entry: no weight decay on it (finished text)."""
+        return ', "weight_decay": 0.0' if self.weight_decay else ""
+
+    @property
     def delayed_modules(self) -> tuple[str, ...]:
         """Modules updated only every policy_delay-th update, once (TD3, DDPG); SAC makes up the
         delay with policy_delay actor updates, so its actor steps as often as its critic."""
@@ -611,6 +626,16 @@ class EnvPlan:
     def repeats(self) -> bool:
         """Each agent step runs several frames (an ActionRepeat wrapper, a Config field)."""
         return self.action_repeat > 1
+
+    @property
+    def repeat_param(self) -> str:
+        """make_env's and discount_heuristic's action_repeat parameter (finished text)."""
+        return ", action_repeat" if self.repeats else ""
+
+    @property
+    def repeat_arg(self) -> str:
+        """main()'s action_repeat argument to those (finished text)."""
+        return ", cfg.action_repeat" if self.repeats else ""
 
     @property
     def extra(self) -> str:
@@ -654,6 +679,16 @@ class RuntimePlan:
         """The argument the buffer, evaluate() and save_model() take with SimBa's observation
         normalisation (finished text: ", obs_norm" or nothing)."""
         return ", obs_norm" if self.obs_norm else ""
+
+    @property
+    def tensorboard_arg(self) -> str:
+        """MetricsLog's tensorboard argument, where the spec allows TensorBoard (finished text)."""
+        return ", cfg.tensorboard" if self.tensorboard != "off" else ""
+
+    @property
+    def capturable_arg(self) -> str:
+        """The optimizers' capturable argument, where --cudagraphs exists (finished text)."""
+        return ", capturable=capturable" if self.cudagraphs else ""
 
 
 @dataclass(frozen=True)
