@@ -185,8 +185,9 @@ def _layout(algo: str, module: str, joint_output: bool) -> tuple[str, tuple[str,
 def _sparsity_plan(
     algo: str, module: str, arch: str, sp: Tree, joint_output: bool = False
 ) -> SparsityPlan:
-    if not catalog.regime(sp["regime"].value).sparse:
-        return SparsityPlan(regime=sp["regime"].value)
+    if not catalog.regime(sp["regime"].value).sparse:  # dense, or sparse_init's zeros (no masks)
+        level = float(sp["level"].value) if "level" in sp else 0.0
+        return SparsityPlan(regime=sp["regime"].value, level=level)
     trunk, outputs = _layout(algo, module, joint_output)
     inputs = (f"{trunk}.{catalog.arch(arch).trunk_input_layer}",) + catalog.algorithm(
         algo
@@ -234,7 +235,7 @@ def _sparsity_plan(
 def _sparsity_fields(module: str, sp: Tree) -> list[ConfigField]:
     """The module's tunable sparsity numbers that its regime uses (SPARSITY_FLAGS)."""
     regime = catalog.regime(sp["regime"].value)
-    if not regime.sparse:
+    if not (regime.sparse or regime.init_zeros):
         return []
     fields = []
     for suffix, path in SPARSITY_FLAGS.items():
@@ -590,7 +591,7 @@ def _algo_plan(
         name=algo,
         preset=preset.name,
         preset_source=preset.source,
-        optimizer=train["optimizer"].value,
+        optimizer=train["optimizer"].value if "optimizer" in train else "",  # stream_ac: ObGD
         weight_decay=any(f.name == "weight_decay" for f in train_fields),
         grad_clip=any(f.name == "grad_clip" for f in train_fields),
         gamma_auto=train["gamma"].value == "auto",

@@ -106,6 +106,11 @@ class SparsityPlan:
         return catalog.regime(self.regime).sparse
 
     @property
+    def init_zeros(self) -> bool:
+        """SparseInit: a fraction (the level) of each unit's incoming weights starts at zero."""
+        return catalog.regime(self.regime).init_zeros
+
+    @property
     def allocation(self) -> str:
         """The generated function that allocates the module's active weights."""
         return ALLOCATION_FUNCTIONS[self.distribution]
@@ -784,6 +789,16 @@ class Plan:
         return catalog.LOOP_KINDS[self.loop].template
 
     @property
+    def buffered(self) -> bool:
+        """The loop keeps a replay buffer: checkpoints save it (--save-buffer), resume loads it."""
+        return catalog.LOOP_KINDS[self.loop].buffer
+
+    @property
+    def script_template(self) -> str:
+        """The script's skeleton (the sections its loop kind uses): the template rendered."""
+        return catalog.LOOP_KINDS[self.loop].script
+
+    @property
     def acting_input(self) -> str:
         """What the acting policy reads of the observation tensor obs_t: normalised by running
         statistics (SimBa's RSNorm) or as it is."""
@@ -923,6 +938,16 @@ class Plan:
     @property
     def sparse_networks(self) -> tuple[NetworkPlan, ...]:
         return tuple(n for n in self.networks if n.sparsity.sparse)
+
+    @property
+    def init_zeros(self) -> bool:
+        """Some module starts with SparseInit's zeros (the sparse_init regime)."""
+        return any(n.sparsity.init_zeros for n in self.networks)
+
+    @property
+    def init_zeros_modules(self) -> tuple[str, ...]:
+        """The modules that start with SparseInit's zeros (--dry-run counts them)."""
+        return tuple(n.module for n in self.networks if n.sparsity.init_zeros)
 
     @property
     def dynamic_networks(self) -> tuple[NetworkPlan, ...]:

@@ -98,7 +98,7 @@ def environment() -> jinja2.Environment:
 def render_plan(plan: Plan) -> str:
     env = environment()
     try:
-        text = env.get_template("script.py.jinja").render(plan=plan)
+        text = env.get_template(plan.script_template).render(plan=plan)
     except jinja2.TemplateError as exc:
         where = f"{getattr(exc, 'filename', None) or '?'}:{getattr(exc, 'lineno', None) or '?'}"
         raise TemplateBug(f"template error at {where}: {exc}") from exc

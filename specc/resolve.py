@@ -316,7 +316,7 @@ def _resolve_sparsity(
         return None if default is None else Value(default, "default")
 
     regime = value(("regime",), sp.regime if sp is not None else None)
-    if not catalog.regime(regime.value).sparse:
+    if catalog.regime(regime.value).keys == ("regime",):  # dense
         return {"regime": regime}
     if sp is None:
         sp = SparsitySpec(regime=regime.value)
@@ -335,6 +335,8 @@ def _resolve_sparsity(
             entry[key] = {k: v for k, v in sub.items() if v is not None}
         elif (v := value((key,), getattr(sp, key))) is not None:
             entry[key] = v
+        elif key == "level" and catalog.regime(sp.regime).default_level is not None:
+            entry[key] = Value(catalog.regime(sp.regime).default_level, "default")
     topology = entry.get("topology")
     record = catalog.regime(sp.regime)
     if topology is not None and not record.topology_variants:  # a preset's dst variants

@@ -426,8 +426,56 @@ def check_resolved(tree: Tree, loaded: LoadedSpec) -> list[Diagnostic]:
                     f"topology method {method.value!r}",
                 )
     diags.extend(_check_accepts(tree, smap))
+    diags.extend(_check_module_regimes(tree, smap))
     diags.extend(_check_learning_starts(tree, smap))
     diags.extend(_check_diagnostics_reset(tree, smap))
+    return diags
+
+
+def _check_module_regimes(tree: Tree, smap: Any) -> list[Diagnostic]:
+    """Each module's regime is one its algorithm generates (a streaming agent: dense, static or
+    SparseInit, its masks taken before the first step) on an architecture the regime applies
+    to (SparseInit: the stream networks' init)."""
+    algo = _v(tree, "algorithm")
+    record, diags = catalog.algorithm(algo), []
+    for module, entry in tree["networks"].items():
+        sp, base = entry["sparsity"], ("networks", module, "sparsity")
+        regime = catalog.regime(sp["regime"].value)
+        arch = entry["arch"].value
+        message = ""
+        if regime.name not in record.regimes:
+            message = (
+                f"sparsity regime {regime.name!r} is not generated for {algo!r}"
+                f" (its regimes: {', '.join(record.regimes)})"
+            )
+        elif regime.archs and arch not in regime.archs:
+            message = (
+                f"sparsity regime {regime.name!r} is the init of {' and '.join(regime.archs)}"
+                f" networks; {module} is a {arch!r} network"
+            )
+        if message:
+            diags.append(Diagnostic(smap.location(base + ("regime",)), message, dotted(base + ("regime",))))
+            continue
+        if record.loop == "streaming" and "prune_at" in sp and sp["prune_at"].value != 0:
+            path = base + ("prune_at",)
+            diags.append(
+                Diagnostic(
+                    smap.location(path),
+                    f"a streaming agent takes its masks before its first step: prune_at must be"
+                    f" 0, not {sp['prune_at'].value}",
+                    dotted(path),
+                )
+            )
+        if record.loop == "streaming" and "criterion" in sp and sp["criterion"].value == "snip":
+            path = base + ("criterion",)
+            diags.append(
+                Diagnostic(
+                    smap.location(path),
+                    "criterion 'snip' scores a replay batch; a streaming agent has none"
+                    " (random, magnitude or synflow)",
+                    dotted(path),
+                )
+            )
     return diags
 
 
@@ -538,8 +586,8 @@ def _check_diagnostics_reset(tree: Tree, smap: Any) -> list[Diagnostic]:
 
 def _check_prune_at(module: str, sp: Tree, tree: Tree, smap: Any) -> list[Diagnostic]:
     """prune_at against the resolved training budget (values may come from a preset)."""
-    if "prune_at" not in sp:
-        return []
+    if "prune_at" not in sp or "learning_starts" not in tree["train"]:
+        return []  # a streaming agent's: _check_module_regimes
     path = ("networks", module, "sparsity", "prune_at")
     prune_at, train = sp["prune_at"].value, tree["train"]
     given = sp["prune_at"].source != "default"

@@ -210,6 +210,11 @@ class TrainSpec(Model):
     buffer_min_size: Optional[NonNegInt] = key("train.buffer_min_size")
     buffer_drop_fraction: Optional[number_in(gt=0.0, lt=1.0)] = key("train.buffer_drop_fraction")
     buffer_drop: Optional[choice(*catalog.BUFFER_DROPS)] = key("train.buffer_drop")
+    # stream_ac (Elsayed et al. 2024): ObGD's eligibility traces and overshooting bound
+    td_lambda: Optional[number_in(ge=0.0, le=1.0)] = key("train.td_lambda")
+    actor_kappa: Optional[number_in(gt=0.0)] = key("train.actor_kappa")
+    critic_kappa: Optional[number_in(gt=0.0)] = key("train.critic_kappa")
+    entropy_coeff: Optional[number_in(ge=0.0)] = key("train.entropy_coeff")
 
 
 # --------------------------------------------------------------------------- networks and sparsity

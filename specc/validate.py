@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from pydantic import ValidationError
 
-from .catalog import PRESETS
+from .catalog import ALGORITHM_RECORDS, PRESETS
 from . import SPEC_VERSION
 from .diagnostics import Diagnostic, SpecError, did_you_mean
 from .loader import LoadedSpec, SourceMap, dotted
@@ -64,10 +64,13 @@ def validate(spec: LoadedSpec) -> Spec:
 
 def _required_networks(spec: LoadedSpec) -> list[Diagnostic]:
     """`networks` with its actor and critic is required, unless the preset is a whole method
-    (rlx2, ds_td3: it carries the networks and their sparsity; catalog.Preset.is_method)."""
+    (rlx2, ds_td3, stream: it carries the networks and their sparsity;
+    catalog.Preset.is_method), be it named or the algorithm's default preset."""
     data, smap = spec.data, spec.smap
-    preset = data.get("preset")
     algorithm = data.get("algorithm")
+    preset = data.get("preset")
+    if preset is None and isinstance(algorithm, str) and algorithm in ALGORITHM_RECORDS:
+        preset = ALGORITHM_RECORDS[algorithm].default_preset
     if (
         isinstance(preset, str)
         and preset in PRESETS

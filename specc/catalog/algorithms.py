@@ -11,6 +11,11 @@ from typing import Any
 
 from .networks import ARCHS
 
+# The sparsity regimes of a replay agent's modules (every masking regime; SparseInit is the
+# stream networks' init), and of a streaming agent's (masks taken once, before its first step)
+REPLAY_REGIMES = ("dense", "sst", "dst", "d2s", "s2d")
+STREAMING_REGIMES = ("dense", "sst", "sparse_init")
+
 COMMON_TRAIN_KEYS = (
     "total_steps",
     "learning_starts",
@@ -152,6 +157,7 @@ class Algorithm:
     observations: tuple[str, ...] = ("flat",)  # observation kinds it accepts
     actions: tuple[str, ...] = ("box",)  # action kinds it accepts
     loop: str = "replay"  # replay (minibatches from a buffer) | streaming (one transition)
+    regimes: tuple[str, ...] = REPLAY_REGIMES  # the sparsity regimes its modules may use
 
     def module_inputs(self, module: str, batch: bool = False) -> tuple[str, ...]:
         """What a module's forward takes: sizes (SynFlow's all-ones input) or, with batch, the
@@ -306,6 +312,40 @@ ALGORITHM_RECORDS: dict[str, Algorithm] = {
             encoded=True,
             archs=("mlp", "block"),
             help=_MRQ_HELP,
+        ),
+        # Stream AC(lambda) (Elsayed et al. 2024, stream_ac_continuous.py): a Gaussian policy and
+        # a state-value network, each stepped by its own ObGD optimizer (eligibility traces, the
+        # overshooting bound) on every transition as it arrives: no buffer, no targets, no batch
+        Algorithm(
+            name="stream_ac",
+            modules=("actor", "critic"),
+            train_keys=(
+                "total_steps",
+                "gamma",
+                "td_lambda",
+                "actor_lr",
+                "critic_lr",
+                "actor_kappa",
+                "critic_kappa",
+                "entropy_coeff",
+            ),
+            default_preset="stream",
+            template="algorithms/stream_ac.py.jinja",
+            # the mean |TD error| since the last row and each ObGD's last step size (lr, or
+            # lr / (kappa max(|delta|, 1) |z|_1) where the bound binds)
+            loss_columns=("td_error", "actor_step_size", "critic_step_size"),
+            targets={},
+            layouts={"actor": ("trunk", ("mu", "std")), "critic": ("trunk", ("out",))},
+            inputs={"actor": ("obs_dim",), "critic": ("obs_dim",)},  # the critic is V(s)
+            batch_inputs={"actor": ("obs",), "critic": ("obs",)},
+            archs=("stream",),
+            help={
+                "train.actor_lr": "ObGD step size of the policy (before the overshooting bound)",
+                "train.critic_lr": "ObGD step size of the value network (before the bound)",
+                "train.total_steps": "agent steps of the whole run (one update each)",
+            },
+            loop="streaming",
+            regimes=STREAMING_REGIMES,
         ),
     )
 }

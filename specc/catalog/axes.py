@@ -29,6 +29,8 @@ class LoopKind:
     name: str
     summary: str
     template: str  # templates/: main() and its training loop
+    script: str  # templates/: the script skeleton that includes it (the sections a loop uses)
+    buffer: bool  # it keeps a replay buffer (checkpoints save it: --save-buffer)
 
 
 OBSERVATION_KINDS: dict[str, ObservationKind] = {
@@ -51,5 +53,15 @@ LOOP_KINDS: dict[str, LoopKind] = {
         name="replay",
         summary="transitions stored in a replay buffer, updates on minibatches sampled from it",
         template="loops/replay.py.jinja",
+        script="script.py.jinja",
+        buffer=True,
+    ),
+    "streaming": LoopKind(
+        name="streaming",
+        summary="one update per transition as it arrives (no replay buffer, no target networks,"
+        " no minibatches): Elsayed et al. 2024's streaming deep RL",
+        template="loops/streaming.py.jinja",
+        script="streaming.py.jinja",
+        buffer=False,
     ),
 }

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-ACTIVATIONS = ("relu", "elu")
-ACTIVATION_FN: dict[str, str] = {"relu": "F.relu", "elu": "F.elu"}
+ACTIVATIONS = ("relu", "elu", "leaky_relu")
+ACTIVATION_FN: dict[str, str] = {"relu": "F.relu", "elu": "F.elu", "leaky_relu": "F.leaky_relu"}
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,8 @@ class Arch:
     obs_norm: bool = False  # observations normalised by running statistics (SimBa's RSNorm)
     # how its layers normalise: "module" (nn.LayerNorm modules where layer_norm is on), "always"
     # (nn.LayerNorm in every block: SimBa), "functional" (a parameter-free F.layer_norm, MR.Q's
-    # ln_activ, where layer_norm is on: BlockMLP)
+    # ln_activ, where layer_norm is on: BlockMLP), "stream" (a parameter-free F.layer_norm in
+    # every hidden layer, written by its own template: StreamMLP)
     norm: str = "module"
     # its trunk class takes the activation, and (block_flags) BlockMLP's layer_norm and residual
     activation_arg: bool = True
@@ -76,6 +77,21 @@ ARCH_RECORDS: dict[str, Arch] = {
             norm="always",
             activation_arg=False,
             orthogonal_init=True,
+        ),
+        # Elsayed et al. 2024's streaming networks (stream_ac_continuous.py): Linear ->
+        # LayerNorm without parameters -> leaky ReLU per hidden layer; every Linear's weights
+        # uniform in +-1/sqrt(fan_in) and zero biases (their sparse_init; the sparse_init regime
+        # adds its zeros)
+        Arch(
+            name="stream",
+            keys=("width", "depth"),
+            fixed={"activation": "leaky_relu", "layer_norm": True, "residual": False},
+            depth_meaning="hidden layers",
+            trunk_class="StreamMLP",
+            trunk_input_layer="hidden.0",
+            log_std_min=-5.0,
+            norm="stream",
+            activation_arg=False,
         ),
     )
 }

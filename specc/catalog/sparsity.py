@@ -28,6 +28,11 @@ class Regime:
     # a topology without a method only prunes along the schedule (d2s): no drop-and-grow keys
     prune_only_topology: bool = False
     sparse: bool = True  # it masks the module's weights (dense: none)
+    # its level is a fraction of each unit's incoming weights set to zero at initialization,
+    # trainable afterwards (SparseInit, Elsayed et al. 2024): no masks
+    init_zeros: bool = False
+    default_level: float | None = None  # its level where neither spec nor preset gives one
+    archs: tuple[str, ...] = ()  # the architectures it applies to (empty: any)
 
 
 _PRUNED = "fraction of its Linear weights pruned"
@@ -71,6 +76,19 @@ REGIME_RECORDS: dict[str, Regime] = {
             dynamic=True,
             scheduled=True,
             default_growth="rigl",
+        ),
+        # SparseInit (Elsayed et al. 2024, sparse_init.py): per output unit, ceil(level * fan_in)
+        # of its incoming weights (chosen at random) start at zero, in every Linear of the
+        # module; they are trained like the others (no mask), so the module is dense afterwards
+        Regime(
+            name="sparse_init",
+            keys=("regime", "level"),
+            level_meaning="fraction of each unit's incoming weights that start at zero (trainable)",
+            default_criterion="",
+            sparse=False,
+            init_zeros=True,
+            default_level=0.9,  # the reference's sparse_init(sparsity=0.9)
+            archs=("stream",),
         ),
     )
 }
