@@ -427,6 +427,7 @@ def check_resolved(tree: Tree, loaded: LoadedSpec) -> list[Diagnostic]:
                 )
     diags.extend(_check_accepts(tree, smap))
     diags.extend(_check_module_regimes(tree, smap))
+    diags.extend(_check_loop_sections(tree, smap))
     diags.extend(_check_learning_starts(tree, smap))
     diags.extend(_check_diagnostics_reset(tree, smap))
     return diags
@@ -443,18 +444,25 @@ def _check_module_regimes(tree: Tree, smap: Any) -> list[Diagnostic]:
         regime = catalog.regime(sp["regime"].value)
         arch = entry["arch"].value
         message = ""
-        if regime.name not in record.regimes:
+        if regime.archs and arch not in regime.archs:
+            users = [
+                a.name
+                for a in catalog.ALGORITHM_RECORDS.values()
+                if set(a.archs) & set(regime.archs)
+            ]
+            message = (
+                f"sparsity regime {regime.name!r} is the init of {' and '.join(regime.archs)}"
+                f" networks (algorithm {', '.join(users)}); {module} is a {arch!r} network"
+            )
+        elif regime.name not in record.regimes:
             message = (
                 f"sparsity regime {regime.name!r} is not generated for {algo!r}"
                 f" (its regimes: {', '.join(record.regimes)})"
             )
-        elif regime.archs and arch not in regime.archs:
-            message = (
-                f"sparsity regime {regime.name!r} is the init of {' and '.join(regime.archs)}"
-                f" networks; {module} is a {arch!r} network"
-            )
         if message:
-            diags.append(Diagnostic(smap.location(base + ("regime",)), message, dotted(base + ("regime",))))
+            diags.append(
+                Diagnostic(smap.location(base + ("regime",)), message, dotted(base + ("regime",)))
+            )
             continue
         if record.loop == "streaming" and "prune_at" in sp and sp["prune_at"].value != 0:
             path = base + ("prune_at",)
@@ -477,6 +485,21 @@ def _check_module_regimes(tree: Tree, smap: Any) -> list[Diagnostic]:
                 )
             )
     return diags
+
+
+def _check_loop_sections(tree: Tree, smap: Any) -> list[Diagnostic]:
+    """The optional sections (diagnostics, reset) a spec gives are ones its loop kind generates."""
+    algo = _v(tree, "algorithm")
+    loop = catalog.LOOP_KINDS[catalog.algorithm(algo).loop]
+    return [
+        Diagnostic(
+            smap.location((section,), at="key"),
+            f"{section} is not generated for {algo!r} (a {loop.name} agent)",
+            section,
+        )
+        for section in ("diagnostics", "reset")
+        if tree.get(section) and section not in loop.sections
+    ]
 
 
 def _check_accepts(tree: Tree, smap: Any) -> list[Diagnostic]:

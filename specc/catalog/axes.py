@@ -31,6 +31,9 @@ class LoopKind:
     template: str  # templates/: main() and its training loop
     script: str  # templates/: the script skeleton that includes it (the sections a loop uses)
     buffer: bool  # it keeps a replay buffer (checkpoints save it: --save-buffer)
+    # the optional spec sections its templates generate (diagnostics read replay batches,
+    # resets re-initialise optimizers a replay agent has)
+    sections: tuple[str, ...] = ()
 
 
 OBSERVATION_KINDS: dict[str, ObservationKind] = {
@@ -55,6 +58,7 @@ LOOP_KINDS: dict[str, LoopKind] = {
         template="loops/replay.py.jinja",
         script="script.py.jinja",
         buffer=True,
+        sections=("diagnostics", "reset"),
     ),
     "streaming": LoopKind(
         name="streaming",
