@@ -116,7 +116,7 @@ def main() -> int:
         x = torch.as_tensor(x_np, dtype=torch.float32)
         next_x = torch.as_tensor(next_x_np, dtype=torch.float32)
         mu, std = actor(x)
-        ours.stream_update(actor, critic, actor_opt, critic_opt, x, mu, std, torch.as_tensor(a), scaled_r, next_x, done, cfg)
+        ours.stream_update(critic, actor_opt, critic_opt, x, mu, std, torch.as_tensor(a), scaled_r, next_x, done, cfg)
         worst["weights"] = max(worst["weights"], max_diff(ref_params, our_params))
         ref_traces = [agent.optimizer_policy.state[p]["eligibility_trace"] for p in agent.policy_net.parameters()]
         ref_traces += [agent.optimizer_value.state[p]["eligibility_trace"] for p in agent.value_net.parameters()]
@@ -129,7 +129,7 @@ def main() -> int:
             s, _ = env_ref.reset()
             obs, _ = env.reset()
             x_np = inputs.reset(obs)
-    scale = max(float(p.abs().max()) for p in ref_params)
+    scale = max(float(p.detach().abs().max()) for p in ref_params)
     print(f"{args.steps} steps of {args.env} ({episodes} episodes), seed {args.seed}:")
     for name, value in worst.items():
         print(f"  max |difference| of {name}: {value:.3g}")

@@ -55,7 +55,7 @@ ALGORITHM = "stream_ac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "e69b4fb72f78c0a75faf94c5a504b709e6c266d3af3e89e0312cffb9d5617ac2"
+SCRIPT_SHA256 = "83817bbeec92b3218c686a71cd848737ba91174d72257c0bfc31b9120f893dd3"
 SPEC_SHA256 = "e7763d67e87ada17d57ed1fb734e71e3085904335158dcb32eb43d6860b42795"
 
 
@@ -289,9 +289,10 @@ class StreamInput:
 
 
 def episode_time_limit(env):
-    """The episode length the time feature counts to: the env's time limit (the reference's
-    AddTimeInfo; 1000 where the env has none, as it uses for DeepMind Control)."""
-    return (env.spec.max_episode_steps if env.spec is not None else None) or 1000
+    """The episode length the time feature counts to, in agent steps: the env's time limit (the
+    reference's AddTimeInfo; 1000 where the env has none, as it uses for DeepMind Control)."""
+    frames = (env.spec.max_episode_steps if env.spec is not None else None) or 1000
+    return frames
 
 
 def evaluate(actor, env, n_episodes, seed, device, inputs):
@@ -387,9 +388,7 @@ class ObGD:
 LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
 
-def stream_update(
-    actor, critic, actor_opt, critic_opt, x, mu, std, action, reward, next_x, done, cfg
-):
+def stream_update(critic, actor_opt, critic_opt, x, mu, std, action, reward, next_x, done, cfg):
     """One Stream AC(lambda) update on the transition (x, action, reward, next_x) as it arrives
     (the reference's update_params): the TD error of the value network, then one ObGD step of
     the policy and one of the value network. mu, std: the policy at x, computed when acting
@@ -522,18 +521,7 @@ def main():
 
         # learn from the transition, once
         delta, actor_step, critic_step = stream_update(
-            actor,
-            critic,
-            actor_opt,
-            critic_opt,
-            x,
-            mu,
-            std,
-            action,
-            scaled_reward,
-            next_x,
-            done,
-            cfg,
+            critic, actor_opt, critic_opt, x, mu, std, action, scaled_reward, next_x, done, cfg
         )
         num_updates += 1
         td_error += delta.abs()

@@ -54,7 +54,7 @@ ALGORITHM = "stream_ac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "96e09e76ee93567439e330d9aa0d5c262c56324b57bfa1bb7f0266b6534bba48"
+SCRIPT_SHA256 = "d77342e5d9eb4a39bf250e7b28187a895d5bc58a2219f80cfdeab3952117092d"
 SPEC_SHA256 = "ef23c61083236ef17b8b495d9b1870984049390aa1a2a66d593c33130a9bccb3"
 
 
@@ -288,9 +288,10 @@ class StreamInput:
 
 
 def episode_time_limit(env):
-    """The episode length the time feature counts to: the env's time limit (the reference's
-    AddTimeInfo; 1000 where the env has none, as it uses for DeepMind Control)."""
-    return (env.spec.max_episode_steps if env.spec is not None else None) or 1000
+    """The episode length the time feature counts to, in agent steps: the env's time limit (the
+    reference's AddTimeInfo; 1000 where the env has none, as it uses for DeepMind Control)."""
+    frames = (env.spec.max_episode_steps if env.spec is not None else None) or 1000
+    return frames
 
 
 def evaluate(actor, env, n_episodes, seed, device, inputs):
@@ -386,9 +387,7 @@ class ObGD:
 LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
 
-def stream_update(
-    actor, critic, actor_opt, critic_opt, x, mu, std, action, reward, next_x, done, cfg
-):
+def stream_update(critic, actor_opt, critic_opt, x, mu, std, action, reward, next_x, done, cfg):
     """One Stream AC(lambda) update on the transition (x, action, reward, next_x) as it arrives
     (the reference's update_params): the TD error of the value network, then one ObGD step of
     the policy and one of the value network. mu, std: the policy at x, computed when acting
@@ -521,18 +520,7 @@ def main():
 
         # learn from the transition, once
         delta, actor_step, critic_step = stream_update(
-            actor,
-            critic,
-            actor_opt,
-            critic_opt,
-            x,
-            mu,
-            std,
-            action,
-            scaled_reward,
-            next_x,
-            done,
-            cfg,
+            critic, actor_opt, critic_opt, x, mu, std, action, scaled_reward, next_x, done, cfg
         )
         num_updates += 1
         td_error += delta.abs()

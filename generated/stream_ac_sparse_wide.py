@@ -54,7 +54,7 @@ ALGORITHM = "stream_ac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "9d4b34b0b88f48c94a9ce4a76180c9d3646ccfc98c86c98243c22bcb13fd706f"
+SCRIPT_SHA256 = "bab978da760099ae5a621b473b57a1043082e8820c477018461a0ac560a2a189"
 SPEC_SHA256 = "5d4004a73ba5c1e5c27cbc0393b0f077b45f3e1fef3175f47840d7b0b49ef880"
 
 
@@ -102,12 +102,8 @@ class Config:
     # sparsity (masks of the Linear weight matrices)
     actor_sparsity_level: Annotated[float, ">= 0", "< 1"] = 0.9
     """actor: fraction of its Linear weights pruned"""
-    actor_prune_at: Annotated[int, ">= 0", "< total_steps"] = 0
-    """actor: agent step at which its mask is taken (0: at initialization)"""
     critic_sparsity_level: Annotated[float, ">= 0", "< 1"] = 0.9
     """critic: fraction of its Linear weights pruned"""
-    critic_prune_at: Annotated[int, ">= 0", "< total_steps"] = 0
-    """critic: agent step at which its mask is taken (0: at initialization)"""
     # evaluation, checkpoints and logging
     eval_every: Annotated[int, ">= 0"] = 100_000
     """agent steps between evaluations (0: never)"""
@@ -153,7 +149,7 @@ class StreamMLP(nn.Module):
 
 
 @torch.no_grad()
-def stream_init(net, zeros=0.0):
+def stream_init(net):
     """Every Linear of `net`, in module order: weights uniform in +-1/sqrt(fan_in), biases zero
     (the reference's sparse_init, its `uniform` type)."""
     for layer in net.modules():
@@ -441,9 +437,10 @@ class StreamInput:
 
 
 def episode_time_limit(env):
-    """The episode length the time feature counts to: the env's time limit (the reference's
-    AddTimeInfo; 1000 where the env has none, as it uses for DeepMind Control)."""
-    return (env.spec.max_episode_steps if env.spec is not None else None) or 1000
+    """The episode length the time feature counts to, in agent steps: the env's time limit (the
+    reference's AddTimeInfo; 1000 where the env has none, as it uses for DeepMind Control)."""
+    frames = (env.spec.max_episode_steps if env.spec is not None else None) or 1000
+    return frames
 
 
 def evaluate(actor, env, n_episodes, seed, device, inputs):
@@ -540,7 +537,7 @@ LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
 
 def stream_update(
-    actor, critic, actor_opt, critic_opt, x, mu, std, action, reward, next_x, done, cfg, masks
+    critic, actor_opt, critic_opt, x, mu, std, action, reward, next_x, done, cfg, masks
 ):
     """One Stream AC(lambda) update on the transition (x, action, reward, next_x) as it arrives
     (the reference's update_params): the TD error of the value network, then one ObGD step of
@@ -642,10 +639,8 @@ def main():
     actor_masks = Masks(actor)
     critic_masks = Masks(critic)
     masks = {"actor": actor_masks, "critic": critic_masks}
-    if cfg.actor_prune_at == 0:
-        prune_actor(actor_masks, actor_opt, cfg)
-    if cfg.critic_prune_at == 0:
-        prune_critic(critic_masks, critic_opt, cfg)
+    prune_actor(actor_masks, actor_opt, cfg)
+    prune_critic(critic_masks, critic_opt, cfg)
 
     if cfg.dry_run:
         print_plan(nets, masks, cfg, cfg.json)
@@ -690,7 +685,6 @@ def main():
 
         # learn from the transition, once
         delta, actor_step, critic_step = stream_update(
-            actor,
             critic,
             actor_opt,
             critic_opt,

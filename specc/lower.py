@@ -232,14 +232,17 @@ def _sparsity_plan(
     )
 
 
-def _sparsity_fields(module: str, sp: Tree) -> list[ConfigField]:
-    """The module's tunable sparsity numbers that its regime uses (SPARSITY_FLAGS)."""
+def _sparsity_fields(module: str, sp: Tree, masks_later: bool = True) -> list[ConfigField]:
+    """The module's tunable sparsity numbers that its regime uses (SPARSITY_FLAGS); prune_at
+    only where the loop kind takes masks after training started (masks_later)."""
     regime = catalog.regime(sp["regime"].value)
     if not (regime.sparse or regime.init_zeros):
         return []
     fields = []
     for suffix, path in SPARSITY_FLAGS.items():
         value = _get(sp, path)
+        if path == ("prune_at",) and not masks_later:
+            continue
         if value is not None:
             dotted = ".".join(path)
             meaning = regime.level_meaning if path == ("level",) else HELP[SPARSITY_KEY + dotted]
@@ -480,8 +483,11 @@ def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
 def _config_groups(tree: Tree, preset: Any, train_fields: list[ConfigField]) -> tuple:
     """The generated Config's groups of fields (one flag each), with the relations' rules."""
     algo = _v(tree, "algorithm")
+    masks_later = catalog.LOOP_KINDS[catalog.algorithm(algo).loop].masks_later
     sparsity_fields = [
-        f for m, entry in tree["networks"].items() for f in _sparsity_fields(m, entry["sparsity"])
+        f
+        for m, entry in tree["networks"].items()
+        for f in _sparsity_fields(m, entry["sparsity"], masks_later)
     ]
     diag_fields = _diagnostics_fields(tree)
     experiment = [

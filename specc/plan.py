@@ -789,6 +789,11 @@ class Plan:
         return catalog.LOOP_KINDS[self.loop].template
 
     @property
+    def masks_later(self) -> bool:
+        """A static mask may be taken after training started (a prune_at flag per module)."""
+        return catalog.LOOP_KINDS[self.loop].masks_later
+
+    @property
     def buffered(self) -> bool:
         """The loop keeps a replay buffer: checkpoints save it (--save-buffer), resume loads it."""
         return catalog.LOOP_KINDS[self.loop].buffer

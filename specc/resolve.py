@@ -337,6 +337,9 @@ def _resolve_sparsity(
             entry[key] = v
         elif key == "level" and catalog.regime(sp.regime).default_level is not None:
             entry[key] = Value(catalog.regime(sp.regime).default_level, "default")
+    distribution, level = entry.get("distribution"), entry.get("level")
+    if distribution is not None and distribution.value == "epsilon_er" and level is not None:
+        del entry["level"]  # a preset's level (another regime's) does not apply to Bernoulli draws
     topology = entry.get("topology")
     record = catalog.regime(sp.regime)
     if topology is not None and not record.topology_variants:  # a preset's dst variants

@@ -52,6 +52,7 @@ PRESETS = {
     "ddpg": (None, "cleanrl", "tar", "simba"),
     "mrq": (None, "mrq"),
     "mrsac": (None, "mrq"),
+    "stream_ac": (None, "stream"),
 }
 PRESET_ARCH = {
     None: "mlp",
@@ -61,6 +62,7 @@ PRESET_ARCH = {
     "mrq": "mlp",
     "rlx2": "mlp",
     "ds_td3": "mlp",
+    "stream": "stream",
 }
 # One env per suite. DMC's pendulum-swingup is its fastest task (~7k frames/s on one core;
 # point_mass-easy ~5k, cartpole-swingup ~4k); its 1000-frame episodes outlast the 300-step
@@ -261,6 +263,63 @@ def env(draw) -> dict:
 
 
 @st.composite
+def stream_sparsity(draw) -> dict:
+    """A streaming agent's module: its preset's SparseInit (left out), dense, SparseInit at a
+    level, or static masks taken before the first step (no snip: no replay batch)."""
+    regime = draw(st.sampled_from((None, "dense", "sparse_init", "sst")))
+    if regime is None:
+        return {}
+    sp: dict = {"regime": regime}
+    if regime == "sparse_init":
+        _put(sp, "level", _maybe(draw, st.sampled_from((0.0, 0.5, 0.9))))
+    elif regime == "sst":
+        distribution = _maybe(draw, st.sampled_from(DISTRIBUTIONS), 0.4)
+        if distribution != "epsilon_er":
+            sp["level"] = draw(st.sampled_from((0.3, 0.5, 0.9)))
+        else:  # budget-free Bernoulli masks: one eps per layer
+            sp["epsilon"] = draw(st.sampled_from(([7.0, 64.0], [2.0])))
+        _put(sp, "distribution", distribution)
+        if distribution == "global":
+            sp["criterion"] = draw(st.sampled_from(("magnitude", "synflow")))
+        elif distribution != "epsilon_er":
+            _put(sp, "criterion", _maybe(draw, st.sampled_from(("random", "magnitude", "synflow"))))
+        _put(sp, "dense_layers", _maybe(draw, st.sampled_from((["input"], ["output"], []))))
+        method = _maybe(draw, st.sampled_from(REVIVAL_METHODS), 0.7)
+        if method not in (None, "none") and distribution != "epsilon_er":
+            sp["revival"] = {"method": method, "ratio": draw(st.sampled_from((0.05, 0.3)))}
+    return sp
+
+
+def streaming_spec(draw, spec: dict, algorithm: str) -> dict:
+    """A streaming agent's train keys and networks (no buffer, batch, warm-up or diagnostics)."""
+    t: dict = {"total_steps": TOTAL_STEPS}
+    _put(t, "gamma", _maybe(draw, st.sampled_from((0.9, 0.99)), 0.6))
+    _put(t, "td_lambda", _maybe(draw, st.sampled_from((0.0, 0.8, 1.0)), 0.6))
+    _put(t, "actor_lr", _maybe(draw, st.sampled_from((0.1, 1.0)), 0.7))
+    _put(t, "critic_lr", _maybe(draw, st.sampled_from((0.1, 1.0)), 0.7))
+    _put(t, "actor_kappa", _maybe(draw, st.sampled_from((1.0, 3.0)), 0.7))
+    _put(t, "critic_kappa", _maybe(draw, st.sampled_from((1.0, 2.0)), 0.7))
+    _put(t, "entropy_coeff", _maybe(draw, st.sampled_from((0.0, 0.01)), 0.7))
+    spec["train"] = t
+    networks = {}
+    for module in catalog.algorithm(algorithm).modules:
+        net: dict = {}
+        _put(net, "arch", _maybe(draw, st.sampled_from(catalog.algorithm(algorithm).archs)))
+        net["width"] = draw(st.sampled_from((8, 16, 24)))
+        _put(net, "depth", _maybe(draw, st.integers(1, 3)))
+        sp = draw(stream_sparsity())
+        if sp:
+            net["sparsity"] = sp
+        networks[module] = net
+    spec["networks"] = networks
+    spec["eval"] = {"every": TOTAL_STEPS, "episodes": 1}
+    spec["checkpoint"] = {"every": draw(st.sampled_from((0, 150)))}
+    spec["logging"] = {"tensorboard": False, "every": 50}
+    spec["env"] = draw(env())
+    return spec
+
+
+@st.composite
 def valid_specs(draw) -> dict:
     """A valid spec (a plain dict, written out as YAML by the tests)."""
     algorithm = draw(st.sampled_from(ALGORITHMS))
@@ -268,6 +327,8 @@ def valid_specs(draw) -> dict:
     spec: dict = {"specc": 1, "name": "prop", "algorithm": algorithm}
     _put(spec, "preset", preset)
     spec["seed"] = draw(st.integers(0, 3))
+    if catalog.algorithm(algorithm).loop == "streaming":
+        return streaming_spec(draw, spec, algorithm)
     spec["env"] = {}  # drawn last (the draws before it keep the sample they had without it)
     spec["train"] = draw(train(algorithm, preset))
     networks, regimes = {}, {}

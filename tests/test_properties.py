@@ -33,6 +33,7 @@ from spec_space import TOTAL_STEPS, schema_specs, valid_specs
 
 from specc.catalog import SUPPORTED
 from specc.cli import main as specc_main
+from specc import catalog
 from specc.compiler import compile_one, front_end
 from specc.render import render_source
 from specc.schema import json_schema
@@ -147,6 +148,12 @@ def _check_dry_run(plan: dict, spec: dict) -> None:
             assert info["regime"] == "dense" and info["active"] == info["total"]
             continue
         sp = sparse[module]
+        if sp["regime"] == "sparse_init":  # SparseInit: ceil(level * fan_in) zeros per unit
+            assert info["regime"] == "sparse_init"
+            for layer in info["layers"]:
+                out, inp = layer["shape"]
+                assert layer["active"] == out * (inp - math.ceil(sp["level"] * inp)), layer
+            continue
         if sp.get("distribution") == "epsilon_er":  # Bernoulli draws: the level is realised
             assert info["regime"] == sp["regime"]
             assert info["level"] == pytest.approx(1 - info["active"] / info["total"])
@@ -202,10 +209,11 @@ def test_every_valid_spec_dry_runs_and_trains(spec, tmp_path_factory):
     sparse = _expected_sparsity(spec)
     assert {f"{m}_sparsity" for m in sparse} <= columns
     assert {c for c in columns if c.endswith("_sparsity")} == {f"{m}_sparsity" for m in sparse}
-    trained = [r for r in rows if r["critic_loss"]]
+    losses = catalog.algorithm(spec["algorithm"]).loss_columns
+    trained = [r for r in rows if r[losses[0]]]
     assert trained, "no update was logged"
     for r in trained:
-        for key in ("critic_loss", "actor_loss"):
+        for key in losses:
             if r[key]:
                 assert math.isfinite(float(r[key])), (key, r)
         for m in sparse:

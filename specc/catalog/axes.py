@@ -34,6 +34,9 @@ class LoopKind:
     # the optional spec sections its templates generate (diagnostics read replay batches,
     # resets re-initialise optimizers a replay agent has)
     sections: tuple[str, ...] = ()
+    # a static mask may be taken after training started (prune_at > 0: a flag); a streaming
+    # agent takes its masks before its first step (its traces are not masked)
+    masks_later: bool = False
 
 
 OBSERVATION_KINDS: dict[str, ObservationKind] = {
@@ -59,6 +62,7 @@ LOOP_KINDS: dict[str, LoopKind] = {
         script="script.py.jinja",
         buffer=True,
         sections=("diagnostics", "reset"),
+        masks_later=True,
     ),
     "streaming": LoopKind(
         name="streaming",
