@@ -79,8 +79,14 @@ def main() -> int:
 
     torch.manual_seed(args.seed)
     agent = stream_ac_continuous.StreamAC(
-        n_obs=obs_dim, n_actions=act_dim, hidden_size=cfg.actor_width, lr=cfg.actor_lr,
-        gamma=gamma, lamda=lam, kappa_policy=cfg.actor_kappa, kappa_value=cfg.critic_kappa,
+        n_obs=obs_dim,
+        n_actions=act_dim,
+        hidden_size=cfg.actor_width,
+        lr=cfg.actor_lr,
+        gamma=gamma,
+        lamda=lam,
+        kappa_policy=cfg.actor_kappa,
+        kappa_value=cfg.critic_kappa,
     )
     torch.manual_seed(args.seed)
     actor = ours.Actor(obs_dim, act_dim, cfg.actor_width, cfg.actor_depth)
@@ -102,7 +108,7 @@ def main() -> int:
     low, high = env.action_space.low, env.action_space.high
     worst = {"input": 0.0, "reward": 0.0, "weights": 0.0, "traces": 0.0}
     episodes = 0
-    for t in range(args.steps):
+    for _ in range(args.steps):
         a = agent.sample_action(s)  # the reference's action drives both
         s2, r, terminated, truncated, _ = env_ref.step(a)
         obs, raw_r, term2, trunc2, _ = env.step(np.clip(a, low, high))
@@ -116,12 +122,33 @@ def main() -> int:
         x = torch.as_tensor(x_np, dtype=torch.float32)
         next_x = torch.as_tensor(next_x_np, dtype=torch.float32)
         mu, std = actor(x)
-        ours.stream_update(critic, actor_opt, critic_opt, x, mu, std, torch.as_tensor(a), scaled_r, next_x, done, cfg)
+        ours.stream_update(
+            critic,
+            actor_opt,
+            critic_opt,
+            x,
+            mu,
+            std,
+            torch.as_tensor(a),
+            scaled_r,
+            next_x,
+            done,
+            cfg,
+        )
         worst["weights"] = max(worst["weights"], max_diff(ref_params, our_params))
-        ref_traces = [agent.optimizer_policy.state[p]["eligibility_trace"] for p in agent.policy_net.parameters()]
-        ref_traces += [agent.optimizer_value.state[p]["eligibility_trace"] for p in agent.value_net.parameters()]
+        ref_traces = [
+            agent.optimizer_policy.state[p]["eligibility_trace"]
+            for p in agent.policy_net.parameters()
+        ]
+        ref_traces += [
+            agent.optimizer_value.state[p]["eligibility_trace"]
+            for p in agent.value_net.parameters()
+        ]
         our_traces = torch.cat((actor_opt.trace, critic_opt.trace))
-        worst["traces"] = max(worst["traces"], float((torch.cat([e.reshape(-1) for e in ref_traces]) - our_traces).abs().max()))
+        worst["traces"] = max(
+            worst["traces"],
+            float((torch.cat([e.reshape(-1) for e in ref_traces]) - our_traces).abs().max()),
+        )
 
         s, x_np = s2, next_x_np
         if done:

@@ -118,10 +118,17 @@ def test_schema_is_json_schema_of_the_language():
     assert r.returncode == 0
     schema = json.loads(r.stdout)
     # networks (actor and critic) is required unless the preset is a whole method (rlx2,
-    # ds_td3): a rule of specc validate, which the JSON Schema leaves optional
+    # ds_td3, stream): a rule of specc validate, which the JSON Schema leaves optional
     assert set(schema["required"]) == {"specc", "name", "algorithm", "env"}
     assert schema["additionalProperties"] is False
-    assert schema["properties"]["algorithm"]["enum"] == ["sac", "td3", "ddpg", "mrq", "mrsac"]
+    assert schema["properties"]["algorithm"]["enum"] == [
+        "sac",
+        "td3",
+        "ddpg",
+        "mrq",
+        "mrsac",
+        "stream_ac",
+    ]
 
 
 def test_schema_accepts_every_example_spec_and_rejects_a_typo():

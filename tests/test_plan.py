@@ -53,8 +53,14 @@ def test_algo_template_of_every_spec(spec):
         "ddpg": "algorithms/deterministic.py.jinja",
         "mrq": "algorithms/mrq.py.jinja",
         "mrsac": "algorithms/mrsac.py.jinja",
+        "stream_ac": "algorithms/stream_ac.py.jinja",
     }[plan.algorithm]
     assert plan.algo.template == expected
+    # the loop kind's skeleton: a streaming agent's has no replay buffer
+    assert plan.script_template == (
+        "streaming.py.jinja" if plan.loop == "streaming" else "script.py.jinja"
+    )
+    assert plan.buffered == (plan.loop == "replay")
 
 
 # name -> (twin_critics, target_smoothing, target_actor, next_actor, noisy_losses, actor_first,

@@ -600,7 +600,9 @@ def test_streaming_run_resumed_mid_episode_reproduces_the_uninterrupted_run(tmp_
     assert "resuming" in r.stdout and "warning" not in r.stdout, r.stdout
     assert [int(row["step"]) for row in metrics_rows(full)] == [100, 200, 300, 400, 500, 600]
     assert metrics_rows(part) == metrics_rows(full)
-    load = lambda d: torch.load(d / "model.pt", map_location="cpu", weights_only=False)  # noqa: E731
+    load = lambda d: torch.load(
+        d / "model.pt", map_location="cpu", weights_only=False
+    )  # noqa: E731
     a, b = load(full), load(part)
     assert set(a) == {"actor", "critic", "inputs"}
     _same(b, a)
