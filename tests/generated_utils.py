@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from contextlib import redirect_stdout
+from dataclasses import fields
 from pathlib import Path
 
 # Runs a generated script with `specc` made unimportable: a generated script must never need it.
@@ -91,3 +92,19 @@ def tiny_args(*, eval_every: int) -> list[str]:
         *("--log-every", "50", "--eval-every", str(eval_every), "--eval-episodes", "1"),
         *("--device", "cpu", "--threads", "1"),
     ]
+
+
+def known_flags(module, args: list[str]) -> list[str]:
+    """args without the flags (each with its value) that the script's Config lacks: a streaming
+    agent has no --buffer-size or --learning-starts."""
+    names = {f.name for f in fields(module.Config)}
+    out, i = [], 0
+    while i < len(args):
+        flag = args[i]
+        takes_value = i + 1 < len(args) and not args[i + 1].startswith("--")
+        name = flag[2:].replace("-", "_")
+        name = name[3:] if name.startswith("no_") and name[3:] in names else name
+        if name in names:
+            out += args[i : i + 1 + takes_value]
+        i += 1 + takes_value
+    return out

@@ -11,7 +11,8 @@ from dataclasses import fields
 import pytest
 
 from conftest import GENERATED
-from generated_utils import import_script, run_main, run_script, start_script
+from specc import catalog
+from generated_utils import known_flags, import_script, run_main, run_script, start_script
 
 SCRIPTS = sorted(GENERATED.glob("*.py"))
 ALLOWED_IMPORTS = {
@@ -148,12 +149,16 @@ def _config_fields(path) -> set[str]:
 
 
 def small(path) -> list[str]:
-    """Flags that make a script's networks small for a short CPU run."""
-    return SMALL + (ENCODED_SMALL if "encoder_width" in _config_fields(path) else [])
+    """Flags that make a script's networks small for a short CPU run (those it has)."""
+    flags = SMALL + (ENCODED_SMALL if "encoder_width" in _config_fields(path) else [])
+    return known_flags(import_script(path), flags)
 
 
 def first_update_step(path, learning_starts: int) -> int:
-    """Update phases start at learning_starts; MR.Q's one update per step right after it."""
+    """Update phases start at learning_starts; MR.Q's one update per step right after it; a
+    streaming agent updates from its first step."""
+    if "learning_starts" not in _config_fields(path):
+        return 1
     return learning_starts + (0 if "update_every" in _config_fields(path) else 1)
 
 
@@ -164,29 +169,33 @@ def test_short_run_writes_its_run_directory(path, tmp_path, monkeypatch):
     above, so specc being importable here changes nothing."""
     run_dir = tmp_path / "run"
     monkeypatch.chdir(tmp_path)
+    module = import_script(path)
     stdout = run_main(
-        import_script(path),
-        [
-            "--total-steps",
-            "300",
-            "--learning-starts",
-            "100",
-            "--eval-every",
-            "300",
-            "--eval-episodes",
-            "1",
-            "--log-every",
-            "100",
-            "--checkpoint-every",
-            "150",
-            "--run-dir",
-            str(run_dir),
-            "--device",
-            "cpu",
-            "--threads",
-            "1",
-            *small(path),
-        ],
+        module,
+        known_flags(
+            module,
+            [
+                "--total-steps",
+                "300",
+                "--learning-starts",
+                "100",
+                "--eval-every",
+                "300",
+                "--eval-episodes",
+                "1",
+                "--log-every",
+                "100",
+                "--checkpoint-every",
+                "150",
+                "--run-dir",
+                str(run_dir),
+                "--device",
+                "cpu",
+                "--threads",
+                "1",
+                *small(path),
+            ],
+        ),
     )
     assert {"config.json", "spec.yaml", "metrics.csv", "checkpoint.pt", "model.pt"} <= {
         p.name for p in run_dir.iterdir()
@@ -198,9 +207,10 @@ def test_short_run_writes_its_run_directory(path, tmp_path, monkeypatch):
         rows = list(csv.DictReader(f))
     mod_metrics = import_script(path).METRICS
     assert list(rows[0].keys()) == mod_metrics
-    logged = [100, 200, 300] if first_update_step(path, 100) == 100 else [200, 300]
-    assert [int(r["step"]) for r in rows if r["critic_loss"]] == logged
-    assert all(math.isfinite(float(r["critic_loss"])) for r in rows if r["critic_loss"])
+    logged = [100, 200, 300] if first_update_step(path, 100) <= 100 else [200, 300]
+    loss = catalog.algorithm(module.ALGORITHM).loss_columns[0]  # critic_loss; td_error
+    assert [int(r["step"]) for r in rows if r[loss]] == logged
+    assert all(math.isfinite(float(r[loss])) for r in rows if r[loss])
     assert rows[-1]["eval_return"] != ""
     assert "step 300/300" in stdout
 
