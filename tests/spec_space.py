@@ -28,7 +28,6 @@ from specc.catalog import (
     DORMANT_LAYERS,
     METRICS,
     OPTIMIZERS,
-    REGIMES,
     REVIVAL_METHODS,
     SUPPORTED,
     TOPOLOGY_METHODS,
@@ -106,7 +105,7 @@ def network(draw, preset: str | None, algorithm: str) -> tuple[dict, str]:
 
 @st.composite
 def sparsity(draw, module: str, preset: str | None = None, algorithm: str = "sac") -> dict:
-    regime = draw(st.sampled_from(REGIMES))
+    regime = draw(st.sampled_from(catalog.algorithm(algorithm).regimes))
     if regime == "dense":
         return draw(st.sampled_from(({}, {"regime": "dense"})))
     sp: dict = {"regime": regime, "level": draw(st.sampled_from((0.3, 0.5, 0.7, 0.9)))}

@@ -161,6 +161,22 @@ def test_one_variant_is_named_after_the_spec_and_nulls_are_left_out(tmp_path):
     assert names == ["sac_dense", "critic_lr_0p01"]
 
 
+def test_keys_that_vary_together_name_a_variant_once(tmp_path):
+    """The actor's and the critic's width set alike: one part, `width`; not alike: two."""
+    together = "variants:\n" + "".join(
+        f"  - {{networks.actor.width: {w}, networks.critic.width: {w}}}\n" for w in (64, 128)
+    )
+    assert names_of(tmp_path, together) == ["width_64", "width_128"]
+    both = "variants:\n  - {networks.actor.width: 64, networks.critic.width: 64}\n"
+    both += "  - {networks.actor.width: 128, networks.critic.width: 64}\n"
+    both += "  - {networks.actor.width: 128, networks.critic.width: 128}\n"
+    assert names_of(tmp_path, both) == [
+        "actor_width_64__critic_width_64",
+        "actor_width_128__critic_width_64",
+        "actor_width_128__critic_width_128",
+    ]
+
+
 def test_value_tokens():
     assert value_token(0.6) == "0p6"
     assert value_token(3e-4) == "0p0003"

@@ -593,6 +593,32 @@ def _key_tokens(paths: Sequence[tuple]) -> dict[tuple, str]:
     return out
 
 
+def _twins_once(
+    varying: Sequence[tuple], effective: Sequence[dict]
+) -> tuple[list[tuple], dict[tuple, tuple]]:
+    """Keys that vary together name a variant once: two kept keys of the same length and last
+    segment with the same value (or absence) in every variant, such as the actor's and the
+    critic's width, keep the first, shown by the segments they share (``networks.width`` ->
+    ``width``). Returns the keys kept and the path each is shown by."""
+    kept: list[tuple] = []
+    shown: dict[tuple, tuple] = {}
+
+    def values(p: tuple) -> list[str]:
+        return [json.dumps([p in e, e.get(p)], sort_keys=True) for e in effective]
+
+    for p in varying:
+        twin = next(
+            (q for q in kept if len(q) == len(p) and q[-1] == p[-1] and values(q) == values(p)),
+            None,
+        )
+        if twin is None:
+            kept.append(p)
+            shown[p] = p
+        else:
+            shown[twin] = tuple(a for a, b in zip(shown[twin], p) if a == b)
+    return kept, shown
+
+
 def variant_names(
     expanded: Sequence[Sequence[Assignment]], base: str, loaded: LoadedSpec
 ) -> tuple[list[str], list[Diagnostic]]:
@@ -600,6 +626,7 @@ def variant_names(
 
     The rule (docs/sweeps.md, Variant names): take the leaf keys the variants set (a mapping
     value counts as its leaves) and keep those whose value is not the same in every variant;
+    keys that vary together (the actor's and the critic's width) count once (_twins_once);
     a variant's name is ``<key>_<value>`` for each kept key it sets to something other than
     null, joined by ``__``, in the file's order (the sets' keys, then the grid's keys). ``<key>`` is the key's shortest
     suffix that tells it apart from the other kept keys, ``<value>`` the value as
@@ -623,7 +650,9 @@ def variant_names(
         for p in order
         if len({json.dumps([p in e, e.get(p)], sort_keys=True) for e in effective}) > 1
     ]
-    keys = _key_tokens(varying)
+    varying, shown = _twins_once(varying, effective)
+    tokens = _key_tokens([shown[p] for p in varying])
+    keys = {p: tokens[shown[p]] for p in varying}
     names: list[str] = []
     for assignments, e in zip(expanded, effective):
         parts = [f"{keys[p]}_{value_token(e[p])}" for p in varying if e.get(p) is not None]
