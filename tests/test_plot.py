@@ -331,3 +331,19 @@ def test_short_torn_and_corrupt_runs_are_named(runs_root, tmp_path, capsys):
     assert r.returncode == 2 and "no run with readable metrics" in r.stderr
     assert f"note: {corrupt / 'metrics.csv'} line 2 has 9 cells, its header 8" in r.stderr
     assert not (tmp_path / "none.png").exists()
+
+
+def test_binned_means_per_window_at_its_end():
+    """--smooth: a window's values are averaged and drawn at the window's last step; empty
+    windows are skipped; a nan stays in its window's mean."""
+    from specc.experiments.plot import binned
+
+    curve = ((10, 40, 50, 60, 220), (1.0, 3.0, 5.0, 7.0, 9.0))
+    assert binned(curve, 50) == ((50.0, 100.0, 250.0), (3.0, 7.0, 9.0))
+    steps, values = binned(((1, 2), (1.0, float("nan"))), 10)
+    assert steps == (10.0,) and math.isnan(values[0])
+
+
+def test_plot_smooth_flag_is_checked(tmp_path):
+    r = run_specc("plot", str(tmp_path), "-o", str(tmp_path / "x.png"), "--smooth", "0")
+    assert r.returncode == 2 and "--smooth: expected a positive integer" in r.stderr

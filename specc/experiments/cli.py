@@ -60,6 +60,14 @@ def _add_plot(sub) -> None:
         metavar="NAME",
         help="also plot this metrics.csv column (repeatable), e.g. --metric critic_loss",
     )
+    pl.add_argument(
+        "--smooth",
+        type=_positive,
+        default=0,
+        metavar="STEPS",
+        help="average each run's values over windows of STEPS steps first (a streaming agent's"
+        " per-episode returns), e.g. --smooth 50000",
+    )
 
 
 def _add_sweep(sub) -> None:
@@ -177,6 +185,7 @@ def _plot(args: argparse.Namespace) -> int:
         args.out,
         args.metrics,
         note=lambda line: print(f"specc: note: {line}", file=sys.stderr),
+        smooth=args.smooth,
     )
     print(f"wrote {args.out}")
     return EXIT_OK

@@ -31,7 +31,7 @@ import json
 import math
 import re
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -282,6 +282,17 @@ def aggregate(runs: Sequence[Run], column: str, grid: Sequence[float] | None = N
     return Aggregate(steps, tuple(mean), tuple(low), tuple(high), len(curves), diverged)
 
 
+def binned(curve: Curve, window: int) -> Curve:
+    """A curve averaged over windows of ``window`` steps: for each window (k w, (k+1) w] that
+    holds values, their mean at step (k+1) w. Streaming agents log one noisy return per
+    episode; their learning curves read as such means (a nan or inf stays in its window)."""
+    sums: dict[int, list[float]] = {}
+    for step, value in zip(*curve):
+        sums.setdefault(math.ceil(step / window), []).append(value)
+    ends = sorted(sums)
+    return tuple(float(k * window) for k in ends), tuple(sum(sums[k]) / len(sums[k]) for k in ends)
+
+
 def _finite_part(run: Run, column: str) -> Curve:
     """A diverged run's curve up to (not including) its first nan or inf."""
     steps, values = run.columns[column]
@@ -360,9 +371,12 @@ def plot(
     out: str | Path,
     metrics: Sequence[str] = (),
     note: Callable[[str], None] | None = None,
+    smooth: int = 0,
 ):
     """Draw one subplot per quantity (``eval_return``, ``episode_return``, then ``metrics``) with
-    one line per spec name and its band over seeds; write the PNG to ``out`` atomically.
+    one line per spec name and its band over seeds; write the PNG to ``out`` atomically. With
+    ``smooth`` > 0, each run's curves are first averaged over windows of that many steps
+    (:func:`binned`).
     ``note`` gets one line per run that is not drawn as it is (:func:`run_notes`).
 
     Returns the matplotlib Figure. Raises MissingDependency without matplotlib, PlotError for
@@ -392,6 +406,11 @@ def plot(
     for line in run_notes(loaded, quantities):
         if note:
             note(line)
+    if smooth > 0:
+        runs = [
+            replace(r, columns={c: binned(curve, smooth) for c, curve in r.columns.items()})
+            for r in runs
+        ]
     groups = group_runs(runs)
 
     ncols = min(len(quantities), 3)
@@ -407,6 +426,8 @@ def plot(
         if banded
         else "one seed per spec: no band"
     )
+    if smooth > 0:
+        title += f"; each run's values averaged over windows of {smooth:,} steps"
     if diverged:
         title += "; dashed: a diverged seed (x: its first nan or inf), not in the mean"
     fig.suptitle(title)
