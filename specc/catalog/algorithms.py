@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .networks import ARCHS
+from .networks import REPLAY_ARCHS
 
 # The sparsity regimes of a replay agent's modules (every masking regime; SparseInit is the
 # stream networks' init), and of a streaming agent's (masks taken once, before its first step)
@@ -152,7 +152,7 @@ class Algorithm:
     # modules updated once every policy_delay-th critic update (SAC instead makes up the delay
     # with policy_delay actor updates, as CleanRL)
     delayed_modules: tuple[str, ...] = ()
-    archs: tuple[str, ...] = ARCHS  # the architectures its networks may use
+    archs: tuple[str, ...] = REPLAY_ARCHS  # the architectures its networks may use
     help: dict[str, str] = field(default_factory=dict)  # its own help texts of keys
     observations: tuple[str, ...] = ("flat",)  # observation kinds it accepts
     actions: tuple[str, ...] = ("box",)  # action kinds it accepts

@@ -35,6 +35,8 @@ class Arch:
     # a preset's init option (orthogonal Linears: RLx2's SAC) applies to it
     preset_init: bool = False
     dormant_layers: str = "activations"  # what `diagnostics.dormant_layers: auto` means
+    # its networks are a streaming agent's (stream_ac builds them; replay agents do not)
+    streaming: bool = False
 
 
 ARCH_RECORDS: dict[str, Arch] = {
@@ -92,10 +94,13 @@ ARCH_RECORDS: dict[str, Arch] = {
             log_std_min=-5.0,
             norm="stream",
             activation_arg=False,
+            streaming=True,
         ),
     )
 }
 ARCHS: tuple[str, ...] = tuple(ARCH_RECORDS)
+# the architectures a replay agent builds (an algorithm record's default `archs`)
+REPLAY_ARCHS: tuple[str, ...] = tuple(a.name for a in ARCH_RECORDS.values() if not a.streaming)
 
 
 def arch(name: str) -> Arch:
