@@ -508,7 +508,7 @@ def _config_groups(tree: Tree, preset: Any, train_fields: list[ConfigField]) -> 
     groups = [
         ConfigGroup("experiment", tuple(experiment)),
         ConfigGroup(
-            f"{algo.upper()} hyperparameters",
+            f"{catalog.algorithm(algo).title} hyperparameters",
             tuple(train_fields),
             note=f"preset {preset.name}: {preset.source}" + _suite_note(train_fields),
         ),

@@ -158,6 +158,11 @@ class Algorithm:
     actions: tuple[str, ...] = ("box",)  # action kinds it accepts
     loop: str = "replay"  # replay (minibatches from a buffer) | streaming (one transition)
     regimes: tuple[str, ...] = REPLAY_REGIMES  # the sparsity regimes its modules may use
+    display: str = ""  # its name in the script's header and config ("" : the name in capitals)
+
+    @property
+    def title(self) -> str:
+        return self.display or self.name.upper()
 
     def module_inputs(self, module: str, batch: bool = False) -> tuple[str, ...]:
         """What a module's forward takes: sizes (SynFlow's all-ones input) or, with batch, the
@@ -346,6 +351,7 @@ ALGORITHM_RECORDS: dict[str, Algorithm] = {
             },
             loop="streaming",
             regimes=STREAMING_REGIMES,
+            display="Stream AC(lambda)",
         ),
     )
 }
