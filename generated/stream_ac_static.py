@@ -54,7 +54,7 @@ ALGORITHM = "stream_ac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "f0c409d1b0d5e665aa9d4e18a9a1bd181cf566f7f2aa346452a626aa7f90cee0"
+SCRIPT_SHA256 = "aa4364267af3d4fdd0813f00286b6a25f89b46b9cd961f350c81254b4f76716b"
 SPEC_SHA256 = "f55a55469664a3ed8bcdf6bb4363851e0005f6e8de21b378af760095e55e2462"
 
 
@@ -470,17 +470,16 @@ def flat_parameters(net):
 
 class ObGD:
     """Overshooting-bounded gradient descent (Elsayed et al. 2024, Algorithm 3; optim.py's
-    ObGD) for one network. With the TD error delta and the gradient g of the network's
-    objective (ascent direction: v(s) for the value, log pi(a|s) + its entropy bonus for the
-    policy), each step
+    ObGD) for one network. With the TD error delta and the gradient g, each step
 
         z <- gamma * lambda * z + g                       (eligibility trace)
         M = kappa * lr * max(|delta|, 1) * ||z||_1         (how far a step of lr would overshoot)
         step_size = lr / max(M, 1)
-        w <- w + step_size * delta * z
+        w <- w - step_size * delta * z
 
-    and the trace is zeroed after the step that ends an episode. The reference writes the step
-    as w - step_size * delta * z with g the gradient of -v(s) and -log pi; the same update."""
+    with g the gradient in .grad of the objective's negative (-V(s); -log pi(a|s) minus the
+    entropy bonus), as the reference writes it, and the trace zeroed after the step that ends
+    an episode."""
 
     def __init__(self, net, lr, gamma, lam, kappa):
         self.params, self.grads = flat_parameters(net)
@@ -497,10 +496,10 @@ class ObGD:
         """One step on the gradients in .grad (of the objective's negative, as the reference)
         with the TD error delta (a 0-dim tensor); reset: the transition ended the episode.
         Returns the step size (a 0-dim tensor: no host sync)."""
-        z = self.trace.mul_(self.decay).add_(self.grads)
-        bound = (self.kappa * self.lr) * delta.abs().clamp(min=1.0) * z.abs().sum()
+        z = torch.add(self.grads, self.trace, alpha=self.decay, out=self.trace)
+        bound = (self.kappa * self.lr) * delta.abs().clamp(min=1.0) * torch.linalg.vector_norm(z, 1)
         step_size = self.lr / bound.clamp(min=1.0)
-        self.params.sub_(z * (step_size * delta))
+        self.params.addcmul_(z, step_size * delta, value=-1.0)
         if reset:
             z.zero_()
         return step_size
@@ -516,9 +515,6 @@ class ObGD:
         self.trace.copy_(state["trace"])
 
 
-LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
-
-
 def stream_update(
     critic, actor_opt, critic_opt, x, mu, std, action, reward, next_x, done, cfg, masks
 ):
@@ -531,15 +527,20 @@ def stream_update(
     v = critic(torch.stack((x, next_x)))  # V(s), V(s') in one forward
     with torch.no_grad():
         delta = reward + cfg.gamma * (0.0 if done else 1.0) * v[1] - v[0]
-    # log N(action; mu, std^2) and the Gaussian's entropy, summed over action dimensions
-    log_prob = (-((action - mu) ** 2) / (2 * std**2) - std.log() - LOG_SQRT_2PI).sum()
-    entropy = (0.5 + LOG_SQRT_2PI + std.log()).sum()
+    # The policy's loss, the reference's -log pi(a|s) - entropy_coeff sign(delta) H(pi(.|s))
+    # with pi = N(mu, std^2) per action dimension: log pi = -z^2 / 2 - log std - log sqrt(2 pi)
+    # with z = (a - mu) / std, and H = 1/2 + log sqrt(2 pi) + log std. Up to constants (no
+    # gradient) it is the sum of z^2 / 2 + (1 - entropy_coeff sign(delta)) log std: one log.
+    sign = torch.sign(delta)
+    actor_loss = (
+        0.5 * ((action - mu) / std).square().sum()
+        + ((1.0 - cfg.entropy_coeff * sign) * std.log()).sum()
+    )
     actor_opt.zero_grad()
     critic_opt.zero_grad()
-    # the two networks' objectives in one backward (their parameters are disjoint): -V(s), and
-    # -log pi(a|s) minus the entropy bonus, which the TD error's sign turns (the reference's
-    # entropy_pi)
-    (-v[0] - log_prob - cfg.entropy_coeff * torch.sign(delta) * entropy).backward()
+    # the two networks' objectives in one backward (their parameters are disjoint): the policy's
+    # loss and -V(s)
+    (actor_loss - v[0]).backward()
     for m in masks.values():
         m.mask_grads()  # pruned weights get no gradient, so their traces stay zero
     actor_step = actor_opt.step(delta, reset=done)

@@ -447,18 +447,19 @@ def _grad_at(net, flat_params, loss_fn):
     return _grad(net, loss_fn)
 
 
-def test_gaussian_log_prob_and_entropy_formulas_match_torch_normal():
-    """stream_update's closed forms: log N(a; mu, std^2) and 0.5 + log(sqrt(2 pi)) + log std, as Normal's."""
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_fused_policy_loss_is_the_reference_loss_up_to_a_constant(sign):
+    """stream_update's z^2/2 + (1 - c sign) log std is -log N(a; mu, std^2) - c sign H(N), the
+    reference's loss, minus n (log sqrt(2 pi) - c sign (1/2 + log sqrt(2 pi)))."""
     mu = torch.tensor([0.3, -1.2, 2.0])
     std = torch.tensor([0.5, 1.7, 0.05])
     action = torch.tensor([0.1, 0.4, 2.02])
-    # the formulas of stream_update, with its constant
-    log_prob = (-((action - mu) ** 2) / (2 * std**2) - std.log() - STREAM.LOG_SQRT_2PI).sum()
-    entropy = (0.5 + STREAM.LOG_SQRT_2PI + std.log()).sum()
+    c, log_sqrt_2pi = 0.01, 0.5 * math.log(2 * math.pi)
+    fused = 0.5 * ((action - mu) / std).square().sum() + ((1.0 - c * sign) * std.log()).sum()
     dist = torch.distributions.Normal(mu, std)
-    torch.testing.assert_close(log_prob, dist.log_prob(action).sum())
-    torch.testing.assert_close(entropy, dist.entropy().sum())
-    assert STREAM.LOG_SQRT_2PI == pytest.approx(0.5 * math.log(2 * math.pi))
+    reference = -dist.log_prob(action).sum() - c * sign * dist.entropy().sum()
+    constant = 3 * (log_sqrt_2pi - c * sign * (0.5 + log_sqrt_2pi))
+    torch.testing.assert_close(fused + constant, reference)
 
 
 def test_stream_update_matches_the_reference_update_params_over_an_episode(reference):
