@@ -55,7 +55,7 @@ ALGORITHM = "stream_ac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "667b939754d5890c7d94ebb90c151644970f75908ac95743d5c59227a7ee0fd8"
+SCRIPT_SHA256 = "1fba2687432cbad5c239a3027a80619f0ff2438c57c6ae6c7983bde4b0793e81"
 SPEC_SHA256 = "e7763d67e87ada17d57ed1fb734e71e3085904335158dcb32eb43d6860b42795"
 
 
@@ -354,9 +354,6 @@ class ObGD:
         self.params, self.grads = flat_parameters(net)
         self.trace = torch.zeros_like(self.params)
         self.lr, self.decay, self.kappa = lr, gamma * lam, kappa
-        # no per-parameter state: a mask taken before the first step (prune_at 0) finds the
-        # trace at zero, and masked gradients keep it zero at pruned weights
-        self.state = {}
 
     def zero_grad(self):
         self.grads.zero_()

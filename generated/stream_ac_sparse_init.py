@@ -54,7 +54,7 @@ ALGORITHM = "stream_ac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "aa090b903b2bb5cf566bdf8ed3101c2dd7f2bbd7681f50b8a160ba5b8040fe00"
+SCRIPT_SHA256 = "5dc0762d8ea46bb0349822ff606e5aa0610f1ac7c36e7afda4d97b3c98327bcf"
 SPEC_SHA256 = "ef23c61083236ef17b8b495d9b1870984049390aa1a2a66d593c33130a9bccb3"
 
 
@@ -353,9 +353,6 @@ class ObGD:
         self.params, self.grads = flat_parameters(net)
         self.trace = torch.zeros_like(self.params)
         self.lr, self.decay, self.kappa = lr, gamma * lam, kappa
-        # no per-parameter state: a mask taken before the first step (prune_at 0) finds the
-        # trace at zero, and masked gradients keep it zero at pruned weights
-        self.state = {}
 
     def zero_grad(self):
         self.grads.zero_()

@@ -54,7 +54,7 @@ ALGORITHM = "stream_ac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "c18ff438fd68e2cbf9b46ff4e238a6a6ff86692778c7cb3c086b0571bdec746e"
+SCRIPT_SHA256 = "17dac503f9f376d399749b737a96d32827f326778daae3a7def88aadd4d8e01f"
 SPEC_SHA256 = "5d4004a73ba5c1e5c27cbc0393b0f077b45f3e1fef3175f47840d7b0b49ef880"
 
 
@@ -269,15 +269,6 @@ class Masks:
     def mask_grads(self):
         torch._foreach_mul_([w.grad for w in self.weights], self.masks)
 
-    @torch.no_grad()
-    def mask_optimizer_state(self, optimizer):
-        """Zero Adam's moments of pruned weights (when the mask is taken after dense training)."""
-        for w, m in zip(self.weights, self.masks):
-            state = optimizer.state.get(w, {})
-            for key in ("exp_avg", "exp_avg_sq"):
-                if key in state:
-                    state[key].mul_(m)
-
     def sparsity(self):
         """Fraction of the masked weight matrices' entries that are pruned (a host sync)."""
         total = sum(m.numel() for m in self.masks)
@@ -330,20 +321,18 @@ def random_scores(masks):
     return masks.per_layer([torch.rand_like(w) for w in masks.weights])
 
 
-def prune_actor(actor_masks, actor_opt, cfg):
+def prune_actor(actor_masks, cfg):
     """The actor's mask: random scores, ER allocation at level cfg.actor_sparsity_level."""
     keep = er_counts(actor_masks.shapes(), cfg.actor_sparsity_level, actor_masks.dense)
     actor_masks.prune(random_scores(actor_masks), keep)
     actor_masks.apply()
-    actor_masks.mask_optimizer_state(actor_opt)
 
 
-def prune_critic(critic_masks, critic_opt, cfg):
+def prune_critic(critic_masks, cfg):
     """The critic's mask: random scores, ER allocation at level cfg.critic_sparsity_level."""
     keep = er_counts(critic_masks.shapes(), cfg.critic_sparsity_level, critic_masks.dense)
     critic_masks.prune(random_scores(critic_masks), keep)
     critic_masks.apply()
-    critic_masks.mask_optimizer_state(critic_opt)
 
 
 # ---------------------------------------------------------------------------
@@ -502,9 +491,6 @@ class ObGD:
         self.params, self.grads = flat_parameters(net)
         self.trace = torch.zeros_like(self.params)
         self.lr, self.decay, self.kappa = lr, gamma * lam, kappa
-        # no per-parameter state: a mask taken before the first step (prune_at 0) finds the
-        # trace at zero, and masked gradients keep it zero at pruned weights
-        self.state = {}
 
     def zero_grad(self):
         self.grads.zero_()
@@ -640,8 +626,8 @@ def main():
     actor_masks = Masks(actor)
     critic_masks = Masks(critic)
     masks = {"actor": actor_masks, "critic": critic_masks}
-    prune_actor(actor_masks, actor_opt, cfg)
-    prune_critic(critic_masks, critic_opt, cfg)
+    prune_actor(actor_masks, cfg)
+    prune_critic(critic_masks, cfg)
 
     if cfg.dry_run:
         print_plan(nets, masks, cfg, cfg.json)

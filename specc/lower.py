@@ -476,7 +476,7 @@ def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
         ),
         diagnostics=diagnostics,
         reset=reset,
-        sparsity=sparsity_code(networks),
+        sparsity=sparsity_code(networks, catalog.LOOP_KINDS[record.loop].masks_later),
     )
 
 

@@ -141,14 +141,17 @@ class SparsityPlan:
         """The allocation in words (the prune function's docstring)."""
         return ALLOCATION_TEXT[self.distribution]
 
-    def prune_params(self, module: str, targets: str) -> tuple[str, ...]:
+    def prune_params(
+        self, module: str, targets: str, optimizer_state: bool = True
+    ) -> tuple[str, ...]:
         """What prune_<module>() takes, by the names main() holds them under: the masks; unless
-        the module starts dense (d2s), its optimizer, its targets (`targets`: the variable(s)
-        holding them, "" for none), and for SynFlow the network and its input sizes; the
-        config where a level or a revival ratio is read (not for epsilon-ER draws alone)."""
+        the module starts dense (d2s), its optimizer (where a mask taken after training started
+        clears its state: optimizer_state), its targets (`targets`: the variable(s) holding
+        them, "" for none), and for SynFlow the network and its input sizes; the config where a
+        level or a revival ratio is read (not for epsilon-ER draws alone)."""
         params = [f"{module}_masks"]
         if not self.starts_dense:
-            params.append(f"{module}_opt")
+            params += [f"{module}_opt"] if optimizer_state else []
             params += [targets] if targets else []
             params += [module, *self.inputs] if self.criterion == "synflow" else []
         if not self.bernoulli or self.revival != "none":
@@ -239,6 +242,9 @@ class SparsityCode:
     prunes_last: bool = False  # some module's last mask update only drops (grow_last: false)
     bernoulli: bool = False  # some module draws epsilon-ER Bernoulli masks
     dense_modules: tuple[str, ...] = ()  # the modules beside the sparse ones that stay dense
+    # a mask may be taken after training started, so it clears its optimizer's state (Adam's
+    # moments); a streaming agent's masks come before its first step
+    optimizer_state: bool = True
 
     @property
     def floor_counts(self) -> bool:
@@ -280,6 +286,11 @@ class SparsityCode:
         """Some module takes its first mask at its prune_at, from scores or Bernoulli draws,
         after training dense until then (Masks.mask_optimizer_state); d2s alone starts dense."""
         return self.scored or self.bernoulli
+
+    @property
+    def clears_optimizer_state(self) -> bool:
+        """Masks.mask_optimizer_state exists: a first mask may come after training started."""
+        return self.initial_mask and self.optimizer_state
 
     @property
     def topology_variants(self) -> tuple[tuple[str, Any, str], ...]:
@@ -345,8 +356,11 @@ def _ordered(values) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for v in values if v))
 
 
-def sparsity_code(networks: tuple[NetworkPlan, ...]) -> SparsityCode | None:
-    """The script-level sparsity facts of a plan's networks; None when every module is dense."""
+def sparsity_code(
+    networks: tuple[NetworkPlan, ...], masks_later: bool = True
+) -> SparsityCode | None:
+    """The script-level sparsity facts of a plan's networks; None when every module is dense.
+    masks_later: a mask may be taken after training started (the loop kind's)."""
     sparse = [n.sparsity for n in networks if n.sparsity.sparse]
     if not sparse:
         return None
@@ -376,6 +390,7 @@ def sparsity_code(networks: tuple[NetworkPlan, ...]) -> SparsityCode | None:
         prunes_last=any(not s.grow_last for s in dynamic),
         bernoulli=any(s.bernoulli for s in sparse),
         dense_modules=tuple(n.module for n in networks if not n.sparsity.sparse),
+        optimizer_state=masks_later,
     )
 
 

@@ -508,8 +508,8 @@ def _static_agent(prune=True):
     masks = {"actor": STATIC.Masks(actor), "critic": STATIC.Masks(critic)}
     cfg = SimpleNamespace(**vars(CFG), actor_sparsity_level=0.9, critic_sparsity_level=0.9)
     if prune:
-        STATIC.prune_actor(masks["actor"], actor_opt, cfg)
-        STATIC.prune_critic(masks["critic"], critic_opt, cfg)
+        STATIC.prune_actor(masks["actor"], cfg)
+        STATIC.prune_critic(masks["critic"], cfg)
     return (actor, critic), (actor_opt, critic_opt), masks, cfg
 
 
