@@ -54,7 +54,7 @@ ALGORITHM = "stream_ac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "5dc0762d8ea46bb0349822ff606e5aa0610f1ac7c36e7afda4d97b3c98327bcf"
+SCRIPT_SHA256 = "a4c828a9ce2a579f1b98eee4fdb86b718771f0afc08a9e51f38c4fc06edc4dc6"
 SPEC_SHA256 = "ef23c61083236ef17b8b495d9b1870984049390aa1a2a66d593c33130a9bccb3"
 
 
@@ -254,22 +254,24 @@ class StreamInput:
         self.gamma, self.time_limit = gamma, time_limit
         self.trace, self.time = 0.0, -0.5
 
-    def normalize(self, obs, update=True):
+    def features(self, obs, time, update=True):
+        """The agent's input: the observation normalised (first counted in the statistics,
+        unless update is False), then the episode's time."""
         if update:
             self.obs_stats.update(obs)
-        return (obs - self.obs_stats.mean) / np.sqrt(self.obs_stats.var + self.EPS)
+        return np.append((obs - self.obs_stats.mean) / np.sqrt(self.obs_stats.var + self.EPS), time)
 
     def reset(self, obs):
         """The agent's input at an episode's first observation."""
         self.time = -0.5
-        return np.append(self.normalize(obs), self.time)
+        return self.features(obs, self.time)
 
     def step(self, obs, reward, done):
         """The agent's input and reward after a step."""
         self.trace = self.trace * self.gamma * (1.0 - done) + reward
         self.return_stats.update(np.float64(self.trace))
         reward = reward / math.sqrt(self.return_stats.var + self.EPS)
-        x = np.append(self.normalize(obs), self.time)
+        x = self.features(obs, self.time)
         self.time += 1.0 / self.time_limit
         return x, float(reward)
 
@@ -304,7 +306,7 @@ def evaluate(actor, env, n_episodes, seed, device, inputs):
         obs, _ = env.reset(seed=seed + k)
         obs_time, time, done, ep_return = -0.5, -0.5, False, 0.0  # as StreamInput counts time
         while not done:
-            x = np.append(inputs.normalize(obs, update=False), obs_time)
+            x = inputs.features(obs, obs_time, update=False)
             with torch.inference_mode():
                 x_t = torch.as_tensor(x, dtype=torch.float32, device=device)
                 action = actor.act(x_t, deterministic=True).cpu().numpy()

@@ -54,7 +54,7 @@ ALGORITHM = "stream_ac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "17dac503f9f376d399749b737a96d32827f326778daae3a7def88aadd4d8e01f"
+SCRIPT_SHA256 = "4d4863f1f21b0f3985c36f8480b0f2830df7a31ba1e2641d7d85e40f224a1d4c"
 SPEC_SHA256 = "5d4004a73ba5c1e5c27cbc0393b0f077b45f3e1fef3175f47840d7b0b49ef880"
 
 
@@ -392,22 +392,24 @@ class StreamInput:
         self.gamma, self.time_limit = gamma, time_limit
         self.trace, self.time = 0.0, -0.5
 
-    def normalize(self, obs, update=True):
+    def features(self, obs, time, update=True):
+        """The agent's input: the observation normalised (first counted in the statistics,
+        unless update is False), then the episode's time."""
         if update:
             self.obs_stats.update(obs)
-        return (obs - self.obs_stats.mean) / np.sqrt(self.obs_stats.var + self.EPS)
+        return np.append((obs - self.obs_stats.mean) / np.sqrt(self.obs_stats.var + self.EPS), time)
 
     def reset(self, obs):
         """The agent's input at an episode's first observation."""
         self.time = -0.5
-        return np.append(self.normalize(obs), self.time)
+        return self.features(obs, self.time)
 
     def step(self, obs, reward, done):
         """The agent's input and reward after a step."""
         self.trace = self.trace * self.gamma * (1.0 - done) + reward
         self.return_stats.update(np.float64(self.trace))
         reward = reward / math.sqrt(self.return_stats.var + self.EPS)
-        x = np.append(self.normalize(obs), self.time)
+        x = self.features(obs, self.time)
         self.time += 1.0 / self.time_limit
         return x, float(reward)
 
@@ -442,7 +444,7 @@ def evaluate(actor, env, n_episodes, seed, device, inputs):
         obs, _ = env.reset(seed=seed + k)
         obs_time, time, done, ep_return = -0.5, -0.5, False, 0.0  # as StreamInput counts time
         while not done:
-            x = np.append(inputs.normalize(obs, update=False), obs_time)
+            x = inputs.features(obs, obs_time, update=False)
             with torch.inference_mode():
                 x_t = torch.as_tensor(x, dtype=torch.float32, device=device)
                 action = actor.act(x_t, deterministic=True).cpu().numpy()

@@ -306,14 +306,14 @@ def _same(a, b):
 
 
 def test_evaluation_reads_the_input_statistics_without_changing_them():
-    """The statistics are the training run's: normalize(update=False) and evaluate() leave them as they are."""
+    """The statistics are the training run's: features(update=False) and evaluate() leave them as they are."""
     inputs = _inputs()
     inputs.reset(np.array([1.0, 2.0]))
     inputs.step(np.array([3.0, -2.0]), 1.0, False)
     inputs.step(np.array([5.0, 0.0]), 2.0, False)
     before = copy.deepcopy(inputs.state_dict())
-    out = inputs.normalize(np.array([7.0, 4.0]), update=False)
-    np.testing.assert_allclose(out, [4 / math.sqrt(4 + 1e-8), 4 / math.sqrt(4 + 1e-8)])
+    out = inputs.features(np.array([7.0, 4.0]), 0.25, update=False)
+    np.testing.assert_allclose(out, [4 / math.sqrt(4 + 1e-8), 4 / math.sqrt(4 + 1e-8), 0.25])
     _same(inputs.state_dict(), before)
 
     # a whole evaluation episode on Pendulum (3-dim observations, 200 steps)
