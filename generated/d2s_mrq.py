@@ -59,8 +59,8 @@ ALGORITHM = "mrq"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "fca8a8280a929976a114153e4ed6496ccd0dbdf604ab6c0fa3e4a0a544650359"
-SPEC_SHA256 = "721dc12bec3db3881a22339f9ac707a781aaffb65b4e1aa1cd40f98ef5dd2434"
+SCRIPT_SHA256 = "9ab2b1a1a4bff64aafc990efcc5427609ed6aca888825474fe24794a04e24d8f"
+SPEC_SHA256 = "8f9556b5d00916857a7fe15125314ba3713a92794c131eff81de6f9a74710a1a"
 
 
 # ---------------------------------------------------------------------------
@@ -1961,6 +1961,7 @@ seed: 1
 env:
   id: dog-run
   suite: dmc
+  observation: state
   action_repeat: 2
 train:
   total_steps: 500000

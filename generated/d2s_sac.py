@@ -56,8 +56,8 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "af91af4f3a69a63e0872d747d4f2bce2cb4bc218769e113ec06940a0070bddd9"
-SPEC_SHA256 = "6d2a67743a8d5099752c79d9cc932773146a48d67cb9c800675505baeb3c0aa8"
+SCRIPT_SHA256 = "2f4861037d59a7086509ead7bebf4099e5f6cb6e5119331be0671a6ff81411a7"
+SPEC_SHA256 = "e39c950281321d93084aff59a9d755d48f200333901dc9cd7192b517f757fa02"
 
 
 # ---------------------------------------------------------------------------
@@ -1642,6 +1642,7 @@ seed: 1
 env:
   id: HalfCheetah-v5
   suite: gymnasium
+  observation: state
   action_repeat: 1
 train:
   total_steps: 1000000

@@ -55,8 +55,8 @@ ALGORITHM = "ddpg"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "6616efe0b4f7b10052fe30c54102651df1540b6928969d4b11efb7a56fbeca99"
-SPEC_SHA256 = "753a39272ae9a6ad18916ad515a48ed82b080ecbbbb185f7070c75c35c0a2ed3"
+SCRIPT_SHA256 = "1f431ea2aac6ebb05ed6170d39176a43063000fa313b675f6574f977a57b6bbb"
+SPEC_SHA256 = "f00fa2b64e58ffe99b4715a76ed844fdd8a76c3f6e9873ee2122b4bd8915589a"
 
 
 # ---------------------------------------------------------------------------
@@ -1229,6 +1229,7 @@ seed: 1
 env:
   id: HalfCheetah-v5
   suite: gymnasium
+  observation: state
   action_repeat: 1
 train:
   total_steps: 1000000

@@ -56,8 +56,8 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "680a8484958550d5c4921c1e601576e557472ecea196c9bc835e496c471cd296"
-SPEC_SHA256 = "32bef11c8f94931eed5577ac9ea6ffed2c648b03b53d9a0a1a178c632f96dd9a"
+SCRIPT_SHA256 = "776c929cd237fad202a53fc2dc7e72c36cc2df05a4fa6ec2d796d8a943c07cfe"
+SPEC_SHA256 = "f89659fd074101d44712e9576685e1bad3c143c60ccbdb15a33ceb8ad45331b7"
 
 
 # ---------------------------------------------------------------------------
@@ -1575,6 +1575,7 @@ seed: 1
 env:
   id: Humanoid-v5
   suite: gymnasium
+  observation: state
   action_repeat: 1
 train:
   total_steps: 1000000

@@ -57,8 +57,8 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "2054a6409e86aaab54ffe4a011080ab12663023f60e7f224f2d258ab89c1e3f4"
-SPEC_SHA256 = "b5f8c6eb27253ff40651bc6ea105eda940aea6feba73e72b537b9e19fa2c9def"
+SCRIPT_SHA256 = "8783b94af78e5484e985f62dd641eb1a413a673e435202b45368212b3b064d0b"
+SPEC_SHA256 = "881213e70b43b9032afdd72a462748e34fb68e81b48df27109663a0f0aeaa1dc"
 
 
 # ---------------------------------------------------------------------------
@@ -1760,6 +1760,7 @@ seed: 1
 env:
   id: Humanoid-v5
   suite: gymnasium
+  observation: state
   action_repeat: 1
 train:
   total_steps: 1000000

@@ -56,8 +56,8 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "2cd38adeff4b383cad21eca5642b5bbf40b7ee5551ada9be5968f532fd82f57f"
-SPEC_SHA256 = "a6d99deaefaf1fefd274f001709dc665b73c37622d02617c9939af82d375681a"
+SCRIPT_SHA256 = "2a582aa4dc63556a3c1f8768c53799b927e2c86480f69e89d781cff345ffaf05"
+SPEC_SHA256 = "01ed6d4246007d759cd9a9b80195ef8b806060576307514694a935cbd82184c5"
 
 
 # ---------------------------------------------------------------------------
@@ -1698,6 +1698,7 @@ seed: 1
 env:
   id: HalfCheetah-v5
   suite: gymnasium
+  observation: state
   action_repeat: 1
 train:
   total_steps: 1000000

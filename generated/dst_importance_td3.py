@@ -56,8 +56,8 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "a5450f49689abd6252d3f18e246defcc76e246480739f843a8f2c71fbb5035f9"
-SPEC_SHA256 = "9598dc9cc1f3192dc85e14bd56d996b20c22f2c5cdf58ca1edc45275fa06afd2"
+SCRIPT_SHA256 = "d9d32106d3332853d9a8c0f11331a8315f4cf5e67bb8cc9faefa44b2800083b7"
+SPEC_SHA256 = "3b085a0c8edc3bc4e34c0fe6940ba6e99c82b375fcd02801257fa7c191ecf8b6"
 
 
 # ---------------------------------------------------------------------------
@@ -1737,6 +1737,7 @@ seed: 1
 env:
   id: HalfCheetah-v5
   suite: gymnasium
+  observation: state
   action_repeat: 1
 train:
   total_steps: 1000000

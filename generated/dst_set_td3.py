@@ -56,8 +56,8 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "3537b0269cf4bea97ea47f8351479113b4a104af1cb1455de09f224e61f43a57"
-SPEC_SHA256 = "9b2d8cc8bb9ff6b63c5cf2088ce276668ec5b3e57f512c81df6ff1effd363587"
+SCRIPT_SHA256 = "412907b5c6ed975576b70c60f015ec33ba29b9086ba0d7c3bfed9fabb5583dc7"
+SPEC_SHA256 = "cebfdceaf76ffd8b0455ba43c2440090800ed40a801e33d808fd2cc1f551833d"
 
 
 # ---------------------------------------------------------------------------
@@ -1629,6 +1629,7 @@ seed: 1
 env:
   id: HalfCheetah-v5
   suite: gymnasium
+  observation: state
   action_repeat: 1
 train:
   total_steps: 1000000

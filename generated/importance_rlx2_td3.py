@@ -56,8 +56,8 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "f48615046ce696965fb3939364e55479a231d25b75bbbd3257b006a7a143a944"
-SPEC_SHA256 = "d91a1ad1929a6e752880e322ac7aa479e59caaee2fe3042accd2a8c683864b5c"
+SCRIPT_SHA256 = "a383a0745d0cf6f25ee8ec5e47b150cfe896e88c538591583821d2548fab000a"
+SPEC_SHA256 = "b413f8af1ed41bc951b0c95d9c3ce548b0c6a1f74565247371835b8db8e74386"
 
 
 # ---------------------------------------------------------------------------
@@ -1868,6 +1868,7 @@ seed: 1
 env:
   id: HalfCheetah-v5
   suite: gymnasium
+  observation: state
   action_repeat: 1
 train:
   total_steps: 3000000

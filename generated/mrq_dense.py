@@ -56,8 +56,8 @@ ALGORITHM = "mrq"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "600cdaa998a7280f5bc02cd306a952b8577ee43da624c77851d1502c63c2ac9f"
-SPEC_SHA256 = "d09c64aa2796ff7b34e0a61fd0323201fe506ded331b6c66d518b8a5284775c6"
+SCRIPT_SHA256 = "034b262d1fdd1a084782d4da1fb7602143690f751ef1eb7b4d2741037aaeedb3"
+SPEC_SHA256 = "4cfc2cc2fee33bd4dbc9e76f76f19850f7d28ccfba90f2ad0e6594d521477372"
 
 
 # ---------------------------------------------------------------------------
@@ -1512,6 +1512,7 @@ seed: 1
 env:
   id: HalfCheetah-v5
   suite: gymnasium
+  observation: state
   action_repeat: 1
 train:
   total_steps: 1000000

@@ -55,8 +55,8 @@ ALGORITHM = "mrsac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "c7900996c7ab464c57d80cd3c3281c3e679cc2d258a3dea22075be2391566ac1"
-SPEC_SHA256 = "77adf4b47d7e2351d07842811baaadf0926d34c36a9b5182237f12ad5fdb645c"
+SCRIPT_SHA256 = "7fa5b2d3670a0d267054e034530adc19db877ecf03503b4b42e368603a2e178c"
+SPEC_SHA256 = "0157558fdc0efb26b331ada36b2ef2ecba0dd21cca155537870f2a70a3e69ce2"
 
 
 # ---------------------------------------------------------------------------
@@ -1538,6 +1538,7 @@ seed: 1
 env:
   id: HalfCheetah-v5
   suite: gymnasium
+  observation: state
   action_repeat: 1
 train:
   total_steps: 1000000

@@ -58,8 +58,8 @@ ALGORITHM = "ddpg"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "3502b3a13a1f79c16a0045cbfd62d6bf02e3150aed5f2de7e075ac852788a923"
-SPEC_SHA256 = "e994b48d719eba25cf0351051ae3de55ae46feae3e994eb542bc70c4de1e1235"
+SCRIPT_SHA256 = "038fb27c165e1383b87aa029f9a270d918469896a06254cb27b6cd5bb1a18348"
+SPEC_SHA256 = "04d4071b58eab80b046ed307bb7d94a0bf5744bf1357969159ad2bd1a480bc32"
 
 
 # ---------------------------------------------------------------------------
@@ -1630,6 +1630,7 @@ seed: 1
 env:
   id: Humanoid-v5
   suite: gymnasium
+  observation: state
   action_repeat: 1
 train:
   total_steps: 1000000

@@ -60,8 +60,8 @@ ALGORITHM = "mrq"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "c268757ddb43ddc0c9cb6cd46d62caae2dd5f08ca6abb52d4d8c554841891882"
-SPEC_SHA256 = "95a7fefc162f7869cd56d004fcddc1ff5f884f38f62196c42acbf39f79d88fde"
+SCRIPT_SHA256 = "d385ad06f1b6e4b95dc5dae9bbcdd7dd5d61aab08e3fcf0a1d644afbe47e609a"
+SPEC_SHA256 = "51a827d7612ba3612a7400a0611585acea33cc7cf9f07bd7690c690cc6eaeb74"
 
 
 # ---------------------------------------------------------------------------
@@ -2071,6 +2071,7 @@ seed: 1
 env:
   id: dog-run
   suite: dmc
+  observation: state
   action_repeat: 2
 train:
   total_steps: 500000

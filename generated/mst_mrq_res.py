@@ -58,8 +58,8 @@ ALGORITHM = "mrq"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "69f251001ee1029de6274e75738f1bf29e3bc8a8753344a924a6f0747ea1f6d6"
-SPEC_SHA256 = "8b76203e6dd25257925b6c1f2f47a69877c0a4f727a622422a58781c344ca317"
+SCRIPT_SHA256 = "4f5206f131eaa3ee189ad85af9ffca2a5848612bb8bae3405467043e017be211"
+SPEC_SHA256 = "c3c3aa5c356a707c5146b812c47f42a1c1416226d60f5e5bd903dc645c96844a"
 
 
 # ---------------------------------------------------------------------------
@@ -2063,6 +2063,7 @@ seed: 1
 env:
   id: humanoid-run
   suite: dmc
+  observation: state
   action_repeat: 2
 train:
   total_steps: 500000

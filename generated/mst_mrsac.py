@@ -59,8 +59,8 @@ ALGORITHM = "mrsac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "d8628963017d96368134e2ea7abaa507ded96c25c53d3b5dfc6ca06280aca658"
-SPEC_SHA256 = "c3b3a90ec21bc8a864a1f7fcd2b2cad2d440ee6c0c21c08ae5729c2224907f79"
+SCRIPT_SHA256 = "dc241f3a33d474f1e583efd1e8a9c7fd3fe8dc1e451642538424186f0ff0d24e"
+SPEC_SHA256 = "d794c090c5d9168d8a2c94675f8c3777d67bfd1590ff16c546b8669c78e46601"
 
 
 # ---------------------------------------------------------------------------
@@ -1988,6 +1988,7 @@ seed: 1
 env:
   id: humanoid-run
   suite: dmc
+  observation: state
   action_repeat: 2
 train:
   total_steps: 500000

@@ -57,8 +57,8 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "a03a29a8449e44fde83ceee3d586bbf24f011ded4f097c85e91d7aef58143ace"
-SPEC_SHA256 = "a1cc0abb96a1d58fc4331288255c189969eb7895bdb8104d3c413c0a4941630f"
+SCRIPT_SHA256 = "cb4d4a452c6b92b41eabcd7959043ae95f3e7f5fdf8ed991feb4696df5aedf4c"
+SPEC_SHA256 = "f5f64a493ebd9fae6e8cbb4da891865b374ebe363f7f5482437cf5776f2bc625"
 
 
 # ---------------------------------------------------------------------------
@@ -1718,6 +1718,7 @@ seed: 1
 env:
   id: Humanoid-v5
   suite: gymnasium
+  observation: state
   action_repeat: 1
 train:
   total_steps: 1000000

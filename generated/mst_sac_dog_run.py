@@ -60,8 +60,8 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "21ec431ae583848b9e517e0242dd7c48fe361b1dba0c0500487dc90552008180"
-SPEC_SHA256 = "e21d46c18192bb62fba4a3a32890b03a2266fbb903f30cf05f50bc6341580bc7"
+SCRIPT_SHA256 = "b7409683122f15fab4089b9e8ea9518cca855d6852f0330254ac39d3dec3c2a5"
+SPEC_SHA256 = "c4cb536f934ef806b0940db80f12a5d97ff465483d5efd5783c4babd95124a68"
 
 
 # ---------------------------------------------------------------------------
@@ -1725,6 +1725,7 @@ seed: 1
 env:
   id: dog-run
   suite: dmc
+  observation: state
   action_repeat: 2
 train:
   total_steps: 500000

@@ -56,8 +56,8 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "a1d10bffaabe6b7b4838460dc51bff745f0c5602bca6a004f411df9e80e16fed"
-SPEC_SHA256 = "53066e7d4bc153d3679797a20121886c53c4a0799ff5b604f8007d05cf44c583"
+SCRIPT_SHA256 = "bcbcca33f2d34ddd7ce1cce753e1f96243d641b05643e7ff51993658aa3cc9b2"
+SPEC_SHA256 = "77f720f1ae6c16946345b20fc6d04c602b4896a18c003be27082669346d370fc"
 
 
 # ---------------------------------------------------------------------------
@@ -1817,6 +1817,7 @@ seed: 1
 env:
   id: Humanoid-v5
   suite: gymnasium
+  observation: state
   action_repeat: 1
 train:
   total_steps: 1000000

@@ -56,8 +56,8 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "2936ca42facb1742c182380cb1b2fdba0c560c16880bf1b323fca1befbca2b7d"
-SPEC_SHA256 = "a6c9c679ef1f27bd501cca8d06d27b4b8ec8b8023fa945c2bbd658a1e21b5fd9"
+SCRIPT_SHA256 = "b1139da75549bff3921e30f0120c8ef2d0c58577dbdf57ee734cdb8f085942be"
+SPEC_SHA256 = "b8b686b683863868a3ec133bb2308a4f8573afab9a49d8b28e68ceb49c67f8ba"
 
 
 # ---------------------------------------------------------------------------
@@ -1791,6 +1791,7 @@ seed: 1
 env:
   id: HalfCheetah-v5
   suite: gymnasium
+  observation: state
   action_repeat: 1
 train:
   total_steps: 3000000

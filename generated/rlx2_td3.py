@@ -56,8 +56,8 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "e3dbc1936c4376af088700ff64c905b3550c57f402a5dfa85afa206db2b584fd"
-SPEC_SHA256 = "0941868cc719f5a3a36dac388d329a78b8976e891b2a74563dc7aeb844d6b6e2"
+SCRIPT_SHA256 = "6e0ad057ec1a89a44e8aadca42c045676ec079ad23870ee2d1bd7f25dbd3aff9"
+SPEC_SHA256 = "6d0f8d35f9402ba6cffc2949e6dcf67fa1af6251f229985ed918baaa9ab96491"
 
 
 # ---------------------------------------------------------------------------
@@ -1755,6 +1755,7 @@ seed: 1
 env:
   id: HalfCheetah-v5
   suite: gymnasium
+  observation: state
   action_repeat: 1
 train:
   total_steps: 3000000

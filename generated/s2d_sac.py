@@ -56,8 +56,8 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "af612b2e42a9711ede373dd8b9865a46f709a38922107bfadfbbc196dcc84163"
-SPEC_SHA256 = "35a9092efea30b3a2b13fc4d6574236c8169e7ee00fafb0efa4e5ae33716f87c"
+SCRIPT_SHA256 = "b552775569364bf2494babe57a5f0cba9bd3834c944195457d24ca6ffea1ef3a"
+SPEC_SHA256 = "cffe39f50b4fa3c2dd18365ded8164a337063ede12bc26c954b8a708cde62623"
 
 
 # ---------------------------------------------------------------------------
@@ -1670,6 +1670,7 @@ seed: 1
 env:
   id: HalfCheetah-v5
   suite: gymnasium
+  observation: state
   action_repeat: 1
 train:
   total_steps: 1000000

@@ -55,8 +55,8 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "bda6c3c713642d9ca0db6753f51ee1a356d2f726482c7e203fe0bcd84b98fecf"
-SPEC_SHA256 = "6538de31e1bb273e4f10e78051641fa4c3bb861146eb1347df8216d260cad3f4"
+SCRIPT_SHA256 = "4ca4a91926522dccc4476803e80a7d34f037c25d4d48380e4916fc82431ee8a6"
+SPEC_SHA256 = "1c16e6c9db9fbc6b5b4576d5cc7ea67d89d7bc54ea09b802638ba11a0355500e"
 
 
 # ---------------------------------------------------------------------------
@@ -1307,6 +1307,7 @@ seed: 1
 env:
   id: HalfCheetah-v5
   suite: gymnasium
+  observation: state
   action_repeat: 1
 train:
   total_steps: 1000000

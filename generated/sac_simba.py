@@ -56,8 +56,8 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "79a53ece3b8f846ccb82da259110f2179d204464a5321dbad61d743967528ab4"
-SPEC_SHA256 = "6f86e9c9ca96e56e9576bc4c2e81655960914c4847bfce5ba72a70d8af397f3a"
+SCRIPT_SHA256 = "c98fe5076f4910036f6e58e9290661f3aeb36ded02315de54196441cea8e6a71"
+SPEC_SHA256 = "dcf486dbd84d5da06ca257e8d951b973f5c9f82b8705c98c1f189806ba503ff5"
 
 
 # ---------------------------------------------------------------------------
@@ -1406,6 +1406,7 @@ seed: 1
 env:
   id: HalfCheetah-v5
   suite: gymnasium
+  observation: state
   action_repeat: 1
 train:
   total_steps: 1000000

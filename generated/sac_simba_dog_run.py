@@ -58,8 +58,8 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "b362d58615f90c45a2adb96aa37466853e3ffcfd79973ec4ddd0e2779cc950bf"
-SPEC_SHA256 = "3c2147f1a90c919701d6d698bc48c7a0e4cf488fcc0ed5db304274e5e71c15e8"
+SCRIPT_SHA256 = "9a452f992a99bd75b7bc4ab652bc085b457a46951eb9cec258e4bd1ac2dc0079"
+SPEC_SHA256 = "42cc9ba3b6dd21abd79bf002d5599f7b374b783f189a59c4836f11c15a9b593b"
 
 
 # ---------------------------------------------------------------------------
@@ -1424,6 +1424,7 @@ seed: 1
 env:
   id: dog-run
   suite: dmc
+  observation: state
   action_repeat: 2
 train:
   total_steps: 500000

@@ -56,8 +56,8 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "071efb29b1a13c170a2ec61e14e88fe6a5a8ed233164fe2e8f7584b975dfd235"
-SPEC_SHA256 = "7f590364ef6a826e54eafbc7553f7514c0203301202aa477d17f90cc610418b1"
+SCRIPT_SHA256 = "9cf72e52def6ad6ab486c6844b645aee1413ffc21e3105e0ff2149259dcc0d5a"
+SPEC_SHA256 = "ae57b143cf9d10383f0bdaefd4fdf598f01f3ebbfbf36f1daa54890a5d1d0d45"
 
 
 # ---------------------------------------------------------------------------
@@ -1578,6 +1578,7 @@ seed: 1
 env:
   id: Humanoid-v5
   suite: gymnasium
+  observation: state
   action_repeat: 1
 train:
   total_steps: 1000000

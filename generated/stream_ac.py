@@ -55,8 +55,8 @@ ALGORITHM = "stream_ac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "63e6e51c45847c07b783cdf8356ddb7cdf8833ae03884f08c29091b2d3f482e0"
-SPEC_SHA256 = "e7763d67e87ada17d57ed1fb734e71e3085904335158dcb32eb43d6860b42795"
+SCRIPT_SHA256 = "e6efc365a9313fc9a61f43195245bfca8df9aaf9168aac9481beb911f10f417c"
+SPEC_SHA256 = "478eaa228990027d0b700059345d0a8e28623566bd56b65223de98ead0f560bd"
 
 
 # ---------------------------------------------------------------------------
@@ -1275,6 +1275,7 @@ seed: 1
 env:
   id: Walker2d-v4
   suite: gymnasium
+  observation: state
   action_repeat: 1
 train:
   total_steps: 2000000

@@ -54,8 +54,8 @@ ALGORITHM = "stream_ac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "a4c828a9ce2a579f1b98eee4fdb86b718771f0afc08a9e51f38c4fc06edc4dc6"
-SPEC_SHA256 = "ef23c61083236ef17b8b495d9b1870984049390aa1a2a66d593c33130a9bccb3"
+SCRIPT_SHA256 = "21bf6816a825c329c6cfd12e572956cda86be9dd482fd33c953ef9d87d6945d6"
+SPEC_SHA256 = "00bcb1386ce845fae579e1aa968b99c91b92ed9e1fd5262aff3f885d99c6c355"
 
 
 # ---------------------------------------------------------------------------
@@ -1274,6 +1274,7 @@ seed: 1
 env:
   id: Ant-v4
   suite: gymnasium
+  observation: state
   action_repeat: 1
 train:
   total_steps: 2000000

@@ -54,8 +54,8 @@ ALGORITHM = "stream_ac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "4d4863f1f21b0f3985c36f8480b0f2830df7a31ba1e2641d7d85e40f224a1d4c"
-SPEC_SHA256 = "5d4004a73ba5c1e5c27cbc0393b0f077b45f3e1fef3175f47840d7b0b49ef880"
+SCRIPT_SHA256 = "c1915dec0e08edaac9e8e9907a24b9d18ea0aac407b44dc9e775fa146445a6db"
+SPEC_SHA256 = "e94b764f068688dad56736d91a5487c4a433d728d73cfde925693e5203c182d8"
 
 
 # ---------------------------------------------------------------------------
@@ -1412,6 +1412,7 @@ seed: 1
 env:
   id: Walker2d-v4
   suite: gymnasium
+  observation: state
   action_repeat: 1
 train:
   total_steps: 2000000

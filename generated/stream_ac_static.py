@@ -54,8 +54,8 @@ ALGORITHM = "stream_ac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "f270579e4ca3c79ff33ebf95cf1b688ab01b7f2469ffee4b9e05ad588010c926"
-SPEC_SHA256 = "f55a55469664a3ed8bcdf6bb4363851e0005f6e8de21b378af760095e55e2462"
+SCRIPT_SHA256 = "037d3b3564a62b26e8d4fad8d3bc48841cc294f01fc31d3e5626b7e5cedb134d"
+SPEC_SHA256 = "61a927a8a90f1cecb8cc2c608936e1aa9846fe445d4591cfe3afcb316b5d9e27"
 
 
 # ---------------------------------------------------------------------------
@@ -1395,6 +1395,7 @@ seed: 1
 env:
   id: Ant-v4
   suite: gymnasium
+  observation: state
   action_repeat: 1
 train:
   total_steps: 2000000

@@ -56,8 +56,8 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "fecd6bfa17ec059027f32b4e15f33041f9d8c1c90d1ab7cd938201462822c0ba"
-SPEC_SHA256 = "2d2b5e3ecd68517cdcc8e42c40dc11472f11c1466331ad5b81d01eef40ed3ccd"
+SCRIPT_SHA256 = "cedd749583dc0bae465822b7e4df448296b553f22615f57ac869b54800b0c6ae"
+SPEC_SHA256 = "fe4725c5cc2ccfbf29af5787e0bed255d8ae5a98fc41618eed31bb77cf039846"
 
 
 # ---------------------------------------------------------------------------
@@ -1504,6 +1504,7 @@ seed: 1
 env:
   id: BipedalWalker-v3
   suite: gymnasium
+  observation: state
   action_repeat: 1
 train:
   total_steps: 1000000

@@ -55,8 +55,8 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "551c612cb056bcf9397d71acf028a31a25c7688b25f15c33eb225a606753c55b"
-SPEC_SHA256 = "a325c009e3f5d4b59e52978d26a5e5bda1a6f9031abc38aeeebb5f9df676a8d4"
+SCRIPT_SHA256 = "215545ea6033a71b71070b7b514b9efde814da0acf2313f0c2b3952ed4545069"
+SPEC_SHA256 = "9fd640da1c02008114b1b60a3218bd84bc95c4b1d57650110d0b010314e6436d"
 
 
 # ---------------------------------------------------------------------------
@@ -1515,6 +1515,7 @@ seed: 1
 env:
   id: Humanoid-v5
   suite: gymnasium
+  observation: state
   action_repeat: 1
 train:
   total_steps: 1000000

@@ -56,8 +56,8 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "c822d4aaf2bcd29cc1aa5d62189fc55d6bf55de37edef38c7663ebb8923f5f0f"
-SPEC_SHA256 = "36bb179496a2e14e8eb8e5725e4e79e82efbf3a09ac279a5cf2f71c1341f73a9"
+SCRIPT_SHA256 = "a2dc8e5d7d84392201d292ec4869c2320d6f2604d2852d7561467eb88d63e574"
+SPEC_SHA256 = "4105db5928778206cdbe0f759e2a46e7cee5f8b8d522e7791e67e211ebe679b8"
 
 
 # ---------------------------------------------------------------------------
@@ -1504,6 +1504,7 @@ seed: 1
 env:
   id: Humanoid-v5
   suite: gymnasium
+  observation: state
   action_repeat: 1
 train:
   total_steps: 1000000

@@ -56,8 +56,8 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "0eeecdfde62fd2592d079f60f75f3211f605f117e2ec0f0cf8d7b28db6433f9d"
-SPEC_SHA256 = "43dfad10cb4c8289d876d3185c265a95e42b69d7d530a0f69492775af6a4bfd3"
+SCRIPT_SHA256 = "5352f303f76411c065418375fb5cb444ff26c4bf9564c7c2e07d242ca4d666f0"
+SPEC_SHA256 = "f526dbd74771b1110c4e922d46b476e51c770689965da83a657f15f629bf4dfe"
 
 
 # ---------------------------------------------------------------------------
@@ -1285,6 +1285,7 @@ seed: 1
 env:
   id: Humanoid-v5
   suite: gymnasium
+  observation: state
   action_repeat: 1
 train:
   total_steps: 1000000

@@ -56,8 +56,8 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "db1f96fbc8ff85994ebe79c5adb3cd07bc5417a03773572acda529d396ec7ccd"
-SPEC_SHA256 = "ced61557e8b0640be0443db0184f2924746fcfb87be136b509d322a8a627cb9a"
+SCRIPT_SHA256 = "b81cf93af8dafd815e5f62f5bc723c2842cfebdfdaa90cdec24dedc8b7d2391e"
+SPEC_SHA256 = "0c2113a9c2e174fdde43c8d1ff44e2275a44cc19d7380198ad2ccdcf8c2e53a7"
 
 
 # ---------------------------------------------------------------------------
@@ -1561,6 +1561,7 @@ seed: 1
 env:
   id: Humanoid-v5
   suite: gymnasium
+  observation: state
   action_repeat: 1
 train:
   total_steps: 1000000

@@ -55,8 +55,8 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "6afb7487e3b4da62927f3719dc3d0be5c26c7ab51f47c50b4ca2a67283e91087"
-SPEC_SHA256 = "db7896455ba870c3dd9d0d3375cc2c80478f19c11e1103d309ec19a65beea4e9"
+SCRIPT_SHA256 = "06fc85e1845a50de73001941b480b58b54d2683f82108492feed9f37ec964a82"
+SPEC_SHA256 = "d0b7499723eaf6db37819715ba4126eff748bc28abc72b3e290e197d63f1537c"
 
 
 # ---------------------------------------------------------------------------
@@ -1332,6 +1332,7 @@ seed: 1
 env:
   id: HalfCheetah-v5
   suite: gymnasium
+  observation: state
   action_repeat: 1
 train:
   total_steps: 1000000

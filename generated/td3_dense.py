@@ -55,8 +55,8 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "3ef1769878e01a009a65d5dba774ef5dfb3c280752b6f1b198cedf9ce3e758d4"
-SPEC_SHA256 = "2f7bf158de9cc810c5349011b86a922a4e4821f4fce6f260163129d3c3df90ba"
+SCRIPT_SHA256 = "85ff819bf1b21f07d96a77f91a22b6898094ba43782a8f5516d686d3c369e6f2"
+SPEC_SHA256 = "8d75162339f4316667344c73a498e8409f77bc518da07f339bc1f28f72db05c2"
 
 
 # ---------------------------------------------------------------------------
@@ -1284,6 +1284,7 @@ seed: 1
 env:
   id: HalfCheetah-v5
   suite: gymnasium
+  observation: state
   action_repeat: 1
 train:
   total_steps: 1000000

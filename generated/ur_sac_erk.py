@@ -56,8 +56,8 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "322ed415ad5967e3812be25987d9aa36bb17e084f7ac9cdc609d69c1f605368e"
-SPEC_SHA256 = "0b1dbd9539e5eb453c4c4a19569d76747818831c9ec0145649b2cd53452943be"
+SCRIPT_SHA256 = "42e3b57f346e3a608741ee536b1ed7d13d7e111a84fb39bafea137a93b76b616"
+SPEC_SHA256 = "3785ddc7031ec919b73326b0a71fd89e4726c62b60580cf1171c187b5e8ec36c"
 
 
 # ---------------------------------------------------------------------------
@@ -1510,6 +1510,7 @@ seed: 1
 env:
   id: Humanoid-v5
   suite: gymnasium
+  observation: state
   action_repeat: 1
 train:
   total_steps: 1000000

@@ -89,6 +89,10 @@ class SourceMap:
             return self.lines[line - 1]
         return None
 
+    def has(self, path: Path_) -> bool:
+        """The spec gives ``path``: in its file or by an override."""
+        return tuple(path) in self.keys or tuple(path) in self.overrides
+
     def location(self, path: Path_, *, at: str = "value") -> Location:
         """The best location for ``path``: the override that set it, else its value or key
         in the file, else the nearest ancestor that exists."""

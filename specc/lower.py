@@ -458,8 +458,9 @@ def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
             id=_v(tree, "env.id"),
             suite=suite.name,
             action_repeat=_v(tree, "env.action_repeat"),
+            observation=_v(tree, "env.observation"),
         ),
-        observation=suite.observations[0],
+        observation=_v(tree, "env.observation"),
         action=suite.actions[0],
         loop=record.loop,
         algo=_algo_plan(tree, preset, train_fields, cdq, options),
@@ -504,6 +505,11 @@ def _config_groups(tree: Tree, preset: Any, train_fields: list[ConfigField]) -> 
                 key="env.action_repeat",
             )
         )
+    experiment += [  # pixel observations only: their frames' size and stack
+        _field(key, tree["env"][key], HELP[f"env.{key}"], key=f"env.{key}")
+        for key in ("image_size", "frame_stack")
+        if key in tree["env"]
+    ]
     experiment.append(_field("seed", tree["seed"], HELP["seed"], key="seed"))
     groups = [
         ConfigGroup("experiment", tuple(experiment)),
@@ -618,6 +624,10 @@ def _algo_plan(
         ddpg_variant=ddpg_variant,
         twin_critics=record.ensemble_size("critic", cdq) > 1,
         terminal_reward=train["terminal_reward"].value if "terminal_reward" in train else "",
-        n_step="n_step" in train and train["n_step"].value > 1,
+        # RLx2's delayed multi-step target, in the algorithms that have its keys (DrQ-v2's
+        # n-step target is its own: its frame buffer returns n-step returns)
+        n_step="n_step_start" in record.train_keys
+        and "n_step" in train
+        and train["n_step"].value > 1,
         buffer_drop=train["buffer_drop"].value if _dynamic_buffer(train) else "",
     )

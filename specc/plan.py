@@ -534,6 +534,15 @@ class AlgoPlan:
         return bool(self.buffer_drop)
 
     @property
+    def buffer_args(self) -> str:
+        """The frame buffer's arguments after the device (finished text): frames per stack, and
+        the steps and discount of its n-step returns (one-step where the algorithm has none)."""
+        if self.observation != "pixels":
+            return ""
+        n = "cfg.n_step" if "n_step" in self.algo.record.train_keys else "1"
+        return f", cfg.frame_stack, {n}, gamma"
+
+    @property
     def buffer_extras(self) -> tuple[str, ...]:
         """What rb.add takes after `terminated` (the loop's variable names): the truncation flag
         (encoded algorithms, n-step windows stop at episode ends) and the noise-free action (the
@@ -554,9 +563,9 @@ class AlgoPlan:
 
     @property
     def acting(self) -> str:
-        """The variable main() acts and evaluates with: the actor, or (encoded) the policy that
-        reads the encoder's zs."""
-        return "policy" if self.encoded else "actor"
+        """The variable main() acts and evaluates with: the actor, or (an agent with an encoder:
+        MR.Q's zs, DrQ-v2's features) the policy that reads the encoder."""
+        return "policy" if "encoder" in self.record.modules else "actor"
 
     @property
     def buffer_template(self) -> str:
@@ -631,11 +640,17 @@ class EnvPlan:
     id: str  # a Gymnasium id, or a DeepMind Control task "domain-task"
     suite: str  # gymnasium | dmc
     action_repeat: int  # frames per agent step (the loop and its counters count agent steps)
+    observation: str = "state"  # state | pixels (the observation kind)
 
     @property
     def template(self) -> str:
-        """The suite's make_env (and env RNG state) template."""
-        return self.record.template
+        """The suite's make_env (and env RNG state) template for the observation kind."""
+        return self.record.env_template(self.observation)
+
+    @property
+    def cameras(self) -> dict[str, int]:
+        """Pixels: the camera of each domain rendered from another camera than 0."""
+        return self.record.cameras
 
     @property
     def record(self) -> catalog.Suite:
@@ -656,6 +671,24 @@ class EnvPlan:
     def repeat_arg(self) -> str:
         """main()'s action_repeat argument to those (finished text)."""
         return ", cfg.action_repeat" if self.repeats else ""
+
+    @property
+    def pixels(self) -> bool:
+        """The agent sees rendered frames (env.observation: pixels)."""
+        return self.observation == "pixels"
+
+    @property
+    def make_params(self) -> str:
+        """make_env's parameters after (env_id, seed) (finished text): the action repeat, and
+        the image size and frames stacked of pixel observations."""
+        frames = ", image_size, frame_stack" if self.observation == "pixels" else ""
+        return self.repeat_param + frames
+
+    @property
+    def make_args(self) -> str:
+        """main()'s arguments to make_env after (cfg.env_id, cfg.seed) (finished text)."""
+        frames = ", cfg.image_size, cfg.frame_stack" if self.observation == "pixels" else ""
+        return self.repeat_arg + frames
 
     @property
     def extra(self) -> str:
@@ -786,7 +819,7 @@ class Plan:
     # learns (replay: minibatches from a buffer; streaming: one transition at a time). The suite
     # record gives the first two, the algorithm record the third; today's specs are all
     # flat / box / replay.
-    observation: str = "flat"
+    observation: str = "state"
     action: str = "box"
     loop: str = "replay"
 
@@ -821,8 +854,34 @@ class Plan:
     @property
     def acting_input(self) -> str:
         """What the acting policy reads of the observation tensor obs_t: normalised by running
-        statistics (SimBa's RSNorm) or as it is."""
-        return "obs_norm(obs_t)" if self.runtime.obs_norm else "obs_t"
+        statistics (SimBa's RSNorm) or as it is; and, where the exploration follows a schedule
+        (DrQ-v2), the agent steps taken before this one."""
+        obs = "obs_norm(obs_t)" if self.runtime.obs_norm else "obs_t"
+        return obs + (", step - 1" if self.algo.record.scheduled_exploration else "")
+
+    @property
+    def buffer_template(self) -> str:
+        """The replay buffer: MR.Q's LAP buffer (encoded algorithms), else the one that stores
+        the observation kind (flat tensors; pixel frames stored once)."""
+        return self.algo.buffer_template if self.algo.encoded else self.observation_kind.buffer
+
+    @property
+    def buffer_args(self) -> str:
+        """The frame buffer's arguments after the device (finished text): frames per stack, and
+        the steps and discount of its n-step returns (one-step where the algorithm has none)."""
+        if self.observation != "pixels":
+            return ""
+        n = "cfg.n_step" if "n_step" in self.algo.record.train_keys else "1"
+        return f", cfg.frame_stack, {n}, gamma"
+
+    @property
+    def buffer_extras(self) -> tuple[str, ...]:
+        """What rb.add takes after `terminated`: the algorithm's, and the truncation flag where
+        the buffer keeps episodes (frame stacks end at episode starts)."""
+        extras = self.algo.buffer_extras
+        if self.observation == "pixels" and "truncated" not in extras:
+            extras = ("truncated",) + extras
+        return extras
 
     @property
     def layout_text(self) -> str:

@@ -31,6 +31,7 @@ from .catalog import (
     DST_ONLY_TOPOLOGY_KEYS,
     LEARNED_ALPHA_KEYS,
     NETWORK_DEFAULTS,
+    PIXEL_DEFAULTS,
     PRESETS,
     SPARSITY_DEFAULTS,
     TRAIN_DEFAULTS,
@@ -162,10 +163,19 @@ class _Resolver:
         return tree
 
     def env(self) -> Tree:
+        """The env keys; the observation kind defaults to the first one the suite produces that
+        the algorithm takes (pixels for drqv2 on dmc), the frame keys exist only for pixels."""
         env = self.spec.env
-        return {
+        suite = catalog.suite(self.suite)
+        kinds = [k for k in suite.observations if k in self.record.observations]
+        tree: Tree = {
             "id": self.given(("env", "id"), env.id),
             "suite": self.pick(("env", "suite"), env.suite, (DEFAULTS["env.suite"], "default")),
+            "observation": self.pick(
+                ("env", "observation"),
+                env.observation,
+                ((kinds or suite.observations)[0], "default"),
+            ),
             "action_repeat": self.pick(
                 ("env", "action_repeat"),
                 env.action_repeat,
@@ -173,6 +183,14 @@ class _Resolver:
                 (DEFAULTS["env.action_repeat"], "default"),
             ),
         }
+        if tree["observation"].value == "pixels":
+            for key in ("image_size", "frame_stack"):
+                tree[key] = self.pick(
+                    ("env", key),
+                    getattr(env, key),
+                    (PIXEL_DEFAULTS[f"env.{key}"], "default (DrQ-v2's dmc.py)"),
+                )
+        return tree
 
     def train(self) -> Tree:
         """The algorithm's train keys: the learned temperature's only when it is learned, a

@@ -507,9 +507,28 @@ def _check_accepts(tree: Tree, smap: Any) -> list[Diagnostic]:
     and its action kind (box, discrete), at the `algorithm` key."""
     algo, suite_name = _v(tree, "algorithm"), _v(tree, "env.suite")
     record, suite = catalog.algorithm(algo), catalog.suite(suite_name)
-    diags = []
+    observation = _v(tree, "env.observation")
+    if observation not in suite.observations:
+        return [
+            Diagnostic(
+                smap.location(("env", "observation")),
+                f"suite {suite_name!r} gives {' or '.join(suite.observations)} observations, not"
+                f" {observation}"
+                + ("" if suite_name == "dmc" else " (pixel observations: env.suite: dmc)"),
+                "env.observation",
+            )
+        ]
+    diags = [
+        Diagnostic(
+            smap.location(("env", key), at="key"),
+            f"env.{key} applies to pixel observations (env.observation: pixels)",
+            f"env.{key}",
+        )
+        for key in ("image_size", "frame_stack")
+        if observation != "pixels" and smap.has(("env", key))
+    ]
     for axis, gives, takes in (
-        ("observations", suite.observations[0], record.observations),
+        ("observations", observation, record.observations),
         ("actions", suite.actions[0], record.actions),
     ):
         if gives not in takes:

@@ -154,6 +154,11 @@ class EnvSpec(Model):
     id: Annotated[str, Field(pattern=ENV_ID_RE)] = key("env.id", ...)
     suite: Optional[choice_of(lambda: tuple(catalog.SUITE_RECORDS))] = key("env.suite")
     action_repeat: Optional[PosInt] = key("env.action_repeat")
+    observation: Optional[choice_of(lambda: tuple(catalog.OBSERVATION_KINDS))] = key(
+        "env.observation"
+    )
+    image_size: Optional[Annotated[int, Field(ge=16, le=512)]] = key("env.image_size")
+    frame_stack: Optional[PosInt] = key("env.frame_stack")
 
 
 # --------------------------------------------------------------------------- train
@@ -204,6 +209,13 @@ class TrainSpec(Model):
     terminal_reward: Optional[choice(*catalog.TERMINAL_REWARDS)] = key("train.terminal_reward")
     # RLx2's delayed multi-step target and dynamic-capacity buffer
     n_step: Optional[PosInt] = key("train.n_step")
+    # DrQ-v2
+    feature_dim: Optional[PosInt] = key("train.feature_dim")
+    stddev_init: Optional[number_in(gt=0.0)] = key("train.stddev_init")
+    stddev_final: Optional[number_in(gt=0.0)] = key("train.stddev_final")
+    stddev_steps: Optional[PosInt] = key("train.stddev_steps")
+    stddev_clip: Optional[number_in(gt=0.0)] = key("train.stddev_clip")
+    random_shift: Optional[NonNegInt] = key("train.random_shift")
     n_step_start: Optional[NonNegInt] = key("train.n_step_start")
     buffer_check_every: Optional[NonNegInt] = key("train.buffer_check_every")
     buffer_threshold: Optional[number_in(ge=0.0)] = key("train.buffer_threshold")

@@ -54,6 +54,7 @@ def test_algo_template_of_every_spec(spec):
         "mrq": "algorithms/mrq.py.jinja",
         "mrsac": "algorithms/mrsac.py.jinja",
         "stream_ac": "algorithms/stream_ac.py.jinja",
+        "drqv2": "algorithms/drqv2.py.jinja",
     }[plan.algorithm]
     assert plan.algo.template == expected
     # the loop kind's skeleton: a streaming agent's has no replay buffer

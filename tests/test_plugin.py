@@ -89,7 +89,7 @@ def test_a_toy_algorithm_script_runs(tmp_path):
 @pytest.mark.usefixtures("toy")
 def test_the_plan_takes_its_axes_from_the_records(tmp_path):
     _, _, _, plan = front_end(_spec(tmp_path, "toy"), [])
-    assert (plan.observation, plan.action, plan.loop) == ("flat", "box", "replay")
+    assert (plan.observation, plan.action, plan.loop) == ("state", "box", "replay")
 
 
 def test_an_algorithm_that_does_not_take_the_suites_observations_is_a_located_error(
@@ -103,7 +103,7 @@ def test_an_algorithm_that_does_not_take_the_suites_observations_is_a_located_er
     assert diag.key == "algorithm"
     assert diag.location.line == 3
     assert diag.message == (
-        "algorithm 'toy' takes pixels observations; suite 'gymnasium' gives flat observations"
+        "algorithm 'toy' takes pixels observations; suite 'gymnasium' gives state observations"
     )
 
 

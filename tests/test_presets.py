@@ -38,7 +38,8 @@ def sections() -> list[tuple[str, str, str]]:
     for name in PRESET_NAMES:
         data = raw(name)
         for algo in data["algorithms"]:
-            out.append((name, algo, "gymnasium"))
+            if "state" in catalog.algorithm(algo).observations:  # not drqv2: pixels only
+                out.append((name, algo, "gymnasium"))
             out += [(name, algo, s) for s, algos in data.get("suites", {}).items() if algo in algos]
     return out
 

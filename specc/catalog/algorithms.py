@@ -85,6 +85,30 @@ MRSAC_TRAIN_KEYS = (
     + _REWARD_KEYS
 )
 
+# DrQ-v2's train keys (Yarats et al. 2022; facebookresearch/drqv2, cfgs/config.yaml), in config
+# order: one Adam learning rate per module (the reference's single lr, 1e-4, for all three), its
+# n-step target, the trunk's feature size, the scheduled exploration std and the random shift.
+DRQV2_TRAIN_KEYS = (
+    "total_steps",
+    "learning_starts",
+    "batch_size",
+    "buffer_size",
+    "gamma",
+    "tau",
+    "update_every",
+    "n_step",
+    "encoder_lr",
+    "actor_lr",
+    "critic_lr",
+    "optimizer",
+    "feature_dim",
+    "stddev_init",
+    "stddev_final",
+    "stddev_steps",
+    "stddev_clip",
+    "random_shift",
+)
+
 # Train keys that mean something only while another key switches their feature on: key ->
 # (the switch, its value that leaves the feature off). A switch no preset sets and the spec
 # leaves out is off; gated keys are resolved (with TRAIN_DEFAULTS) only when their switch is on.
@@ -138,6 +162,9 @@ class Algorithm:
     ensembles: dict[str, int] = field(default_factory=dict)
     # input layers of a module beyond its trunk's first Linear (the `input` role)
     extra_inputs: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # its exploration std follows a schedule over agent steps (DrQ-v2): the loop passes the
+    # steps taken so far to the policy's act()
+    scheduled_exploration: bool = False
     # the layouts with Preset.options joint_actor_output (one output Linear of 2|A|)
     joint_output_layouts: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     # its agent reads a learned encoder's features (MR.Q): LAP replay over sub-trajectories,
@@ -154,7 +181,7 @@ class Algorithm:
     delayed_modules: tuple[str, ...] = ()
     archs: tuple[str, ...] = REPLAY_ARCHS  # the architectures its networks may use
     help: dict[str, str] = field(default_factory=dict)  # its own help texts of keys
-    observations: tuple[str, ...] = ("flat",)  # observation kinds it accepts
+    observations: tuple[str, ...] = ("state",)  # observation kinds it accepts
     actions: tuple[str, ...] = ("box",)  # action kinds it accepts
     loop: str = "replay"  # replay (minibatches from a buffer) | streaming (one transition)
     regimes: tuple[str, ...] = REPLAY_REGIMES  # the sparsity regimes its modules may use
@@ -317,6 +344,44 @@ ALGORITHM_RECORDS: dict[str, Algorithm] = {
             encoded=True,
             archs=("mlp", "block"),
             help=_MRQ_HELP,
+        ),
+        # DrQ-v2 (Yarats et al. 2022, facebookresearch/drqv2 drqv2.py): a convolutional encoder
+        # trained by the critic's loss alone, a deterministic actor and twin critics each behind
+        # its own Linear -> LayerNorm -> tanh trunk of feature_dim, exploration and target noise
+        # from a scheduled std, n-step targets, random-shift augmentation of every batch
+        Algorithm(
+            name="drqv2",
+            modules=("encoder", "actor", "critic"),
+            train_keys=DRQV2_TRAIN_KEYS,
+            default_preset="drqv2",
+            template="algorithms/drqv2.py.jinja",
+            loss_columns=("critic_loss", "actor_loss", "stddev"),
+            targets={"critic": "critic_target"},
+            # the encoder has no output layer; the actor's and critic's `input` role is their
+            # feature trunk's Linear, which reads the encoder's flattened features
+            layouts={
+                "encoder": ("convs", ()),
+                "actor": ("policy", ("policy.out",)),
+                "critic": ("q", ("q.out",)),
+            },
+            inputs={
+                "encoder": ("obs_shape",),
+                "actor": ("repr_dim",),
+                "critic": ("repr_dim", "act_dim"),
+            },
+            batch_inputs={"encoder": ("obs",), "actor": ("h",), "critic": ("h", "actions")},
+            ensembles={"critic": 2},
+            extra_inputs={"actor": ("features",), "critic": ("features",)},
+            update_functions=False,
+            archs=("conv", "mlp"),
+            help={
+                "train.learning_starts": "agent steps of uniform random actions before updates start (DrQ-v2's seed frames / action repeat)",
+                "train.update_every": "agent steps between updates (one update each)",
+                "train.n_step": "rewards summed in the TD target (n-step return, DrQ-v2's nstep)",
+            },
+            observations=("pixels",),
+            scheduled_exploration=True,
+            display="DrQ-v2",
         ),
         # Stream AC(lambda) (Elsayed et al. 2024, stream_ac_continuous.py): a Gaussian policy and
         # a state-value network, each stepped by its own ObGD optimizer (eligibility traces, the

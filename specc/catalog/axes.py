@@ -1,8 +1,9 @@
 """The plan's axes: what an agent observes, what it emits and how it learns. A suite record
 names the observation and action kinds its tasks produce, an algorithm record those it accepts
-and its loop; each kind's record gives the generated code of its slots. Today's specs are all
-flat / box / replay; pixels, discrete actions and streaming arrive as records here and their
-templates, not as branches in the existing ones (docs/architecture.md)."""
+and its loop; each kind's record gives the generated code of its slots. Pixels (DrQ-v2) and
+streaming (Stream AC) arrived as records here and their templates, not as branches in the
+existing ones; discrete actions will too (docs/architecture.md). `env.observation` names an
+observation kind (state | pixels)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ class ObservationKind:
     name: str
     summary: str
     size: str  # the generated expression of the observation's size, read off `env`
+    variable: str  # main()'s name for it (obs_dim: a number; obs_shape: a tuple)
+    buffer: str  # templates/: the replay buffer that stores it
 
 
 @dataclass(frozen=True)
@@ -40,10 +43,21 @@ class LoopKind:
 
 
 OBSERVATION_KINDS: dict[str, ObservationKind] = {
-    "flat": ObservationKind(
-        name="flat",
+    "state": ObservationKind(
+        name="state",
         summary="a vector of floats (proprioceptive state)",
         size="env.observation_space.shape[0]",
+        variable="obs_dim",
+        buffer="runtime/buffer.py.jinja",
+    ),
+    # DrQ-v2's pixel observations (dmc.py): the task's camera rendered to RGB, the last
+    # frame_stack frames stacked on the channel axis, uint8 (frame_stack * 3, size, size)
+    "pixels": ObservationKind(
+        name="pixels",
+        summary="the last frames rendered by the task's camera, stacked: uint8 (3 * frames, size, size)",
+        size="env.observation_space.shape",
+        variable="obs_shape",
+        buffer="runtime/frame_buffer.py.jinja",
     ),
 }
 ACTION_KINDS: dict[str, ActionKind] = {

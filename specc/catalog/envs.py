@@ -99,6 +99,11 @@ DMC_TASKS: tuple[str, ...] = (
 # Every suite task above ends at 1000 frames (20 s, or 10 s at a 0.01 s control step): a time
 # limit, so a truncation, never a termination (DMC tasks do not terminate).
 DMC_EPISODE_FRAMES = 1000
+# Pixel observations (DrQ-v2's dmc.py): the camera each domain is rendered from (camera 0 but
+# for the quadruped, whose camera 2 is zoomed in on the body), the image size, and the frames
+# stacked into one observation
+DMC_PIXEL_CAMERAS: dict[str, int] = {"quadruped": 2}
+PIXEL_DEFAULTS: dict[str, int] = {"env.image_size": 84, "env.frame_stack": 3}
 
 
 @dataclass(frozen=True)
@@ -114,7 +119,10 @@ class Suite:
     defaults_source: str = ""
     tasks: tuple[str, ...] = ()  # its task ids, where the suite has a closed list
     episode_frames: int = 0  # frames per episode where every task has the same time limit
-    observations: tuple[str, ...] = ("flat",)  # the observation kinds it produces
+    observations: tuple[str, ...] = ("state",)  # the observation kinds it produces, default first
+    # templates/envs: make_env of its pixel observations (where it produces them)
+    pixel_template: str = ""
+    cameras: dict[str, int] = field(default_factory=dict)  # domain -> camera id (else 0)
     actions: tuple[str, ...] = ("box",)  # the action kinds of its tasks
     title: str = ""  # its name in messages ("DeepMind Control")
     task_form: str = ""  # a task id's form, with an example, where it has a closed list
@@ -126,6 +134,10 @@ class Suite:
     # or, per env family (the id without its -vN suffix), the extra it needs beyond the suite's
     # package (an id in no family needs none)
     family_extras: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def env_template(self, observation: str) -> str:
+        """The env template of an observation kind the suite produces."""
+        return self.pixel_template if observation == "pixels" else self.template
 
     def task_of(self, env_id: str) -> str:
         """The id without the form Gymnasium registers the suite's tasks under."""
@@ -171,6 +183,9 @@ SUITE_RECORDS: dict[str, Suite] = {
             gymnasium_form=("dm_control/", "-v0"),
             unsupported={"lqr-": "lqr is not supported (unbounded actions, no time limit)"},
             install_extra="dmc",
+            observations=("state", "pixels"),
+            pixel_template="envs/dmc_pixels.py.jinja",
+            cameras=DMC_PIXEL_CAMERAS,
         ),
     )
 }

@@ -37,6 +37,8 @@ class Arch:
     dormant_layers: str = "activations"  # what `diagnostics.dormant_layers: auto` means
     # its networks are a streaming agent's (stream_ac builds them; replay agents do not)
     streaming: bool = False
+    # it reads images (an encoder of pixel observations; replay agents' actor and critic do not)
+    image: bool = False
 
 
 ARCH_RECORDS: dict[str, Arch] = {
@@ -96,11 +98,27 @@ ARCH_RECORDS: dict[str, Arch] = {
             activation_arg=False,
             streaming=True,
         ),
+        # DrQ-v2's encoder (drqv2.py, Encoder): `depth` 3x3 convolutions of `width` channels,
+        # the first with stride 2, each followed by ReLU, on x / 255 - 0.5; the features are
+        # the flattened last feature map (32 x 35 x 35 on 84 x 84 frames)
+        Arch(
+            name="conv",
+            keys=("width", "depth"),
+            fixed={"activation": "relu", "layer_norm": False, "residual": False},
+            depth_meaning="convolutions",
+            trunk_class="ConvEncoder",
+            trunk_input_layer="convs.0",
+            log_std_min=-5.0,
+            activation_arg=False,
+            image=True,
+        ),
     )
 }
 ARCHS: tuple[str, ...] = tuple(ARCH_RECORDS)
 # the architectures a replay agent builds (an algorithm record's default `archs`)
-REPLAY_ARCHS: tuple[str, ...] = tuple(a.name for a in ARCH_RECORDS.values() if not a.streaming)
+REPLAY_ARCHS: tuple[str, ...] = tuple(
+    a.name for a in ARCH_RECORDS.values() if not (a.streaming or a.image)
+)
 
 
 def arch(name: str) -> Arch:

@@ -32,7 +32,16 @@ if TYPE_CHECKING:
 
 # The presets, in the order the language lists them (docs, the JSON Schema's enum, errors):
 # one file presets/NAME.yaml each, no other file there.
-PRESET_NAMES: tuple[str, ...] = ("cleanrl", "tar", "simba", "mrq", "rlx2", "ds_td3", "stream")
+PRESET_NAMES: tuple[str, ...] = (
+    "cleanrl",
+    "tar",
+    "simba",
+    "mrq",
+    "rlx2",
+    "ds_td3",
+    "stream",
+    "drqv2",
+)
 
 # The structural choices a preset may make for an algorithm (Preset.options), with their
 # meaning (docs/spec.md, Presets). They are no spec keys: each reproduces one reference's code.
