@@ -554,6 +554,7 @@ def _diagnostics_plan(tree: Tree, networks: tuple[NetworkPlan, ...]) -> Diagnost
         {m: record.module_inputs(m, batch=True) for m in modules},
         dormant_layers if layers else {},
         encoded=record.encoded,
+        features=record.batch_features,
     )
 
 

@@ -762,6 +762,8 @@ class DiagnosticsPlan:
     # the replay batch holds sub-trajectories (LAP buffer): the diagnostics read its first
     # transition, and zs / zsa from the encoder
     encoded: bool = False
+    # the line that computes what modules read beyond the batch (DrQ-v2: the encoder's h)
+    features: str = ""
 
     def columns(self) -> tuple[str, ...]:
         return tuple(f"{m}_{metric}" for m in self.modules for metric in self.metrics)

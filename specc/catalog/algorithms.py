@@ -158,6 +158,12 @@ class Algorithm:
     layouts: dict[str, tuple[str, tuple[str, ...]]]
     inputs: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(_INPUTS))
     batch_inputs: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(_BATCH_INPUTS))
+    # what the diagnostics compute from a batch's obs before calling activations(), where a
+    # module reads more than the batch holds (DrQ-v2's actor and critic read the encoder's h)
+    batch_features: str = ""
+    # the optimizer variable of a module where it is not MODULE_opt (DrQ-v2's encoder is a
+    # parameter group of critic_opt: the critic's loss trains it)
+    optimizer_of: dict[str, str] = field(default_factory=dict)
     # members of a module's ensemble (twin critics); 1 when absent
     ensembles: dict[str, int] = field(default_factory=dict)
     # input layers of a module beyond its trunk's first Linear (the `input` role)
@@ -195,6 +201,10 @@ class Algorithm:
         """What a module's forward takes: sizes (SynFlow's all-ones input) or, with batch, the
         tensors of a replay batch (diagnostics)."""
         return (self.batch_inputs if batch else self.inputs)[module]
+
+    def optimizer(self, module: str) -> str:
+        """The variable of the optimizer that steps a module's parameters."""
+        return self.optimizer_of.get(module, f"{module}_opt")
 
     def ensemble_size(self, module: str, clipped_double_q: bool = True) -> int:
         """Members of a module's ensemble, and one critic where a spec turns clipped double Q
@@ -370,6 +380,8 @@ ALGORITHM_RECORDS: dict[str, Algorithm] = {
                 "critic": ("repr_dim", "act_dim"),
             },
             batch_inputs={"encoder": ("obs",), "actor": ("h",), "critic": ("h", "actions")},
+            batch_features='h = nets["encoder"](obs)  # the features of the stacks, not shifted',
+            optimizer_of={"encoder": "critic_opt"},
             ensembles={"critic": 2},
             extra_inputs={"actor": ("features",), "critic": ("features",)},
             update_functions=False,
