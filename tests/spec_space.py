@@ -343,7 +343,9 @@ def valid_specs(draw) -> dict:
     spec["checkpoint"] = {"every": draw(st.sampled_from((0, 150)))}
     spec["logging"] = {"tensorboard": False, "every": 50}
     if draw(st.booleans()):
-        metrics = draw(st.lists(st.sampled_from(METRICS), min_size=1, max_size=5, unique=True))
+        metrics = draw(
+            st.lists(st.sampled_from(METRICS), min_size=1, max_size=len(METRICS), unique=True)
+        )
         diagnostics: dict = {"every": 50, "metrics": metrics}
         if set(metrics) & set(DIAGNOSTICS_METRIC_KEYS["batch_size"]):
             diagnostics["batch_size"] = 16
