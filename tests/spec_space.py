@@ -127,9 +127,10 @@ def sparsity(draw, module: str, preset: str | None = None, algorithm: str = "sac
         # 'global' ranks all weights by one score: it needs a scoring criterion
         choices = CRITERIA[1:] if distribution == "global" else CRITERIA
         choices = ("random",) if bernoulli else choices
+        # rlx2's own criterion (magnitude) would apply to Bernoulli masks left without one
         criterion = (
             draw(st.sampled_from(choices))
-            if distribution == "global"
+            if distribution == "global" or (bernoulli and preset == "rlx2")
             else _maybe(draw, st.sampled_from(choices))
         )
         _put(sp, "criterion", criterion)
