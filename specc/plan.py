@@ -405,6 +405,9 @@ class TrunkPlan:
     ensemble_layer_norm: bool  # ... an ensembled one: EnsembleLayerNorm (learnable per member)
     dense_outputs: bool  # dormant_ratio scores pre-activation Linear outputs (Ma et al.'s code)
     plain_layer_norm: bool = False  # some module normalizes without learnable parameters (MR.Q)
+    # activations() also returns the post-activation outputs, third, for fau (some trunk of the
+    # script gives dormant_ratio its dense outputs: DiagnosticsPlan.active_outputs)
+    active_outputs: bool = False
 
 
 @dataclass(frozen=True)
@@ -750,7 +753,7 @@ class DiagnosticsPlan:
 
     metrics: tuple[
         str, ...
-    ]  # dormant_ratio | srank | grad_norm | param_norm | grad_interference, spec order
+    ]  # dormant_ratio | fau | srank | grad_norm | param_norm | grad_interference, spec order
     modules: tuple[str, ...]  # the modules measured (all of the agent's), in module order
     inputs: dict[
         str, tuple[str, ...]
@@ -777,6 +780,25 @@ class DiagnosticsPlan:
     def uses_masks(self) -> bool:
         """Some metric counts only a sparse module's active weights (its gradients)."""
         return bool(set(MASKED_METRICS) & set(self.metrics))
+
+    @property
+    def active_outputs(self) -> bool:
+        """fau counts post-activation outputs, and dormant_ratio scores the dense (pre-activation)
+        outputs of some trunk of the script: every trunk's activations() then returns its
+        post-activation outputs as a third value (without dense outputs, fau reads `hidden`)."""
+        return "fau" in self.metrics and "dense_outputs" in self.dormant_layers.values()
+
+    @property
+    def activation_names(self) -> tuple[str, ...]:
+        """What diagnose() unpacks a module's activations() into ("_": no metric reads it)."""
+        hidden = "hidden" if {"dormant_ratio", "fau"} & set(self.metrics) else "_"
+        features = "features" if "srank" in self.metrics else "_"
+        return (hidden, features) + (("active",) if self.active_outputs else ())
+
+    @property
+    def fau_input(self) -> str:
+        """The name of the post-activation outputs that fau counts in diagnose()."""
+        return "active" if self.active_outputs else "hidden"
 
 
 @dataclass(frozen=True)
@@ -951,11 +973,18 @@ class Plan:
             ensemble_layer_norm=any(n.ensembled and n.layer_norm and n.affine_norm for n in nets),
             plain_layer_norm=any(n.layer_norm and not n.affine_norm for n in nets),
             dense_outputs=dormant.get(arch) == "dense_outputs",
+            active_outputs=self.active_outputs,
         )
 
     @property
+    def active_outputs(self) -> bool:
+        """The trunks' activations() return their post-activation outputs third (fau beside a
+        dormant_ratio on dense outputs)."""
+        return self.diagnostics is not None and self.diagnostics.active_outputs
+
+    @property
     def probes_activations(self) -> bool:
-        """Diagnostics read hidden activations (dormant_ratio, srank): the network classes get
+        """Diagnostics read hidden activations (dormant_ratio, fau, srank): the network classes get
         an activations() method."""
         return self.diagnostics is not None and bool(
             set(ACTIVATION_METRICS) & set(self.diagnostics.metrics)

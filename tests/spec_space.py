@@ -127,9 +127,10 @@ def sparsity(draw, module: str, preset: str | None = None, algorithm: str = "sac
         # 'global' ranks all weights by one score: it needs a scoring criterion
         choices = CRITERIA[1:] if distribution == "global" else CRITERIA
         choices = ("random",) if bernoulli else choices
+        # rlx2's own criterion (magnitude) would apply to Bernoulli masks left without one
         criterion = (
             draw(st.sampled_from(choices))
-            if distribution == "global"
+            if distribution == "global" or (bernoulli and preset == "rlx2")
             else _maybe(draw, st.sampled_from(choices))
         )
         _put(sp, "criterion", criterion)
@@ -343,7 +344,9 @@ def valid_specs(draw) -> dict:
     spec["checkpoint"] = {"every": draw(st.sampled_from((0, 150)))}
     spec["logging"] = {"tensorboard": False, "every": 50}
     if draw(st.booleans()):
-        metrics = draw(st.lists(st.sampled_from(METRICS), min_size=1, max_size=5, unique=True))
+        metrics = draw(
+            st.lists(st.sampled_from(METRICS), min_size=1, max_size=len(METRICS), unique=True)
+        )
         diagnostics: dict = {"every": 50, "metrics": metrics}
         if set(metrics) & set(DIAGNOSTICS_METRIC_KEYS["batch_size"]):
             diagnostics["batch_size"] = 16

@@ -1,4 +1,4 @@
-"""The diagnostics functions of the generated scripts (dormant_ratio, srank, grad_norm,
+"""The diagnostics functions of the generated scripts (dormant_ratio, fau, srank, grad_norm,
 param_norm, grad_interference) and the networks' activations() against values computed by hand
 on small constructed layers, feature matrices, networks and batches (issue 6)."""
 
@@ -32,6 +32,18 @@ VARIANTS = {
     ),
     # SimBa scored on its post-ReLU activations (the default on simba is Ma et al.'s dense_outputs)
     "simba_activations": ("diag_sac_wide_sparse", ["diagnostics.dormant_layers=activations"]),
+    # fau alone: it counts the post-activation outputs that activations() returns first
+    "mlp_fau": ("sac_dense", ["diagnostics={every: 100, metrics: [fau]}"]),
+    # fau beside dormant_ratio on dense outputs (simba's default; block's by choice):
+    # activations() returns the post-activation outputs third
+    "simba_fau": (
+        "diag_sac_wide_sparse",
+        ["diagnostics={every: 100, metrics: [dormant_ratio, fau]}"],
+    ),
+    "block_fau": (
+        "td3_block6",
+        ["diagnostics={every: 100, metrics: [dormant_ratio, fau], dormant_layers: dense_outputs}"],
+    ),
     # MLP scored on its Linear outputs before LayerNorm and activation
     "mlp_dense_outputs": (
         "sac_dense",
@@ -101,6 +113,113 @@ def test_dormant_ratio_of_an_ensemble_layer_scores_each_member_on_its_own():
     assert SPARSE.dormant_ratio([h], 0.1) == pytest.approx(
         SPARSE.dormant_ratio([member0, member1], 0.1)
     )
+
+
+# --- fau ------------------------------------------------------------------------------------
+
+
+def test_fau_counts_positive_outputs_over_samples_and_neurons(scripts):
+    fau = scripts["mlp_fau"].fau
+    # 2 of 6 positive; a unit at exactly 0 (a ReLU's inactive output) does not count
+    a = torch.tensor([[1.0, 0.0, -1.0], [2.0, -3.0, 0.0]])
+    assert fau([a]) == pytest.approx(2 / 6)
+    assert isinstance(fau([a]), float)
+    # 4 of 8 positive, the tiny one included: 6 of 14 over the two layers (neuron-weighted, not
+    # the mean of the layers' fractions (2/6 + 4/8) / 2)
+    b = torch.tensor([[0.5, 0.5, 0.0, 0.0], [0.1, -0.1, 0.0, 1e-9]])
+    assert fau([a, b]) == pytest.approx(6 / 14)
+    assert fau([b, a]) == pytest.approx(6 / 14)
+    # averaged per sample: a unit positive on 1 of 4 samples counts 1/4, not 1 (not "active on
+    # some sample"), so the value does not grow with the batch
+    assert fau([torch.tensor([[1.0], [0.0], [0.0], [0.0]])]) == pytest.approx(1 / 4)
+    assert fau([torch.zeros(8, 5)]) == 0.0 and fau([torch.ones(8, 5)]) == 1.0
+
+
+def test_fau_of_an_ensemble_layer_counts_each_member_as_a_layer(scripts):
+    fau = scripts["mlp_fau"].fau
+    member0 = torch.tensor([[1.0, 2.0, 3.0], [1.0, 0.5, 4.0]])  # all 6 active
+    member1 = torch.tensor([[-1.0, 0.0, 0.0], [0.0, -2.0, 0.0]])  # none
+    h = torch.stack([member0, member1])  # (E, B, H)
+    assert fau([h]) == pytest.approx(6 / 12)
+    assert fau([h]) == pytest.approx(fau([member0, member1]))
+    # with a plain layer beside it: 6 + 1 of 12 + 2
+    assert fau([h, torch.tensor([[1.0], [-1.0]])]) == pytest.approx(7 / 14)
+
+
+def test_fau_is_generated_only_when_asked_and_reads_post_activation_outputs(scripts):
+    for path in sorted(GENERATED.glob("*.py")):
+        assert "def fau(" not in path.read_text(), path.name  # no golden spec asks for it
+    mlp = scripts["mlp_fau"]
+    assert mlp.fau and not hasattr(mlp, "dormant_ratio") and not hasattr(mlp, "srank")
+    source = {name: (scripts[name].__file__) for name in ("mlp_fau", "simba_fau", "block_fau")}
+    text = {name: open(path).read() for name, path in source.items()}
+    assert 'values[f"{name}_fau"] = fau(hidden)' in text["mlp_fau"]
+    assert "hidden, _ = net.activations(" in text["mlp_fau"]
+    for name in ("simba_fau", "block_fau"):
+        assert 'values[f"{name}_fau"] = fau(active)' in text[name]
+        assert "hidden, _, active = net.activations(" in text[name]
+    # fau alone: the MLP's activations() are its post-activation outputs
+    torch.manual_seed(0)
+    net = mlp.MLP(5, 8, 2, 2)
+    x = torch.randn(7, 5)
+    hidden, features = net.activations(x)
+    _assert_same(hidden[0], torch.relu(net.hidden[0](x)))
+    _assert_same(hidden[1], features)
+
+
+def test_simba_fau_counts_the_relu_outputs_beside_the_dense_outputs(scripts):
+    mod = scripts["simba_fau"]
+    net, x = _hand_simba(mod)
+    hidden, features, active = net.activations(x)
+    # dormant_ratio still reads the dense outputs (the same as without fau)
+    ref_hidden, ref_features = SPARSE.SimbaEncoder.activations(net, x)
+    assert len(hidden) == len(ref_hidden) == 3
+    for got, want in zip(hidden, ref_hidden):
+        _assert_same(got, want)
+    _assert_same(features, ref_features)
+    # fau: the ReLU of the up-projection only; by hand ReLU(up) = (1, 0, 0, 2 x5) and 0 x8
+    assert len(active) == 1
+    relu_up = torch.tensor([[1.0, 0.0, 0.0] + [2.0] * 5, [0.0] * 8])
+    torch.testing.assert_close(active[0], relu_up, atol=1e-5, rtol=0)
+    assert mod.fau(active) == pytest.approx(6 / 16)
+    assert mod.dormant_ratio(hidden, 0.1) == pytest.approx(2 / 12)  # as without fau
+
+
+@pytest.mark.parametrize("ensemble", [1, 2])
+def test_simba_fau_outputs_are_those_of_the_activations_choice(scripts, ensemble):
+    torch.manual_seed(0)
+    net = scripts["simba_fau"].SimbaEncoder(5, 8, 2, 3, ensemble=ensemble)
+    ref = scripts["simba_activations"].SimbaEncoder(5, 8, 2, 3, ensemble=ensemble)
+    ref.load_state_dict(net.state_dict())
+    x = torch.randn(7, 5) if ensemble == 1 else torch.randn(ensemble, 7, 5)
+    _, _, active = net.activations(x)
+    want, _ = ref.activations(x)
+    assert len(active) == len(want) == 2
+    for got, w in zip(active, want):
+        _assert_same(got, w)
+
+
+@pytest.mark.parametrize("residual", [False, True])
+@pytest.mark.parametrize("ensemble", [1, 2])
+def test_block_fau_outputs_are_the_norm_act_outputs(scripts, residual, ensemble):
+    F = torch.nn.functional
+    torch.manual_seed(0)
+    kwargs = dict(activation=F.elu, layer_norm=True, residual=residual, ensemble=ensemble)
+    net = scripts["block_fau"].BlockMLP(5, 8, 2, 3, **kwargs)
+    ref = scripts["td3_block"].BlockMLP(5, 8, 2, 3, **kwargs)  # activations: norm_act outputs
+    ref.load_state_dict(net.state_dict())
+    x = torch.randn(7, 5) if ensemble == 1 else torch.randn(ensemble, 7, 5)
+    hidden, features, active = net.activations(x)
+    want, want_features = ref.activations(x)
+    assert len(hidden) == 5 and len(active) == len(want) == 5  # dense: projection, 2 per block
+    for got, w in zip(active, want):
+        _assert_same(got, w)
+    _assert_same(features, want_features)
+    _assert_same(net.out(features), net(x))
+    # ELU after LayerNorm: > 0 exactly where the normalised Linear output is > 0
+    inner = active[1]
+    z = F.layer_norm(hidden[1], hidden[1].shape[-1:])
+    assert torch.equal(inner > 0, z > 0)
 
 
 # --- srank ----------------------------------------------------------------------------------

@@ -93,7 +93,9 @@ def test_key_reference_gives_the_catalog_defaults():
     for key, value in defaults.items():
         cell = _key_rows()[key][1].replace("`", "")
         if isinstance(value, list):
-            shown = "all five" if value == list(METRICS) else "[]" if not value else "all modules"
+            # the metrics' default: every metric but fau (which a spec asks for)
+            sec4 = [m for m in METRICS if m != "fau"]
+            shown = "all five" if value == sec4 else "[]" if not value else "all modules"
         else:
             shown = str(value).lower() if isinstance(value, bool) else str(value)
         assert cell.startswith(shown), (key, cell, value)

@@ -268,6 +268,34 @@ def test_trunk_facts_agree_with_the_networks(spec):
     dormant = plan.diagnostics.dormant_layers if plan.diagnostics else {}
     for arch in {n.arch for n in plan.networks}:
         assert plan.trunk(arch).dense_outputs == (dormant.get(arch) == "dense_outputs")
+        assert plan.trunk(arch).active_outputs == plan.active_outputs
+
+
+@pytest.mark.parametrize(
+    "metrics, critic, names, fau_input",
+    [
+        # fau alone reads the post-activation outputs activations() returns first
+        ("[fau]", "simba", ("hidden", "_"), "hidden"),
+        ("[fau, srank]", "mlp", ("hidden", "features"), "hidden"),
+        # beside dormant_ratio on post-activation outputs (mlp under auto): the same list
+        ("[dormant_ratio, fau]", "mlp", ("hidden", "_"), "hidden"),
+        # beside dormant_ratio on dense outputs (simba under auto): a third list, in every trunk
+        ("[dormant_ratio, fau]", "simba", ("hidden", "_", "active"), "active"),
+        ("[dormant_ratio, srank]", "simba", ("hidden", "features"), "hidden"),
+    ],
+)
+def test_fau_reads_post_activation_outputs(tmp_path, metrics, critic, names, fau_input):
+    plan = small_plan(
+        tmp_path,
+        "sac",
+        f"  actor: {{arch: mlp}}\n  critic: {{arch: {critic}}}\n",
+        f"diagnostics: {{every: 100, metrics: {metrics}}}\n",
+    )
+    assert plan.diagnostics.activation_names == names
+    assert plan.probes_activations
+    active = names[-1] == "active"
+    assert plan.active_outputs == active and plan.diagnostics.fau_input == fau_input
+    assert plan.trunk("mlp").active_outputs == plan.trunk(critic).active_outputs == active
 
 
 def test_normalization_facts():
@@ -408,6 +436,7 @@ def test_schedule_facts(tmp_path, regime, distribution, scheduled, starts_dense,
         ("[srank]", True, ("nets", "rb", "cfg")),
         ("[grad_interference]", True, ("nets", "masks", "sample_losses", "rb", "cfg")),
         ("[dormant_ratio, param_norm]", False, ("nets", "rb", "cfg")),
+        ("[fau]", True, ("nets", "rb", "cfg")),
     ],
 )
 def test_diagnose_takes_only_what_its_metrics_use(tmp_path, metrics, sparse, args):

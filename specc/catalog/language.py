@@ -18,7 +18,7 @@ MODULE_NAMES = ("actor", "critic", "encoder")
 # The dynamic-capacity buffer (RLx2): one drop of buffer_drop_fraction per check (its code), or
 # drops repeated while the policy distance stays above the threshold (its paper's text)
 BUFFER_DROPS = ("once", "until_below")
-METRICS = ("dormant_ratio", "srank", "grad_norm", "param_norm", "grad_interference")
+METRICS = ("dormant_ratio", "fau", "srank", "grad_norm", "param_norm", "grad_interference")
 DORMANT_LAYERS = ("auto", "dense_outputs", "activations")
 # MR.Q: whether the multi-step value target keeps the reward of the terminating transition
 # (MR.Q's code drops it: ../shared/reference/mrq_simba.md 1.9.1).
@@ -40,12 +40,12 @@ DIAGNOSTICS_METRIC_KEYS: dict[str, tuple[str, ...]] = {
     "dormant_tau": ("dormant_ratio",),
     "dormant_layers": ("dormant_ratio",),
     "srank_delta": ("srank",),
-    "batch_size": ("dormant_ratio", "srank", "grad_interference"),
+    "batch_size": ("dormant_ratio", "fau", "srank", "grad_interference"),
     "interference_samples": ("grad_interference",),
 }
 
 # Metrics that read a module's hidden activations (its class gets an activations() method).
-ACTIVATION_METRICS = ("dormant_ratio", "srank")
+ACTIVATION_METRICS = ("dormant_ratio", "fau", "srank")
 # Metrics of gradients, which count only a sparse module's active weights (its mask).
 MASKED_METRICS = ("grad_norm", "grad_interference")
 
@@ -59,7 +59,8 @@ DEFAULTS: dict[str, Any] = {
     "checkpoint.every": 100000,
     "logging.tensorboard": "auto",
     "logging.every": 1000,
-    # diagnostics: the sparsity-scaling paper's metrics (SPEC_LANGUAGE.md defaults); batch 256 as
+    # diagnostics: the sparsity-scaling paper's Sec. 4 metrics (SPEC_LANGUAGE.md defaults; not
+    # fau, which the paper uses only for visual RL, its Fig. 11: a spec asks for it); batch 256 as
     # Ma et al.'s code (scale_rl/networks/metrics.py). k = 16 is specc's choice (the paper gives
     # none): per-sample gradients hold k copies of the module's parameters.
     "diagnostics.every": 10000,
