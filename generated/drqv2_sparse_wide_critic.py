@@ -5,7 +5,7 @@ Run for 2M frames with the critic 4x wider (4096) and statically sparse at 0.8 (
 mask taken at initialization, its feature trunk included); encoder and actor dense and at
 DrQ-v2's sizes, every other hyperparameter DrQ-v2's (Table 4).
 
-Source: drqv2_sparse_wide_critic.yaml (sha256 499234e877c7a93d9c8059c550ec63e7e373e1259aad1ea82ea746e0581dcaab).
+Source: drqv2_sparse_wide_critic.yaml (sha256 574eaaabdf812fd5de713de620f8cf09a0d8959458ff0f424a929e312f68b6f5).
 Edit the spec and recompile rather than editing this file: specc compile SPEC -o DIR.
 
 Steps are agent steps: each runs its action for 2 environment frames (action_repeat) and
@@ -62,8 +62,8 @@ ALGORITHM = "drqv2"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "596f4e103be3cc4c9ff36d31f8e0d021590168531734270c424f49755032cde7"
-SPEC_SHA256 = "bd57542166972417a690821f041fa41c149df3becdfe9477e0a1f8888bb34373"
+SCRIPT_SHA256 = "454e0b989089eb728112cfdcd3f0831d1c2b09fad87a465f19b3d25fb41731bb"
+SPEC_SHA256 = "812946f849d273572d44a4fe3dacf4f71705edc2188951bbd145672043f4e4e0"
 
 
 # ---------------------------------------------------------------------------
@@ -141,6 +141,11 @@ class Config:
     """critic: fraction of its Linear weights pruned"""
     critic_prune_at: Annotated[int, ">= 0", "< total_steps"] = 0
     """critic: agent step at which its mask is taken (0: at initialization)"""
+    # diagnostics and reset
+    diagnostics_every: Annotated[int, ">= 1"] = 10_000
+    """agent steps between network-health diagnostics (from learning_starts on)"""
+    diagnostics_batch_size: Annotated[int, ">= 1"] = 256
+    """replay transitions the diagnostics are computed on"""
     # evaluation, checkpoints and logging
     eval_every: Annotated[int, ">= 0"] = 5000
     """agent steps between evaluations (0: never)"""
@@ -219,6 +224,15 @@ class ConvEncoder(nn.Module):
             x = F.relu(conv(x))
         return x.flatten(-3)
 
+    def activations(self, obs):
+        """Diagnostics: each convolution's output after its ReLU, a unit per channel and
+        position, flattened; and the features."""
+        hidden, x = [], obs / 255.0 - 0.5
+        for conv in self.convs:
+            x = F.relu(conv(x))
+            hidden.append(x.flatten(-3))
+        return hidden, x.flatten(-3)
+
 
 @torch.no_grad()
 def orthogonal_init(weight, bias, gain=1.0):
@@ -262,6 +276,15 @@ class MLP(nn.Module):
             x = self.activation(layer(x))
         return x if self.out is None else self.out(x)
 
+    def activations(self, x):
+        """Diagnostics: each hidden layer's output after its activation (the h of the dormant
+        ratio), and the penultimate features (the last of them, what the output layer reads)."""
+        hidden = []
+        for layer in self.hidden:
+            x = self.activation(layer(x))
+            hidden.append(x)
+        return hidden, x
+
 
 class Actor(nn.Module):
     """DrQ-v2's actor: the encoder's features through a Linear -> LayerNorm -> tanh trunk of
@@ -276,6 +299,10 @@ class Actor(nn.Module):
 
     def forward(self, h):
         return torch.tanh(self.policy(torch.tanh(self.norm(self.features(h)))))
+
+    def activations(self, h):
+        """Diagnostics: the policy network's hidden activations and penultimate features."""
+        return self.policy.activations(torch.tanh(self.norm(self.features(h))))
 
 
 class Critic(nn.Module):
@@ -293,6 +320,11 @@ class Critic(nn.Module):
     def forward(self, h, action):
         x = torch.cat([torch.tanh(self.norm(self.features(h))), action], -1)
         return self.q(x.expand(2, -1, -1)).squeeze(-1)
+
+    def activations(self, h, action):
+        """Diagnostics: each member's hidden activations and penultimate features."""
+        x = torch.cat([torch.tanh(self.norm(self.features(h))), action], -1)
+        return self.q.activations(x.expand(2, -1, -1))
 
 
 def stddev_schedule(step, init, final, duration):
@@ -497,6 +529,42 @@ def prune_critic(critic_masks, critic_opt, critic_target, cfg):
     critic_masks.apply()
     critic_masks.apply(critic_target)  # targets share the online masks
     critic_masks.mask_optimizer_state(critic_opt)
+
+
+# ---------------------------------------------------------------------------
+# Diagnostics: network health (dormant neurons, feature rank, gradients, norms)
+# ---------------------------------------------------------------------------
+@torch.no_grad()
+def fau(activations):
+    """Fraction of Active Units (eq. 3 of the sparsity-scaling paper, after Ma et al. 2024): the
+    fraction of the module's hidden neurons whose post-activation output is > 0, averaged over
+    the batch, i.e. the mean of 1(a > 0) over every sample and neuron of the layers concatenated
+    (neuron-weighted, as Ma et al.'s code), not "active on some sample". ReLU, ELU and leaky ReLU
+    are > 0 exactly where their input is, so this also counts positive pre-activations (an ELU
+    or leaky unit that is not active still passes a gradient). An ensemble layer (E, B, H) is E
+    layers."""
+    active, total = 0, 0
+    for h in activations:
+        active = active + (h > 0).sum()
+        total += h.numel()
+    return (active / total).item()
+
+
+def diagnose(nets, rb, cfg):
+    """Network health (sparsity-scaling paper, Sec. 4) on a fresh replay batch of
+    diagnostics_batch_size transitions: one value per module and metric (host syncs)."""
+    batch = rb.sample(cfg.diagnostics_batch_size)
+    obs, actions = batch[0], batch[1]
+    with torch.no_grad():
+        h = nets["encoder"](obs)  # the features of the stacks, not shifted
+    inputs = {"encoder": (obs,), "actor": (h,), "critic": (h, actions)}  # what activations() takes
+    values = {}
+    for name in ("encoder", "actor", "critic"):
+        net = nets[name]
+        with torch.no_grad():
+            hidden, _ = net.activations(*inputs[name])
+        values[f"{name}_fau"] = fau(hidden)
+    return values
 
 
 # ---------------------------------------------------------------------------
@@ -1022,6 +1090,13 @@ def main():
             row["critic_sparsity"] = critic_masks.sparsity()
 
         clock.pause()  # evaluation, diagnostics and checkpoints do not count for SPS
+        if step >= cfg.learning_starts and step % cfg.diagnostics_every == 0:
+            # on a forked RNG: the run's random stream, hence its training, is the same with or
+            # without diagnostics (diagnose() samples a batch and, in the losses, actions and noise)
+            with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+                diagnostics = diagnose(nets, rb, cfg)
+            row.update(diagnostics)
+            print(f"step {step}  " + "  ".join(f"{k} {v:.4g}" for k, v in diagnostics.items()))
         if cfg.eval_every and step % cfg.eval_every == 0:
             row["eval_return"] = evaluate(
                 policy, eval_env, cfg.eval_episodes, cfg.seed + 100_000, device
@@ -1531,6 +1606,9 @@ METRICS = [
     "actor_loss",
     "stddev",
     "critic_sparsity",
+    "encoder_fau",
+    "actor_fau",
+    "critic_fau",
 ]
 
 
@@ -1819,6 +1897,10 @@ networks:
 logging:
   tensorboard: auto
   every: 1000
+diagnostics:
+  every: 10000
+  metrics: [fau]
+  batch_size: 256
 """
 
 
