@@ -62,7 +62,7 @@ ALGORITHM = "drqv2"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "4a8618f927f2e0d891352d8fbbec383033580940447dec71d189b8153d9937b4"
+SCRIPT_SHA256 = "2693b3f53c22502e0f98a720f4126effced587df3b7ac563beaba52d362dc0c5"
 SPEC_SHA256 = "5288ff03d4af2f825f03290936e07d4849003abb1547637f5bf5e9d0511593f4"
 
 
@@ -433,6 +433,10 @@ class ReplayBuffer:
 
     def sample(self, batch_size):
         """A batch of n-step transitions: obs, actions, returns, discounts, next_obs (uint8)."""
+        if self.count == 0:
+            raise SystemExit(
+                "no n-step transition stored yet: --learning-starts must be at least --n-step"
+            )
         pick = torch.randint(0, self.count, (batch_size,), device=self.storage)
         rows = self.data["starts"][(self.head + pick) % self.capacity]
         window = (rows[:, None] + self.steps) % self.capacity  # (B, n)

@@ -62,7 +62,7 @@ ALGORITHM = "drqv2"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "454e0b989089eb728112cfdcd3f0831d1c2b09fad87a465f19b3d25fb41731bb"
+SCRIPT_SHA256 = "dc1cf14abd214eb3141ca53fe625c674ef865c79865cddc7c1714b443c4f945d"
 SPEC_SHA256 = "812946f849d273572d44a4fe3dacf4f71705edc2188951bbd145672043f4e4e0"
 
 
@@ -666,6 +666,10 @@ class ReplayBuffer:
 
     def sample(self, batch_size):
         """A batch of n-step transitions: obs, actions, returns, discounts, next_obs (uint8)."""
+        if self.count == 0:
+            raise SystemExit(
+                "no n-step transition stored yet: --learning-starts must be at least --n-step"
+            )
         pick = torch.randint(0, self.count, (batch_size,), device=self.storage)
         rows = self.data["starts"][(self.head + pick) % self.capacity]
         window = (rows[:, None] + self.steps) % self.capacity  # (B, n)

@@ -63,7 +63,7 @@ ALGORITHM = "drqv2"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "7cb5e40230759c3d3f0cc80a5fcce2cd0b951d561116fb2d185deba6f8d37de2"
+SCRIPT_SHA256 = "5f3c71cd267281d6c075296ecb581b565c96d4e877a5e4f138a467cfa08b17a9"
 SPEC_SHA256 = "aa9a8c2d86df0225a8be5c4e8de7114dede5e2d05c67b6a85317f8678db96197"
 
 
@@ -723,6 +723,10 @@ class ReplayBuffer:
 
     def sample(self, batch_size):
         """A batch of n-step transitions: obs, actions, returns, discounts, next_obs (uint8)."""
+        if self.count == 0:
+            raise SystemExit(
+                "no n-step transition stored yet: --learning-starts must be at least --n-step"
+            )
         pick = torch.randint(0, self.count, (batch_size,), device=self.storage)
         rows = self.data["starts"][(self.head + pick) % self.capacity]
         window = (rows[:, None] + self.steps) % self.capacity  # (B, n)
