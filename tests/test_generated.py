@@ -5,6 +5,9 @@ import ast
 import csv
 import json
 import math
+import os
+import subprocess
+import sys
 import time
 from dataclasses import fields
 
@@ -16,6 +19,8 @@ from generated_utils import known_flags, import_script, run_main, run_script, st
 
 SCRIPTS = sorted(GENERATED.glob("*.py"))
 ALLOWED_IMPORTS = {
+    "collections",  # pixels: the frame stack's deque
+    "ctypes",  # pixels: which OpenGL library is installed
     "argparse",
     "ast",
     "copy",
@@ -53,7 +58,7 @@ def test_compiles_and_imports_only_stdlib_numpy_torch_gymnasium(path):
         elif isinstance(node, ast.ImportFrom):
             imported.add(node.module.split(".")[0])
     assert "specc" not in imported
-    suite = "dmc" if 'gym.make(f"dm_control/' in source else "gymnasium"
+    suite = "dmc" if 'f"dm_control/{env_id}-v0"' in source else "gymnasium"
     allowed = ALLOWED_IMPORTS | SUITE_IMPORTS[suite]
     assert imported <= allowed, imported - allowed
     assert ast.get_docstring(tree).startswith(f"{path.stem}: ")
@@ -142,6 +147,9 @@ def test_mrq_dense_dry_run_reports_mrqs_network_sizes(tmp_path, monkeypatch):
 SMALL = ["--critic-width", "64", "--actor-width", "32", "--buffer-size", "10000"]
 # MR.Q-style scripts: a small encoder and short encoder bursts (target copies every 50 updates)
 ENCODED_SMALL = ["--encoder-width", "32", "--target-every", "50"]
+# pixel scripts: small frames on the cheapest pixel task, small batches (rendering and a batch-256
+# update on 84 x 84 stacks cost seconds on a CI core)
+PIXELS_SMALL = ["--env-id", "cartpole-swingup", "--image-size", "32", "--batch-size", "32"]
 
 
 def _config_fields(path) -> set[str]:
@@ -151,6 +159,7 @@ def _config_fields(path) -> set[str]:
 def small(path) -> list[str]:
     """Flags that make a script's networks small for a short CPU run (those it has)."""
     flags = SMALL + (ENCODED_SMALL if "encoder_width" in _config_fields(path) else [])
+    flags += PIXELS_SMALL if "image_size" in _config_fields(path) else []
     return known_flags(import_script(path), flags)
 
 
@@ -170,33 +179,46 @@ def test_short_run_writes_its_run_directory(path, tmp_path, monkeypatch):
     run_dir = tmp_path / "run"
     monkeypatch.chdir(tmp_path)
     module = import_script(path)
-    stdout = run_main(
+    flags = known_flags(
         module,
-        known_flags(
-            module,
-            [
-                "--total-steps",
-                "300",
-                "--learning-starts",
-                "100",
-                "--eval-every",
-                "300",
-                "--eval-episodes",
-                "1",
-                "--log-every",
-                "100",
-                "--checkpoint-every",
-                "150",
-                "--run-dir",
-                str(run_dir),
-                "--device",
-                "cpu",
-                "--threads",
-                "1",
-                *small(path),
-            ],
-        ),
+        [
+            "--total-steps",
+            "300",
+            "--learning-starts",
+            "100",
+            "--eval-every",
+            "300",
+            "--eval-episodes",
+            "1",
+            "--log-every",
+            "100",
+            "--checkpoint-every",
+            "150",
+            "--run-dir",
+            str(run_dir),
+            "--device",
+            "cpu",
+            "--threads",
+            "1",
+            *small(path),
+        ],
     )
+    if "image_size" in _config_fields(path):
+        # rendering needs dm_control imported with an OpenGL backend: another test of this
+        # process may have imported it with MUJOCO_GL=disable (state DMC), so a subprocess
+        env = {k: v for k, v in os.environ.items() if k != "MUJOCO_GL"}
+        r = subprocess.run(
+            [sys.executable, str(path), *flags],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=env,
+            timeout=900,
+        )
+        assert r.returncode == 0, r.stderr[-3000:]
+        stdout = r.stdout
+    else:
+        stdout = run_main(module, flags)
     assert {"config.json", "spec.yaml", "metrics.csv", "checkpoint.pt", "model.pt"} <= {
         p.name for p in run_dir.iterdir()
     }
