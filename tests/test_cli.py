@@ -127,6 +127,7 @@ def test_schema_is_json_schema_of_the_language():
         "ddpg",
         "mrq",
         "mrsac",
+        "drqv2",
         "stream_ac",
     ]
 
