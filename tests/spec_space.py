@@ -44,7 +44,11 @@ RUN = {
     "buffer_size": 1000,
 }
 
-ALGORITHMS = SUPPORTED["algorithm"]
+# the state-observation algorithms (drqv2's pixel specs are drawn by tests/test_drqv2_functions
+# and the golden runs until the strategy renders pixels: issue 27)
+ALGORITHMS = tuple(
+    a for a in SUPPORTED["algorithm"] if "state" in catalog.algorithm(a).observations
+)
 PRESETS = {
     "sac": (None, "cleanrl", "tar", "simba", "rlx2"),
     "td3": (None, "cleanrl", "tar", "rlx2", "ds_td3"),
