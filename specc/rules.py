@@ -417,6 +417,15 @@ def check_resolved(tree: Tree, loaded: LoadedSpec) -> list[Diagnostic]:
         regime = entry["sparsity"]["regime"].value
         if regime not in SUPPORTED["regime"]:
             unsupported(("networks", module, "sparsity", "regime"), f"sparsity regime {regime!r}")
+        elif _v(tree, "env.observation") == "pixels" and (
+            entry["sparsity"].get("criterion") is not None
+            and entry["sparsity"]["criterion"].value == "snip"
+        ):
+            # SNIP's batch of random transitions is built for the state buffer only
+            unsupported(
+                ("networks", module, "sparsity", "criterion"),
+                "criterion 'snip' with pixel observations",
+            )
         elif catalog.arch(entry["arch"].value).image and regime != "dense":
             # masks over convolution kernels (issue 27) are not generated yet
             unsupported(
