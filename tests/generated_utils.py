@@ -66,8 +66,25 @@ def metrics_rows(run_dir: Path) -> list[dict]:
 
 def run_main(module, args: list[str]) -> str:
     """main() of an imported script with these flags, in this process (no interpreter and torch
-    start-up: about 2.5 s saved a run); its stdout. Exceptions propagate, SystemExit included."""
+    start-up: about 2.5 s saved a run); its stdout. Exceptions propagate, SystemExit included.
+    A pixel script runs in a subprocess instead (its SystemExit carries stderr's last line):
+    rendering needs dm_control imported with an OpenGL backend, and another test of this
+    process may have imported it with MUJOCO_GL=disable (state DMC)."""
     import torch
+
+    if "image_size" in {f.name for f in fields(module.Config)}:
+        env = {k: v for k, v in os.environ.items() if k != "MUJOCO_GL"}
+        r = subprocess.run(
+            [sys.executable, "-c", _RUNNER, module.__file__, *args],
+            capture_output=True,
+            text=True,
+            env={**env, "PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": "1"},
+            timeout=900,
+        )
+        if r.returncode != 0:
+            lines = r.stderr.strip().splitlines()
+            raise SystemExit(lines[-1] if lines else r.returncode)
+        return r.stdout
 
     argv, sys.argv = sys.argv, [module.__file__, *args]
     threads = torch.get_num_threads()
