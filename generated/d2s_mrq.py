@@ -59,7 +59,7 @@ ALGORITHM = "mrq"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "9ab2b1a1a4bff64aafc990efcc5427609ed6aca888825474fe24794a04e24d8f"
+SCRIPT_SHA256 = "bc9e0f07af254599f27ab110e0ced40f72e333fdd3096b982ebfac440e4652b0"
 SPEC_SHA256 = "8f9556b5d00916857a7fe15125314ba3713a92794c131eff81de6f9a74710a1a"
 
 
@@ -758,7 +758,8 @@ def make_optimizer(param_groups, weight_decay):
 
 def optimizer_step(optimizer, loss, grad_clip=0.0, masks=None):
     """Backward only to this optimizer's parameters (inputs=): an actor step skips the critic's
-    weight gradients, which it never uses. Clipping covers the network (group 0), not a temperature.    With masks, pruned weights get no gradient (so no Adam moments and no share of the norm)
+    weight gradients, which it never uses. Clipping covers the network (group 0), not a temperature.
+    With masks, pruned weights get no gradient (so no Adam moments and no share of the norm)
     and are re-zeroed after the step (so weight decay and rounding cannot revive them)."""
     groups = optimizer.param_groups
     optimizer.zero_grad(set_to_none=True)

@@ -56,7 +56,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "2f4861037d59a7086509ead7bebf4099e5f6cb6e5119331be0671a6ff81411a7"
+SCRIPT_SHA256 = "6d6fdc3d412982c9fe4f5fef072ca1b82a3534f98af8bfc931f7395963737f07"
 SPEC_SHA256 = "e39c950281321d93084aff59a9d755d48f200333901dc9cd7192b517f757fa02"
 
 
@@ -599,7 +599,8 @@ def make_optimizer(param_groups):
 
 def optimizer_step(optimizer, loss, masks=None):
     """Backward only to this optimizer's parameters (inputs=): an actor step skips the critic's
-    weight gradients, which it never uses.    With masks, pruned weights get no gradient (so no Adam moments)
+    weight gradients, which it never uses.
+    With masks, pruned weights get no gradient (so no Adam moments)
     and are re-zeroed after the step (so weight decay and rounding cannot revive them)."""
     groups = optimizer.param_groups
     optimizer.zero_grad(set_to_none=True)

@@ -57,7 +57,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "8783b94af78e5484e985f62dd641eb1a413a673e435202b45368212b3b064d0b"
+SCRIPT_SHA256 = "8207f01145033e29fcd14e51f21f2418bd4f81a6d4687c56980fc8f953deee3d"
 SPEC_SHA256 = "881213e70b43b9032afdd72a462748e34fb68e81b48df27109663a0f0aeaa1dc"
 
 
@@ -725,7 +725,8 @@ def make_optimizer(param_groups, weight_decay):
 
 def optimizer_step(optimizer, loss, masks=None):
     """Backward only to this optimizer's parameters (inputs=): an actor step skips the critic's
-    weight gradients, which it never uses.    With masks, pruned weights get no gradient (so no Adam moments)
+    weight gradients, which it never uses.
+    With masks, pruned weights get no gradient (so no Adam moments)
     and are re-zeroed after the step (so weight decay and rounding cannot revive them)."""
     groups = optimizer.param_groups
     optimizer.zero_grad(set_to_none=True)

@@ -62,8 +62,8 @@ ALGORITHM = "drqv2"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "2693b3f53c22502e0f98a720f4126effced587df3b7ac563beaba52d362dc0c5"
-SPEC_SHA256 = "5288ff03d4af2f825f03290936e07d4849003abb1547637f5bf5e9d0511593f4"
+SCRIPT_SHA256 = "3f0cdcd24547a13db22e5a58fa66b875d3a26e976fc4cf9aaec848d44e76f1e3"
+SPEC_SHA256 = "7625d50d91763ace1424b0a468fa7a7bd8d64d1a5dcfc9385a13c931d89e2af3"
 
 
 # ---------------------------------------------------------------------------
@@ -739,12 +739,11 @@ def main():
     gamma = cfg.gamma
 
     encoder = ConvEncoder(obs_shape, cfg.encoder_width, cfg.encoder_depth).to(device)
-    actor = Actor(encoder.repr_dim, act_dim, cfg.feature_dim, cfg.actor_width, cfg.actor_depth).to(
+    repr_dim = encoder.repr_dim  # the last feature map, flattened
+    actor = Actor(repr_dim, act_dim, cfg.feature_dim, cfg.actor_width, cfg.actor_depth).to(device)
+    critic = Critic(repr_dim, act_dim, cfg.feature_dim, cfg.critic_width, cfg.critic_depth).to(
         device
     )
-    critic = Critic(
-        encoder.repr_dim, act_dim, cfg.feature_dim, cfg.critic_width, cfg.critic_depth
-    ).to(device)
     critic_target = copy.deepcopy(critic).requires_grad_(False)
     policy = Policy(encoder, actor, cfg, env.action_space.low, env.action_space.high).to(device)
     # the reference steps the encoder and the critic with two Adams on the critic's loss; one Adam
@@ -1477,13 +1476,13 @@ def print_progress(step, total_steps, clock, last_return):
 
 
 def layer_plan(nets):
-    """Per module, its Linear weight matrices (the maskable ones) in parameter order; an
-    ensemble layer contributes one entry per member."""
+    """Per module, its Linear weight matrices and convolution kernels (the maskable ones) in
+    parameter order; an ensemble layer contributes one entry per member."""
     plan = {}
     for module, net in nets.items():
         layers = []
         for name, m in net.named_modules():
-            if isinstance(m, nn.Linear):
+            if isinstance(m, (nn.Linear, nn.Conv2d)):  # a kernel's shape: [out, in, kh, kw]
                 layers.append((name, list(m.weight.shape)))
             elif isinstance(m, EnsembleLinear):
                 for e in range(m.weight.shape[0]):
@@ -1495,7 +1494,7 @@ def layer_plan(nets):
 def print_plan(nets, as_json):
     modules = {}
     for module, layers in layer_plan(nets).items():
-        total = sum(out * inp for _, (out, inp) in layers)
+        total = sum(math.prod(shape) for _, shape in layers)
         modules[module] = {
             "regime": "dense",
             "level": 0.0,
@@ -1506,7 +1505,7 @@ def print_plan(nets, as_json):
                     "name": name,
                     "shape": shape,
                     "density": 1.0,
-                    "active": shape[0] * shape[1],
+                    "active": math.prod(shape),
                     "revived": 0,
                 }
                 for name, shape in layers
@@ -1553,6 +1552,7 @@ train:
   actor_lr: 0.0001
   critic_lr: 0.0001
   optimizer: adam
+  weight_decay: 0.0
   feature_dim: 50
   stddev_init: 1.0
   stddev_final: 0.1

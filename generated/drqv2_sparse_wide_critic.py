@@ -62,8 +62,8 @@ ALGORITHM = "drqv2"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "dc1cf14abd214eb3141ca53fe625c674ef865c79865cddc7c1714b443c4f945d"
-SPEC_SHA256 = "812946f849d273572d44a4fe3dacf4f71705edc2188951bbd145672043f4e4e0"
+SCRIPT_SHA256 = "097599ff758da32fcf9c4a19d2785a0f259f118e645b52e78d82b4d089687ff6"
+SPEC_SHA256 = "acbe74191a472fb55b15984790c9c54ed44ec7147425abec47a3dbd492091563"
 
 
 # ---------------------------------------------------------------------------
@@ -721,7 +721,8 @@ def make_optimizer(param_groups):
 
 def optimizer_step(optimizer, loss, masks=None):
     """Backward only to this optimizer's parameters (inputs=): an actor step skips the critic's
-    weight gradients, which it never uses.    With masks, pruned weights get no gradient (so no Adam moments)
+    weight gradients, which it never uses.
+    With masks, pruned weights get no gradient (so no Adam moments)
     and are re-zeroed after the step (so weight decay and rounding cannot revive them)."""
     groups = optimizer.param_groups
     optimizer.zero_grad(set_to_none=True)
@@ -977,12 +978,11 @@ def main():
     gamma = cfg.gamma
 
     encoder = ConvEncoder(obs_shape, cfg.encoder_width, cfg.encoder_depth).to(device)
-    actor = Actor(encoder.repr_dim, act_dim, cfg.feature_dim, cfg.actor_width, cfg.actor_depth).to(
+    repr_dim = encoder.repr_dim  # the last feature map, flattened
+    actor = Actor(repr_dim, act_dim, cfg.feature_dim, cfg.actor_width, cfg.actor_depth).to(device)
+    critic = Critic(repr_dim, act_dim, cfg.feature_dim, cfg.critic_width, cfg.critic_depth).to(
         device
     )
-    critic = Critic(
-        encoder.repr_dim, act_dim, cfg.feature_dim, cfg.critic_width, cfg.critic_depth
-    ).to(device)
     critic_target = copy.deepcopy(critic).requires_grad_(False)
     policy = Policy(encoder, actor, cfg, env.action_space.low, env.action_space.high).to(device)
     # the reference steps the encoder and the critic with two Adams on the critic's loss; one Adam
@@ -1746,13 +1746,13 @@ def print_progress(step, total_steps, clock, last_return):
 
 
 def layer_plan(nets):
-    """Per module, its Linear weight matrices (the maskable ones) in parameter order; an
-    ensemble layer contributes one entry per member."""
+    """Per module, its Linear weight matrices and convolution kernels (the maskable ones) in
+    parameter order; an ensemble layer contributes one entry per member."""
     plan = {}
     for module, net in nets.items():
         layers = []
         for name, m in net.named_modules():
-            if isinstance(m, nn.Linear):
+            if isinstance(m, (nn.Linear, nn.Conv2d)):  # a kernel's shape: [out, in, kh, kw]
                 layers.append((name, list(m.weight.shape)))
             elif isinstance(m, EnsembleLinear):
                 for e in range(m.weight.shape[0]):
@@ -1764,7 +1764,7 @@ def layer_plan(nets):
 def print_plan(nets, masks, cfg, as_json):
     modules = {}
     for module, layers in layer_plan(nets).items():
-        total = sum(out * inp for _, (out, inp) in layers)
+        total = sum(math.prod(shape) for _, shape in layers)
         if module not in masks:
             modules[module] = {
                 "regime": "dense",
@@ -1776,7 +1776,7 @@ def print_plan(nets, masks, cfg, as_json):
                         "name": name,
                         "shape": shape,
                         "density": 1.0,
-                        "active": shape[0] * shape[1],
+                        "active": math.prod(shape),
                         "revived": 0,
                     }
                     for name, shape in layers
@@ -1794,7 +1794,7 @@ def print_plan(nets, masks, cfg, as_json):
                 {
                     "name": name,
                     "shape": shape,
-                    "density": a / (shape[0] * shape[1]),
+                    "density": a / math.prod(shape),
                     "active": a,
                     "revived": 0,
                 }
@@ -1819,7 +1819,7 @@ def print_plan(nets, masks, cfg, as_json):
         for layer in info["layers"]:
             print(
                 f"{module:<8} {layer['name']:<18} {str(layer['shape']):<16} "
-                f"{layer['shape'][0] * layer['shape'][1]:>9} {layer['active']:>9} {layer['density']:.3f}"
+                f"{math.prod(layer['shape']):>9} {layer['active']:>9} {layer['density']:.3f}"
             )
         sparsity = 1 - info["active"] / info["total"]
         print(
@@ -1857,6 +1857,7 @@ train:
   actor_lr: 0.0001
   critic_lr: 0.0001
   optimizer: adam
+  weight_decay: 0.0
   feature_dim: 50
   stddev_init: 1.0
   stddev_final: 0.1

@@ -56,7 +56,7 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "2a582aa4dc63556a3c1f8768c53799b927e2c86480f69e89d781cff345ffaf05"
+SCRIPT_SHA256 = "411d3cdf45574b3d32010689b09c855027918337cd1bb45993e0fb095206cf4f"
 SPEC_SHA256 = "01ed6d4246007d759cd9a9b80195ef8b806060576307514694a935cbd82184c5"
 
 
@@ -643,7 +643,8 @@ def make_optimizer(param_groups, weight_decay):
 
 def optimizer_step(optimizer, loss, masks=None):
     """Backward only to this optimizer's parameters (inputs=): an actor step skips the critic's
-    weight gradients, which it never uses.    With masks, pruned weights get no gradient (so no Adam moments)
+    weight gradients, which it never uses.
+    With masks, pruned weights get no gradient (so no Adam moments)
     and are re-zeroed after the step (so weight decay and rounding cannot revive them)."""
     groups = optimizer.param_groups
     optimizer.zero_grad(set_to_none=True)

@@ -56,7 +56,7 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "d9d32106d3332853d9a8c0f11331a8315f4cf5e67bb8cc9faefa44b2800083b7"
+SCRIPT_SHA256 = "eb399bc3ee782a5f97dec43dae2fd9f7a23d7e8d5e84272322d87911470f8a48"
 SPEC_SHA256 = "3b085a0c8edc3bc4e34c0fe6940ba6e99c82b375fcd02801257fa7c191ecf8b6"
 
 
@@ -695,7 +695,8 @@ def make_optimizer(param_groups):
 
 def optimizer_step(optimizer, loss, masks=None):
     """Backward only to this optimizer's parameters (inputs=): an actor step skips the critic's
-    weight gradients, which it never uses.    With masks, pruned weights get no gradient (so no Adam moments)
+    weight gradients, which it never uses.
+    With masks, pruned weights get no gradient (so no Adam moments)
     and are re-zeroed after the step (so weight decay and rounding cannot revive them)."""
     groups = optimizer.param_groups
     optimizer.zero_grad(set_to_none=True)

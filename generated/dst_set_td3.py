@@ -56,7 +56,7 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "412907b5c6ed975576b70c60f015ec33ba29b9086ba0d7c3bfed9fabb5583dc7"
+SCRIPT_SHA256 = "3567cf01558ac536c6e0e7b229d70c87575ba3732e503415686d64c5d7ba752d"
 SPEC_SHA256 = "cebfdceaf76ffd8b0455ba43c2440090800ed40a801e33d808fd2cc1f551833d"
 
 
@@ -600,7 +600,8 @@ def make_optimizer(param_groups):
 
 def optimizer_step(optimizer, loss, masks=None):
     """Backward only to this optimizer's parameters (inputs=): an actor step skips the critic's
-    weight gradients, which it never uses.    With masks, pruned weights get no gradient (so no Adam moments)
+    weight gradients, which it never uses.
+    With masks, pruned weights get no gradient (so no Adam moments)
     and are re-zeroed after the step (so weight decay and rounding cannot revive them)."""
     groups = optimizer.param_groups
     optimizer.zero_grad(set_to_none=True)

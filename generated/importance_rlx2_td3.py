@@ -56,7 +56,7 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "a383a0745d0cf6f25ee8ec5e47b150cfe896e88c538591583821d2548fab000a"
+SCRIPT_SHA256 = "a07f300945c010ef9328b689302dfb57d7fb925b781a4e6b87421245b210fd56"
 SPEC_SHA256 = "b413f8af1ed41bc951b0c95d9c3ce548b0c6a1f74565247371835b8db8e74386"
 
 
@@ -795,7 +795,8 @@ def make_optimizer(param_groups):
 
 def optimizer_step(optimizer, loss, masks=None):
     """Backward only to this optimizer's parameters (inputs=): an actor step skips the critic's
-    weight gradients, which it never uses.    With masks, pruned weights get no gradient (so no Adam moments)
+    weight gradients, which it never uses.
+    With masks, pruned weights get no gradient (so no Adam moments)
     and are re-zeroed after the step (so weight decay and rounding cannot revive them)."""
     groups = optimizer.param_groups
     optimizer.zero_grad(set_to_none=True)

@@ -58,7 +58,7 @@ ALGORITHM = "ddpg"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "038fb27c165e1383b87aa029f9a270d918469896a06254cb27b6cd5bb1a18348"
+SCRIPT_SHA256 = "5d9f62a3f5d98490b2bdaa052bf4dfb99161b9eeda9d61c9f192ae82485835de"
 SPEC_SHA256 = "04d4071b58eab80b046ed307bb7d94a0bf5744bf1357969159ad2bd1a480bc32"
 
 
@@ -609,7 +609,8 @@ def make_optimizer(param_groups, weight_decay):
 
 def optimizer_step(optimizer, loss, masks=None):
     """Backward only to this optimizer's parameters (inputs=): an actor step skips the critic's
-    weight gradients, which it never uses.    With masks, pruned weights get no gradient (so no Adam moments)
+    weight gradients, which it never uses.
+    With masks, pruned weights get no gradient (so no Adam moments)
     and are re-zeroed after the step (so weight decay and rounding cannot revive them)."""
     groups = optimizer.param_groups
     optimizer.zero_grad(set_to_none=True)

@@ -63,8 +63,8 @@ ALGORITHM = "drqv2"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "5f3c71cd267281d6c075296ecb581b565c96d4e877a5e4f138a467cfa08b17a9"
-SPEC_SHA256 = "aa9a8c2d86df0225a8be5c4e8de7114dede5e2d05c67b6a85317f8678db96197"
+SCRIPT_SHA256 = "92c165eefeffc2d48f3fca14cf2ad39c22448ba4422d6de0249837eea784bd30"
+SPEC_SHA256 = "4d3f47991941ce19ae18771b16c9b558c8d0ac75d7a527bc4cac592f7ade7ec8"
 
 
 # ---------------------------------------------------------------------------
@@ -778,7 +778,8 @@ def make_optimizer(param_groups):
 
 def optimizer_step(optimizer, loss, masks=None):
     """Backward only to this optimizer's parameters (inputs=): an actor step skips the critic's
-    weight gradients, which it never uses.    With masks, pruned weights get no gradient (so no Adam moments)
+    weight gradients, which it never uses.
+    With masks, pruned weights get no gradient (so no Adam moments)
     and are re-zeroed after the step (so weight decay and rounding cannot revive them)."""
     groups = optimizer.param_groups
     optimizer.zero_grad(set_to_none=True)
@@ -1037,12 +1038,11 @@ def main():
     gamma = cfg.gamma
 
     encoder = ConvEncoder(obs_shape, cfg.encoder_width, cfg.encoder_depth).to(device)
-    actor = Actor(encoder.repr_dim, act_dim, cfg.feature_dim, cfg.actor_width, cfg.actor_depth).to(
+    repr_dim = encoder.repr_dim  # the last feature map, flattened
+    actor = Actor(repr_dim, act_dim, cfg.feature_dim, cfg.actor_width, cfg.actor_depth).to(device)
+    critic = Critic(repr_dim, act_dim, cfg.feature_dim, cfg.critic_width, cfg.critic_depth).to(
         device
     )
-    critic = Critic(
-        encoder.repr_dim, act_dim, cfg.feature_dim, cfg.critic_width, cfg.critic_depth
-    ).to(device)
     critic_target = copy.deepcopy(critic).requires_grad_(False)
     policy = Policy(encoder, actor, cfg, env.action_space.low, env.action_space.high).to(device)
     # the reference steps the encoder and the critic with two Adams on the critic's loss; one Adam
@@ -1820,13 +1820,13 @@ def print_progress(step, total_steps, clock, last_return):
 
 
 def layer_plan(nets):
-    """Per module, its Linear weight matrices (the maskable ones) in parameter order; an
-    ensemble layer contributes one entry per member."""
+    """Per module, its Linear weight matrices and convolution kernels (the maskable ones) in
+    parameter order; an ensemble layer contributes one entry per member."""
     plan = {}
     for module, net in nets.items():
         layers = []
         for name, m in net.named_modules():
-            if isinstance(m, nn.Linear):
+            if isinstance(m, (nn.Linear, nn.Conv2d)):  # a kernel's shape: [out, in, kh, kw]
                 layers.append((name, list(m.weight.shape)))
             elif isinstance(m, EnsembleLinear):
                 for e in range(m.weight.shape[0]):
@@ -1838,7 +1838,7 @@ def layer_plan(nets):
 def print_plan(nets, masks, cfg, as_json):
     modules = {}
     for module, layers in layer_plan(nets).items():
-        total = sum(out * inp for _, (out, inp) in layers)
+        total = sum(math.prod(shape) for _, shape in layers)
         if module not in masks:
             modules[module] = {
                 "regime": "dense",
@@ -1850,7 +1850,7 @@ def print_plan(nets, masks, cfg, as_json):
                         "name": name,
                         "shape": shape,
                         "density": 1.0,
-                        "active": shape[0] * shape[1],
+                        "active": math.prod(shape),
                         "revived": 0,
                     }
                     for name, shape in layers
@@ -1868,7 +1868,7 @@ def print_plan(nets, masks, cfg, as_json):
                 {
                     "name": name,
                     "shape": shape,
-                    "density": a / (shape[0] * shape[1]),
+                    "density": a / math.prod(shape),
                     "active": a,
                     "revived": 0,
                 }
@@ -1893,7 +1893,7 @@ def print_plan(nets, masks, cfg, as_json):
         for layer in info["layers"]:
             print(
                 f"{module:<8} {layer['name']:<18} {str(layer['shape']):<16} "
-                f"{layer['shape'][0] * layer['shape'][1]:>9} {layer['active']:>9} {layer['density']:.3f}"
+                f"{math.prod(layer['shape']):>9} {layer['active']:>9} {layer['density']:.3f}"
             )
         sparsity = 1 - info["active"] / info["total"]
         print(
@@ -1942,6 +1942,7 @@ train:
   actor_lr: 0.0001
   critic_lr: 0.0001
   optimizer: adam
+  weight_decay: 0.0
   feature_dim: 50
   stddev_init: 1.0
   stddev_final: 0.1

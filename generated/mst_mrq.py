@@ -60,7 +60,7 @@ ALGORITHM = "mrq"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "d385ad06f1b6e4b95dc5dae9bbcdd7dd5d61aab08e3fcf0a1d644afbe47e609a"
+SCRIPT_SHA256 = "a808651f5127037ed1f900cc55bece86e7d223a53ab1641e5b7e5850ef7bbbcb"
 SPEC_SHA256 = "51a827d7612ba3612a7400a0611585acea33cc7cf9f07bd7690c690cc6eaeb74"
 
 
@@ -859,7 +859,8 @@ def make_optimizer(param_groups, weight_decay):
 
 def optimizer_step(optimizer, loss, grad_clip=0.0, masks=None):
     """Backward only to this optimizer's parameters (inputs=): an actor step skips the critic's
-    weight gradients, which it never uses. Clipping covers the network (group 0), not a temperature.    With masks, pruned weights get no gradient (so no Adam moments and no share of the norm)
+    weight gradients, which it never uses. Clipping covers the network (group 0), not a temperature.
+    With masks, pruned weights get no gradient (so no Adam moments and no share of the norm)
     and are re-zeroed after the step (so weight decay and rounding cannot revive them)."""
     groups = optimizer.param_groups
     optimizer.zero_grad(set_to_none=True)

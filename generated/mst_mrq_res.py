@@ -58,7 +58,7 @@ ALGORITHM = "mrq"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "4f5206f131eaa3ee189ad85af9ffca2a5848612bb8bae3405467043e017be211"
+SCRIPT_SHA256 = "84475f0684c308557d319c720daa4ef0a1244ffbdf6c31dec68033854d1d2f93"
 SPEC_SHA256 = "c3c3aa5c356a707c5146b812c47f42a1c1416226d60f5e5bd903dc645c96844a"
 
 
@@ -851,7 +851,8 @@ def make_optimizer(param_groups, weight_decay):
 
 def optimizer_step(optimizer, loss, grad_clip=0.0, masks=None):
     """Backward only to this optimizer's parameters (inputs=): an actor step skips the critic's
-    weight gradients, which it never uses. Clipping covers the network (group 0), not a temperature.    With masks, pruned weights get no gradient (so no Adam moments and no share of the norm)
+    weight gradients, which it never uses. Clipping covers the network (group 0), not a temperature.
+    With masks, pruned weights get no gradient (so no Adam moments and no share of the norm)
     and are re-zeroed after the step (so weight decay and rounding cannot revive them)."""
     groups = optimizer.param_groups
     optimizer.zero_grad(set_to_none=True)

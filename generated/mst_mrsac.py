@@ -59,7 +59,7 @@ ALGORITHM = "mrsac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "dc241f3a33d474f1e583efd1e8a9c7fd3fe8dc1e451642538424186f0ff0d24e"
+SCRIPT_SHA256 = "f13d63c40b0767980830f19478db4091ec5760df27713f1733ab44ffd2d78f0a"
 SPEC_SHA256 = "d794c090c5d9168d8a2c94675f8c3777d67bfd1590ff16c546b8669c78e46601"
 
 
@@ -773,7 +773,8 @@ def make_optimizer(param_groups, weight_decay):
 
 def optimizer_step(optimizer, loss, grad_clip=0.0, masks=None):
     """Backward only to this optimizer's parameters (inputs=): an actor step skips the critic's
-    weight gradients, which it never uses. Clipping covers the network (group 0), not a temperature.    With masks, pruned weights get no gradient (so no Adam moments and no share of the norm)
+    weight gradients, which it never uses. Clipping covers the network (group 0), not a temperature.
+    With masks, pruned weights get no gradient (so no Adam moments and no share of the norm)
     and are re-zeroed after the step (so weight decay and rounding cannot revive them)."""
     groups = optimizer.param_groups
     optimizer.zero_grad(set_to_none=True)

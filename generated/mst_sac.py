@@ -57,7 +57,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "cb4d4a452c6b92b41eabcd7959043ae95f3e7f5fdf8ed991feb4696df5aedf4c"
+SCRIPT_SHA256 = "deaa71cff78a5da6a57976624d8fffbc6efc9415e4062d6a9d722da93e845ee4"
 SPEC_SHA256 = "f5f64a493ebd9fae6e8cbb4da891865b374ebe363f7f5482437cf5776f2bc625"
 
 
@@ -682,7 +682,8 @@ def make_optimizer(param_groups, weight_decay):
 
 def optimizer_step(optimizer, loss, masks=None):
     """Backward only to this optimizer's parameters (inputs=): an actor step skips the critic's
-    weight gradients, which it never uses.    With masks, pruned weights get no gradient (so no Adam moments)
+    weight gradients, which it never uses.
+    With masks, pruned weights get no gradient (so no Adam moments)
     and are re-zeroed after the step (so weight decay and rounding cannot revive them)."""
     groups = optimizer.param_groups
     optimizer.zero_grad(set_to_none=True)

@@ -60,7 +60,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "b7409683122f15fab4089b9e8ea9518cca855d6852f0330254ac39d3dec3c2a5"
+SCRIPT_SHA256 = "069dc22c642360b7bd3a7f84bb7569b191a0d9a6a3317b6fbc5dcf57e446edbf"
 SPEC_SHA256 = "c4cb536f934ef806b0940db80f12a5d97ff465483d5efd5783c4babd95124a68"
 
 
@@ -639,7 +639,8 @@ def make_optimizer(param_groups, weight_decay):
 
 def optimizer_step(optimizer, loss, masks=None):
     """Backward only to this optimizer's parameters (inputs=): an actor step skips the critic's
-    weight gradients, which it never uses.    With masks, pruned weights get no gradient (so no Adam moments)
+    weight gradients, which it never uses.
+    With masks, pruned weights get no gradient (so no Adam moments)
     and are re-zeroed after the step (so weight decay and rounding cannot revive them)."""
     groups = optimizer.param_groups
     optimizer.zero_grad(set_to_none=True)

@@ -56,7 +56,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "bcbcca33f2d34ddd7ce1cce753e1f96243d641b05643e7ff51993658aa3cc9b2"
+SCRIPT_SHA256 = "e466bacae7679681ca79888d48b51ba11980e067481b92366a388f64a192ac99"
 SPEC_SHA256 = "77f720f1ae6c16946345b20fc6d04c602b4896a18c003be27082669346d370fc"
 
 
@@ -757,7 +757,8 @@ def make_optimizer(param_groups, weight_decay):
 
 def optimizer_step(optimizer, loss, masks=None):
     """Backward only to this optimizer's parameters (inputs=): an actor step skips the critic's
-    weight gradients, which it never uses.    With masks, pruned weights get no gradient (so no Adam moments)
+    weight gradients, which it never uses.
+    With masks, pruned weights get no gradient (so no Adam moments)
     and are re-zeroed after the step (so weight decay and rounding cannot revive them)."""
     groups = optimizer.param_groups
     optimizer.zero_grad(set_to_none=True)

@@ -56,7 +56,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "b1139da75549bff3921e30f0120c8ef2d0c58577dbdf57ee734cdb8f085942be"
+SCRIPT_SHA256 = "02eadaa632cdfee2d35ef311709805484e0f6adc0e142616a7154e2ab2fa7827"
 SPEC_SHA256 = "b8b686b683863868a3ec133bb2308a4f8573afab9a49d8b28e68ceb49c67f8ba"
 
 
@@ -725,7 +725,8 @@ def make_optimizer(param_groups):
 
 def optimizer_step(optimizer, loss, masks=None):
     """Backward only to this optimizer's parameters (inputs=): an actor step skips the critic's
-    weight gradients, which it never uses.    With masks, pruned weights get no gradient (so no Adam moments)
+    weight gradients, which it never uses.
+    With masks, pruned weights get no gradient (so no Adam moments)
     and are re-zeroed after the step (so weight decay and rounding cannot revive them)."""
     groups = optimizer.param_groups
     optimizer.zero_grad(set_to_none=True)

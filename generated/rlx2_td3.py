@@ -56,7 +56,7 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "6e0ad057ec1a89a44e8aadca42c045676ec079ad23870ee2d1bd7f25dbd3aff9"
+SCRIPT_SHA256 = "43b1f351079f0d13bac362c1dd0e4dcb6cd88dfbfaaab58ccda6e4804a28cc05"
 SPEC_SHA256 = "6d0f8d35f9402ba6cffc2949e6dcf67fa1af6251f229985ed918baaa9ab96491"
 
 
@@ -695,7 +695,8 @@ def make_optimizer(param_groups):
 
 def optimizer_step(optimizer, loss, masks=None):
     """Backward only to this optimizer's parameters (inputs=): an actor step skips the critic's
-    weight gradients, which it never uses.    With masks, pruned weights get no gradient (so no Adam moments)
+    weight gradients, which it never uses.
+    With masks, pruned weights get no gradient (so no Adam moments)
     and are re-zeroed after the step (so weight decay and rounding cannot revive them)."""
     groups = optimizer.param_groups
     optimizer.zero_grad(set_to_none=True)

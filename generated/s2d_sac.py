@@ -56,7 +56,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "b552775569364bf2494babe57a5f0cba9bd3834c944195457d24ca6ffea1ef3a"
+SCRIPT_SHA256 = "87b6b887338ac1c0271667fdf9d18091d7aadd5531b7aac4d8ce6482e32bce95"
 SPEC_SHA256 = "cffe39f50b4fa3c2dd18365ded8164a337063ede12bc26c954b8a708cde62623"
 
 
@@ -627,7 +627,8 @@ def make_optimizer(param_groups):
 
 def optimizer_step(optimizer, loss, masks=None):
     """Backward only to this optimizer's parameters (inputs=): an actor step skips the critic's
-    weight gradients, which it never uses.    With masks, pruned weights get no gradient (so no Adam moments)
+    weight gradients, which it never uses.
+    With masks, pruned weights get no gradient (so no Adam moments)
     and are re-zeroed after the step (so weight decay and rounding cannot revive them)."""
     groups = optimizer.param_groups
     optimizer.zero_grad(set_to_none=True)

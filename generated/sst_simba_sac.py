@@ -56,7 +56,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "9cf72e52def6ad6ab486c6844b645aee1413ffc21e3105e0ff2149259dcc0d5a"
+SCRIPT_SHA256 = "0a1e2222eb81ec41ee2aba24ff91a4f0dc5cea785b6133b2a50186119095aefe"
 SPEC_SHA256 = "ae57b143cf9d10383f0bdaefd4fdf598f01f3ebbfbf36f1daa54890a5d1d0d45"
 
 
@@ -569,7 +569,8 @@ def make_optimizer(param_groups, weight_decay):
 
 def optimizer_step(optimizer, loss, masks=None):
     """Backward only to this optimizer's parameters (inputs=): an actor step skips the critic's
-    weight gradients, which it never uses.    With masks, pruned weights get no gradient (so no Adam moments)
+    weight gradients, which it never uses.
+    With masks, pruned weights get no gradient (so no Adam moments)
     and are re-zeroed after the step (so weight decay and rounding cannot revive them)."""
     groups = optimizer.param_groups
     optimizer.zero_grad(set_to_none=True)

@@ -56,7 +56,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "cedd749583dc0bae465822b7e4df448296b553f22615f57ac869b54800b0c6ae"
+SCRIPT_SHA256 = "f3d024862ba566c9cfa5adc45d35204bad4d855cd7b1e6a66297225fd10aec43"
 SPEC_SHA256 = "fe4725c5cc2ccfbf29af5787e0bed255d8ae5a98fc41618eed31bb77cf039846"
 
 
@@ -516,7 +516,8 @@ def make_optimizer(param_groups):
 
 def optimizer_step(optimizer, loss, masks=None):
     """Backward only to this optimizer's parameters (inputs=): an actor step skips the critic's
-    weight gradients, which it never uses.    With masks, pruned weights get no gradient (so no Adam moments)
+    weight gradients, which it never uses.
+    With masks, pruned weights get no gradient (so no Adam moments)
     and are re-zeroed after the step (so weight decay and rounding cannot revive them)."""
     groups = optimizer.param_groups
     optimizer.zero_grad(set_to_none=True)

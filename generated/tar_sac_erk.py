@@ -55,7 +55,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "215545ea6033a71b71070b7b514b9efde814da0acf2313f0c2b3952ed4545069"
+SCRIPT_SHA256 = "87624427dddc06d2ce21abb431e54a1dfca27ff3fc748e25e3a6292eca2176f6"
 SPEC_SHA256 = "9fd640da1c02008114b1b60a3218bd84bc95c4b1d57650110d0b010314e6436d"
 
 
@@ -527,7 +527,8 @@ def make_optimizer(param_groups):
 
 def optimizer_step(optimizer, loss, masks=None):
     """Backward only to this optimizer's parameters (inputs=): an actor step skips the critic's
-    weight gradients, which it never uses.    With masks, pruned weights get no gradient (so no Adam moments)
+    weight gradients, which it never uses.
+    With masks, pruned weights get no gradient (so no Adam moments)
     and are re-zeroed after the step (so weight decay and rounding cannot revive them)."""
     groups = optimizer.param_groups
     optimizer.zero_grad(set_to_none=True)

@@ -56,7 +56,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "a2dc8e5d7d84392201d292ec4869c2320d6f2604d2852d7561467eb88d63e574"
+SCRIPT_SHA256 = "967cdbaaca29f5b6fc385b1911311173241edc1fd3a62184e5c884feb0d828c9"
 SPEC_SHA256 = "4105db5928778206cdbe0f759e2a46e7cee5f8b8d522e7791e67e211ebe679b8"
 
 
@@ -516,7 +516,8 @@ def make_optimizer(param_groups):
 
 def optimizer_step(optimizer, loss, masks=None):
     """Backward only to this optimizer's parameters (inputs=): an actor step skips the critic's
-    weight gradients, which it never uses.    With masks, pruned weights get no gradient (so no Adam moments)
+    weight gradients, which it never uses.
+    With masks, pruned weights get no gradient (so no Adam moments)
     and are re-zeroed after the step (so weight decay and rounding cannot revive them)."""
     groups = optimizer.param_groups
     optimizer.zero_grad(set_to_none=True)

@@ -56,7 +56,7 @@ ALGORITHM = "td3"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "b81cf93af8dafd815e5f62f5bc723c2842cfebdfdaa90cdec24dedc8b7d2391e"
+SCRIPT_SHA256 = "b2544ef1dc5486ca2faa1e729913dc47b57dee22d33422ba47355c1c1bb43cd6"
 SPEC_SHA256 = "0c2113a9c2e174fdde43c8d1ff44e2275a44cc19d7380198ad2ccdcf8c2e53a7"
 
 
@@ -564,7 +564,8 @@ def make_optimizer(param_groups):
 
 def optimizer_step(optimizer, loss, masks=None):
     """Backward only to this optimizer's parameters (inputs=): an actor step skips the critic's
-    weight gradients, which it never uses.    With masks, pruned weights get no gradient (so no Adam moments)
+    weight gradients, which it never uses.
+    With masks, pruned weights get no gradient (so no Adam moments)
     and are re-zeroed after the step (so weight decay and rounding cannot revive them)."""
     groups = optimizer.param_groups
     optimizer.zero_grad(set_to_none=True)

@@ -56,7 +56,7 @@ ALGORITHM = "sac"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "42e3b57f346e3a608741ee536b1ed7d13d7e111a84fb39bafea137a93b76b616"
+SCRIPT_SHA256 = "dc6a7000267c550c64d8518095f175ec51f125ebfe4289c1324e893c17422a5d"
 SPEC_SHA256 = "3785ddc7031ec919b73326b0a71fd89e4726c62b60580cf1171c187b5e8ec36c"
 
 
@@ -522,7 +522,8 @@ def make_optimizer(param_groups):
 
 def optimizer_step(optimizer, loss, masks=None):
     """Backward only to this optimizer's parameters (inputs=): an actor step skips the critic's
-    weight gradients, which it never uses.    With masks, pruned weights get no gradient (so no Adam moments)
+    weight gradients, which it never uses.
+    With masks, pruned weights get no gradient (so no Adam moments)
     and are re-zeroed after the step (so weight decay and rounding cannot revive them)."""
     groups = optimizer.param_groups
     optimizer.zero_grad(set_to_none=True)

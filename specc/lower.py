@@ -229,6 +229,7 @@ def _sparsity_plan(
         skip_step=topo_key("skip_step", True),
         target_masking=topo_key("targets", "mask"),
         grow_last=topo_key("grow_last", True),
+        kernels=catalog.arch(arch).image,
     )
 
 
@@ -477,7 +478,9 @@ def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
         ),
         diagnostics=diagnostics,
         reset=reset,
-        sparsity=sparsity_code(networks, catalog.LOOP_KINDS[record.loop].masks_later),
+        sparsity=sparsity_code(
+            networks, catalog.LOOP_KINDS[record.loop].masks_later, record.optimizer
+        ),
     )
 
 

@@ -95,6 +95,9 @@ class SparsityPlan:
     skip_step: bool = True  # a mask update replaces that step's optimizer update (RigL)
     target_masking: str = "mask"  # mask | count (Sokar: pruned to the online non-zero count)
     grow_last: bool = True  # the last mask update grows back what it drops (Sokar: prunes only)
+    # its masked weights are convolution kernels (out, in, kh, kw) beside Linear matrices: the
+    # conv arch's encoder of pixels (ERK then has its kernel terms)
+    kernels: bool = False
 
     @property
     def bernoulli(self) -> bool:
@@ -113,6 +116,8 @@ class SparsityPlan:
     @property
     def allocation(self) -> str:
         """The generated function that allocates the module's active weights."""
+        if self.distribution == "erk" and self.kernels:
+            return "erk_counts"  # ERK's kernel terms; on Linear layers alone ER and ERK coincide
         return ALLOCATION_FUNCTIONS[self.distribution]
 
     @property
@@ -142,7 +147,7 @@ class SparsityPlan:
         return ALLOCATION_TEXT[self.distribution]
 
     def prune_params(
-        self, module: str, targets: str, optimizer_state: bool = True
+        self, module: str, targets: str, optimizer_state: bool = True, optimizer: str = ""
     ) -> tuple[str, ...]:
         """What prune_<module>() takes, by the names main() holds them under: the masks; unless
         the module starts dense (d2s), its optimizer (where a mask taken after training started
@@ -151,7 +156,7 @@ class SparsityPlan:
         level or a revival ratio is read (not for epsilon-ER draws alone)."""
         params = [f"{module}_masks"]
         if not self.starts_dense:
-            params += [f"{module}_opt"] if optimizer_state else []
+            params += [optimizer or f"{module}_opt"] if optimizer_state else []
             params += [targets] if targets else []
             params += [module, *self.inputs] if self.criterion == "synflow" else []
         if not self.bernoulli or self.revival != "none":
@@ -245,6 +250,10 @@ class SparsityCode:
     # a mask may be taken after training started, so it clears its optimizer's state (Adam's
     # moments); a streaming agent's masks come before its first step
     optimizer_state: bool = True
+    kernels: bool = False  # some sparse module masks convolution kernels (the conv arch)
+    # the sparse modules that one optimizer steps together, per such optimizer (DrQ-v2's critic
+    # and encoder): their masks act as one MaskGroup in optimizer_step
+    mask_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def floor_counts(self) -> bool:
@@ -357,17 +366,22 @@ def _ordered(values) -> tuple[str, ...]:
 
 
 def sparsity_code(
-    networks: tuple[NetworkPlan, ...], masks_later: bool = True
+    networks: tuple[NetworkPlan, ...], masks_later: bool = True, optimizer: Any = None
 ) -> SparsityCode | None:
     """The script-level sparsity facts of a plan's networks; None when every module is dense.
-    masks_later: a mask may be taken after training started (the loop kind's)."""
+    masks_later: a mask may be taken after training started (the loop kind's); optimizer(module):
+    the variable of the optimizer that steps a module (Algorithm.optimizer)."""
     sparse = [n.sparsity for n in networks if n.sparsity.sparse]
     if not sparse:
         return None
+    stepped: dict[str, list[str]] = {}
+    for n in networks:
+        if n.sparsity.sparse and optimizer is not None:
+            stepped.setdefault(optimizer(n.module), []).append(n.module)
     dynamic = [s for s in sparse if s.dynamic]
     scheduled = [s for s in dynamic if s.scheduled]
     return SparsityCode(
-        allocations=_ordered(ALLOCATION_FUNCTIONS[s.distribution] for s in sparse),
+        allocations=_ordered(s.allocation for s in sparse),
         # epsilon_er's Bernoulli masks are drawn, not chosen from scores (Masks.draw)
         criteria=_ordered(s.criterion for s in sparse if not s.bernoulli),
         revivals=_ordered(s.revival for s in sparse if s.revival != "none"),
@@ -391,6 +405,8 @@ def sparsity_code(
         bernoulli=any(s.bernoulli for s in sparse),
         dense_modules=tuple(n.module for n in networks if not n.sparsity.sparse),
         optimizer_state=masks_later,
+        kernels=any(s.kernels for s in sparse),
+        mask_groups=tuple((opt, tuple(ms)) for opt, ms in stepped.items() if len(ms) > 1),
     )
 
 
@@ -1081,6 +1097,24 @@ class Plan:
     def ensembled(self) -> bool:
         """Some network holds ensemble layers: the script defines EnsembleLinear."""
         return any(n.ensembled for n in self.networks)
+
+    def step_masks(self, optimizer: str) -> str:
+        """The masks an optimizer_step of `optimizer` takes: those of the sparse module it
+        steps, the MaskGroup `<optimizer>_masks` of several, or "" where it steps dense ones."""
+        sparse = [
+            n.module
+            for n in self.sparse_networks
+            if self.algo.record.optimizer(n.module) == optimizer
+        ]
+        if len(sparse) > 1:
+            return f"{optimizer}_masks"
+        return f"{sparse[0]}_masks" if sparse else ""
+
+    @property
+    def kernels(self) -> bool:
+        """Some network convolves (the conv arch): its kernels (out, in, kh, kw) are maskable
+        weights beside the Linear matrices, and the dry-run's tables list them."""
+        return any(catalog.arch(n.arch).image for n in self.networks)
 
     @property
     def block_layer_norm(self) -> bool:

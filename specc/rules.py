@@ -426,12 +426,6 @@ def check_resolved(tree: Tree, loaded: LoadedSpec) -> list[Diagnostic]:
                 ("networks", module, "sparsity", "criterion"),
                 "criterion 'snip' with pixel observations",
             )
-        elif catalog.arch(entry["arch"].value).image and regime != "dense":
-            # masks over convolution kernels (issue 27) are not generated yet
-            unsupported(
-                ("networks", module, "sparsity", "regime"),
-                f"sparsity regime {regime!r} on a {entry['arch'].value} network",
-            )
         else:
             diags.extend(_check_prune_at(module, entry["sparsity"], tree, smap))
             method = entry["sparsity"].get("topology", {}).get("method")
@@ -441,11 +435,37 @@ def check_resolved(tree: Tree, loaded: LoadedSpec) -> list[Diagnostic]:
                     f"topology method {method.value!r}",
                 )
     diags.extend(_check_accepts(tree, smap))
+    _check_shared_optimizer(tree, unsupported)
     diags.extend(_check_module_regimes(tree, smap))
     diags.extend(_check_loop_sections(tree, smap))
     diags.extend(_check_learning_starts(tree, smap))
     diags.extend(_check_diagnostics_reset(tree, smap))
     return diags
+
+
+def _check_shared_optimizer(tree: Tree, unsupported: Any) -> None:
+    """Sparse modules that one optimizer steps together (DrQ-v2's critic and encoder) act as
+    one MaskGroup in its step, which implements RigL's step semantics: DS-TD3's variants that
+    change the step itself (topology.skip_step or topology.mask_gradients false) are not
+    generated for them yet."""
+    record = catalog.algorithm(_v(tree, "algorithm"))
+    sparse = [
+        m
+        for m, entry in tree["networks"].items()
+        if catalog.regime(entry["sparsity"]["regime"].value).sparse
+    ]
+    for module in sparse:
+        shared = [
+            m for m in sparse if m != module and record.optimizer(m) == record.optimizer(module)
+        ]
+        topo = tree["networks"][module]["sparsity"].get("topology", {})
+        for key in ("skip_step", "mask_gradients"):
+            if shared and key in topo and topo[key].value is False:
+                unsupported(
+                    ("networks", module, "sparsity", "topology", key),
+                    f"topology.{key}: false on a module whose optimizer also steps the "
+                    f"sparse {shared[0]}",
+                )
 
 
 def _check_module_regimes(tree: Tree, smap: Any) -> list[Diagnostic]:

@@ -382,6 +382,101 @@ def valid_specs(draw) -> dict:
     return spec
 
 
+# the pixel-observation algorithms: their specs are drawn by pixel_specs()
+PIXEL_ALGORITHMS = tuple(
+    a for a in SUPPORTED["algorithm"] if "pixels" in catalog.algorithm(a).observations
+)
+PIXEL_PRESETS = {"drqv2": (None, "drqv2")}
+# DMC's cheapest task to render (cartpole: ~80 frames/s at 84 x 84 on one core, more at 16-32)
+PIXEL_ENV = "cartpole-swingup"
+
+
+@st.composite
+def pixel_sparsity(draw, module: str, preset: str | None, algorithm: str, shared: bool) -> dict:
+    """sparsity() on a pixel agent's module: no snip (its random batch is the state buffer's:
+    a located not-implemented error), and where a module shares its optimizer with another
+    sparse one (DrQ-v2's critic and encoder) none of DS-TD3's step variants (the same)."""
+    sp = draw(sparsity(module, preset, algorithm))
+    if sp.get("criterion") == "snip":  # ('global' ranks by a score: magnitude, not random)
+        sp["criterion"] = "magnitude" if sp.get("distribution") == "global" else "random"
+        sp.pop("prune_at", None)
+    if shared:
+        for key in ("skip_step", "mask_gradients"):
+            sp.get("topology", {}).pop(key, None)
+    return sp
+
+
+@st.composite
+def pixel_specs(draw) -> dict:
+    """A valid spec of an agent that sees pixels: tiny frames (16-32 pixels), a narrow conv
+    encoder, every regime on each module, conv encoder included."""
+    algorithm = draw(st.sampled_from(PIXEL_ALGORITHMS))
+    preset = draw(st.sampled_from(PIXEL_PRESETS[algorithm]))
+    record = catalog.algorithm(algorithm)
+    spec: dict = {"specc": 1, "name": "prop", "algorithm": algorithm}
+    _put(spec, "preset", preset)
+    spec["seed"] = draw(st.integers(0, 3))
+    t = dict(RUN)
+    _put(t, "update_every", _maybe(draw, st.sampled_from((1, 2)), 0.6))
+    _put(t, "n_step", _maybe(draw, st.sampled_from((1, 3)), 0.6))
+    _put(t, "feature_dim", _maybe(draw, st.sampled_from((8, 16)), 0.3))
+    _put(t, "random_shift", _maybe(draw, st.sampled_from((0, 2)), 0.6))
+    _put(t, "stddev_steps", _maybe(draw, st.sampled_from((100, 1000)), 0.6))
+    _put(t, "optimizer", _maybe(draw, st.sampled_from(OPTIMIZERS), 0.7))
+    t["feature_dim"] = t.get("feature_dim", 8)  # (50 by default: kept small here)
+    spec["train"] = t
+    networks, regimes, sparse = {}, {}, set()
+    for module in record.modules:
+        net: dict = {}
+        if module == "encoder":
+            _put(net, "arch", _maybe(draw, st.just("conv")))
+            net["width"] = draw(st.sampled_from((4, 8)))
+            net["depth"] = draw(st.integers(1, 3))
+        else:
+            net["width"] = draw(st.sampled_from((8, 16)))
+            net["depth"] = draw(st.integers(1, 2))
+        shared = any(record.optimizer(m) == record.optimizer(module) for m in sparse)
+        sp = draw(pixel_sparsity(module, preset, algorithm, shared))
+        if sp:
+            net["sparsity"] = sp
+            if catalog.regime(sp["regime"]).sparse:
+                sparse.add(module)
+        networks[module] = net
+        regimes[module] = sp.get("regime", "dense")
+    # (a module drawn before its optimizer's other sparse module may still carry a variant)
+    for module in sparse:
+        if any(m != module and record.optimizer(m) == record.optimizer(module) for m in sparse):
+            for key in ("skip_step", "mask_gradients"):
+                networks[module]["sparsity"].get("topology", {}).pop(key, None)
+    spec["networks"] = networks
+    spec["eval"] = {"every": TOTAL_STEPS, "episodes": 1}
+    spec["checkpoint"] = {"every": draw(st.sampled_from((0, 150)))}
+    spec["logging"] = {"tensorboard": False, "every": 50}
+    if draw(st.booleans()):
+        metrics = draw(st.lists(st.sampled_from(METRICS), min_size=1, max_size=3, unique=True))
+        diagnostics: dict = {"every": 50, "metrics": metrics}
+        if set(metrics) & set(DIAGNOSTICS_METRIC_KEYS["batch_size"]):
+            diagnostics["batch_size"] = 16
+        if "grad_interference" in metrics:
+            diagnostics["interference_samples"] = 2
+        spec["diagnostics"] = diagnostics
+    if draw(st.integers(0, 99)) < 25:
+        modules = draw(
+            st.lists(st.sampled_from(record.modules), min_size=1, max_size=3, unique=True)
+        )
+        reset: dict = {"every": 120, "modules": modules}
+        scheduled = any(regimes[m] in ("d2s", "s2d") for m in modules)
+        _put(reset, "keep_mask", True if scheduled else _maybe(draw, st.booleans()))
+        spec["reset"] = reset
+    e: dict = {"suite": "dmc", "id": PIXEL_ENV}
+    _put(e, "observation", _maybe(draw, st.just("pixels")))
+    e["image_size"] = draw(st.sampled_from((16, 24, 32)))
+    _put(e, "frame_stack", _maybe(draw, st.sampled_from((1, 2, 3))))
+    _put(e, "action_repeat", _maybe(draw, st.sampled_from((1, 2))))
+    spec["env"] = e
+    return spec
+
+
 def schema_specs(schema: dict):
     """Instances of the JSON Schema: structurally plausible, mostly invalid specs."""
     from hypothesis_jsonschema import from_schema

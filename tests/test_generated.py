@@ -5,9 +5,6 @@ import ast
 import csv
 import json
 import math
-import os
-import subprocess
-import sys
 import time
 from dataclasses import fields
 
@@ -100,7 +97,7 @@ def test_dry_run_json_contract(path, tmp_path, monkeypatch):
     assert {"actor", "critic"} <= set(plan["modules"])
     for info in plan["modules"].values():
         assert set(info) == {"regime", "level", "total", "active", "layers"}
-        assert info["total"] == sum(l["shape"][0] * l["shape"][1] for l in info["layers"])
+        assert info["total"] == sum(math.prod(l["shape"]) for l in info["layers"])
         assert info["active"] == sum(l["active"] for l in info["layers"])
         for layer in info["layers"]:
             assert set(layer) == {"name", "shape", "density", "active", "revived"}

@@ -29,7 +29,7 @@ from ruamel.yaml import YAML
 
 from generated_lint import ruff, unused_axis_text, unused_definitions
 from generated_utils import import_script, run_main
-from spec_space import ALGORITHMS, TOTAL_STEPS, schema_specs, valid_specs
+from spec_space import ALGORITHMS, TOTAL_STEPS, pixel_specs, schema_specs, valid_specs
 
 from specc.catalog import SUPPORTED
 from specc.cli import main as specc_main
@@ -93,6 +93,15 @@ def test_every_valid_spec_compiles_deterministically_and_lints(spec, tmp_path_fa
     assert r.returncode == 0, r.stdout
 
 
+@_settings(25)
+@given(spec=pixel_specs())
+def test_every_valid_pixel_spec_compiles_deterministically_and_lints(spec, tmp_path_factory):
+    """The same for agents that see pixels (every regime on the conv encoder)."""
+    test_every_valid_spec_compiles_deterministically_and_lints.hypothesis.inner_test(
+        spec, tmp_path_factory
+    )
+
+
 @_settings(80)
 @given(data=schema_specs(json_schema()))
 def test_every_schema_instance_compiles_or_is_rejected_with_located_errors(data, tmp_path_factory):
@@ -142,7 +151,7 @@ def _check_dry_run(plan: dict, spec: dict) -> None:
     sparse = _resolved_sparsity(plan)
     assert set(_expected_sparsity(spec)) <= set(sparse)
     for module, info in plan["modules"].items():
-        assert info["total"] == sum(l["shape"][0] * l["shape"][1] for l in info["layers"])
+        assert info["total"] == sum(math.prod(l["shape"]) for l in info["layers"])
         assert info["active"] == sum(l["active"] for l in info["layers"])
         if module not in sparse:
             assert info["regime"] == "dense" and info["active"] == info["total"]
@@ -227,6 +236,33 @@ def test_every_valid_spec_dry_runs_and_trains(spec, tmp_path_factory):
         ]
         assert columns_diag and any(r[c] for r in rows for c in columns_diag)
     assert (tmp / "run" / "model.pt").is_file()
+
+
+@pytest.mark.slow
+@_settings(4)
+@given(spec=pixel_specs())
+def test_every_valid_pixel_spec_dry_runs_and_trains(spec, tmp_path_factory):
+    """The same on pixels: tiny frames of cartpole-swingup rendered in a subprocess (run_main),
+    every regime on the conv encoder."""
+    test_every_valid_spec_dry_runs_and_trains.hypothesis.inner_test(spec, tmp_path_factory)
+
+
+def test_the_pixel_strategy_draws_every_regime_on_the_encoder():
+    seen = set()
+
+    @settings(
+        max_examples=60,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(spec=pixel_specs())
+    def collect(spec):
+        seen.add(spec["networks"]["encoder"].get("sparsity", {}).get("regime", "dense"))
+
+    collect()
+    assert set(catalog.algorithm("drqv2").regimes) <= seen
 
 
 def test_the_strategy_draws_every_regime_and_algorithm():

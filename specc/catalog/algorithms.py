@@ -101,6 +101,7 @@ DRQV2_TRAIN_KEYS = (
     "actor_lr",
     "critic_lr",
     "optimizer",
+    "weight_decay",
     "feature_dim",
     "stddev_init",
     "stddev_final",
