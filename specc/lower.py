@@ -183,7 +183,12 @@ def _layout(algo: str, module: str, joint_output: bool) -> tuple[str, tuple[str,
 
 
 def _sparsity_plan(
-    algo: str, module: str, arch: str, sp: Tree, joint_output: bool = False
+    algo: str,
+    module: str,
+    arch: str,
+    sp: Tree,
+    joint_output: bool = False,
+    observation: str = "state",
 ) -> SparsityPlan:
     if not catalog.regime(sp["regime"].value).sparse:  # dense, or sparse_init's zeros (no masks)
         level = float(sp["level"].value) if "level" in sp else 0.0
@@ -220,7 +225,7 @@ def _sparsity_plan(
         schedule_power=float(sched["power"].value) if sched else 0.0,
         dense_layers=tuple(name for role in sp["dense_layers"].value for name in roles[role]),
         output_layers=outputs,
-        inputs=catalog.algorithm(algo).module_inputs(module),
+        inputs=catalog.algorithm(algo).module_inputs(module, observation=observation),
         revival=revival["method"].value if revival else "none",
         revival_ratio=float(revival["ratio"].value) if "ratio" in revival else 0.0,
         drop=topo_key("drop", "magnitude"),
@@ -229,7 +234,8 @@ def _sparsity_plan(
         skip_step=topo_key("skip_step", True),
         target_masking=topo_key("targets", "mask"),
         grow_last=topo_key("grow_last", True),
-        kernels=catalog.arch(arch).image,
+        kernels=catalog.arch(arch).image
+        or (observation == "pixels" and catalog.algorithm(algo).pixel_stem == module),
     )
 
 
@@ -260,9 +266,15 @@ def _sparsity_fields(module: str, sp: Tree, masks_later: bool = True) -> list[Co
 
 
 def _network(
-    algo: str, module: str, entry: Tree, clipped_double_q: bool, options: dict[str, Any]
+    algo: str,
+    module: str,
+    entry: Tree,
+    clipped_double_q: bool,
+    options: dict[str, Any],
+    observation: str = "state",
 ) -> NetworkPlan:
-    """options: the preset's structural choices for the algorithm (catalog.PRESET_OPTIONS)."""
+    """options: the preset's structural choices for the algorithm (catalog.PRESET_OPTIONS);
+    observation: the env's observation kind (a pixel stem's kernels are masked weights)."""
     arch = entry["arch"].value
     fixed = catalog.arch(arch).fixed
     joint_output = options.get("joint_actor_output", False)
@@ -282,7 +294,7 @@ def _network(
         layer_norm=key("layer_norm"),
         residual=key("residual"),
         ensemble=catalog.algorithm(algo).ensemble_size(module, clipped_double_q),
-        sparsity=_sparsity_plan(algo, module, arch, entry["sparsity"], joint_output),
+        sparsity=_sparsity_plan(algo, module, arch, entry["sparsity"], joint_output, observation),
         # MR.Q's LayerNorm has no learnable parameters (ln_activ), on every network of its agent
         affine_norm=not catalog.algorithm(algo).encoded,
         # a preset's init applies to the plain MLPs; SimBa and the MR.Q-style networks (block,
@@ -440,7 +452,8 @@ def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
     cdq = train["clipped_double_q"].value if "clipped_double_q" in train else True
     options = preset.options.get(algo, {})
     networks = tuple(
-        _network(algo, m, entry, cdq, options) for m, entry in tree["networks"].items()
+        _network(algo, m, entry, cdq, options, _v(tree, "env.observation"))
+        for m, entry in tree["networks"].items()
     )
     train_fields = _train_fields(algo, train)
     diagnostics = _diagnostics_plan(tree, networks)

@@ -553,15 +553,6 @@ class AlgoPlan:
         return bool(self.buffer_drop)
 
     @property
-    def buffer_args(self) -> str:
-        """The frame buffer's arguments after the device (finished text): frames per stack, and
-        the steps and discount of its n-step returns (one-step where the algorithm has none)."""
-        if self.observation != "pixels":
-            return ""
-        n = "cfg.n_step" if "n_step" in self.algo.record.train_keys else "1"
-        return f", cfg.frame_stack, {n}, gamma"
-
-    @property
     def buffer_extras(self) -> tuple[str, ...]:
         """What rb.add takes after `terminated` (the loop's variable names): the truncation flag
         (encoded algorithms, n-step windows stop at episode ends) and the noise-free action (the
@@ -585,10 +576,6 @@ class AlgoPlan:
         """The variable main() acts and evaluates with: the actor, or (an agent with an encoder:
         MR.Q's zs, DrQ-v2's features) the policy that reads the encoder."""
         return "policy" if "encoder" in self.record.modules else "actor"
-
-    @property
-    def buffer_template(self) -> str:
-        return "runtime/lap_buffer.py.jinja" if self.encoded else "runtime/buffer.py.jinja"
 
     @property
     def phased_updates(self) -> bool:
@@ -903,7 +890,9 @@ class Plan:
     def buffer_template(self) -> str:
         """The replay buffer: MR.Q's LAP buffer (encoded algorithms), else the one that stores
         the observation kind (flat tensors; pixel frames stored once)."""
-        return self.algo.buffer_template if self.algo.encoded else self.observation_kind.buffer
+        if self.algo.encoded:
+            return self.observation_kind.lap_buffer
+        return self.observation_kind.buffer
 
     @property
     def buffer_args(self) -> str:
@@ -911,7 +900,9 @@ class Plan:
         the steps and discount of its n-step returns (one-step where the algorithm has none)."""
         if self.observation != "pixels":
             return ""
-        n = "cfg.n_step" if "n_step" in self.algo.record.train_keys else "1"
+        if self.algo.encoded:  # MR.Q's sub-trajectories (the algorithm adds its own arguments)
+            return ", cfg.frame_stack"
+        n = "cfg.n_step" if self.has_field("n_step") else "1"  # (n_step 1: no field)
         return f", cfg.frame_stack, {n}, gamma"
 
     @property
@@ -965,6 +956,10 @@ class Plan:
         else:
             why = "its resets drop optimizer state on the host during training"
         return f"--cudagraphs is not supported by this script: {why}, which a captured update would not see; --compile works"
+
+    def has_field(self, name: str) -> bool:
+        """The generated Config has a field `name` (a flag)."""
+        return any(f.name == name for g in self.config for f in g.fields)
 
     def config_value(self, name: str) -> Any:
         """The default of the Config field `name` (what the spec resolved it to)."""
@@ -1114,7 +1109,8 @@ class Plan:
     def kernels(self) -> bool:
         """Some network convolves (the conv arch): its kernels (out, in, kh, kw) are maskable
         weights beside the Linear matrices, and the dry-run's tables list them."""
-        return any(catalog.arch(n.arch).image for n in self.networks)
+        stem = self.algo.record.pixel_stem if self.observation == "pixels" else ""
+        return any(catalog.arch(n.arch).image or n.module == stem for n in self.networks)
 
     @property
     def block_layer_norm(self) -> bool:

@@ -32,6 +32,7 @@ from .catalog import (
     LEARNED_ALPHA_KEYS,
     NETWORK_DEFAULTS,
     PIXEL_DEFAULTS,
+    PIXEL_TRAIN_KEYS,
     PRESETS,
     SPARSITY_DEFAULTS,
     TRAIN_DEFAULTS,
@@ -149,6 +150,7 @@ class _Resolver:
         )
         tree["seed"] = self.pick(("seed",), spec.seed, (DEFAULTS["seed"], "default"))
         tree["env"] = self.env()
+        self.observation = tree["env"]["observation"].value
         tree["train"] = self.train()
         tree["eval"] = {k: self.runtime("eval", k, spec.eval) for k in ("every", "episodes")}
         tree["checkpoint"] = {"every": self.runtime("checkpoint", "every", spec.checkpoint)}
@@ -202,6 +204,8 @@ class _Resolver:
         train: Tree = {}
         for key in self.record.train_keys:
             if key in LEARNED_ALPHA_KEYS and not self.record.learned_temperature(self.alpha):
+                continue
+            if key in PIXEL_TRAIN_KEYS and self.observation != "pixels":
                 continue
             default = None
             if key in TRAIN_KEY_GATES:

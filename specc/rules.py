@@ -21,6 +21,7 @@ from .catalog import (
     DST_ONLY_TOPOLOGY_KEYS,
     LEARNED_ALPHA_KEYS,
     MODULE_NAMES,
+    PIXEL_TRAIN_KEYS,
     PRESETS,
     SUPPORTED,
     TRAIN_KEY_GATES,
@@ -443,6 +444,44 @@ def check_resolved(tree: Tree, loaded: LoadedSpec) -> list[Diagnostic]:
     return diags
 
 
+def _feature_map(size: int, strides: tuple[int, ...]) -> int:
+    """The side of a square image after unpadded 3x3 convolutions of these strides."""
+    for stride in strides:
+        size = (size - 3) // stride + 1 if size >= 3 else 0
+    return size
+
+
+def _check_image_size(tree: Tree, smap: Any, record: Any) -> list[Diagnostic]:
+    """A frame is large enough for the convolutions that read it: the conv encoder's `depth`
+    (the first with stride 2), MR.Q's pixel stem (strides 2, 2, 2, 1)."""
+    size = _v(tree, "env.image_size")
+    if record.pixel_stem:
+        strides, what = (
+            catalog.MRQ_PIXEL_STRIDES,
+            f"{record.name}'s pixel stem (strides 2, 2, 2, 1)",
+        )
+    else:
+        convs = [
+            (m, e["depth"].value)
+            for m, e in tree["networks"].items()
+            if catalog.arch(e["arch"].value).image
+        ]
+        if not convs:
+            return []
+        module, depth = convs[0]
+        strides, what = (2,) + (1,) * (depth - 1), f"networks.{module} ({depth} convolutions)"
+    if _feature_map(size, strides) >= 1:
+        return []
+    least = next(s for s in range(size, 4096) if _feature_map(s, strides) >= 1)
+    return [
+        Diagnostic(
+            smap.location(("env", "image_size")),
+            f"frames of {size} pixels are too small for {what}: at least {least}",
+            "env.image_size",
+        )
+    ]
+
+
 def _check_shared_optimizer(tree: Tree, unsupported: Any) -> None:
     """Sparse modules that one optimizer steps together (DrQ-v2's critic and encoder) act as
     one MaskGroup in its step, which implements RigL's step semantics: DS-TD3's variants that
@@ -562,6 +601,17 @@ def _check_accepts(tree: Tree, smap: Any) -> list[Diagnostic]:
         for key in ("image_size", "frame_stack")
         if observation != "pixels" and smap.has(("env", key))
     ]
+    diags += [
+        Diagnostic(
+            smap.location(("train", key), at="key"),
+            f"train.{key} applies to pixel observations (env.observation: pixels)",
+            f"train.{key}",
+        )
+        for key in PIXEL_TRAIN_KEYS
+        if observation != "pixels" and smap.has(("train", key))
+    ]
+    if observation == "pixels":
+        diags += _check_image_size(tree, smap, record)
     for axis, gives, takes in (
         ("observations", observation, record.observations),
         ("actions", suite.actions[0], record.actions),

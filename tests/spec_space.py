@@ -386,7 +386,7 @@ def valid_specs(draw) -> dict:
 PIXEL_ALGORITHMS = tuple(
     a for a in SUPPORTED["algorithm"] if "pixels" in catalog.algorithm(a).observations
 )
-PIXEL_PRESETS = {"drqv2": (None, "drqv2")}
+PIXEL_PRESETS = {"drqv2": (None, "drqv2"), "mrq": (None, "mrq")}
 # DMC's cheapest task to render (cartpole: ~80 frames/s at 84 x 84 on one core, more at 16-32)
 PIXEL_ENV = "cartpole-swingup"
 
@@ -417,21 +417,27 @@ def pixel_specs(draw) -> dict:
     _put(spec, "preset", preset)
     spec["seed"] = draw(st.integers(0, 3))
     t = dict(RUN)
-    _put(t, "update_every", _maybe(draw, st.sampled_from((1, 2)), 0.6))
-    _put(t, "n_step", _maybe(draw, st.sampled_from((1, 3)), 0.6))
-    _put(t, "feature_dim", _maybe(draw, st.sampled_from((8, 16)), 0.3))
+    if record.encoded:  # MR.Q: its keys as on states
+        t = encoded_train(draw, algorithm, preset, t)
+    else:
+        _put(t, "update_every", _maybe(draw, st.sampled_from((1, 2)), 0.6))
+        _put(t, "n_step", _maybe(draw, st.sampled_from((1, 3)), 0.6))
+        _put(t, "stddev_steps", _maybe(draw, st.sampled_from((100, 1000)), 0.6))
+        t["feature_dim"] = draw(st.sampled_from((8, 16)))  # (50 by default: kept small here)
     _put(t, "random_shift", _maybe(draw, st.sampled_from((0, 2)), 0.6))
-    _put(t, "stddev_steps", _maybe(draw, st.sampled_from((100, 1000)), 0.6))
     _put(t, "optimizer", _maybe(draw, st.sampled_from(OPTIMIZERS), 0.7))
-    t["feature_dim"] = t.get("feature_dim", 8)  # (50 by default: kept small here)
     spec["train"] = t
     networks, regimes, sparse = {}, {}, set()
     for module in record.modules:
         net: dict = {}
-        if module == "encoder":
+        if module == "encoder" and not record.encoded:  # DrQ-v2's conv encoder
             _put(net, "arch", _maybe(draw, st.just("conv")))
             net["width"] = draw(st.sampled_from((4, 8)))
             net["depth"] = draw(st.integers(1, 3))
+        elif module == "encoder":  # MR.Q's: its pixel stem, then an mlp or block f_sa
+            _put(net, "arch", _maybe(draw, st.sampled_from(record.archs)))
+            net["width"] = draw(st.sampled_from((16, 32)))
+            net["depth"] = draw(st.integers(1, 2))
         else:
             net["width"] = draw(st.sampled_from((8, 16)))
             net["depth"] = draw(st.integers(1, 2))
@@ -469,8 +475,9 @@ def pixel_specs(draw) -> dict:
         _put(reset, "keep_mask", True if scheduled else _maybe(draw, st.booleans()))
         spec["reset"] = reset
     e: dict = {"suite": "dmc", "id": PIXEL_ENV}
-    _put(e, "observation", _maybe(draw, st.just("pixels")))
-    e["image_size"] = draw(st.sampled_from((16, 24, 32)))
+    # (mrq's default observation on dmc is state; its pixel stem needs frames of 31 pixels)
+    _put(e, "observation", "pixels" if record.encoded else _maybe(draw, st.just("pixels")))
+    e["image_size"] = draw(st.sampled_from((32, 36) if record.encoded else (16, 24, 32)))
     _put(e, "frame_stack", _maybe(draw, st.sampled_from((1, 2, 3))))
     _put(e, "action_repeat", _maybe(draw, st.sampled_from((1, 2))))
     spec["env"] = e

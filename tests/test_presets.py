@@ -51,6 +51,8 @@ def partial_spec(name: str, algo: str, suite: str) -> dict:
     train = dict(section["train"])
     if suite != "gymnasium":
         train |= data["suites"][suite][algo]["train"]
+    if "state" in catalog.algorithm(algo).observations:  # the spec is on states (its default)
+        train = {k: v for k, v in train.items() if k not in catalog.PIXEL_TRAIN_KEYS}
     spec = {
         "specc": 1,
         "name": f"preset_{name}_{algo}_{suite}",

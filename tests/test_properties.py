@@ -29,7 +29,14 @@ from ruamel.yaml import YAML
 
 from generated_lint import ruff, unused_axis_text, unused_definitions
 from generated_utils import import_script, run_main
-from spec_space import ALGORITHMS, TOTAL_STEPS, pixel_specs, schema_specs, valid_specs
+from spec_space import (
+    ALGORITHMS,
+    PIXEL_ALGORITHMS,
+    TOTAL_STEPS,
+    pixel_specs,
+    schema_specs,
+    valid_specs,
+)
 
 from specc.catalog import SUPPORTED
 from specc.cli import main as specc_main
@@ -248,7 +255,7 @@ def test_every_valid_pixel_spec_dry_runs_and_trains(spec, tmp_path_factory):
 
 
 def test_the_pixel_strategy_draws_every_regime_on_the_encoder():
-    seen = set()
+    seen, algorithms = set(), set()
 
     @settings(
         max_examples=60,
@@ -260,9 +267,11 @@ def test_the_pixel_strategy_draws_every_regime_on_the_encoder():
     @given(spec=pixel_specs())
     def collect(spec):
         seen.add(spec["networks"]["encoder"].get("sparsity", {}).get("regime", "dense"))
+        algorithms.add(spec["algorithm"])
 
     collect()
     assert set(catalog.algorithm("drqv2").regimes) <= seen
+    assert algorithms == set(PIXEL_ALGORITHMS) == {"drqv2", "mrq"}
 
 
 def test_the_strategy_draws_every_regime_and_algorithm():

@@ -77,6 +77,7 @@ MRQ_TRAIN_KEYS = (
     + _ENCODED_MODEL_KEYS
     + ("pre_activation_weight",)
     + _REWARD_KEYS
+    + ("random_shift",)  # pixels only (MR.Q's pixel_augs)
 )
 MRSAC_TRAIN_KEYS = (
     _ENCODED_RUN_KEYS
@@ -128,6 +129,14 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "buffer_drop_fraction": 0.1,
     "buffer_drop": "once",
 }
+
+# Train keys that mean something only on pixel observations (env.observation: pixels): resolved
+# then, a located error in a spec on states. DrQ-v2 sees pixels only; MR.Q shifts its pixel
+# batches as DrQ-v2 (MRQ.py pixel_augs) and has nothing to shift on states.
+PIXEL_TRAIN_KEYS = ("random_shift",)
+# MR.Q's pixel stem (MRQ/models.py): 3x3 convolutions of 32 channels with these strides, no
+# padding (a frame needs 31 pixels at least: 31 -> 15 -> 7 -> 3 -> 1)
+MRQ_PIXEL_STRIDES = (2, 2, 2, 1)
 
 # Keys of SAC that only mean something with a learned temperature.
 LEARNED_ALPHA_KEYS = ("alpha_init", "alpha_lr", "target_entropy")
@@ -189,6 +198,9 @@ class Algorithm:
     archs: tuple[str, ...] = REPLAY_ARCHS  # the architectures its networks may use
     help: dict[str, str] = field(default_factory=dict)  # its own help texts of keys
     observations: tuple[str, ...] = ("state",)  # observation kinds it accepts
+    # the module that reads pixel observations through a convolutional stem of its own, its
+    # architecture's network behind it (MR.Q's encoder: its f_s), "" for none
+    pixel_stem: str = ""
     actions: tuple[str, ...] = ("box",)  # action kinds it accepts
     loop: str = "replay"  # replay (minibatches from a buffer) | streaming (one transition)
     regimes: tuple[str, ...] = REPLAY_REGIMES  # the sparsity regimes its modules may use
@@ -198,10 +210,16 @@ class Algorithm:
     def title(self) -> str:
         return self.display or self.name.upper()
 
-    def module_inputs(self, module: str, batch: bool = False) -> tuple[str, ...]:
+    def module_inputs(
+        self, module: str, batch: bool = False, observation: str = "state"
+    ) -> tuple[str, ...]:
         """What a module's forward takes: sizes (SynFlow's all-ones input) or, with batch, the
-        tensors of a replay batch (diagnostics)."""
-        return (self.batch_inputs if batch else self.inputs)[module]
+        tensors of a replay batch (diagnostics). On pixels an observation's size is its shape
+        (the main() variable of the observation kind)."""
+        inputs = (self.batch_inputs if batch else self.inputs)[module]
+        if observation == "pixels" and not batch:
+            return tuple("obs_shape" if x == "obs_dim" else x for x in inputs)
+        return inputs
 
     def optimizer(self, module: str) -> str:
         """The variable of the optimizer that steps a module's parameters."""
@@ -334,6 +352,8 @@ ALGORITHM_RECORDS: dict[str, Algorithm] = {
             | {
                 "train.learning_starts": "agent steps of uniform random actions before updates start"
             },
+            observations=("state", "pixels"),
+            pixel_stem="encoder",
         ),
         # MR.SAC (MST paper, App. E): MR.Q's encoder, replay, multi-step target, reward scale and
         # target copies, with SAC's tanh-Gaussian actor, soft critic loss and learned temperature

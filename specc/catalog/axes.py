@@ -17,6 +17,8 @@ class ObservationKind:
     size: str  # the generated expression of the observation's size, read off `env`
     variable: str  # main()'s name for it (obs_dim: a number; obs_shape: a tuple)
     buffer: str  # templates/: the replay buffer that stores it
+    # templates/: MR.Q's replay of sub-trajectories with LAP's priorities that stores it
+    lap_buffer: str = "runtime/lap_buffer.py.jinja"
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ OBSERVATION_KINDS: dict[str, ObservationKind] = {
         size="env.observation_space.shape",
         variable="obs_shape",
         buffer="runtime/frame_buffer.py.jinja",
+        lap_buffer="runtime/lap_frame_buffer.py.jinja",
     ),
 }
 ACTION_KINDS: dict[str, ActionKind] = {
