@@ -62,7 +62,7 @@ ALGORITHM = "drqv2"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "3f0cdcd24547a13db22e5a58fa66b875d3a26e976fc4cf9aaec848d44e76f1e3"
+SCRIPT_SHA256 = "0152d4ce21a13463be3f1ee4be6db6e94f26bdcd2a4601c484c75f5b488b8109"
 SPEC_SHA256 = "7625d50d91763ace1424b0a468fa7a7bd8d64d1a5dcfc9385a13c931d89e2af3"
 
 
@@ -89,7 +89,7 @@ class Config:
     # cfgs/task/medium.yaml
     total_steps: Annotated[int, ">= 1"] = 1_550_000
     """agent steps of the whole run"""
-    learning_starts: Annotated[int, ">= 0", "< total_steps"] = 2000
+    learning_starts: Annotated[int, ">= 0", "< total_steps", ">= n_step"] = 2000
     """agent steps of uniform random actions before updates start (DrQ-v2's seed frames /
     action repeat)"""
     batch_size: Annotated[int, ">= 1"] = 256
@@ -125,7 +125,7 @@ class Config:
     bilinear (DrQ-v2: 4; 0: none)"""
     # networks
     encoder_width: Annotated[int, ">= 1"] = 32
-    """encoder: hidden width"""
+    """encoder: channels of every convolution"""
     encoder_depth: Annotated[int, ">= 1"] = 4
     """encoder: convolutions"""
     actor_width: Annotated[int, ">= 1"] = 1024

@@ -62,7 +62,7 @@ ALGORITHM = "drqv2"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "097599ff758da32fcf9c4a19d2785a0f259f118e645b52e78d82b4d089687ff6"
+SCRIPT_SHA256 = "99fee4111f894b6a8dfa83e51e66e1f5fa23efbb36e8fbd41c336b845d608680"
 SPEC_SHA256 = "acbe74191a472fb55b15984790c9c54ed44ec7147425abec47a3dbd492091563"
 
 
@@ -89,7 +89,7 @@ class Config:
     # cfgs/task/medium.yaml
     total_steps: Annotated[int, ">= 1"] = 1_000_000
     """agent steps of the whole run"""
-    learning_starts: Annotated[int, ">= 0", "< total_steps"] = 2000
+    learning_starts: Annotated[int, ">= 0", "< total_steps", ">= n_step"] = 2000
     """agent steps of uniform random actions before updates start (DrQ-v2's seed frames /
     action repeat)"""
     batch_size: Annotated[int, ">= 1"] = 256
@@ -125,7 +125,7 @@ class Config:
     bilinear (DrQ-v2: 4; 0: none)"""
     # networks
     encoder_width: Annotated[int, ">= 1"] = 32
-    """encoder: hidden width"""
+    """encoder: channels of every convolution"""
     encoder_depth: Annotated[int, ">= 1"] = 4
     """encoder: convolutions"""
     actor_width: Annotated[int, ">= 1"] = 1024

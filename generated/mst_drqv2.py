@@ -63,7 +63,7 @@ ALGORITHM = "drqv2"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "92c165eefeffc2d48f3fca14cf2ad39c22448ba4422d6de0249837eea784bd30"
+SCRIPT_SHA256 = "9c1c24f82a4b593ba3ddc428bd6ea5ad92719fa72822459e65e47f7f256b44b3"
 SPEC_SHA256 = "4d3f47991941ce19ae18771b16c9b558c8d0ac75d7a527bc4cac592f7ade7ec8"
 
 
@@ -90,7 +90,7 @@ class Config:
     # cfgs/task/medium.yaml
     total_steps: Annotated[int, ">= 1"] = 1_550_000
     """agent steps of the whole run"""
-    learning_starts: Annotated[int, ">= 0", "< total_steps"] = 2000
+    learning_starts: Annotated[int, ">= 0", "< total_steps", ">= n_step"] = 2000
     """agent steps of uniform random actions before updates start (DrQ-v2's seed frames /
     action repeat)"""
     batch_size: Annotated[int, ">= 1"] = 256
@@ -126,7 +126,7 @@ class Config:
     bilinear (DrQ-v2: 4; 0: none)"""
     # networks
     encoder_width: Annotated[int, ">= 1"] = 32
-    """encoder: hidden width"""
+    """encoder: channels of every convolution"""
     encoder_depth: Annotated[int, ">= 1"] = 4
     """encoder: convolutions"""
     actor_width: Annotated[int, ">= 1"] = 1024

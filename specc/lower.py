@@ -309,11 +309,12 @@ def _network(
 
 def _network_fields(module: str, entry: Tree) -> list[ConfigField]:
     depth = catalog.arch(entry["arch"].value).depth_meaning
+    width = catalog.arch(entry["arch"].value).width_meaning or HELP["networks.MODULE.width"]
     return [
         _field(
             f"{module}_width",
             entry["width"],
-            f"{module}: {HELP['networks.MODULE.width']}",
+            f"{module}: {width}",
             key=f"networks.{module}.width",
         ),
         _field(

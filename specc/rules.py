@@ -628,6 +628,17 @@ def _check_accepts(tree: Tree, smap: Any) -> list[Diagnostic]:
     return diags
 
 
+def _frame_windows(tree: Tree) -> bool:
+    """The pixel frame buffer samples n-step windows (DrQ-v2's replay: n_step > 1 on pixels)."""
+    train = tree["train"]
+    return (
+        _v(tree, "env.observation") == "pixels"
+        and not catalog.algorithm(_v(tree, "algorithm")).encoded
+        and "n_step" in train
+        and train["n_step"].value > 1
+    )
+
+
 def _check_learning_starts(tree: Tree, smap: Any) -> list[Diagnostic]:
     """learning_starts before total_steps (either may come from a preset or a suite): at the
     key the user wrote (learning_starts when both or neither), naming where the other's value
@@ -636,6 +647,17 @@ def _check_learning_starts(tree: Tree, smap: Any) -> list[Diagnostic]:
     if "learning_starts" not in train or "total_steps" not in train:
         return []
     starts, total = train["learning_starts"], train["total_steps"]
+    if _frame_windows(tree) and starts.value < train["n_step"].value:
+        # the frame buffer samples n-step windows: none is stored before n_step steps
+        path = ("train", "learning_starts")
+        return [
+            Diagnostic(
+                smap.location(path, at="value"),
+                f"learning_starts {starts.value} is below n_step {train['n_step'].value}: the"
+                " first update would find no n-step transition stored",
+                dotted(path),
+            )
+        ]
     if starts.value < total.value:
         return []
 
@@ -756,6 +778,8 @@ def flag_relations(tree: Tree) -> dict[str, tuple[tuple[str, Any], ...]]:
         "grad_clip": ((">", 0.0),),
         "buffer_check_every": ((">=", 1),),
     }
+    if _frame_windows(tree):  # _check_learning_starts: an n-step window stored before updates
+        rules["learning_starts"] += ((">=", "n_step"),)
     for module, entry in tree["networks"].items():
         sp = entry["sparsity"]
         if "prune_at" in sp:  # _check_prune_at

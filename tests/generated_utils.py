@@ -13,11 +13,17 @@ from pathlib import Path
 _RUNNER = "import runpy, sys; sys.modules['specc'] = None; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
 
 
+def _without_gl(environ) -> dict:
+    """The environment without MUJOCO_GL: a state DMC script imported in this process sets it to
+    `disable`; a script chooses its own (state: disable, pixels: EGL or OSMesa)."""
+    return {k: v for k, v in environ.items() if k != "MUJOCO_GL"}
+
+
 def run_script(
     path: Path, *args: str, cwd: Path, timeout: int = 600
 ) -> subprocess.CompletedProcess:
     env = {
-        **os.environ,
+        **_without_gl(os.environ),
         "PYTHONWARNINGS": "ignore",
         "OMP_NUM_THREADS": "1",
     }  # one thread: robust to a busy machine
@@ -43,7 +49,7 @@ def import_script(path: Path):
 
 def start_script(path: Path, *args: str, cwd: Path, log: Path) -> subprocess.Popen:
     """Start a generated script like run_script, without waiting (to kill it); stdout and stderr go to log."""
-    env = {**os.environ, "PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": "1"}
+    env = {**_without_gl(os.environ), "PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": "1"}
     with open(log, "w") as out:
         return subprocess.Popen(
             [sys.executable, "-c", _RUNNER, str(path), *args],
@@ -73,7 +79,7 @@ def run_main(module, args: list[str]) -> str:
     import torch
 
     if "image_size" in {f.name for f in fields(module.Config)}:
-        env = {k: v for k, v in os.environ.items() if k != "MUJOCO_GL"}
+        env = _without_gl(os.environ)
         r = subprocess.run(
             [sys.executable, "-c", _RUNNER, module.__file__, *args],
             capture_output=True,

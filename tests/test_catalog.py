@@ -102,6 +102,7 @@ def _catalog_texts() -> set[str]:
     texts |= {t for a in catalog.ALGORITHM_RECORDS.values() for t in a.help.values()}
     texts |= {s.id_help for s in catalog.SUITE_RECORDS.values()}
     texts |= {r.level_meaning for r in catalog.REGIME_RECORDS.values()}
+    texts |= {a.width_meaning for a in catalog.ARCH_RECORDS.values() if a.width_meaning}
     return texts | {a.depth_meaning for a in catalog.ARCH_RECORDS.values()}
 
 

@@ -237,8 +237,20 @@ def _metrics(run_dir):
 RESUME_SCRIPTS = [
     p
     for p in SCRIPTS
-    if p.stem in ("sac_dense", "td3_dense", "sac_simba", "tar_sac_erk", "mrq_dense", "rlx2_td3")
+    if p.stem
+    in (
+        "sac_dense",
+        "td3_dense",
+        "sac_simba",
+        "tar_sac_erk",
+        "mrq_dense",
+        "rlx2_td3",
+        "drqv2",
+        "mrq_pixels",
+    )
 ]
+# drqv2 and mrq_pixels: the frame buffers (frames, positions, n-step starts FIFO; MR.Q's slots
+# and priorities), the std schedule's step and the shift draws, rendered on pendulum-swingup
 # rlx2_td3: the dynamic buffer's FIFO drops (its state saved oldest first) and n-step windows
 # inside the resume test's steps (its RigL schedule follows --total-steps, which the test changes)
 RLX2_SHORT = [

@@ -39,6 +39,8 @@ class Arch:
     streaming: bool = False
     # it reads images (an encoder of pixel observations; replay agents' actor and critic do not)
     image: bool = False
+    # what `width` counts (its help): HELP's "hidden width" where empty
+    width_meaning: str = ""
 
 
 ARCH_RECORDS: dict[str, Arch] = {
@@ -106,6 +108,7 @@ ARCH_RECORDS: dict[str, Arch] = {
             keys=("width", "depth"),
             fixed={"activation": "relu", "layer_norm": False, "residual": False},
             depth_meaning="convolutions",
+            width_meaning="channels of every convolution",
             trunk_class="ConvEncoder",
             trunk_input_layer="convs.0",
             log_std_min=-5.0,
