@@ -62,8 +62,8 @@ ALGORITHM = "drqv2"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "0152d4ce21a13463be3f1ee4be6db6e94f26bdcd2a4601c484c75f5b488b8109"
-SPEC_SHA256 = "7625d50d91763ace1424b0a468fa7a7bd8d64d1a5dcfc9385a13c931d89e2af3"
+SCRIPT_SHA256 = "ce7c1d600e12904ddc4611e5b64460e02aa44a803671fc1cf41ae3d176a3d508"
+SPEC_SHA256 = "6393577fdc3b93baae4cc38feb8f872537f63d13878251cc5b92f4ab1564647f"
 
 
 # ---------------------------------------------------------------------------
@@ -94,7 +94,7 @@ class Config:
     action repeat)"""
     batch_size: Annotated[int, ">= 1"] = 256
     """transitions per gradient step"""
-    buffer_size: Annotated[int, ">= 1"] = 1_000_000
+    buffer_size: Annotated[int, ">= 1"] = 100_000
     """replay buffer capacity (transitions)"""
     gamma: Annotated[float, "> 0", "< 1"] = 0.99
     """discount factor"""
@@ -1543,7 +1543,7 @@ train:
   total_steps: 1550000
   learning_starts: 2000
   batch_size: 256
-  buffer_size: 1000000
+  buffer_size: 100000
   gamma: 0.99
   tau: 0.01
   update_every: 2

@@ -62,8 +62,8 @@ ALGORITHM = "drqv2"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "99fee4111f894b6a8dfa83e51e66e1f5fa23efbb36e8fbd41c336b845d608680"
-SPEC_SHA256 = "acbe74191a472fb55b15984790c9c54ed44ec7147425abec47a3dbd492091563"
+SCRIPT_SHA256 = "5db219e292ec2f70846b3d5f0587fa9033eb3b048267fa504079640f362cc9c6"
+SPEC_SHA256 = "63f7b8c5132c267ba6fb37c02ac70dd60bf8a58a19ee408895428c29facb927e"
 
 
 # ---------------------------------------------------------------------------
@@ -94,7 +94,7 @@ class Config:
     action repeat)"""
     batch_size: Annotated[int, ">= 1"] = 256
     """transitions per gradient step"""
-    buffer_size: Annotated[int, ">= 1"] = 1_000_000
+    buffer_size: Annotated[int, ">= 1"] = 100_000
     """replay buffer capacity (transitions)"""
     gamma: Annotated[float, "> 0", "< 1"] = 0.99
     """discount factor"""
@@ -1848,7 +1848,7 @@ train:
   total_steps: 1000000
   learning_starts: 2000
   batch_size: 256
-  buffer_size: 1000000
+  buffer_size: 100000
   gamma: 0.99
   tau: 0.01
   update_every: 2

@@ -199,8 +199,11 @@ class _Resolver:
         feature's keys (TRAIN_KEY_GATES) only while its switch is on."""
         train_spec = self.spec.train
         ptrain = self.preset.train.get(self.algo, {})
-        # the preset's values for this suite (SimBa on DMC: one critic), before the suite's
+        # the preset's values for this suite (SimBa on DMC: one critic), before the suite's,
+        # and for this task before those (DrQ-v2's easy, medium and hard tasks)
         psuite = self.preset.suite_train.get(self.suite, {}).get(self.algo, {})
+        task = self.spec.env.id
+        ptask = self.preset.task_train.get(self.suite, {}).get(self.algo, {}).get(task, {})
         train: Tree = {}
         for key in self.record.train_keys:
             if key in LEARNED_ALPHA_KEYS and not self.record.learned_temperature(self.alpha):
@@ -216,6 +219,7 @@ class _Resolver:
             v = self.pick(
                 ("train", key),
                 getattr(train_spec, key) if train_spec else None,
+                (ptask.get(key), f"{self.psrc} ({task})"),
                 (psuite.get(key), f"{self.psrc} ({self.suite})"),
                 (self.suite_defaults.get(f"train.{key}"), self.ssrc),
                 (ptrain.get(key), self.psrc),

@@ -248,3 +248,40 @@ def test_the_no_spec_sections_name_the_presets_algorithms():
     broken = text("simba").replace("    actor_first: true", "    actor_frist: true")
     with pytest.raises(PresetFileError, match="unknown key 'actor_frist'"):
         parse_preset("simba", broken)
+
+
+def test_task_values_name_the_suites_tasks():
+    """A preset's per-task values (tasks.SUITE.ALGO.TASK) name tasks the suite has: a typo
+    would never apply."""
+    for name, preset in PRESETS.items():
+        for suite, algos in preset.task_train.items():
+            for algo, tasks in algos.items():
+                assert set(tasks) <= set(catalog.suite(suite).tasks), (name, suite, algo)
+
+
+def test_a_tasks_values_come_before_the_suites_and_after_the_specs(tmp_path):
+    """DrQ-v2's cfgs/task: cartpole-swingup is easy (1.1M frames, std over 100000 steps),
+    quadruped-run medium with a 100000-transition buffer, humanoid-run hard (lr 8e-5, 100
+    features); a spec's own value wins."""
+
+    def train(task: str, extra: str = "") -> dict:
+        path = tmp_path / f"{task}.yaml"
+        path.write_text(
+            "specc: 1\nname: t\nalgorithm: drqv2\n"
+            f"env: {{suite: dmc, id: {task}}}\n{extra}"
+            "networks: {encoder: {}, actor: {}, critic: {}}\n"
+        )
+        return front_end(str(path), [])[2]["train"]
+
+    easy = train("cartpole-swingup")
+    assert (easy["total_steps"].value, easy["stddev_steps"].value) == (550000, 100000)
+    assert easy["stddev_steps"].source == "preset drqv2 (cartpole-swingup)"
+    assert easy["buffer_size"].value == 1000000
+    medium = train("quadruped-run")
+    assert (medium["total_steps"].value, medium["stddev_steps"].value) == (1550000, 500000)
+    assert medium["buffer_size"].value == 100000
+    hard = train("humanoid-run")
+    assert hard["feature_dim"].value == 100 and hard["critic_lr"].value == 8.0e-5
+    assert hard["total_steps"].value == 15050000
+    own = train("cartpole-swingup", "train: {stddev_steps: 7}\n")
+    assert own["stddev_steps"].value == 7 and own["stddev_steps"].source == "spec"

@@ -14,6 +14,7 @@ A preset file's layout (the loader checks it; a malformed file is a bug in specc
   ``sparsity`` (nested as in a spec) going to ``Preset.sparsity`` (a method preset: rlx2,
   ds_td3);
 - no spec keys, specc's own: ``suites.SUITE.ALGO.train`` (``Preset.suite_train``),
+  ``tasks.SUITE.ALGO.TASK.train`` (``Preset.task_train``: a task's values over the suite's),
   ``options.ALGO`` (``Preset.options``, see PRESET_OPTIONS) and
   ``arch_networks.ALGO.MODULE.ARCH`` (``Preset.arch_networks``).
 """
@@ -71,6 +72,9 @@ class Preset:
     runtime: dict[str, Any]  # dotted key -> value (eval.every, ...)
     # suite -> algorithm -> key -> value: where the paper's setting on that suite differs
     suite_train: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    # suite -> algorithm -> task id -> key -> value: a reference's per-task settings over the
+    # suite's (DrQ-v2's cfgs/task/*.yaml: easy, medium and hard tasks)
+    task_train: dict[str, dict[str, dict[str, dict[str, Any]]]] = field(default_factory=dict)
     # algorithm -> structural choices (PRESET_OPTIONS: what each one means)
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
     # algorithm -> module -> arch -> values: what the preset gives a module whose spec picks
@@ -90,7 +94,7 @@ class Preset:
 # The runtime sections of the spec a preset may set (Preset.runtime), for every algorithm.
 PRESET_RUNTIME_SECTIONS = ("eval", "checkpoint", "logging")
 # A preset file's top-level keys besides the runtime sections.
-_TOP_KEYS = ("name", "source", "algorithms", "suites", "options", "arch_networks")
+_TOP_KEYS = ("name", "source", "algorithms", "suites", "tasks", "options", "arch_networks")
 
 
 class PresetFileError(Exception):
@@ -219,6 +223,22 @@ def parse_preset(name: str, text: str) -> Preset:
         }
         for suite, algos in suites.items()
     }
+    tasks = f.mapping(data["tasks"], "tasks") if "tasks" in data else {}
+    task_train = {
+        suite: {
+            algo: {
+                task: f.scalars(
+                    f.mapping(entry, f"tasks.{suite}.{algo}.{task}", ("train",), ("train",))[
+                        "train"
+                    ],
+                    f"tasks.{suite}.{algo}.{task}.train",
+                )
+                for task, entry in f.mapping(section, f"tasks.{suite}.{algo}").items()
+            }
+            for algo, section in f.by_algorithm(algos, f"tasks.{suite}", train).items()
+        }
+        for suite, algos in tasks.items()
+    }
     options = {
         algo: f.scalars(values, f"options.{algo}", tuple(PRESET_OPTIONS))
         for algo, values in f.section(data, "options", train).items()
@@ -240,6 +260,7 @@ def parse_preset(name: str, text: str) -> Preset:
         networks=networks,
         runtime=runtime,
         suite_train=suite_train,
+        task_train=task_train,
         options=options,
         arch_networks=arch_networks,
         sparsity=sparsity,
