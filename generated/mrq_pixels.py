@@ -61,7 +61,7 @@ ALGORITHM = "mrq"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "9f198c3eec35401446c972afda9e4447349c9992ff5a984bd57766edf2e3cfe4"
+SCRIPT_SHA256 = "da1e3ae75ad5463b51c0c91953b9840e6f9a33f23747cbfb1cb721c396c35273"
 SPEC_SHA256 = "d869edecbbb605dbe1ec3847116ccf21390d21046484044859bcbc1b276a04da"
 
 
@@ -413,10 +413,10 @@ class ReplayBuffer:
             self.storage = torch.device("cpu")
             self.data = self.allocate(capacity, frame, act_dim, self.storage)
             print(f"replay: {capacity} frames do not fit on {device}; stored in host memory")
+        self.offsets = torch.arange(frames - 1, -1, -1, device=self.storage)  # oldest frame first
         self.max_priority = torch.tensor(float(initial_priority), device=self.storage)
         self.terminates = torch.zeros((), device=device)  # 1 once a terminal transition is stored
         self.steps = torch.arange(horizon + 1, device=self.storage)
-        self.offsets = torch.arange(frames - 1, -1, -1, device=self.storage)  # oldest frame first
         # actions are stored in [-1, 1] (MR.Q divides by max_action; here scale and offset per dim)
         low = torch.as_tensor(action_space.low, dtype=torch.float32, device=self.storage)
         high = torch.as_tensor(action_space.high, dtype=torch.float32, device=self.storage)
@@ -474,13 +474,12 @@ class ReplayBuffer:
         # right=True: the first slot whose cumulative sum exceeds u, never one of weight 0
         return torch.searchsorted(csum, u, right=True).clamp_(max=self.size - 1)
 
-    def stack(self, slots):
-        """The observations at slots (any shape): their last `frames` frames, channels
-        concatenated, uint8 (..., 3 * frames, size, size)."""
-        back = torch.minimum(
-            self.offsets, self.data["positions"][slots][..., None]
-        )  # not before the episode's start
-        frames = self.data["frames"][(slots[..., None] - back) % self.capacity]
+    def stack(self, rows):
+        """The observations at rows (any shape): their last `frames` frames, channels
+        concatenated, uint8 (..., 3 * frames, size, size); the episode's first frame repeated
+        before its start."""
+        back = torch.minimum(self.offsets, self.data["positions"][rows][..., None])
+        frames = self.data["frames"][(rows[..., None] - back) % self.capacity]
         return frames.flatten(-4, -3)
 
     def sample(self, batch_size):

@@ -63,7 +63,7 @@ ALGORITHM = "drqv2"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "9c1c24f82a4b593ba3ddc428bd6ea5ad92719fa72822459e65e47f7f256b44b3"
+SCRIPT_SHA256 = "11be38da832bf7e5c8a65d59200c437f4f3c69696e77cea4b2cae008f21740f2"
 SPEC_SHA256 = "4d3f47991941ce19ae18771b16c9b558c8d0ac75d7a527bc4cac592f7ade7ec8"
 
 
@@ -666,12 +666,11 @@ class ReplayBuffer:
             self.storage = torch.device("cpu")
             self.data = self.allocate(capacity, frame, act_dim, self.storage)
             print(f"replay: {capacity} frames do not fit on {device}; stored in host memory")
+        self.offsets = torch.arange(frames - 1, -1, -1, device=self.storage)  # oldest frame first
         self.starts_host = np.zeros(
             capacity, dtype=np.int64
         )  # `starts` as the host knows it (no sync)
-        self.offsets = torch.arange(frames - 1, -1, -1, device=self.storage)  # oldest frame first
         self.steps = torch.arange(n, device=self.storage)
-        self.powers = gamma ** torch.arange(n, dtype=torch.float32, device=self.storage)
 
     @staticmethod
     def allocate(capacity, frame, act_dim, device):
@@ -714,12 +713,12 @@ class ReplayBuffer:
             self.in_episode = False
 
     def stack(self, rows):
-        """The observations at rows (B,): their last `frames` frames, channels concatenated."""
-        back = torch.minimum(
-            self.offsets, self.data["positions"][rows][:, None]
-        )  # not before the episode's start
-        frames = self.data["frames"][(rows[:, None] - back) % self.capacity]  # (B, frames, 3, H, W)
-        return frames.flatten(1, 2)
+        """The observations at rows (any shape): their last `frames` frames, channels
+        concatenated, uint8 (..., 3 * frames, size, size); the episode's first frame repeated
+        before its start."""
+        back = torch.minimum(self.offsets, self.data["positions"][rows][..., None])
+        frames = self.data["frames"][(rows[..., None] - back) % self.capacity]
+        return frames.flatten(-4, -3)
 
     def sample(self, batch_size):
         """A batch of n-step transitions: obs, actions, returns, discounts, next_obs (uint8)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .axes import OBSERVATION_KINDS
 from .networks import REPLAY_ARCHS
 
 # The sparsity regimes of a replay agent's modules (every masking regime; SparseInit is the
@@ -214,12 +215,13 @@ class Algorithm:
         self, module: str, batch: bool = False, observation: str = "state"
     ) -> tuple[str, ...]:
         """What a module's forward takes: sizes (SynFlow's all-ones input) or, with batch, the
-        tensors of a replay batch (diagnostics). On pixels an observation's size is its shape
-        (the main() variable of the observation kind)."""
+        tensors of a replay batch (diagnostics). An observation's size is the main() variable
+        of its kind (obs_dim; obs_shape on pixels)."""
         inputs = (self.batch_inputs if batch else self.inputs)[module]
-        if observation == "pixels" and not batch:
-            return tuple("obs_shape" if x == "obs_dim" else x for x in inputs)
-        return inputs
+        if batch:
+            return inputs
+        size = OBSERVATION_KINDS[observation].variable
+        return tuple(size if x == "obs_dim" else x for x in inputs)
 
     def optimizer(self, module: str) -> str:
         """The variable of the optimizer that steps a module's parameters."""
