@@ -62,7 +62,7 @@ ALGORITHM = "drqv2"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "705db35ccf330d5d36380924033728b319848a7774e1879199b46a118d56af07"
+SCRIPT_SHA256 = "58cf3042afd8da29dd7181f6880ce1a23696775e4870f997ca026b1c56f40796"
 SPEC_SHA256 = "6393577fdc3b93baae4cc38feb8f872537f63d13878251cc5b92f4ab1564647f"
 
 
@@ -424,7 +424,7 @@ class ReplayBuffer:
 
     def stack(self, rows):
         """The observations at rows (any shape): their last `frames` frames, channels
-        concatenated, uint8 (..., 3 * frames, size, size); the episode's first frame repeated
+        concatenated, uint8 (..., channels * frames, size, size); the episode's first frame repeated
         before its start."""
         back = torch.minimum(self.offsets, self.data["positions"][rows][..., None])
         frames = self.data["frames"][(rows[..., None] - back) % self.capacity]

@@ -62,7 +62,7 @@ ALGORITHM = "drqv2"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "f820279647e4fbd32754902d835c40d9ceac9aa8f6fe277db12ec247feaae679"
+SCRIPT_SHA256 = "8e05a36070df3b1acb2689923c00e6ef8a8d5ba1c281560be36dc160ba9b03a1"
 SPEC_SHA256 = "63f7b8c5132c267ba6fb37c02ac70dd60bf8a58a19ee408895428c29facb927e"
 
 
@@ -657,7 +657,7 @@ class ReplayBuffer:
 
     def stack(self, rows):
         """The observations at rows (any shape): their last `frames` frames, channels
-        concatenated, uint8 (..., 3 * frames, size, size); the episode's first frame repeated
+        concatenated, uint8 (..., channels * frames, size, size); the episode's first frame repeated
         before its start."""
         back = torch.minimum(self.offsets, self.data["positions"][rows][..., None])
         frames = self.data["frames"][(rows[..., None] - back) % self.capacity]

@@ -61,7 +61,7 @@ ALGORITHM = "mrq"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "da1e3ae75ad5463b51c0c91953b9840e6f9a33f23747cbfb1cb721c396c35273"
+SCRIPT_SHA256 = "81c17193f83c18a364a3f93b7bfc7260edab716fa44ab7c378cbade198cd5374"
 SPEC_SHA256 = "d869edecbbb605dbe1ec3847116ccf21390d21046484044859bcbc1b276a04da"
 
 
@@ -476,7 +476,7 @@ class ReplayBuffer:
 
     def stack(self, rows):
         """The observations at rows (any shape): their last `frames` frames, channels
-        concatenated, uint8 (..., 3 * frames, size, size); the episode's first frame repeated
+        concatenated, uint8 (..., channels * frames, size, size); the episode's first frame repeated
         before its start."""
         back = torch.minimum(self.offsets, self.data["positions"][rows][..., None])
         frames = self.data["frames"][(rows[..., None] - back) % self.capacity]

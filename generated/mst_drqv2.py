@@ -63,7 +63,7 @@ ALGORITHM = "drqv2"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "11be38da832bf7e5c8a65d59200c437f4f3c69696e77cea4b2cae008f21740f2"
+SCRIPT_SHA256 = "e2187c7d39f4b3c12d17951fa67ab6614a01e538aa7b7b3f0fe60359333a69c7"
 SPEC_SHA256 = "4d3f47991941ce19ae18771b16c9b558c8d0ac75d7a527bc4cac592f7ade7ec8"
 
 
@@ -714,7 +714,7 @@ class ReplayBuffer:
 
     def stack(self, rows):
         """The observations at rows (any shape): their last `frames` frames, channels
-        concatenated, uint8 (..., 3 * frames, size, size); the episode's first frame repeated
+        concatenated, uint8 (..., channels * frames, size, size); the episode's first frame repeated
         before its start."""
         back = torch.minimum(self.offsets, self.data["positions"][rows][..., None])
         frames = self.data["frames"][(rows[..., None] - back) % self.capacity]

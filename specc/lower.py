@@ -194,9 +194,9 @@ def _sparsity_plan(
         level = float(sp["level"].value) if "level" in sp else 0.0
         return SparsityPlan(regime=sp["regime"].value, level=level)
     trunk, outputs = _layout(algo, module, joint_output)
-    inputs = (f"{trunk}.{catalog.arch(arch).trunk_input_layer}",) + catalog.algorithm(
-        algo
-    ).extra_inputs.get(module, ())
+    # the trunk's first layer, named from the module ("" : the module is its trunk)
+    first = ".".join(x for x in (trunk, catalog.arch(arch).trunk_input_layer) if x)
+    inputs = (first,) + catalog.algorithm(algo).extra_inputs.get(module, ())
     roles = {"input": inputs, "output": outputs}
     revival = sp.get("revival", {})
     regime = sp["regime"].value
@@ -288,7 +288,7 @@ def _network(
         template=f"networks/{arch}.py.jinja",
         trunk_class=catalog.arch(arch).trunk_class,
         width=entry["width"].value,
-        depth=entry["depth"].value,
+        depth=key("depth"),  # the nature CNN fixes its three convolutions
         activation=key("activation"),
         activation_fn=ACTIVATION_FN[key("activation")],
         layer_norm=key("layer_norm"),
@@ -310,17 +310,24 @@ def _network(
 def _network_fields(module: str, entry: Tree) -> list[ConfigField]:
     depth = catalog.arch(entry["arch"].value).depth_meaning
     width = catalog.arch(entry["arch"].value).width_meaning or HELP["networks.MODULE.width"]
-    return [
+    fields = [
         _field(
             f"{module}_width",
             entry["width"],
             f"{module}: {width}",
             key=f"networks.{module}.width",
-        ),
-        _field(
-            f"{module}_depth", entry["depth"], f"{module}: {depth}", key=f"networks.{module}.depth"
-        ),
+        )
     ]
+    if "depth" in entry:  # (the nature CNN fixes its depth)
+        fields.append(
+            _field(
+                f"{module}_depth",
+                entry["depth"],
+                f"{module}: {depth}",
+                key=f"networks.{module}.depth",
+            )
+        )
+    return fields
 
 
 # --------------------------------------------------------------------------- config
@@ -493,7 +500,10 @@ def lower(loaded: LoadedSpec, tree: Tree, overrides: tuple[str, ...]) -> Plan:
         diagnostics=diagnostics,
         reset=reset,
         sparsity=sparsity_code(
-            networks, catalog.LOOP_KINDS[record.loop].masks_later, record.optimizer
+            networks,
+            catalog.LOOP_KINDS[record.loop].masks_later,
+            record.optimizer,
+            record.noisy_modules,
         ),
     )
 
@@ -526,6 +536,10 @@ def _config_groups(tree: Tree, preset: Any, train_fields: list[ConfigField]) -> 
         _field(key, tree["env"][key], HELP[f"env.{key}"], key=f"env.{key}")
         for key in ("image_size", "frame_stack")
         if key in tree["env"]
+    ]
+    experiment += [  # the suite's protocol keys (atari)
+        _field(key, tree["env"][key], HELP[f"env.{key}"], key=f"env.{key}")
+        for key in catalog.suite(_v(tree, "env.suite")).env_keys
     ]
     experiment.append(_field("seed", tree["seed"], HELP["seed"], key="seed"))
     groups = [
@@ -633,7 +647,11 @@ def _algo_plan(
         ),
         actor_first=options.get("actor_first", False) or variant.get("actor_first", False),
         joint_actor_output=options.get("joint_actor_output", False),
-        log_std_min=catalog.arch(_v(tree, "networks.actor.arch")).log_std_min,
+        log_std_min=(  # no actor (DER): the field is not read
+            catalog.arch(_v(tree, "networks.actor.arch")).log_std_min
+            if "actor" in tree["networks"]
+            else -5.0
+        ),
         targets={
             m: t
             for m, t in record.targets.items()

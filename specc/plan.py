@@ -254,6 +254,8 @@ class SparsityCode:
     # the sparse modules that one optimizer steps together, per such optimizer (DrQ-v2's critic
     # and encoder): their masks act as one MaskGroup in optimizer_step
     mask_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # some sparse module has noisy layers (DER's head): a weight's noise scale shares its mask
+    noisy: bool = False
 
     @property
     def floor_counts(self) -> bool:
@@ -366,11 +368,15 @@ def _ordered(values) -> tuple[str, ...]:
 
 
 def sparsity_code(
-    networks: tuple[NetworkPlan, ...], masks_later: bool = True, optimizer: Any = None
+    networks: tuple[NetworkPlan, ...],
+    masks_later: bool = True,
+    optimizer: Any = None,
+    noisy_modules: tuple[str, ...] = (),
 ) -> SparsityCode | None:
     """The script-level sparsity facts of a plan's networks; None when every module is dense.
     masks_later: a mask may be taken after training started (the loop kind's); optimizer(module):
-    the variable of the optimizer that steps a module (Algorithm.optimizer)."""
+    the variable of the optimizer that steps a module (Algorithm.optimizer); noisy_modules: the
+    modules built of noisy layers (Algorithm.noisy_modules)."""
     sparse = [n.sparsity for n in networks if n.sparsity.sparse]
     if not sparse:
         return None
@@ -407,6 +413,7 @@ def sparsity_code(
         optimizer_state=masks_later,
         kernels=any(s.kernels for s in sparse),
         mask_groups=tuple((opt, tuple(ms)) for opt, ms in stepped.items() if len(ms) > 1),
+        noisy=any(n.sparsity.sparse and n.module in noisy_modules for n in networks),
     )
 
 
@@ -685,16 +692,43 @@ class EnvPlan:
 
     @property
     def make_params(self) -> str:
-        """make_env's parameters after (env_id, seed) (finished text): the action repeat, and
-        the image size and frames stacked of pixel observations."""
+        """make_env's parameters after (env_id, seed) (finished text): the action repeat, the
+        image size and frames stacked of pixel observations, the suite's protocol keys."""
         frames = ", image_size, frame_stack" if self.observation == "pixels" else ""
-        return self.repeat_param + frames
+        return self.repeat_param + frames + "".join(f", {k}" for k in self.record.make_env_keys)
 
     @property
     def make_args(self) -> str:
         """main()'s arguments to make_env after (cfg.env_id, cfg.seed) (finished text)."""
         frames = ", cfg.image_size, cfg.frame_stack" if self.observation == "pixels" else ""
-        return self.repeat_arg + frames
+        keys = "".join(f", cfg.{k}" for k in self.record.make_env_keys)
+        return self.repeat_arg + frames + keys
+
+    @property
+    def imports(self) -> tuple[str, ...]:
+        """The standard-library modules its env template imports (beyond every script's)."""
+        return self.record.imports.get(self.observation, ())
+
+    @property
+    def repeat_wrapper(self) -> bool:
+        """An ActionRepeat wrapper repeats actions (the Atari env repeats its own)."""
+        return self.repeats and not self.record.own_repeat
+
+    @property
+    def stored_reward(self) -> str:
+        """What the learner stores of a step's reward (main()'s expression; atari: clipped)."""
+        return self.record.stored_reward
+
+    @property
+    def learning_terminal(self) -> str:
+        """Whether a step ends the chain of bootstrapped targets (main()'s expression; atari:
+        a lost life too)."""
+        return self.record.learning_terminal
+
+    @property
+    def step_info(self) -> str:
+        """The loop's name for env.step's info: read where the learner's terminal uses it."""
+        return "info" if "info" in self.learning_terminal else "_"
 
     @property
     def extra(self) -> str:
@@ -890,6 +924,8 @@ class Plan:
     def buffer_template(self) -> str:
         """The replay buffer: MR.Q's LAP buffer (encoded algorithms), else the one that stores
         the observation kind (flat tensors; pixel frames stored once)."""
+        if self.algo.record.buffer:
+            return self.algo.record.buffer
         if self.algo.encoded:
             return self.observation_kind.lap_buffer
         return self.observation_kind.buffer
@@ -1113,6 +1149,13 @@ class Plan:
         return any(catalog.arch(n.arch).image or n.module == stem for n in self.networks)
 
     @property
+    def pixel_scaling(self) -> str:
+        """How the script's encoder scales frames (its image arch; MR.Q's pixel stem and
+        DrQ-v2's conv: x / 255 - 0.5; Dopamine's CNNs: x / 255): SynFlow's frames of ones."""
+        archs = [catalog.arch(n.arch) for n in self.networks if catalog.arch(n.arch).image]
+        return archs[0].pixel_scaling if archs else "x / 255 - 0.5"
+
+    @property
     def block_layer_norm(self) -> bool:
         """A BlockMLP normalizes (its parameter-free LayerNorm, F.layer_norm in ln_activ)."""
         return any(n.functional_norm and n.layer_norm for n in self.networks)
@@ -1153,6 +1196,8 @@ class Plan:
             seen.append("networks/mrq_init.py.jinja")  # MR.Q's ln_activ and init
         orthogonal = "networks/orthogonal.py.jinja"
         for n in self.networks:
+            if n.module in self.algo.record.own_networks:
+                continue  # the algorithm's template writes this network (DER's head)
             if (n.orthogonal_heads or n.orthogonal_init) and orthogonal not in seen:
                 seen.append(orthogonal)
             if n.template not in seen:

@@ -190,8 +190,13 @@ class _Resolver:
                 tree[key] = self.pick(
                     ("env", key),
                     getattr(env, key),
+                    (self.suite_defaults.get(f"env.{key}"), self.ssrc),
                     (PIXEL_DEFAULTS[f"env.{key}"], "default (DrQ-v2's dmc.py)"),
                 )
+        for key in suite.env_keys:  # the suite's protocol (atari: sticky actions, lives, ...)
+            tree[key] = self.pick(
+                ("env", key), getattr(env, key), (self.suite_defaults[f"env.{key}"], self.ssrc)
+            )
         return tree
 
     def train(self) -> Tree:

@@ -199,11 +199,13 @@ def _check_module_list(path: tuple, names: list[str], modules: tuple[str, ...], 
 def _check_network(spec: Spec, module: str, net: NetworkSpec, err) -> None:
     base = ("networks", module)
     arch = effective_arch(spec, module)
-    allowed = catalog.algorithm(spec.algorithm).archs
-    if allowed is not None and net.arch is not None and net.arch not in allowed:
+    record = catalog.algorithm(spec.algorithm)
+    allowed = record.module_archs.get(module, record.archs)
+    if net.arch is not None and net.arch not in allowed:
+        what = f"its {module}" if module in record.module_archs else "its networks"
         err(
             base + ("arch",),
-            f"algorithm {spec.algorithm!r} builds its networks as {' or '.join(allowed)},"
+            f"algorithm {spec.algorithm!r} builds {what} as {' or '.join(allowed)},"
             f" not {net.arch!r}",
             at="value",
         )
@@ -461,10 +463,11 @@ def _check_image_size(tree: Tree, smap: Any, record: Any) -> list[Diagnostic]:
             f"{record.name}'s pixel stem (strides 2, 2, 2, 1)",
         )
     else:
-        convs = [
+        convs = [  # unpadded convolutions (DrQ-v2's; with SAME padding any size works)
             (m, e["depth"].value)
             for m, e in tree["networks"].items()
             if catalog.arch(e["arch"].value).image
+            and not catalog.arch(e["arch"].value).same_padding
         ]
         if not convs:
             return []
@@ -588,11 +591,21 @@ def _check_accepts(tree: Tree, smap: Any) -> list[Diagnostic]:
                 smap.location(("env", "observation")),
                 f"suite {suite_name!r} gives {' or '.join(suite.observations)} observations, not"
                 f" {observation}"
-                + ("" if suite_name == "dmc" else " (pixel observations: env.suite: dmc)"),
+                + (" (pixel observations: env.suite: dmc)" if observation == "pixels" else ""),
                 "env.observation",
             )
         ]
     diags = [
+        Diagnostic(
+            smap.location(("env", key), at="key"),
+            f"env.{key} applies to suite {owner.name!r}, not {suite_name!r}",
+            f"env.{key}",
+        )
+        for owner in catalog.SUITE_RECORDS.values()
+        for key in owner.env_keys
+        if key not in suite.env_keys and smap.has(("env", key))
+    ]
+    diags += [
         Diagnostic(
             smap.location(("env", key), at="key"),
             f"env.{key} applies to pixel observations (env.observation: pixels)",

@@ -159,6 +159,11 @@ class EnvSpec(Model):
     )
     image_size: Optional[Annotated[int, Field(ge=16, le=512)]] = key("env.image_size")
     frame_stack: Optional[PosInt] = key("env.frame_stack")
+    # atari
+    sticky_actions: Optional[number_in(ge=0.0, lt=1.0)] = key("env.sticky_actions")
+    terminal_on_life_loss: Optional[bool] = key("env.terminal_on_life_loss")
+    clip_rewards: Optional[bool] = key("env.clip_rewards")
+    noop_max: Optional[NonNegInt] = key("env.noop_max")
 
 
 # --------------------------------------------------------------------------- train
@@ -209,6 +214,14 @@ class TrainSpec(Model):
     terminal_reward: Optional[choice(*catalog.TERMINAL_REWARDS)] = key("train.terminal_reward")
     # RLx2's delayed multi-step target and dynamic-capacity buffer
     n_step: Optional[PosInt] = key("train.n_step")
+    # der (Data-Efficient Rainbow)
+    adam_eps: Optional[number_in(gt=0.0)] = key("train.adam_eps")
+    num_atoms: Optional[Annotated[int, Field(ge=2)]] = key("train.num_atoms")
+    v_max: Optional[number_in(gt=0.0)] = key("train.v_max")
+    noisy_sigma: Optional[number_in(ge=0.0)] = key("train.noisy_sigma")
+    priority_exponent: Optional[number_in(ge=0.0)] = key("train.priority_exponent")
+    priority_weight: Optional[number_in(ge=0.0, le=1.0)] = key("train.priority_weight")
+    eval_epsilon: Optional[Fraction01] = key("train.eval_epsilon")
     # DrQ-v2
     feature_dim: Optional[PosInt] = key("train.feature_dim")
     stddev_init: Optional[number_in(gt=0.0)] = key("train.stddev_init")

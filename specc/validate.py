@@ -78,6 +78,13 @@ def _required_networks(spec: LoadedSpec) -> list[Diagnostic]:
         and PRESETS[preset].is_method(algorithm)
     ):
         return []
+    required = (
+        ALGORITHM_RECORDS[algorithm].required_networks
+        if isinstance(algorithm, str) and algorithm in ALGORITHM_RECORDS
+        else ("actor", "critic")
+    )
+    if not required:  # its preset gives every module's network (DER: Dopamine's)
+        return []
     if "networks" not in data:
         return [Diagnostic(smap.location(()), "missing required key 'networks'", "")]
     networks = data["networks"]
@@ -89,7 +96,7 @@ def _required_networks(spec: LoadedSpec) -> list[Diagnostic]:
             f"missing required key {module!r}",
             "networks",
         )
-        for module in ("actor", "critic")
+        for module in required
         if module not in networks
     ]
 

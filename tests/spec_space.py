@@ -72,6 +72,12 @@ PRESET_ARCH = {
 # budget, so a DMC run ends no episode in training (tests/test_envs.py runs one that does) but
 # evaluates one whole episode. Pendulum-v1's 200-frame episodes end within it.
 ENVS = {"gymnasium": "Pendulum-v1", "dmc": "pendulum-swingup"}
+# the suites whose tasks give states and bounded continuous actions (the state specs' envs)
+STATE_SUITES = tuple(
+    s
+    for s in SUPPORTED["suite"]
+    if "state" in catalog.suite(s).observations and "box" in catalog.suite(s).actions
+)
 
 
 def _maybe(draw, strategy, p_none: float = 0.5):
@@ -258,7 +264,7 @@ def encoded_train(draw, algorithm: str, preset: str | None, common: dict) -> dic
 def env(draw) -> dict:
     """A suite's env, its suite written out or left to the default, and an action repeat (left
     out: the suite's default, 1 on gymnasium and 2 on dmc)."""
-    suite = draw(st.sampled_from(SUPPORTED["suite"]))
+    suite = draw(st.sampled_from(STATE_SUITES))
     e: dict = {"id": ENVS[suite]}
     if suite != catalog.DEFAULTS["env.suite"] or draw(st.integers(0, 99)) < 20:
         e["suite"] = suite
@@ -384,7 +390,9 @@ def valid_specs(draw) -> dict:
 
 # the pixel-observation algorithms: their specs are drawn by pixel_specs()
 PIXEL_ALGORITHMS = tuple(
-    a for a in SUPPORTED["algorithm"] if "pixels" in catalog.algorithm(a).observations
+    a
+    for a in SUPPORTED["algorithm"]
+    if "pixels" in catalog.algorithm(a).observations and "box" in catalog.algorithm(a).actions
 )
 PIXEL_PRESETS = {"drqv2": (None, "drqv2"), "mrq": (None, "mrq")}
 # DMC's cheapest task to render (cartpole: ~80 frames/s at 84 x 84 on one core, more at 16-32)
@@ -489,3 +497,92 @@ def schema_specs(schema: dict):
     from hypothesis_jsonschema import from_schema
 
     return from_schema(schema)
+
+
+# the algorithms of discrete actions (Atari): their specs are drawn by discrete_specs()
+DISCRETE_ALGORITHMS = tuple(
+    a for a in SUPPORTED["algorithm"] if "discrete" in catalog.algorithm(a).actions
+)
+# Pong: a game ends within ~1000 agent steps even for a poor policy (the evaluation episode)
+DISCRETE_ENV = "Pong"
+
+
+@st.composite
+def discrete_specs(draw) -> dict:
+    """A valid spec of an agent of discrete actions on Atari (DER): tiny frames (16-24 pixels),
+    a narrow IMPALA or Nature CNN, every regime on each module (the encoder's kernels and the
+    noisy head's matrices), the atari suite's protocol keys and DER's own keys drawn."""
+    algorithm = draw(st.sampled_from(DISCRETE_ALGORITHMS))
+    preset = draw(st.sampled_from((None, "der")))
+    record = catalog.algorithm(algorithm)
+    spec: dict = {"specc": 1, "name": "prop", "algorithm": algorithm}
+    _put(spec, "preset", preset)
+    spec["seed"] = draw(st.integers(0, 3))
+    t = dict(RUN)
+    _put(t, "update_every", _maybe(draw, st.sampled_from((1, 2)), 0.6))
+    _put(t, "n_step", _maybe(draw, st.sampled_from((1, 3)), 0.5))
+    t["target_every"] = draw(st.sampled_from((50, 100)))
+    _put(t, "num_atoms", _maybe(draw, st.sampled_from((5, 11)), 0.5))
+    _put(t, "noisy_sigma", _maybe(draw, st.sampled_from((0.0, 0.1)), 0.6))
+    _put(t, "priority_exponent", _maybe(draw, st.sampled_from((0.0, 1.0)), 0.6))
+    _put(t, "priority_weight", _maybe(draw, st.sampled_from((0.0, 1.0)), 0.6))
+    _put(t, "grad_clip", _maybe(draw, st.sampled_from((0.0, 10.0)), 0.6))
+    _put(t, "eval_epsilon", _maybe(draw, st.sampled_from((0.0, 0.05)), 0.6))
+    spec["train"] = t
+    networks, regimes, sparse = {}, {}, set()
+    for module in record.modules:
+        net: dict = {}
+        if module == "encoder":
+            arch = draw(st.sampled_from(record.module_archs["encoder"]))
+            _put(net, "arch", arch if arch != "impala" else _maybe(draw, st.just(arch)))
+            net["width"] = draw(st.sampled_from((2, 4)))
+            if arch == "impala":
+                net["depth"] = draw(st.integers(1, 2))
+        else:
+            net["width"] = draw(st.sampled_from((8, 16)))
+            net["depth"] = draw(st.integers(1, 2))
+        shared = any(record.optimizer(m) == record.optimizer(module) for m in sparse)
+        sp = draw(pixel_sparsity(module, preset, algorithm, shared))
+        if sp:
+            net["sparsity"] = sp
+            if catalog.regime(sp["regime"]).sparse:
+                sparse.add(module)
+        networks[module] = net
+        regimes[module] = sp.get("regime", "dense")
+    for module in sparse:  # (as pixel_specs: one optimizer steps both modules)
+        if any(m != module and record.optimizer(m) == record.optimizer(module) for m in sparse):
+            for key in ("skip_step", "mask_gradients"):
+                networks[module]["sparsity"].get("topology", {}).pop(key, None)
+    if draw(st.booleans()):  # der's networks may be left out when both are the preset's
+        spec["networks"] = networks
+    else:
+        regimes = {m: "dense" for m in record.modules}
+    spec["eval"] = {"every": TOTAL_STEPS, "episodes": 1}
+    spec["checkpoint"] = {"every": draw(st.sampled_from((0, 150)))}
+    spec["logging"] = {"tensorboard": False, "every": 50}
+    if draw(st.booleans()):
+        metrics = draw(st.lists(st.sampled_from(METRICS), min_size=1, max_size=3, unique=True))
+        diagnostics: dict = {"every": 50, "metrics": metrics}
+        if set(metrics) & set(DIAGNOSTICS_METRIC_KEYS["batch_size"]):
+            diagnostics["batch_size"] = 16
+        if "grad_interference" in metrics:
+            diagnostics["interference_samples"] = 2
+        spec["diagnostics"] = diagnostics
+    if draw(st.integers(0, 99)) < 25:
+        modules = draw(
+            st.lists(st.sampled_from(record.modules), min_size=1, max_size=2, unique=True)
+        )
+        reset: dict = {"every": 120, "modules": modules}
+        scheduled = any(regimes[m] in ("d2s", "s2d") for m in modules)
+        _put(reset, "keep_mask", True if scheduled else _maybe(draw, st.booleans()))
+        spec["reset"] = reset
+    e: dict = {"suite": "atari", "id": DISCRETE_ENV}
+    e["image_size"] = draw(st.sampled_from((16, 24)))
+    _put(e, "frame_stack", _maybe(draw, st.sampled_from((1, 2, 4))))
+    _put(e, "action_repeat", _maybe(draw, st.sampled_from((1, 4))))
+    _put(e, "sticky_actions", _maybe(draw, st.sampled_from((0.0, 0.25))))
+    _put(e, "terminal_on_life_loss", _maybe(draw, st.booleans()))
+    _put(e, "clip_rewards", _maybe(draw, st.booleans()))
+    _put(e, "noop_max", _maybe(draw, st.sampled_from((0, 30))))
+    spec["env"] = e
+    return spec

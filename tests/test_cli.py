@@ -129,6 +129,7 @@ def test_schema_is_json_schema_of_the_language():
         "mrsac",
         "drqv2",
         "stream_ac",
+        "der",
     ]
 
 

@@ -41,7 +41,14 @@ ALLOWED_IMPORTS = {
     "torch",
 }
 # what a suite's make_env imports besides (when the env is built, so that --help needs none)
-SUITE_IMPORTS = {"gymnasium": set(), "dmc": {"shimmy"}}
+SUITE_IMPORTS = {"gymnasium": set(), "dmc": {"shimmy"}, "atari": {"ale_py", "cv2", "pickle"}}
+
+
+def suite_of(source: str) -> str:
+    """The env suite a generated script runs, from its make_env."""
+    if "ATARI_GAMES" in source:
+        return "atari"
+    return "dmc" if "dm_control/" in source else "gymnasium"
 
 
 @pytest.mark.parametrize("path", SCRIPTS, ids=[p.stem for p in SCRIPTS])
@@ -55,7 +62,7 @@ def test_compiles_and_imports_only_stdlib_numpy_torch_gymnasium(path):
         elif isinstance(node, ast.ImportFrom):
             imported.add(node.module.split(".")[0])
     assert "specc" not in imported
-    suite = "dmc" if 'f"dm_control/{env_id}-v0"' in source else "gymnasium"
+    suite = suite_of(source)
     allowed = ALLOWED_IMPORTS | SUITE_IMPORTS[suite]
     assert imported <= allowed, imported - allowed
     assert ast.get_docstring(tree).startswith(f"{path.stem}: ")
@@ -146,7 +153,13 @@ SMALL = ["--critic-width", "64", "--actor-width", "32", "--buffer-size", "10000"
 ENCODED_SMALL = ["--encoder-width", "32", "--target-every", "50"]
 # pixel scripts: small frames on the cheapest pixel task, small batches (rendering and a batch-256
 # update on 84 x 84 stacks cost seconds on a CI core)
-PIXELS_SMALL = ["--env-id", "cartpole-swingup", "--image-size", "32", "--batch-size", "32"]
+PIXELS_SMALL = ["--image-size", "32", "--batch-size", "32"]
+# pixel scripts' cheapest task per suite: cartpole-swingup; Pong (its games end within ~1000
+# agent steps even for a poor policy), its frames at 16 x 16 (DER's CNNs pad: any size works)
+SUITE_SMALL = {
+    "dmc": ["--env-id", "cartpole-swingup"],
+    "atari": ["--env-id", "Pong", "--image-size", "16"],
+}
 
 
 def _config_fields(path) -> set[str]:
@@ -157,6 +170,7 @@ def small(path) -> list[str]:
     """Flags that make a script's networks small for a short CPU run (those it has)."""
     flags = SMALL + (ENCODED_SMALL if "encoder_width" in _config_fields(path) else [])
     flags += PIXELS_SMALL if "image_size" in _config_fields(path) else []
+    flags += SUITE_SMALL.get(suite_of(path.read_text()), [])  # (the last --image-size wins)
     return known_flags(import_script(path), flags)
 
 
@@ -247,6 +261,7 @@ RESUME_SCRIPTS = [
         "rlx2_td3",
         "drqv2",
         "mrq_pixels",
+        "der_atari100k",
     )
 ]
 # drqv2 and mrq_pixels: the frame buffers (frames, positions, n-step starts FIFO; MR.Q's slots
@@ -265,7 +280,7 @@ RLX2_SHORT = [
 ]
 # the resume test's env per suite: Pendulum's 200-step episodes (one ends, one is cut at 250);
 # DMC pendulum-swingup's 500 agent steps at action repeat 2 (cut mid-episode)
-RESUME_ENV = {"gymnasium": "Pendulum-v1", "dmc": "pendulum-swingup"}
+RESUME_ENV = {"gymnasium": "Pendulum-v1", "dmc": "pendulum-swingup", "atari": "MsPacman"}
 
 
 @pytest.mark.slow
@@ -273,7 +288,7 @@ RESUME_ENV = {"gymnasium": "Pendulum-v1", "dmc": "pendulum-swingup"}
 def test_resume_reproduces_an_uninterrupted_run(path, tmp_path):
     sparse = ["--actor-prune-at", "300"] if path.stem == "tar_sac_erk" else []
     sparse += RLX2_SHORT if path.stem == "rlx2_td3" else []
-    suite = "dmc" if "dm_control/" in path.read_text() else "gymnasium"
+    suite = suite_of(path.read_text())
     common = [
         *small(path),
         *sparse,

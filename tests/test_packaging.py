@@ -30,7 +30,7 @@ def test_env_extras_are_the_catalogs():
 
     extras = _optional_dependencies()
     assert {name: tuple(extras[name]) for name in EXTRAS} == EXTRAS
-    assert set(EXTRAS) == {"mujoco", "box2d", "dmc"}
+    assert set(EXTRAS) == {"mujoco", "box2d", "dmc", "atari"}
     # dev names the extras it pulls in as specc[a,b,...]
     (self_ref,) = [r for r in extras["dev"] if r.startswith("specc[")]
     dev = set(re.fullmatch(r"specc\[([a-z0-9_,-]+)\]", self_ref).group(1).split(","))

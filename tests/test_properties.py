@@ -31,8 +31,11 @@ from generated_lint import ruff, unused_axis_text, unused_definitions
 from generated_utils import import_script, run_main
 from spec_space import (
     ALGORITHMS,
+    DISCRETE_ALGORITHMS,
     PIXEL_ALGORITHMS,
+    STATE_SUITES,
     TOTAL_STEPS,
+    discrete_specs,
     pixel_specs,
     schema_specs,
     valid_specs,
@@ -104,6 +107,16 @@ def test_every_valid_spec_compiles_deterministically_and_lints(spec, tmp_path_fa
 @given(spec=pixel_specs())
 def test_every_valid_pixel_spec_compiles_deterministically_and_lints(spec, tmp_path_factory):
     """The same for agents that see pixels (every regime on the conv encoder)."""
+    test_every_valid_spec_compiles_deterministically_and_lints.hypothesis.inner_test(
+        spec, tmp_path_factory
+    )
+
+
+@_settings(25)
+@given(spec=discrete_specs())
+def test_every_valid_discrete_spec_compiles_deterministically_and_lints(spec, tmp_path_factory):
+    """The same for agents of discrete actions on Atari (DER: every regime on its CNN and its
+    noisy head)."""
     test_every_valid_spec_compiles_deterministically_and_lints.hypothesis.inner_test(
         spec, tmp_path_factory
     )
@@ -254,6 +267,38 @@ def test_every_valid_pixel_spec_dry_runs_and_trains(spec, tmp_path_factory):
     test_every_valid_spec_dry_runs_and_trains.hypothesis.inner_test(spec, tmp_path_factory)
 
 
+@pytest.mark.slow
+@_settings(4)
+@given(spec=discrete_specs())
+def test_every_valid_discrete_spec_dry_runs_and_trains(spec, tmp_path_factory):
+    """The same on Atari: tiny frames of Pong, every regime on the CNN and the noisy head."""
+    test_every_valid_spec_dry_runs_and_trains.hypothesis.inner_test(spec, tmp_path_factory)
+
+
+def test_the_discrete_strategy_draws_every_regime_on_both_modules():
+    seen: dict[str, set] = {"encoder": set(), "critic": set(), "arch": set()}
+
+    @settings(
+        max_examples=80,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(spec=discrete_specs())
+    def collect(spec):
+        for module in ("encoder", "critic"):
+            net = spec.get("networks", {}).get(module, {})
+            seen[module].add(net.get("sparsity", {}).get("regime", "dense"))
+        seen["arch"].add(spec.get("networks", {}).get("encoder", {}).get("arch", "impala"))
+
+    collect()
+    assert set(catalog.algorithm("der").regimes) <= seen["encoder"]
+    assert set(catalog.algorithm("der").regimes) <= seen["critic"]
+    assert seen["arch"] == {"impala", "nature"}
+    assert DISCRETE_ALGORITHMS == ("der",)
+
+
 def test_the_pixel_strategy_draws_every_regime_on_the_encoder():
     seen, algorithms = set(), set()
 
@@ -307,5 +352,6 @@ def test_the_strategy_draws_every_regime_and_algorithm():
     assert seen["regime"] == set(SUPPORTED["regime"])
     # every arch but the image ones (conv: pixel specs, not drawn yet, see spec_space.ALGORITHMS)
     assert {a for a in SUPPORTED["arch"] if not catalog.arch(a).image} <= seen["arch"]
-    assert seen["suite"] == set(SUPPORTED["suite"])
+    # the suites of states (atari's games are drawn by discrete_specs)
+    assert seen["suite"] == set(STATE_SUITES) == set(SUPPORTED["suite"]) - {"atari"}
     assert seen["action_repeat"] == {None, 1, 2}

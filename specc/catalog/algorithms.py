@@ -112,6 +112,29 @@ DRQV2_TRAIN_KEYS = (
     "random_shift",
 )
 
+# Data-Efficient Rainbow's train keys (van Hasselt et al. 2019 as Dopamine runs it; the
+# sparsity-scaling paper's Table 5), in config order: the replay and its schedule, the n-step
+# target and the target network's period, Adam, C51's support, noisy nets, prioritized replay.
+DER_TRAIN_KEYS = (
+    "total_steps",
+    "learning_starts",
+    "batch_size",
+    "buffer_size",
+    "gamma",
+    "update_every",
+    "n_step",
+    "target_every",
+    "critic_lr",
+    "adam_eps",
+    "grad_clip",
+    "num_atoms",
+    "v_max",
+    "noisy_sigma",
+    "priority_exponent",
+    "priority_weight",
+    "eval_epsilon",
+)
+
 # Train keys that mean something only while another key switches their feature on: key ->
 # (the switch, its value that leaves the feature off). A switch no preset sets and the spec
 # leaves out is off; gated keys are resolved (with TRAIN_DEFAULTS) only when their switch is on.
@@ -197,6 +220,20 @@ class Algorithm:
     # with policy_delay actor updates, as CleanRL)
     delayed_modules: tuple[str, ...] = ()
     archs: tuple[str, ...] = REPLAY_ARCHS  # the architectures its networks may use
+    # per module, where a module takes fewer of them (DER: a CNN encoder, an mlp head)
+    module_archs: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # modules whose network its template writes in full (DER's noisy dueling head): no trunk
+    # template (networks/ARCH) is emitted for them; their arch gives width and depth
+    own_networks: tuple[str, ...] = ()
+    # modules built of noisy layers (NoisyLinear: DER's head): a mask covers a weight's noise
+    # scale too
+    noisy_modules: tuple[str, ...] = ()
+    # it acts with uniform random actions until learning_starts; else its policy acts from the
+    # first step (warmup_note: why)
+    random_warmup: bool = True
+    warmup_note: str = ""
+    # the modules a spec must give under `networks` (unless its preset is a whole method)
+    required_networks: tuple[str, ...] = ("actor", "critic")
     help: dict[str, str] = field(default_factory=dict)  # its own help texts of keys
     observations: tuple[str, ...] = ("state",)  # observation kinds it accepts
     # the module that reads pixel observations through a convolutional stem of its own, its
@@ -206,6 +243,9 @@ class Algorithm:
     loop: str = "replay"  # replay (minibatches from a buffer) | streaming (one transition)
     regimes: tuple[str, ...] = REPLAY_REGIMES  # the sparsity regimes its modules may use
     display: str = ""  # its name in the script's header and config ("" : the name in capitals)
+    # templates/: its own replay buffer, where the observation kind's does not serve it (DER's
+    # prioritized n-step frame replay)
+    buffer: str = ""
 
     @property
     def title(self) -> str:
@@ -393,7 +433,7 @@ ALGORITHM_RECORDS: dict[str, Algorithm] = {
             # the encoder has no output layer; the actor's and critic's `input` role is their
             # feature trunk's Linear, which reads the encoder's flattened features
             layouts={
-                "encoder": ("convs", ()),
+                "encoder": ("", ()),  # the encoder is its trunk (ConvEncoder)
                 "actor": ("policy", ("policy.out",)),
                 "critic": ("q", ("q.out",)),
             },
@@ -452,6 +492,45 @@ ALGORITHM_RECORDS: dict[str, Algorithm] = {
             loop="streaming",
             regimes=STREAMING_REGIMES,
             display="Stream AC(lambda)",
+        ),
+        # Data-Efficient Rainbow (van Hasselt et al. 2019) as Dopamine configures it (the
+        # sparsity-scaling paper's C.3, Table 5): a CNN encoder (IMPALA by default) and a
+        # distributional (C51) dueling head of noisy layers, the Q-network's online and target
+        # copies, double-DQN n-step targets projected on the support, prioritized replay. The
+        # head is the `critic` module (the value network); one Adam steps both modules.
+        Algorithm(
+            name="der",
+            modules=("encoder", "critic"),
+            train_keys=DER_TRAIN_KEYS,
+            default_preset="der",
+            template="algorithms/der.py.jinja",
+            loss_columns=("critic_loss", "q_mean"),
+            targets={"encoder": "encoder_target", "critic": "critic_target"},
+            layouts={"encoder": ("", ()), "critic": ("", ("advantage", "value"))},
+            inputs={"encoder": ("obs_shape",), "critic": ("repr_dim",)},
+            batch_inputs={"encoder": ("obs",), "critic": ("h",)},
+            batch_features='h = nets["encoder"](obs)  # the encoder\'s features of the stacks',
+            optimizer_of={"encoder": "critic_opt"},
+            archs=("impala", "nature", "mlp"),
+            module_archs={"encoder": ("impala", "nature"), "critic": ("mlp",)},
+            own_networks=("critic",),
+            noisy_modules=("critic",),
+            required_networks=(),  # the der preset gives both (Table 5's networks)
+            random_warmup=False,
+            warmup_note="its noisy network explores; Dopamine's DER has no epsilon, warm-up included",
+            help={
+                "train.critic_lr": "Adam's learning rate of the whole Q-network (encoder and head)",
+                "train.learning_starts": "agent steps before updates start (Dopamine's min_replay_history; the noisy network acts from the first)",
+                "train.eval_epsilon": "evaluation: probability of a uniform random action (Dopamine's epsilon_eval; the network acts without noise)",
+                "train.update_every": "agent steps between updates (one update each)",
+                "train.n_step": "rewards summed in the TD target (n-step return, Dopamine's update_horizon)",
+                "train.target_every": "updates between copies of the online network into the target network",
+                "train.grad_clip": "max global gradient norm of the Q-network (0: none, Dopamine)",
+            },
+            observations=("pixels",),
+            actions=("discrete",),
+            buffer="runtime/prioritized_frame_buffer.py.jinja",
+            display="DER",
         ),
     )
 }

@@ -2,8 +2,8 @@
 names the observation and action kinds its tasks produce, an algorithm record those it accepts
 and its loop; each kind's record gives the generated code of its slots. Pixels (DrQ-v2) and
 streaming (Stream AC) arrived as records here and their templates, not as branches in the
-existing ones; discrete actions will too (docs/architecture.md). `env.observation` names an
-observation kind (state | pixels)."""
+existing ones; discrete actions (Atari, DER) too (docs/architecture.md). `env.observation` names
+an observation kind (state | pixels)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,10 @@ class ActionKind:
     summary: str
     size: str  # the generated expression of the action's size, read off `env`
     random: str  # the generated expression of a uniform random action (warm-up exploration)
+    # how a replay buffer stores one action: its shape after the row (a main() expression) and
+    # its torch dtype (a vector of floats; one integer index)
+    stored_shape: str = "(act_dim,)"
+    stored_dtype: str = "torch.float32"
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,16 @@ ACTION_KINDS: dict[str, ActionKind] = {
         summary="bounded continuous actions, a vector of floats",
         size="env.action_space.shape[0]",
         random="env.action_space.sample()",
+    ),
+    # Atari's actions (ale-py's minimal action set of the game): one of n, an integer index;
+    # act_dim is n, the number of actions
+    "discrete": ActionKind(
+        name="discrete",
+        summary="one of n actions, an integer index (Atari's minimal action set)",
+        size="env.action_space.n",
+        random="env.action_space.sample()",
+        stored_shape="()",
+        stored_dtype="torch.int64",
     ),
 }
 LOOP_KINDS: dict[str, LoopKind] = {

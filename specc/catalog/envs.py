@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .atari import ATARI_100K
+
 # pip requirements per install extra, as pyproject.toml's optional-dependencies list them
 # (tests/test_packaging.py checks that they agree). dm_control 1.0.50 needs mujoco >= 3.17 and
 # fails with mujoco 4 (MjModel has no flex_vertedge); Gymnasium's MuJoCo v5 envs run on 3.17.
@@ -20,6 +22,9 @@ EXTRAS: dict[str, tuple[str, ...]] = {
         "dm-control==1.0.50",
         "mujoco>=3.17,<4",
     ),
+    # ale-py 0.9 and later bundle the ROMs; the generated script drives the ALE directly
+    # (gymnasium only for its spaces)
+    "atari": ("gymnasium>=1.0,<2", "ale-py==0.12.1"),
 }
 
 # Gymnasium env families (the id without its -vN suffix) that need an extra beyond gymnasium
@@ -105,6 +110,13 @@ DMC_EPISODE_FRAMES = 1000
 DMC_PIXEL_CAMERAS: dict[str, int] = {"quadruped": 2}
 PIXEL_DEFAULTS: dict[str, int] = {"env.image_size": 84, "env.frame_stack": 3}
 
+# The Atari-100k benchmark's 26 games (Kaiser et al. 2020, SimPLe), as the papers write them;
+# specc.catalog.atari holds them with their random, human and published DER scores
+ATARI_100K_GAMES: tuple[str, ...] = tuple(ATARI_100K)
+# An Atari episode ends at 108,000 frames (30 minutes of play at 60 Hz; Machado et al. 2018 and
+# Dopamine's max_steps_per_episode 27,000 agent steps at frame skip 4): a truncation
+ATARI_EPISODE_FRAMES = 108_000
+
 
 @dataclass(frozen=True)
 class Suite:
@@ -131,6 +143,23 @@ class Suite:
     # tasks it has that specc does not run: an id prefix -> why (env.id's message)
     unsupported: dict[str, str] = field(default_factory=dict)
     install_extra: str = ""  # the install extra every env of the suite needs
+    # env keys of its protocol beyond id, suite, action_repeat and the observation's (their
+    # defaults in `defaults`); a spec of another suite may not give them
+    env_keys: tuple[str, ...] = ()
+    make_env_keys: tuple[str, ...] = ()  # those of them make_env takes (in this order)
+    # how its frame stacks begin an episode: "repeat" (the first frame repeated: DrQ-v2's
+    # FrameStack) | "zeros" (zero frames: Dopamine's agent state); replays rebuild them so
+    stack_padding: str = "repeat"
+    # what the learner stores of a transition (main()'s expressions): the reward (Atari's
+    # clipped one), and whether it ends the chain of bootstrapped targets (a lost life)
+    stored_reward: str = "reward"
+    learning_terminal: str = "terminated"
+    terminal_note: str = "bootstrap through truncation (time limits), not through termination"
+    # the standard-library modules its env template imports, by observation kind
+    imports: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # its env template repeats actions itself (Atari's max-pool reads the last two frames);
+    # else an ActionRepeat wrapper does
+    own_repeat: bool = False
     # or, per env family (the id without its -vN suffix), the extra it needs beyond the suite's
     # package (an id in no family needs none)
     family_extras: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -186,6 +215,49 @@ SUITE_RECORDS: dict[str, Suite] = {
             observations=("state", "pixels"),
             pixel_template="envs/dmc_pixels.py.jinja",
             cameras=DMC_PIXEL_CAMERAS,
+            imports={"pixels": ("collections", "ctypes.util")},
+        ),
+        # The Atari-100k protocol as DER runs it in Dopamine (the sparsity-scaling paper's
+        # Table 5; atari_lib.py): 84 x 84 grayscale frames, 4 stacked, action repeat 4 with the
+        # last two frames max-pooled, rewards clipped to [-1, 1] for learning, a lost life a
+        # terminal for learning only, no sticky actions (Kaiser et al. 2020's benchmark is
+        # deterministic but for the no-op starts; MR.Q sets 0.25), 100k agent steps (400k
+        # frames), 100 evaluation episodes at the end
+        Suite(
+            name="atari",
+            template="envs/atari.py.jinja",
+            id_help="Atari-100k game, as the papers write it (Pong, MsPacman)",
+            defaults={
+                "env.action_repeat": 4,
+                "env.image_size": 84,
+                "env.frame_stack": 4,
+                "env.sticky_actions": 0.0,
+                "env.terminal_on_life_loss": True,
+                "env.clip_rewards": True,
+                "env.noop_max": 30,
+                "train.total_steps": 100_000,
+                "eval.every": 100_000,
+                "eval.episodes": 100,
+            },
+            defaults_source="suite atari (Atari-100k: Kaiser et al. 2020, DER in Dopamine)",
+            tasks=ATARI_100K_GAMES,
+            episode_frames=ATARI_EPISODE_FRAMES,
+            title="Atari",
+            task_form="an Atari-100k game, e.g. 'Pong'",
+            install_extra="atari",
+            observations=("pixels",),
+            pixel_template="envs/atari.py.jinja",
+            actions=("discrete",),
+            env_keys=("sticky_actions", "terminal_on_life_loss", "clip_rewards", "noop_max"),
+            make_env_keys=("sticky_actions", "terminal_on_life_loss", "noop_max"),
+            stack_padding="zeros",
+            imports={"pixels": ("collections", "pickle")},
+            own_repeat=True,
+            stored_reward="(max(-1.0, min(1.0, reward)) if cfg.clip_rewards else reward)",
+            learning_terminal='terminated or info["life_loss"]',
+            terminal_note="bootstrap through truncation (the frame cap), not through termination"
+            " or a lost life (the game goes on: info['life_loss'], with terminal_on_life_loss);"
+            " the reward stored is clipped to [-1, 1] with clip_rewards",
         ),
     )
 }

@@ -41,6 +41,10 @@ class Arch:
     image: bool = False
     # what `width` counts (its help): HELP's "hidden width" where empty
     width_meaning: str = ""
+    # its convolutions pad as TensorFlow's SAME (Dopamine's CNNs): any frame size works
+    same_padding: bool = False
+    # how it scales uint8 frames before its first convolution (an image arch)
+    pixel_scaling: str = "x / 255 - 0.5"
 
 
 ARCH_RECORDS: dict[str, Arch] = {
@@ -114,6 +118,39 @@ ARCH_RECORDS: dict[str, Arch] = {
             log_std_min=-5.0,
             activation_arg=False,
             image=True,
+        ),
+        # The IMPALA CNN (Espeholt et al. 2018) as Dopamine's ImpalaEncoder builds it: `depth`
+        # residual blocks per stack, three stacks of width, 2 width and 2 width channels (16,
+        # 32, 32); width 48 is the sparsity-scaling paper's "x3" (C.3)
+        Arch(
+            name="impala",
+            keys=("width", "depth"),
+            fixed={"activation": "relu", "layer_norm": False, "residual": True},
+            depth_meaning="residual blocks per stack (3 stacks)",
+            width_meaning="channels of the first stack (the other two have twice as many)",
+            trunk_class="ImpalaCNN",
+            trunk_input_layer="stacks.0.conv",
+            log_std_min=-5.0,
+            activation_arg=False,
+            image=True,
+            same_padding=True,
+            pixel_scaling="x / 255",
+        ),
+        # The Nature DQN CNN (Mnih et al. 2015) as Dopamine builds it: convolutions 8x8/4,
+        # 4x4/2, 3x3/1 of width, 2 width and 2 width channels (32, 64, 64), SAME padding
+        Arch(
+            name="nature",
+            keys=("width",),
+            fixed={"depth": 3, "activation": "relu", "layer_norm": False, "residual": False},
+            depth_meaning="convolutions (3)",
+            width_meaning="channels of the first convolution (the other two have twice as many)",
+            trunk_class="NatureCNN",
+            trunk_input_layer="convs.0",
+            log_std_min=-5.0,
+            activation_arg=False,
+            image=True,
+            same_padding=True,
+            pixel_scaling="x / 255",
         ),
     )
 }

@@ -42,6 +42,7 @@ PRESET_NAMES: tuple[str, ...] = (
     "ds_td3",
     "stream",
     "drqv2",
+    "der",
 )
 
 # The structural choices a preset may make for an algorithm (Preset.options), with their

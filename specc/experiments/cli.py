@@ -12,7 +12,7 @@ from ..overrides import add_override_option
 from ..writer import write_atomic
 from . import launch
 from .plot import group_runs, load_runs, plot
-from .report import csv_text, markdown, sweep_runs
+from .report import atari_report, csv_text, markdown, sweep_runs
 from .report import rows as report_rows
 from .sweep import (
     MANIFEST,
@@ -441,6 +441,9 @@ def _report(args: argparse.Namespace) -> int:
         groups = group_runs(load_runs(args.run_dirs))
     table = report_rows(groups, values, args.reps, args.seed, missing)
     text = markdown(table, args.reps, args.seed)
+    # Atari runs: human-normalised scores per game and their IQM, mean, median and optimality
+    # gap over games (rliable's Atari-100k figures); "" without Atari runs
+    text += atari_report(groups, values, args.reps, args.seed, missing, args.csv)
     if args.csv:
         write_atomic(Path(args.csv), csv_text(table))
     sys.stdout.write(text)

@@ -24,6 +24,16 @@ finished: no ``model.pt``; metrics that end before the final evaluation; a metri
 is torn or corrupt; no config.json to say where the final evaluation is; not started) or
 **diverged** (an evaluation return that is nan or infinite). Never is an earlier evaluation
 taken for the final one. Each row says how many seeds its figures rest on (``3 of 5``).
+
+Atari-100k runs (:func:`atari_report`, a section after the table) are scored as the field
+scores them (Agarwal et al. 2021, rliable): each run's final evaluation return is
+human-normalised with its game's random and human scores (specc.catalog.atari), and a variant
+over games (a sweep over the 26 games x sparsity levels x seeds: the runs grouped by their
+variant's name without the game) gets rliable's four aggregates over its runs x games matrix,
+IQM, mean, median and optimality gap, each with its 95% percentile stratified bootstrap
+interval (the games are the strata; the same resampling code as above, all four metrics from
+the same resamples). A run is an Atari run when its config.json holds the atari suite's
+protocol keys; reports without one are unchanged.
 """
 
 from __future__ import annotations
@@ -31,10 +41,13 @@ from __future__ import annotations
 import csv
 import io
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
+from ..catalog.atari import ATARI_100K, UnknownGame, game
+from ..catalog.envs import suite
+from ..writer import write_atomic
 from . import MissingDependency
 from .launch import FAILED, FINISHED_MARKER, LOG, PENDING, RUNNING, run_state
 from .plot import Run
@@ -68,12 +81,22 @@ def _iqm_rows(x: Any) -> Any:
     return x[:, cut : x.shape[1] - cut].mean(axis=1)
 
 
-def stratified_bootstrap_ci(
-    scores: Any, reps: int = REPS, size: float = CI_SIZE, seed: int = 0
-) -> tuple[float, float]:
-    """The percentile bootstrap interval of the IQM of ``scores`` (runs x tasks, or runs),
-    resampling runs within each task (rliable's ``StratifiedBootstrap``, ``method='percentile'``).
-    """
+def _iqm_batch(x: Any) -> Any:
+    """The IQM of each matrix of a batch (k x runs x tasks): over all its runs and tasks."""
+    return _iqm_rows(x.reshape(x.shape[0], -1))
+
+
+def stratified_bootstrap_cis(
+    scores: Any,
+    statistics: Sequence[Callable[[Any], Any]],
+    reps: int = REPS,
+    size: float = CI_SIZE,
+    seed: int = 0,
+) -> list[tuple[float, float]]:
+    """The percentile bootstrap interval of each statistic of ``scores`` (runs x tasks, or
+    runs), all from the same resamples: runs resampled with replacement within each task
+    (rliable's ``StratifiedBootstrap``, ``method='percentile'``). A statistic maps a batch of
+    resampled matrices (k x runs x tasks) to its k values."""
     np = _numpy()
     x = np.asarray(scores, dtype=float)
     if x.ndim == 1:
@@ -84,10 +107,22 @@ def stratified_bootstrap_ci(
     # stream gives the same numbers drawn at once)
     runs = rng.choice(n_runs, size=(reps, n_runs, n_tasks), replace=True)
     resampled = x[runs, np.arange(n_tasks)]  # (reps, n_runs, n_tasks)
-    stats = _iqm_rows(resampled.reshape(reps, -1))
     alpha = (1.0 - size) / 2
-    low, high = np.percentile(stats, [100 * alpha, 100 * (1 - alpha)])
-    return float(low), float(high)
+    out = []
+    for statistic in statistics:
+        low, high = np.percentile(statistic(resampled), [100 * alpha, 100 * (1 - alpha)])
+        out.append((float(low), float(high)))
+    return out
+
+
+def stratified_bootstrap_ci(
+    scores: Any, reps: int = REPS, size: float = CI_SIZE, seed: int = 0
+) -> tuple[float, float]:
+    """The percentile bootstrap interval of the IQM of ``scores`` (runs x tasks, or runs),
+    resampling runs within each task (rliable's ``StratifiedBootstrap``, ``method='percentile'``).
+    """
+    (interval,) = stratified_bootstrap_cis(scores, (_iqm_batch,), reps, size, seed)
+    return interval
 
 
 @dataclass(frozen=True)
@@ -142,8 +177,16 @@ class Row:
     @property
     def seeds_text(self) -> str:
         """``3 of 5 (1 incomplete, 1 diverged)``: how many seeds the row's figures rest on."""
-        why = [f"{self.count(k)} {k}" for k in (INCOMPLETE, DIVERGED) if self.count(k)]
-        return f"{len(self.seeds)} of {self.runs}" + (f" ({', '.join(why)})" if why else "")
+        return _counted_text(len(self.seeds), self.left_out)
+
+
+def _counted_text(counted: int, left_out: Sequence[LeftOut]) -> str:
+    """``3 of 5 (1 incomplete, 1 diverged)``: the runs counted, of all, and why the others not."""
+    kinds = dict.fromkeys((INCOMPLETE, DIVERGED, *(x.kind for x in left_out)), 0)
+    for x in left_out:
+        kinds[x.kind] += 1
+    why = [f"{n} {kind}" for kind, n in kinds.items() if n]
+    return f"{counted} of {counted + len(left_out)}" + (f" ({', '.join(why)})" if why else "")
 
 
 def final_step(config: dict) -> tuple[int | None, str]:
@@ -313,3 +356,366 @@ def sweep_runs(
             else:
                 missing.setdefault(v["name"], []).append((str(d), unfinished(d)))
     return dirs, values, missing
+
+
+# --------------------------------------------------------------------------- Atari-100k
+ENV_ID = "env.id"  # the spec key a sweep over games varies (its manifest's values)
+UNKNOWN_GAME = "unknown game"
+ALL_GAMES = "(all games)"  # the name of a group whose variant names hold nothing but the game
+HNS_THRESHOLD = 1.0  # the optimality gap's threshold (rliable's gamma): the human score
+
+
+def _mean_batch(x: Any) -> Any:
+    """rliable's ``aggregate_mean`` of each matrix of a batch: the mean over tasks of each
+    task's mean over runs."""
+    return x.mean(axis=1).mean(axis=1)
+
+
+def _median_batch(x: Any) -> Any:
+    """rliable's ``aggregate_median``: the median over tasks of each task's mean over runs."""
+    return _numpy().median(x.mean(axis=1), axis=1)
+
+
+def _optimality_gap_batch(x: Any) -> Any:
+    """rliable's ``aggregate_optimality_gap`` (gamma 1): the mean over all runs and tasks of
+    ``max(0, 1 - x)``, how far the scores fall short of the human's."""
+    np = _numpy()
+    return HNS_THRESHOLD - np.minimum(x, HNS_THRESHOLD).mean(axis=(1, 2))
+
+
+# the aggregate metrics of Agarwal et al. 2021 over a runs x games matrix, in display order
+ATARI_METRICS: dict[str, Callable[[Any], Any]] = {
+    "iqm": _iqm_batch,
+    "mean": _mean_batch,
+    "median": _median_batch,
+    "optimality_gap": _optimality_gap_batch,
+}
+_METRIC_TITLES = {
+    "iqm": "IQM",
+    "mean": "mean",
+    "median": "median",
+    "optimality_gap": "optimality gap",
+}
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A point estimate and its 95% stratified bootstrap confidence interval."""
+
+    point: float
+    ci_low: float
+    ci_high: float
+
+
+def atari_aggregates(
+    scores: Any, reps: int = REPS, seed: int = 0, size: float = CI_SIZE
+) -> dict[str, Estimate]:
+    """IQM, mean, median and optimality gap (:data:`ATARI_METRICS`) of a runs x games matrix of
+    human-normalised scores, each with its percentile stratified bootstrap interval: the runs
+    of each game resampled within that game, all four metrics from the same ``reps`` resamples
+    (what rliable's ``get_interval_estimates`` gives with ``StratifiedBootstrap``; the same
+    resamples as its own when numpy's global generator is seeded with ``seed``)."""
+    np = _numpy()
+    x = np.asarray(scores, dtype=float)
+    if x.ndim != 2 or 0 in x.shape:
+        raise ValueError(f"expected a runs x games matrix of scores, got shape {x.shape}")
+    intervals = stratified_bootstrap_cis(x, list(ATARI_METRICS.values()), reps, size, seed)
+    return {
+        name: Estimate(float(f(x[None])[0]), low, high)
+        for (name, f), (low, high) in zip(ATARI_METRICS.items(), intervals)
+    }
+
+
+@dataclass(frozen=True)
+class AtariRun:
+    """A run that counts: its game, seed, final evaluation return and its human-normalised score."""
+
+    path: str
+    game: str
+    seed: int | None
+    final: float
+    normalized: float
+
+
+@dataclass(frozen=True)
+class AtariRow:
+    """One variant over games: its runs that count, by game, and their aggregates."""
+
+    variant: str  # the variant's name without its game (ALL_GAMES when nothing else is left)
+    values: dict[str, str]  # a sweep's variant: its swept keys but env.id, as override text
+    games: tuple[str, ...]  # every game its runs (or its sweep variants) play, sorted
+    runs: tuple[AtariRun, ...]  # the runs that count, by game then seed
+    aggregates: dict[str, Estimate] | None  # None: see problem
+    problem: str = ""  # why there are no aggregates
+    left_out: tuple[LeftOut, ...] = ()
+
+    def of(self, game_name: str) -> tuple[AtariRun, ...]:
+        return tuple(r for r in self.runs if r.game == game_name)
+
+    def counted_games(self) -> tuple[str, ...]:
+        """The games with a run that counts."""
+        return tuple(g for g in self.games if self.of(g))
+
+    @property
+    def runs_text(self) -> str:
+        """``5 of 6 (1 diverged)``: the runs the row's figures rest on, of all its runs."""
+        return _counted_text(len(self.runs), self.left_out)
+
+
+def atari_game(run: Run) -> str | None:
+    """The game of a run of suite atari (its config.json's ``env_id``; ``""`` when it has
+    none), or None for a run of another suite. config.json names no suite: a run is an Atari
+    run when its config.json holds the atari suite's protocol keys (``sticky_actions``,
+    ``terminal_on_life_loss``, ...: Config fields that only a script of suite atari has, as
+    specc's rules refuse them for any other suite)."""
+    keys = suite("atari").env_keys
+    if not keys or not all(k in run.config for k in keys):
+        return None
+    env_id = run.config.get("env_id")
+    return env_id if isinstance(env_id, str) else ""
+
+
+def _without_game(name: str, games: Iterable[str]) -> str:
+    """A variant's name without the parts that name its game: the game as written (``Pong``,
+    plain run directories ``der__Pong__1``) or as a sweep names an env.id value (``id_pong``,
+    ``env_id_pong``); the rest joined by ``__`` (``id_pong__level_0p9`` -> ``level_0p9``), or
+    ALL_GAMES when nothing is left."""
+    from .sweep import value_token
+
+    drop: set[str] = set()
+    for g in games:
+        token = value_token(g)
+        drop |= {g, token, f"id_{token}", f"env_id_{token}"}
+    return "__".join(p for p in name.split("__") if p not in drop) or ALL_GAMES
+
+
+@dataclass
+class _Members:
+    """The runs of one Atari variant (a group over games), gathered before judging."""
+
+    values: dict[str, str]
+    games: set[str]
+    runs: list[Run]
+    missing: list[tuple[str, str]]
+
+
+def atari_rows(
+    groups: dict[str, list[Run]],
+    values: dict[str, dict[str, str]] | None = None,
+    reps: int = REPS,
+    seed: int = 0,
+    missing: dict[str, list[tuple[str, str]]] | None = None,
+) -> list[AtariRow]:
+    """One row per Atari variant: the groups (as :func:`rows` takes them) of Atari runs
+    (:func:`atari_game`), or of a sweep's variants whose env.id is an Atari-100k game, merged
+    by their name without the game (:func:`_without_game`). Each run that counts (:func:`judge`)
+    gives its final evaluation return, human-normalised with its game's random and human scores
+    (specc.catalog.atari); a run of a game outside the 26 is left out (``unknown game``).
+
+    The aggregates are rliable's over the matrix of those scores, runs x games: the games in
+    alphabetical order (as rliable's Atari-100k notebook builds its matrices), each game's runs
+    by seed. They need the same number of runs that count in every game the variant plays
+    (the matrix rliable takes); otherwise the row says why it has none."""
+    values, missing = values or {}, missing or {}
+    merged: dict[str, _Members] = {}
+    for name, runs in groups.items():
+        swept = values.get(name, {})
+        played = {g for g in (atari_game(r) for r in runs) if g is not None}
+        if not played and swept.get(ENV_ID) not in ATARI_100K:
+            continue  # not an Atari variant
+        games = {g for g in (*played, swept.get(ENV_ID)) if g}
+        kept_values = {k: v for k, v in swept.items() if k != ENV_ID}
+        member = merged.setdefault(_without_game(name, games), _Members(kept_values, set(), [], []))
+        member.games |= {g for g in games if g in ATARI_100K}
+        member.runs += runs
+        member.missing += missing.get(name, [])
+    return [_atari_row(name, m, reps, seed) for name, m in merged.items()]
+
+
+def _atari_row(name: str, m: _Members, reps: int, seed: int) -> AtariRow:
+    left_out = [LeftOut(d, INCOMPLETE, why) for d, why in m.missing]
+    counted: list[AtariRun] = []
+    for run in m.runs:
+        verdict = judge(run)
+        if isinstance(verdict, LeftOut):
+            left_out.append(verdict)
+            continue
+        name_of_game = run.config.get("env_id")
+        try:
+            record = game(name_of_game)
+        except UnknownGame as exc:
+            left_out.append(LeftOut(str(run.path), UNKNOWN_GAME, str(exc)))
+            continue
+        final = verdict[0]
+        counted.append(
+            AtariRun(str(run.path), record.name, run.seed, final, record.human_normalized(final))
+        )
+    games = tuple(sorted(m.games))
+    counted.sort(key=lambda r: (games.index(r.game), r.seed is None, r.seed or 0, r.path))
+    row = AtariRow(name, m.values, games, tuple(counted), None, "", tuple(left_out))
+    counts = {g: len(row.of(g)) for g in games}
+    if not counted:
+        return replace(row, problem="no run counts")
+    if len(set(counts.values())) > 1:
+        shown = ", ".join(f"{g} {n}" for g, n in counts.items())
+        return replace(
+            row,
+            problem=f"its games have unequal numbers of runs that count ({shown}): rliable's"
+            " stratified bootstrap takes a runs x games matrix",
+        )
+    np = _numpy()
+    matrix = np.array([[r.normalized for r in row.of(g)] for g in games]).T
+    return replace(row, aggregates=atari_aggregates(matrix, reps, seed))
+
+
+def _estimate_text(e: Estimate | None) -> str:
+    return "-" if e is None else f"{e.point:.3f} [{e.ci_low:.3f}, {e.ci_high:.3f}]"
+
+
+def atari_markdown(table: Sequence[AtariRow], reps: int = REPS, seed: int = 0) -> str:
+    """The Atari-100k section: the aggregates per variant, then the scores per game beside the
+    random agent's, the human's and DER's; "" when there is no Atari variant."""
+    if not table:
+        return ""
+    titles = " | ".join(f"{_METRIC_TITLES[k]} [95% CI]" for k in ATARI_METRICS)
+    lines = [
+        "## Atari-100k: human-normalised final scores over games",
+        "",
+        f"| variant | games | runs | {titles} |",
+        "|---|---:|---:|" + "---:|" * len(ATARI_METRICS),
+    ]
+    for r in table:
+        cells = " | ".join(
+            _estimate_text(r.aggregates[k] if r.aggregates else None) for k in ATARI_METRICS
+        )
+        games = f"{len(r.counted_games())} of {len(ATARI_100K)}"
+        lines.append(f"| {r.variant} | {games} | {r.runs_text} | {cells} |")
+    lines += [f"- {r.variant}: no figures: {r.problem}" for r in table if r.problem]
+    lines.append("")
+    lines.append(
+        f"Each run's final {SCORE} (as above) human-normalised: (score - random) / (human -"
+        " random), 0 the random agent's score, 1 the human's (specc.catalog.atari). Over the runs"
+        " x games matrix (Agarwal et al. 2021, rliable): IQM, the mean of the middle 50% of all"
+        " scores; mean and median, of the games' mean scores; optimality gap, the mean of"
+        f" max(0, 1 - score). CI: 95% percentile stratified bootstrap, runs resampled within"
+        f" each game, {reps} resamples, seed {seed}. A variant over fewer than the"
+        f" {len(ATARI_100K)} games does not compare with published Atari-100k aggregates."
+    )
+    all_games = sorted({g for r in table for g in r.games})
+    lines += [
+        "",
+        f"Per game: the mean final {SCORE} of the runs that count, and (in parentheses) its"
+        " human-normalised score; DER: van Hasselt et al. 2019 at 100k steps, as published.",
+        "",
+        "| game | random | human | DER | " + " | ".join(r.variant for r in table) + " |",
+        "|---|---:|---:|---:|" + "---:|" * len(table),
+    ]
+    for name in all_games:
+        record = ATARI_100K[name]
+        cells = [f"{record.random:g}", f"{record.human:g}", _score_text(record.der, name)]
+        for r in table:
+            runs = r.of(name)
+            cells.append(_score_text(sum(x.final for x in runs) / len(runs), name) if runs else "-")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    left_out = [x for r in table for x in r.left_out]
+    if left_out:
+        lines.append("")
+        lines.append(
+            f"Left out of the Atari-100k figures ({len(left_out)}"
+            f" run{'s' if len(left_out) != 1 else ''}):"
+        )
+        lines.append("")
+        lines += [f"- {x.line()}" for x in left_out]
+    return "\n" + "\n".join(lines) + "\n"
+
+
+def _score_text(score: float, name: str) -> str:
+    return f"{score:.1f} ({ATARI_100K[name].human_normalized(score):.3f})"
+
+
+def _swept_keys(table: Sequence[AtariRow]) -> list[str]:
+    keys: list[str] = []
+    for r in table:
+        keys += [k for k in r.values if k not in keys]
+    return keys
+
+
+def atari_csv_text(table: Sequence[AtariRow]) -> str:
+    """One row per Atari variant: its counts, its aggregates with their intervals, and per game
+    the mean final score and the mean human-normalised score of its runs that count."""
+    keys = _swept_keys(table)
+    all_games = sorted({g for r in table for g in r.games})
+    header = ["variant", *keys, "games", "runs_counted", "runs", INCOMPLETE, DIVERGED]
+    header.append(UNKNOWN_GAME.replace(" ", "_"))
+    for k in ATARI_METRICS:
+        header += [k, f"{k}_ci_low", f"{k}_ci_high"]
+    for g in all_games:
+        header += [f"{g}_final_mean", f"{g}_hns_mean"]
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    for r in table:
+        kinds = [sum(1 for x in r.left_out if x.kind == k) for k in (INCOMPLETE, DIVERGED)]
+        kinds.append(sum(1 for x in r.left_out if x.kind == UNKNOWN_GAME))
+        row: list[Any] = [r.variant, *(r.values.get(k, "") for k in keys)]
+        row += [len(r.counted_games()), len(r.runs), len(r.runs) + len(r.left_out), *kinds]
+        for k in ATARI_METRICS:
+            e = r.aggregates[k] if r.aggregates else None
+            row += [repr(e.point), repr(e.ci_low), repr(e.ci_high)] if e else [""] * 3
+        for g in all_games:
+            runs = r.of(g)
+            row += (
+                [
+                    repr(sum(x.final for x in runs) / len(runs)),
+                    repr(sum(x.normalized for x in runs) / len(runs)),
+                ]
+                if runs
+                else ["", ""]
+            )
+        w.writerow(row)
+    return buf.getvalue()
+
+
+def atari_runs_csv_text(table: Sequence[AtariRow]) -> str:
+    """One row per run that counts: its variant, game, seed, final score and human-normalised
+    score (the long form that rliable's plots and tests take)."""
+    keys = _swept_keys(table)
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["variant", *keys, "game", "seed", "final", "human_normalized", "run_dir"])
+    for r in table:
+        for x in r.runs:
+            row: list[Any] = [r.variant, *(r.values.get(k, "") for k in keys), x.game]
+            row += ["" if x.seed is None else x.seed, repr(x.final), repr(x.normalized), x.path]
+            w.writerow(row)
+    return buf.getvalue()
+
+
+def atari_csv_paths(csv_path: str | Path) -> tuple[Path, Path]:
+    """Where the Atari CSVs go beside the report's CSV: ``r.csv`` -> ``r.atari.csv`` (per
+    variant) and ``r.atari_runs.csv`` (per run)."""
+    p = Path(csv_path)
+    suffix = p.suffix or ".csv"
+    return p.with_name(f"{p.stem}.atari{suffix}"), p.with_name(f"{p.stem}.atari_runs{suffix}")
+
+
+def atari_report(
+    groups: dict[str, list[Run]],
+    values: dict[str, dict[str, str]] | None = None,
+    reps: int = REPS,
+    seed: int = 0,
+    missing: dict[str, list[tuple[str, str]]] | None = None,
+    csv_path: str | Path | None = None,
+) -> str:
+    """The Atari-100k section to append to ``specc report``'s Markdown (the same arguments as
+    :func:`rows`): "" when no run is an Atari run, so that other reports stay as they are.
+    With ``csv_path`` (the report's ``--csv``) it also writes :func:`atari_csv_paths` and says
+    so in its last lines."""
+    table = atari_rows(groups, values, reps, seed, missing)
+    text = atari_markdown(table, reps, seed)
+    if table and csv_path is not None:
+        per_variant, per_run = atari_csv_paths(csv_path)
+        write_atomic(per_variant, atari_csv_text(table))
+        write_atomic(per_run, atari_runs_csv_text(table))
+        text += f"\nwrote {per_variant}\nwrote {per_run}\n"
+    return text
