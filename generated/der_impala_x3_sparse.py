@@ -11,7 +11,7 @@ sums the rewards, so total_steps = 100,000 agent steps = 400,000 frames; the eva
 logging and checkpoint intervals count agent steps too.
 
 Needs numpy and torch, and for the env (specc's `atari` extra):
-    pip install 'gymnasium>=1.0,<2' 'ale-py==0.12.1'
+    pip install 'gymnasium>=1.0,<2' 'ale-py==0.12.1' 'opencv-python-headless==5.1.0.95'
 (tensorboard is used if installed.)
 
 Run:
@@ -60,7 +60,7 @@ ALGORITHM = "der"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "d9c7eb04f855e002ce54c1fb8fcdcde8798896100a085a6f93762dc8ae6bb75a"
+SCRIPT_SHA256 = "3b1c05de9a2f625c15998b52dc4aab2cee8b5c22b5a7aba51cfb859475f77cf7"
 SPEC_SHA256 = "12620ce49f554707bf35503aced4f603f7d4696bd75a212fc87ee1ead47da36f"
 
 
@@ -825,16 +825,27 @@ def project_distribution(returns, discounts, probabilities, support):
 
 
 def target_distribution(
-    next_obs, returns, discounts, encoder, critic, encoder_target, critic_target, support
+    next_obs,
+    returns,
+    discounts,
+    encoder,
+    critic,
+    encoder_target,
+    critic_target,
+    support,
+    noisy=True,
 ):
     """The n-step double-DQN target distribution (Dopamine's DER): the online network picks the
     next action a* = argmax_a Q(s', a), the target network gives its distribution, projected
-    after R + discount z. Both draw the same fresh noise (Dopamine passes them one key)."""
+    after R + discount z. Both draw the same fresh noise (Dopamine passes them one key); noisy
+    False: both noise-free."""
     with torch.no_grad():
-        critic.reset_noise()
-        next_actions = q_values(encoder, critic, next_obs, support, True).argmax(-1)
-        critic_target.copy_noise(critic)
-        logits = critic_target(encoder_target(next_obs), True)
+        if noisy:
+            critic.reset_noise()
+        next_actions = q_values(encoder, critic, next_obs, support, noisy).argmax(-1)
+        if noisy:
+            critic_target.copy_noise(critic)
+        logits = critic_target(encoder_target(next_obs), noisy)
         probabilities = logits[
             torch.arange(len(next_actions), device=logits.device), next_actions
         ].softmax(-1)
@@ -852,23 +863,28 @@ def critic_losses_fn(
     encoder_target,
     critic_target,
     support,
+    noisy=True,
 ):
     """Each sample's cross-entropy between the target distribution and the online network's
     (fresh noise) at the action taken: (B,); and the batch's mean Q-value of those actions."""
     target = target_distribution(
-        next_obs, returns, discounts, encoder, critic, encoder_target, critic_target, support
+        next_obs, returns, discounts, encoder, critic, encoder_target, critic_target, support, noisy
     )
-    critic.reset_noise()
-    logits = critic(encoder(obs), True)[torch.arange(len(actions), device=actions.device), actions]
+    if noisy:
+        critic.reset_noise()
+    logits = critic(encoder(obs), noisy)[torch.arange(len(actions), device=actions.device), actions]
     log_probabilities = logits.log_softmax(-1)
     q_mean = (log_probabilities.detach().exp() * support).sum(-1).mean()
     return -(target * log_probabilities).sum(-1), q_mean
 
 
-def critic_loss_fn(batch, encoder, critic, encoder_target, critic_target, support, priority_weight):
+def critic_loss_fn(
+    batch, encoder, critic, encoder_target, critic_target, support, priority_weight, noisy=True
+):
     """The prioritized replay's loss (Dopamine's DER): the cross-entropies weighted by
     importance weights (1 / P) ** priority_weight over the batch's largest; returns the
-    loss, each sample's cross-entropy (its new priority's base) and the mean Q-value."""
+    loss, each sample's cross-entropy (its new priority's base) and the mean Q-value. noisy
+    False: the noise-free networks' (what SNIP and the diagnostics score)."""
     obs, actions, returns, discounts, next_obs, _, probabilities = batch
     losses, q_mean = critic_losses_fn(
         obs.float(),
@@ -881,6 +897,7 @@ def critic_loss_fn(batch, encoder, critic, encoder_target, critic_target, suppor
         encoder_target,
         critic_target,
         support,
+        noisy,
     )
     weights = (probabilities + 1e-10) ** -priority_weight
     return (weights / weights.max() * losses).mean(), losses.detach(), q_mean
@@ -895,7 +912,7 @@ def hard_update(target_params, online_params):
 # ---------------------------------------------------------------------------
 # Environment and evaluation
 # ---------------------------------------------------------------------------
-ENV_INSTALL = "pip install 'gymnasium>=1.0,<2' 'ale-py==0.12.1'"  # specc's `atari` extra
+ENV_INSTALL = "pip install 'gymnasium>=1.0,<2' 'ale-py==0.12.1' 'opencv-python-headless==5.1.0.95'"  # specc's `atari` extra
 ATARI_EPISODE_FRAMES = (
     108000  # an episode's frame cap (Dopamine: 27,000 agent steps of 4): a truncation
 )
@@ -1233,12 +1250,12 @@ def main():
 
         if step >= cfg.learning_starts and step % cfg.update_every == 0:
             batch = rb.sample(cfg.batch_size)
-            loss, sample_losses, q_mean = critic_loss_fn(
+            loss, cross_entropies, q_mean = critic_loss_fn(
                 batch, encoder, critic, encoder_target, critic_target, support, cfg.priority_weight
             )
             optimizer_step(critic_opt, loss, masks=critic_opt_masks)
             rb.update_priorities(
-                batch[5], (sample_losses + 1e-10) ** cfg.priority_exponent
+                batch[5], (cross_entropies + 1e-10) ** cfg.priority_exponent
             )  # Dopamine: sqrt(loss + 1e-10)
             losses["critic_loss"], losses["q_mean"] = loss.detach(), q_mean
             num_updates += 1

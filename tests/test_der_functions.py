@@ -238,7 +238,7 @@ class ScriptedALE:
 
     @staticmethod
     def value(f):
-        return (37 * f) % 251
+        return (97 * f) % 251  # not monotone: v(7) = 177 > v(8) = 23
 
     def act(self, action):
         self.actions.append(action)

@@ -101,7 +101,7 @@ def test_dry_run_json_contract(path, tmp_path, monkeypatch):
     assert set(plan) == {"name", "algorithm", "modules", "spec"}
     assert plan["name"] == path.stem
     assert plan["spec"] == import_script(path).RESOLVED_SPEC and plan["spec"].startswith("specc: ")
-    assert {"actor", "critic"} <= set(plan["modules"])
+    assert set(plan["modules"]) == set(catalog.algorithm(plan["algorithm"]).modules)
     for info in plan["modules"].values():
         assert set(info) == {"regime", "level", "total", "active", "layers"}
         assert info["total"] == sum(math.prod(l["shape"]) for l in info["layers"])

@@ -23,8 +23,8 @@ EXTRAS: dict[str, tuple[str, ...]] = {
         "mujoco>=3.17,<4",
     ),
     # ale-py 0.9 and later bundle the ROMs; the generated script drives the ALE directly
-    # (gymnasium only for its spaces)
-    "atari": ("gymnasium>=1.0,<2", "ale-py==0.12.1"),
+    # (gymnasium only for its spaces) and resizes frames with OpenCV's INTER_AREA (Dopamine's)
+    "atari": ("gymnasium>=1.0,<2", "ale-py==0.12.1", "opencv-python-headless==5.1.0.95"),
 }
 
 # Gymnasium env families (the id without its -vN suffix) that need an extra beyond gymnasium
@@ -138,6 +138,7 @@ class Suite:
     actions: tuple[str, ...] = ("box",)  # the action kinds of its tasks
     title: str = ""  # its name in messages ("DeepMind Control")
     task_form: str = ""  # a task id's form, with an example, where it has a closed list
+    task_noun: str = ""  # what one of its tasks is called in messages ("a DeepMind Control task")
     # the prefix and suffix Gymnasium's registration of its tasks adds (Shimmy's dm_control/...-v0)
     gymnasium_form: tuple[str, str] = ("", "")
     # tasks it has that specc does not run: an id prefix -> why (env.id's message)
@@ -209,6 +210,7 @@ SUITE_RECORDS: dict[str, Suite] = {
             episode_frames=DMC_EPISODE_FRAMES,
             title="DeepMind Control",
             task_form="'domain-task', e.g. 'dog-run'",
+            task_noun="a DeepMind Control suite task",
             gymnasium_form=("dm_control/", "-v0"),
             unsupported={"lqr-": "lqr is not supported (unbounded actions, no time limit)"},
             install_extra="dmc",
@@ -243,7 +245,9 @@ SUITE_RECORDS: dict[str, Suite] = {
             tasks=ATARI_100K_GAMES,
             episode_frames=ATARI_EPISODE_FRAMES,
             title="Atari",
-            task_form="an Atari-100k game, e.g. 'Pong'",
+            task_form="e.g. 'Pong'",
+            task_noun="an Atari-100k game",
+            gymnasium_form=("ALE/", "-v5"),
             install_extra="atari",
             observations=("pixels",),
             pixel_template="envs/atari.py.jinja",
