@@ -60,7 +60,7 @@ ALGORITHM = "der"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "d241093bcb152f1de8655b1c90a4b1ac93375fd7111d226d2964caa083ee8ef9"
+SCRIPT_SHA256 = "b8c81fbae7e57c9008e61aaff7c5af77b16b2c42186711fec8614e0db98778c0"
 SPEC_SHA256 = "080aa9079a1a042c93f07b77b9942753dcf267d5c5b2dfbc5285816170c555cb"
 
 
@@ -956,14 +956,17 @@ def main():
     clock = Clock(run.elapsed)  # wall time, and steps per second of the training phase
     while step < cfg.total_steps:
         step += 1
-        # act: the policy from the first step (its noisy network explores; Dopamine's DER has no epsilon, warm-up included)
+        # act: the policy from the first step: its noisy network explores; Dopamine's DER has no
+        # epsilon, warm-up included
         with torch.inference_mode():
             obs_t = torch.as_tensor(obs, dtype=torch.float32, device=device)
             action = policy.act(obs_t).cpu().numpy()
         next_obs, reward, terminated, truncated, info = env.step(action)
         run.ep_actions.append(action)
         run.ep_return += float(reward)
-        # bootstrap through truncation (the frame cap), not through termination or a lost life (the game goes on: info['life_loss'], with terminal_on_life_loss); the reward stored is clipped to [-1, 1] with clip_rewards
+        # the learner's terminal: the game's end or, with terminal_on_life_loss, a lost life (the
+        # game goes on); it bootstraps through the frame cap (a truncation). With clip_rewards it
+        # stores the reward clipped to [-1, 1]
         rb.add(
             obs,
             action,
@@ -986,9 +989,8 @@ def main():
                 batch, encoder, critic, encoder_target, critic_target, support, cfg.priority_weight
             )
             optimizer_step(critic_opt, loss)
-            rb.update_priorities(
-                batch[5], (cross_entropies + 1e-10) ** cfg.priority_exponent
-            )  # Dopamine: sqrt(loss + 1e-10)
+            # new priorities (Dopamine's: sqrt(loss + 1e-10))
+            rb.update_priorities(batch[5], (cross_entropies + 1e-10) ** cfg.priority_exponent)
             losses["critic_loss"], losses["q_mean"] = loss.detach(), q_mean
             num_updates += 1
             if step % cfg.target_every == 0:  # Dopamine counts agent steps (training_steps)

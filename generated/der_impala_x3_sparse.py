@@ -60,7 +60,7 @@ ALGORITHM = "der"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "3b1c05de9a2f625c15998b52dc4aab2cee8b5c22b5a7aba51cfb859475f77cf7"
+SCRIPT_SHA256 = "c9a27fe74d90e88e4dee04575e37f0926fedadf42c937b8c7a01eabec1de1dba"
 SPEC_SHA256 = "12620ce49f554707bf35503aced4f603f7d4696bd75a212fc87ee1ead47da36f"
 
 
@@ -1219,14 +1219,17 @@ def main():
     clock = Clock(run.elapsed)  # wall time, and steps per second of the training phase
     while step < cfg.total_steps:
         step += 1
-        # act: the policy from the first step (its noisy network explores; Dopamine's DER has no epsilon, warm-up included)
+        # act: the policy from the first step: its noisy network explores; Dopamine's DER has no
+        # epsilon, warm-up included
         with torch.inference_mode():
             obs_t = torch.as_tensor(obs, dtype=torch.float32, device=device)
             action = policy.act(obs_t).cpu().numpy()
         next_obs, reward, terminated, truncated, info = env.step(action)
         run.ep_actions.append(action)
         run.ep_return += float(reward)
-        # bootstrap through truncation (the frame cap), not through termination or a lost life (the game goes on: info['life_loss'], with terminal_on_life_loss); the reward stored is clipped to [-1, 1] with clip_rewards
+        # the learner's terminal: the game's end or, with terminal_on_life_loss, a lost life (the
+        # game goes on); it bootstraps through the frame cap (a truncation). With clip_rewards it
+        # stores the reward clipped to [-1, 1]
         rb.add(
             obs,
             action,
@@ -1254,9 +1257,8 @@ def main():
                 batch, encoder, critic, encoder_target, critic_target, support, cfg.priority_weight
             )
             optimizer_step(critic_opt, loss, masks=critic_opt_masks)
-            rb.update_priorities(
-                batch[5], (cross_entropies + 1e-10) ** cfg.priority_exponent
-            )  # Dopamine: sqrt(loss + 1e-10)
+            # new priorities (Dopamine's: sqrt(loss + 1e-10))
+            rb.update_priorities(batch[5], (cross_entropies + 1e-10) ** cfg.priority_exponent)
             losses["critic_loss"], losses["q_mean"] = loss.detach(), q_mean
             num_updates += 1
             if step % cfg.target_every == 0:  # Dopamine counts agent steps (training_steps)

@@ -154,7 +154,7 @@ UNREACHABLE = (
 def _expected_sparsity(spec: dict) -> dict[str, dict]:
     return {
         m: net["sparsity"]
-        for m, net in spec["networks"].items()
+        for m, net in spec.get("networks", {}).items()  # (der's may be the preset's)
         if net.get("sparsity", {}).get("regime", "dense") != "dense"
     }
 

@@ -259,9 +259,9 @@ SUITE_RECORDS: dict[str, Suite] = {
             own_repeat=True,
             stored_reward="(max(-1.0, min(1.0, reward)) if cfg.clip_rewards else reward)",
             learning_terminal='terminated or info["life_loss"]',
-            terminal_note="bootstrap through truncation (the frame cap), not through termination"
-            " or a lost life (the game goes on: info['life_loss'], with terminal_on_life_loss);"
-            " the reward stored is clipped to [-1, 1] with clip_rewards",
+            terminal_note="the learner's terminal: the game's end or, with terminal_on_life_loss, a"
+            " lost life (the game goes on); it bootstraps through the frame cap (a truncation)."
+            " With clip_rewards it stores the reward clipped to [-1, 1]",
         ),
     )
 }
