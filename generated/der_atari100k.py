@@ -60,7 +60,7 @@ ALGORITHM = "der"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "b8c81fbae7e57c9008e61aaff7c5af77b16b2c42186711fec8614e0db98778c0"
+SCRIPT_SHA256 = "fb19751522e487ec3758e065274fb5cb64d9916b6e986d4c3dc8764342c4148f"
 SPEC_SHA256 = "080aa9079a1a042c93f07b77b9942753dcf267d5c5b2dfbc5285816170c555cb"
 
 
@@ -114,7 +114,8 @@ class Config:
     n_step: Annotated[int, ">= 1"] = 10
     """rewards summed in the TD target (n-step return, Dopamine's update_horizon)"""
     target_every: Annotated[int, ">= 1"] = 2000
-    """updates between copies of the online network into the target network"""
+    """agent steps between copies of the online network into the target network (Dopamine's
+    target_update_period, counted in agent steps)"""
     critic_lr: Annotated[float, "> 0"] = 0.0001
     """Adam's learning rate of the whole Q-network (encoder and head)"""
     adam_eps: Annotated[float, "> 0"] = 0.00015

@@ -60,7 +60,7 @@ ALGORITHM = "der"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "c9a27fe74d90e88e4dee04575e37f0926fedadf42c937b8c7a01eabec1de1dba"
+SCRIPT_SHA256 = "5cb22372500924552cf162a3f9379f06dd0f9155ea00cd517cd67cb652fdb07d"
 SPEC_SHA256 = "12620ce49f554707bf35503aced4f603f7d4696bd75a212fc87ee1ead47da36f"
 
 
@@ -114,7 +114,8 @@ class Config:
     n_step: Annotated[int, ">= 1"] = 10
     """rewards summed in the TD target (n-step return, Dopamine's update_horizon)"""
     target_every: Annotated[int, ">= 1"] = 2000
-    """updates between copies of the online network into the target network"""
+    """agent steps between copies of the online network into the target network (Dopamine's
+    target_update_period, counted in agent steps)"""
     critic_lr: Annotated[float, "> 0"] = 0.0001
     """Adam's learning rate of the whole Q-network (encoder and head)"""
     adam_eps: Annotated[float, "> 0"] = 0.00015

@@ -146,7 +146,7 @@ def _check_env_id(spec: Spec, err) -> None:
         task = other.task_of(env_id)
         if task in other.tasks:
             fix = f"set env.suite: {other.name}" + ("" if task == env_id else f", env.id: {task!r}")
-            err(("env", "id"), f"{env_id!r} is {other.task_noun}: {fix}", at="value")
+            err(("env", "id"), f"{env_id!r} is {other.task}: {fix}", at="value")
             return
 
 
@@ -160,9 +160,9 @@ def _unknown_task(record: catalog.Suite, env_id: str) -> str:
         return f"write the task as the papers do: {task!r}"
     if re.search(r"-v\d+$", env_id):
         default = catalog.suite(DEFAULTS["env.suite"])
-        why = f"a {default.title} id: set env.suite: {default.name}, or name {record.task_noun}"
+        why = f"a {default.title} id: set env.suite: {default.name}, or name {record.task}"
         return why + did_you_mean(env_id, record.tasks)
-    why = f"not {record.task_noun}"
+    why = f"not {record.task}"
     return why + (did_you_mean(env_id, record.tasks) or f" ({record.task_form})")
 
 

@@ -157,7 +157,7 @@ def toy_suite(monkeypatch):
         (
             "Pendulum-v1",
             "toy",
-            "'Pendulum-v1': a Gymnasium id: set env.suite: gymnasium, or name a Toy Control task",
+            "'Pendulum-v1': a Gymnasium id: set env.suite: gymnasium, or name a Toy Control suite task",
         ),
         ("toy-reac", "toy", "'toy-reac': not a Toy Control suite task; did you mean 'toy-reach'?"),
         (
@@ -165,11 +165,11 @@ def toy_suite(monkeypatch):
             "toy",
             "'toy-lift-cube': not a Toy Control suite task ('toy-task', e.g. 'toy-reach')",
         ),
-        ("toy-push", "gymnasium", "'toy-push' is a Toy Control task: set env.suite: toy"),
+        ("toy-push", "gymnasium", "'toy-push' is a Toy Control suite task: set env.suite: toy"),
         (
             "toy/toy-push-v0",
             "gymnasium",
-            "'toy/toy-push-v0' is a Toy Control task: set env.suite: toy, env.id: 'toy-push'",
+            "'toy/toy-push-v0' is a Toy Control suite task: set env.suite: toy, env.id: 'toy-push'",
         ),
     ],
 )

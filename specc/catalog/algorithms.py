@@ -524,7 +524,7 @@ ALGORITHM_RECORDS: dict[str, Algorithm] = {
                 "train.eval_epsilon": "evaluation: probability of a uniform random action (Dopamine's epsilon_eval; the network acts without noise)",
                 "train.update_every": "agent steps between updates (one update each)",
                 "train.n_step": "rewards summed in the TD target (n-step return, Dopamine's update_horizon)",
-                "train.target_every": "updates between copies of the online network into the target network",
+                "train.target_every": "agent steps between copies of the online network into the target network (Dopamine's target_update_period, counted in agent steps)",
                 "train.grad_clip": "max global gradient norm of the Q-network (0: none, Dopamine)",
             },
             observations=("pixels",),

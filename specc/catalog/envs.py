@@ -138,7 +138,8 @@ class Suite:
     actions: tuple[str, ...] = ("box",)  # the action kinds of its tasks
     title: str = ""  # its name in messages ("DeepMind Control")
     task_form: str = ""  # a task id's form, with an example, where it has a closed list
-    task_noun: str = ""  # what one of its tasks is called in messages ("a DeepMind Control task")
+    # what one of its tasks is called in messages ("" : "a TITLE suite task")
+    task_noun: str = ""
     # the prefix and suffix Gymnasium's registration of its tasks adds (Shimmy's dm_control/...-v0)
     gymnasium_form: tuple[str, str] = ("", "")
     # tasks it has that specc does not run: an id prefix -> why (env.id's message)
@@ -168,6 +169,11 @@ class Suite:
     def env_template(self, observation: str) -> str:
         """The env template of an observation kind the suite produces."""
         return self.pixel_template if observation == "pixels" else self.template
+
+    @property
+    def task(self) -> str:
+        """One of its tasks, in messages: "a DeepMind Control suite task", "an Atari-100k game"."""
+        return self.task_noun or f"a {self.title} suite task"
 
     def task_of(self, env_id: str) -> str:
         """The id without the form Gymnasium registers the suite's tasks under."""
@@ -210,7 +216,6 @@ SUITE_RECORDS: dict[str, Suite] = {
             episode_frames=DMC_EPISODE_FRAMES,
             title="DeepMind Control",
             task_form="'domain-task', e.g. 'dog-run'",
-            task_noun="a DeepMind Control suite task",
             gymnasium_form=("dm_control/", "-v0"),
             unsupported={"lqr-": "lqr is not supported (unbounded actions, no time limit)"},
             install_extra="dmc",
