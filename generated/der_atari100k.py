@@ -60,7 +60,7 @@ ALGORITHM = "der"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "fb19751522e487ec3758e065274fb5cb64d9916b6e986d4c3dc8764342c4148f"
+SCRIPT_SHA256 = "ceace9081988b02c90a20a6bb24d150fb5c9925b3fbd7eb2a8b111499da21892"
 SPEC_SHA256 = "080aa9079a1a042c93f07b77b9942753dcf267d5c5b2dfbc5285816170c555cb"
 
 
@@ -486,6 +486,16 @@ class ReplayBuffer:
         )  # zeros before the start
         return frames.flatten(-4, -3)
 
+    def n_step(self, rows):
+        """The n-step return sum_i prod_(j<i) (gamma d_(s+j)) r_(s+i) and discount
+        prod_i gamma d_(s+i), i < n, of each start row s (B,): a terminal's d = 0 cuts both."""
+        window = (rows[:, None] + self.steps) % self.capacity  # (B, n)
+        d = self.gamma * self.data["discounts"][window]
+        before = torch.cumprod(
+            torch.cat([torch.ones_like(d[:, :1]), d[:, :-1]], 1), 1
+        )  # prod_(j<i) gamma d_j
+        return (before * self.data["rewards"][window]).sum(1), before[:, -1] * d[:, -1]
+
     def sample(self, batch_size):
         """A batch of n-step transitions (obs, actions, returns, discounts, next_obs; frames
         uint8), their start slots and their probabilities P."""
@@ -499,13 +509,7 @@ class ReplayBuffer:
         ) * (total / batch_size)
         slots = torch.searchsorted(cumulative, u, right=True).clamp_(max=self.capacity - 1)
         rows = self.data["starts"][slots]
-        window = (rows[:, None] + self.steps) % self.capacity  # (B, n)
-        d = self.gamma * self.data["discounts"][window]
-        before = torch.cumprod(
-            torch.cat([torch.ones_like(d[:, :1]), d[:, :-1]], 1), 1
-        )  # prod_(j<i) gamma d_j
-        returns = (before * self.data["rewards"][window]).sum(1)
-        discounts = before[:, -1] * d[:, -1]
+        returns, discounts = self.n_step(rows)
         probabilities = priorities[slots] / total
         batch = [
             self.stack(rows),

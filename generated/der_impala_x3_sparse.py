@@ -60,7 +60,7 @@ ALGORITHM = "der"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "5cb22372500924552cf162a3f9379f06dd0f9155ea00cd517cd67cb652fdb07d"
+SCRIPT_SHA256 = "c69243a9e9eb4a898f29eca0183ea19a829d2a9b1fa7e1b97b98a455fe138beb"
 SPEC_SHA256 = "12620ce49f554707bf35503aced4f603f7d4696bd75a212fc87ee1ead47da36f"
 
 
@@ -722,6 +722,16 @@ class ReplayBuffer:
         )  # zeros before the start
         return frames.flatten(-4, -3)
 
+    def n_step(self, rows):
+        """The n-step return sum_i prod_(j<i) (gamma d_(s+j)) r_(s+i) and discount
+        prod_i gamma d_(s+i), i < n, of each start row s (B,): a terminal's d = 0 cuts both."""
+        window = (rows[:, None] + self.steps) % self.capacity  # (B, n)
+        d = self.gamma * self.data["discounts"][window]
+        before = torch.cumprod(
+            torch.cat([torch.ones_like(d[:, :1]), d[:, :-1]], 1), 1
+        )  # prod_(j<i) gamma d_j
+        return (before * self.data["rewards"][window]).sum(1), before[:, -1] * d[:, -1]
+
     def sample(self, batch_size):
         """A batch of n-step transitions (obs, actions, returns, discounts, next_obs; frames
         uint8), their start slots and their probabilities P."""
@@ -735,13 +745,7 @@ class ReplayBuffer:
         ) * (total / batch_size)
         slots = torch.searchsorted(cumulative, u, right=True).clamp_(max=self.capacity - 1)
         rows = self.data["starts"][slots]
-        window = (rows[:, None] + self.steps) % self.capacity  # (B, n)
-        d = self.gamma * self.data["discounts"][window]
-        before = torch.cumprod(
-            torch.cat([torch.ones_like(d[:, :1]), d[:, :-1]], 1), 1
-        )  # prod_(j<i) gamma d_j
-        returns = (before * self.data["rewards"][window]).sum(1)
-        discounts = before[:, -1] * d[:, -1]
+        returns, discounts = self.n_step(rows)
         probabilities = priorities[slots] / total
         batch = [
             self.stack(rows),

@@ -62,7 +62,7 @@ ALGORITHM = "drqv2"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "8e05a36070df3b1acb2689923c00e6ef8a8d5ba1c281560be36dc160ba9b03a1"
+SCRIPT_SHA256 = "43b8ec4510c31df1e9abcafcbbfd0cd99c1ce23341663ebcfce29b13f296be98"
 SPEC_SHA256 = "63f7b8c5132c267ba6fb37c02ac70dd60bf8a58a19ee408895428c29facb927e"
 
 
@@ -663,6 +663,16 @@ class ReplayBuffer:
         frames = self.data["frames"][(rows[..., None] - back) % self.capacity]
         return frames.flatten(-4, -3)
 
+    def n_step(self, rows):
+        """The n-step return sum_i prod_(j<i) (gamma d_(s+j)) r_(s+i) and discount
+        prod_i gamma d_(s+i), i < n, of each start row s (B,): a terminal's d = 0 cuts both."""
+        window = (rows[:, None] + self.steps) % self.capacity  # (B, n)
+        d = self.gamma * self.data["discounts"][window]
+        before = torch.cumprod(
+            torch.cat([torch.ones_like(d[:, :1]), d[:, :-1]], 1), 1
+        )  # prod_(j<i) gamma d_j
+        return (before * self.data["rewards"][window]).sum(1), before[:, -1] * d[:, -1]
+
     def sample(self, batch_size):
         """A batch of n-step transitions: obs, actions, returns, discounts, next_obs (uint8)."""
         if self.count == 0:
@@ -671,13 +681,7 @@ class ReplayBuffer:
             )
         pick = torch.randint(0, self.count, (batch_size,), device=self.storage)
         rows = self.data["starts"][(self.head + pick) % self.capacity]
-        window = (rows[:, None] + self.steps) % self.capacity  # (B, n)
-        d = self.gamma * self.data["discounts"][window]
-        before = torch.cumprod(
-            torch.cat([torch.ones_like(d[:, :1]), d[:, :-1]], 1), 1
-        )  # prod_(j<i) gamma d_j
-        returns = (before * self.data["rewards"][window]).sum(1)
-        discounts = before[:, -1] * d[:, -1]
+        returns, discounts = self.n_step(rows)
         batch = [
             self.stack(rows),
             self.data["actions"][rows],

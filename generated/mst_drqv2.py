@@ -63,7 +63,7 @@ ALGORITHM = "drqv2"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "e2187c7d39f4b3c12d17951fa67ab6614a01e538aa7b7b3f0fe60359333a69c7"
+SCRIPT_SHA256 = "6fd155f988291267b21612668592181b8b39a1a472101c025d9bab19a2586443"
 SPEC_SHA256 = "4d3f47991941ce19ae18771b16c9b558c8d0ac75d7a527bc4cac592f7ade7ec8"
 
 
@@ -720,6 +720,16 @@ class ReplayBuffer:
         frames = self.data["frames"][(rows[..., None] - back) % self.capacity]
         return frames.flatten(-4, -3)
 
+    def n_step(self, rows):
+        """The n-step return sum_i prod_(j<i) (gamma d_(s+j)) r_(s+i) and discount
+        prod_i gamma d_(s+i), i < n, of each start row s (B,): a terminal's d = 0 cuts both."""
+        window = (rows[:, None] + self.steps) % self.capacity  # (B, n)
+        d = self.gamma * self.data["discounts"][window]
+        before = torch.cumprod(
+            torch.cat([torch.ones_like(d[:, :1]), d[:, :-1]], 1), 1
+        )  # prod_(j<i) gamma d_j
+        return (before * self.data["rewards"][window]).sum(1), before[:, -1] * d[:, -1]
+
     def sample(self, batch_size):
         """A batch of n-step transitions: obs, actions, returns, discounts, next_obs (uint8)."""
         if self.count == 0:
@@ -728,13 +738,7 @@ class ReplayBuffer:
             )
         pick = torch.randint(0, self.count, (batch_size,), device=self.storage)
         rows = self.data["starts"][(self.head + pick) % self.capacity]
-        window = (rows[:, None] + self.steps) % self.capacity  # (B, n)
-        d = self.gamma * self.data["discounts"][window]
-        before = torch.cumprod(
-            torch.cat([torch.ones_like(d[:, :1]), d[:, :-1]], 1), 1
-        )  # prod_(j<i) gamma d_j
-        returns = (before * self.data["rewards"][window]).sum(1)
-        discounts = before[:, -1] * d[:, -1]
+        returns, discounts = self.n_step(rows)
         batch = [
             self.stack(rows),
             self.data["actions"][rows],
