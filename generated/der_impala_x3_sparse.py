@@ -60,8 +60,8 @@ ALGORITHM = "der"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "c69243a9e9eb4a898f29eca0183ea19a829d2a9b1fa7e1b97b98a455fe138beb"
-SPEC_SHA256 = "12620ce49f554707bf35503aced4f603f7d4696bd75a212fc87ee1ead47da36f"
+SCRIPT_SHA256 = "2740c4702a2192add0e8075e2f5fa2bac1006ceb613c7192d2a806fe5fcd48c5"
+SPEC_SHA256 = "31ca4c7ffe720e85f6385130e9d95bd986731a5452617091b0f0418ff9f5fe5f"
 
 
 # ---------------------------------------------------------------------------
@@ -92,6 +92,10 @@ class Config:
     noop_max: Annotated[int, ">= 0"] = 30
     """atari: each episode starts with a uniform 0..noop_max - 1 agent steps of NOOP
     (Dopamine's runner; 0: none)"""
+    stack_padding: Literal["zeros", "repeat"] = "zeros"
+    """atari: how a frame stack begins an episode (and, with terminal_on_life_loss, a life):
+    zeros (Dopamine's agent state, DER) | repeat (the first frame repeated: MR.Q's history
+    queue)"""
     seed: Annotated[int, ">= 0", "<= 4294967295"] = 1
     """seed of python, numpy, torch and the environments"""
     # DER hyperparameters
@@ -611,7 +615,8 @@ class ReplayBuffer:
     position in its chain of transitions, and the action taken from it with the reward and
     discount that followed (1, or 0 at a terminal: the game's end, or a lost life with
     terminal_on_life_loss). A chain of L transitions takes L + 1 rows; a stack of `frames`
-    observations is rebuilt at sampling from the rows before it, zeros before the chain's start
+    observations is rebuilt at sampling from the rows before it,
+    zero frames (or with --stack-padding repeat the first frame repeated) before the chain's start
     (as the env stacks them).
 
     A sample is an n-step transition from a start row s: the stack at s, its action, the
@@ -627,7 +632,7 @@ class ReplayBuffer:
     total (the sum tree's stratified sampling), and returns the draws' probabilities P for the
     importance weights. Everything stays on the storage device (no host sync)."""
 
-    def __init__(self, capacity, obs_shape, act_dim, device, frames, n, gamma):
+    def __init__(self, capacity, obs_shape, act_dim, device, frames, n, gamma, zero_padding=False):
         self.capacity, self.device, self.frames, self.n, self.gamma = (
             capacity,
             device,
@@ -643,6 +648,7 @@ class ReplayBuffer:
             0,
         )  # the row of the newest observation and its position
         frame = (obs_shape[0] // frames,) + tuple(obs_shape[1:])
+        self.zero_padding = zero_padding  # the run's --stack-padding (stack)
         self.storage = device
         try:  # on the training device when it fits, else in host memory
             self.data = self.allocate(capacity, frame, act_dim, device)
@@ -711,15 +717,16 @@ class ReplayBuffer:
 
     def stack(self, rows):
         """The observations at rows (any shape): their last `frames` frames, channels
-        concatenated, uint8 (..., channels * frames, size, size); zero frames
-        before its start."""
+        concatenated, uint8 (..., channels * frames, size, size);
+        zero frames (or with --stack-padding repeat the first frame repeated) before its start."""
         positions = self.data["positions"][rows][..., None]
         frames = self.data["frames"][
             (rows[..., None] - torch.minimum(self.offsets, positions)) % self.capacity
         ]
-        frames = (
-            frames * (self.offsets <= positions)[..., None, None, None]
-        )  # zeros before the start
+        if self.zero_padding:
+            frames = (
+                frames * (self.offsets <= positions)[..., None, None, None]
+            )  # zeros before the start
         return frames.flatten(-4, -3)
 
     def n_step(self, rows):
@@ -941,11 +948,12 @@ class Atari:
     An agent step repeats its action for `action_repeat` frames and sums their rewards; the
     observation is the grayscale screen max-pooled over the last two of those frames (Atari
     sprites flicker), resized to image_size x image_size with OpenCV's INTER_AREA, uint8; the
-    last frame_stack observations are stacked, zeros before the episode's first. An episode
+    last frame_stack observations are stacked, before the episode's first observation zeros
+    (stack_padding zeros: Dopamine's agent) or that observation repeated (repeat: MR.Q). An episode
     starts with 0..noop_max - 1 no-op agent steps. The ALE repeats the previous action at a
     frame with probability sticky_actions. A lost life ends the agent step; with
-    terminal_on_life_loss, info["life_loss"] says so and the stack restarts (zeros and the
-    current frame), as Dopamine's agent begins a new episode there, but the game goes on:
+    terminal_on_life_loss, info["life_loss"] says so and the stack restarts (as at an episode's
+    start), as Dopamine's agent begins a new episode there, but the game goes on:
     `terminated` is the game's end, `truncated` the frame cap. Rewards are returned unclipped
     (the loop clips what it stores).
 
@@ -963,6 +971,7 @@ class Atari:
         sticky_actions,
         terminal_on_life_loss,
         noop_max,
+        stack_padding,
     ):
         try:
             import cv2
@@ -978,7 +987,10 @@ class Atari:
         self.ale.setInt("max_num_frames_per_episode", 0)  # the cap is counted here, in agent steps
         self.actions = self.ale_actions = None
         self.repeat, self.size, self.noop_max = action_repeat, image_size, noop_max
-        self.terminal_on_life_loss = terminal_on_life_loss
+        self.terminal_on_life_loss, self.zero_padding = (
+            terminal_on_life_loss,
+            stack_padding == "zeros",
+        )
         self.max_steps = ATARI_EPISODE_FRAMES // action_repeat
         self.stack = collections.deque(maxlen=frame_stack)
         self.load(seed)
@@ -1004,9 +1016,13 @@ class Atari:
         ]
 
     def restart_stack(self):
-        """An episode's first observation: zeros, then the current frame."""
-        self.stack.extend(np.zeros((self.stack.maxlen, 1, self.size, self.size), dtype=np.uint8))
-        self.stack.append(self.frame())
+        """An episode's first observation: zeros (or, stack_padding repeat, the current frame
+        repeated), then the current frame."""
+        frame = self.frame()
+        self.stack.extend(
+            np.zeros_like(frame) if self.zero_padding else frame for _ in range(self.stack.maxlen)
+        )
+        self.stack.append(frame)
         return np.concatenate(self.stack)
 
     def reset(self, seed=None):
@@ -1066,6 +1082,7 @@ def make_env(
     sticky_actions,
     terminal_on_life_loss,
     noop_max,
+    stack_padding,
 ):
     """Atari-100k game env_id (as the papers write it: Pong, MsPacman) through ale-py, with the
     protocol's preprocessing (Atari)."""
@@ -1078,6 +1095,7 @@ def make_env(
         sticky_actions,
         terminal_on_life_loss,
         noop_max,
+        stack_padding,
     )
     env.action_space.seed(seed)
     return env
@@ -1145,6 +1163,7 @@ def main():
         cfg.sticky_actions,
         cfg.terminal_on_life_loss,
         cfg.noop_max,
+        cfg.stack_padding,
     )
     eval_env = make_env(
         cfg.env_id,
@@ -1155,6 +1174,7 @@ def main():
         cfg.sticky_actions,
         cfg.terminal_on_life_loss,
         cfg.noop_max,
+        cfg.stack_padding,
     )
     obs_shape, act_dim = env.observation_space.shape, env.action_space.n
     gamma = cfg.gamma
@@ -1211,7 +1231,14 @@ def main():
         **optimizers,
     }
     rb = ReplayBuffer(
-        cfg.buffer_size, obs_shape, act_dim, device, cfg.frame_stack, cfg.n_step, gamma
+        cfg.buffer_size,
+        obs_shape,
+        act_dim,
+        device,
+        cfg.frame_stack,
+        cfg.n_step,
+        gamma,
+        zero_padding=cfg.stack_padding == "zeros",
     )
 
     # a new run in cfg.run_dir, or (--resume) the one there, restored from its checkpoint
@@ -2000,6 +2027,7 @@ env:
   terminal_on_life_loss: true
   clip_rewards: true
   noop_max: 30
+  stack_padding: zeros
 train:
   total_steps: 100000
   learning_starts: 1600

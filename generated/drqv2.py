@@ -62,7 +62,7 @@ ALGORITHM = "drqv2"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "72d30c9ce6d73554ae1bf7d82ab15085aa768c16874334634428a5660488abff"
+SCRIPT_SHA256 = "07d8a662a0b8925a2dc68a363d61371a255f65cb5a874582e986f8db4dc46de6"
 SPEC_SHA256 = "6393577fdc3b93baae4cc38feb8f872537f63d13878251cc5b92f4ab1564647f"
 
 
@@ -424,8 +424,8 @@ class ReplayBuffer:
 
     def stack(self, rows):
         """The observations at rows (any shape): their last `frames` frames, channels
-        concatenated, uint8 (..., channels * frames, size, size); the episode's first frame repeated
-        before its start."""
+        concatenated, uint8 (..., channels * frames, size, size);
+        the episode's first frame repeated before its start."""
         back = torch.minimum(self.offsets, self.data["positions"][rows][..., None])
         frames = self.data["frames"][(rows[..., None] - back) % self.capacity]
         return frames.flatten(-4, -3)

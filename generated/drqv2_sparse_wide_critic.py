@@ -62,7 +62,7 @@ ALGORITHM = "drqv2"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "43b8ec4510c31df1e9abcafcbbfd0cd99c1ce23341663ebcfce29b13f296be98"
+SCRIPT_SHA256 = "b5bba4b28acc35c4d37daa521ecb3069b85c70495e62c0d181e89b50170a9b6d"
 SPEC_SHA256 = "63f7b8c5132c267ba6fb37c02ac70dd60bf8a58a19ee408895428c29facb927e"
 
 
@@ -657,8 +657,8 @@ class ReplayBuffer:
 
     def stack(self, rows):
         """The observations at rows (any shape): their last `frames` frames, channels
-        concatenated, uint8 (..., channels * frames, size, size); the episode's first frame repeated
-        before its start."""
+        concatenated, uint8 (..., channels * frames, size, size);
+        the episode's first frame repeated before its start."""
         back = torch.minimum(self.offsets, self.data["positions"][rows][..., None])
         frames = self.data["frames"][(rows[..., None] - back) % self.capacity]
         return frames.flatten(-4, -3)

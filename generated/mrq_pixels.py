@@ -61,7 +61,7 @@ ALGORITHM = "mrq"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "81c17193f83c18a364a3f93b7bfc7260edab716fa44ab7c378cbade198cd5374"
+SCRIPT_SHA256 = "a6635afd77b2fe34fbe0f4aa47b8095a1e797106a7f544bbe114fb8aebbe4f9b"
 SPEC_SHA256 = "d869edecbbb605dbe1ec3847116ccf21390d21046484044859bcbc1b276a04da"
 
 
@@ -384,12 +384,12 @@ class Policy:
 class ReplayBuffer:
     """MR.Q's replay of pixel observations, sampled as sub-trajectories.
 
-    Slot i holds an observation's newest frame (uint8, 3 x size x size) with its position in its
-    episode, and the transition taken from it (action in [-1, 1], reward, not_done); its next
+    Slot i holds an observation's newest frame (uint8, channels x size x size) with its position
+    in its episode, and the transition taken from it (action in [-1, 1], reward, not_done); its next
     observation is slot i + 1. At the end of an episode the final observation takes one extra
     slot, whose action, reward and not_done are left as they were (MR.Q: stale values, zeros at
     first). A stack of `frames` observations is rebuilt at sampling from the slots before it,
-    the episode's first frame repeated before its start (as the env's FrameStack fills it at
+    the episode's first frame repeated before its start (as the env stacks them at
     reset; MR.Q's state_ind and next_ind index tables hold the same slots). Stored on the training
     device when it fits, else in host memory.
 
@@ -476,8 +476,8 @@ class ReplayBuffer:
 
     def stack(self, rows):
         """The observations at rows (any shape): their last `frames` frames, channels
-        concatenated, uint8 (..., channels * frames, size, size); the episode's first frame repeated
-        before its start."""
+        concatenated, uint8 (..., channels * frames, size, size);
+        the episode's first frame repeated before its start."""
         back = torch.minimum(self.offsets, self.data["positions"][rows][..., None])
         frames = self.data["frames"][(rows[..., None] - back) % self.capacity]
         return frames.flatten(-4, -3)

@@ -63,7 +63,7 @@ ALGORITHM = "drqv2"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "6fd155f988291267b21612668592181b8b39a1a472101c025d9bab19a2586443"
+SCRIPT_SHA256 = "f72ae98354090d191f3fbceea8ac9803993c2ff4f2d4c059cd05d5a18963b040"
 SPEC_SHA256 = "4d3f47991941ce19ae18771b16c9b558c8d0ac75d7a527bc4cac592f7ade7ec8"
 
 
@@ -714,8 +714,8 @@ class ReplayBuffer:
 
     def stack(self, rows):
         """The observations at rows (any shape): their last `frames` frames, channels
-        concatenated, uint8 (..., channels * frames, size, size); the episode's first frame repeated
-        before its start."""
+        concatenated, uint8 (..., channels * frames, size, size);
+        the episode's first frame repeated before its start."""
         back = torch.minimum(self.offsets, self.data["positions"][rows][..., None])
         frames = self.data["frames"][(rows[..., None] - back) % self.capacity]
         return frames.flatten(-4, -3)

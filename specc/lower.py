@@ -155,12 +155,20 @@ def schema_rules(key: str, kind: str) -> tuple[tuple[str, Any], ...]:
     return tuple((op, cast(number[b])) for b, op in _SCHEMA_BOUNDS if b in number)
 
 
+def schema_choices(key: str) -> tuple[str, ...]:
+    """The values the schema gives the str spec key ``key`` where it is a choice (its enum)."""
+    return tuple(v for a in _alternatives(key_schema(key)) for v in a.get("enum", ()))
+
+
 def _field(
     name: str, value: Value, help_text: str, *, key: str, cast_float: bool = False
 ) -> ConfigField:
     v = float(value.value) if cast_float else value.value
     kind = _type_of(v)
-    return ConfigField(name, kind, v, help_text, value.source, key, schema_rules(key, kind))
+    choices = schema_choices(key) if kind == "str" and key else ()
+    return ConfigField(
+        name, kind, v, help_text, value.source, key, schema_rules(key, kind), choices
+    )
 
 
 def _get(entry: Tree, path: tuple[str, ...]) -> Value | None:

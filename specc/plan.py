@@ -37,6 +37,8 @@ class ConfigField:
     # what the flag accepts, as its spec key does: (op, bound) with op one of > >= < <= and the
     # bound a number (the schema's range) or another field's name (a relation of the rules)
     rules: tuple[tuple[str, Any], ...] = ()
+    # the values a str flag takes, as its spec key's choices (env.stack_padding): a Literal field
+    choices: tuple[str, ...] = ()
 
     @property
     def rule_texts(self) -> tuple[str, ...]:
@@ -560,6 +562,19 @@ class AlgoPlan:
         return bool(self.buffer_drop)
 
     @property
+    def stack_padding(self) -> str:
+        """How the replay rebuilds a stack before its episode's first frame: the suite's
+        padding (repeat | zeros), or env: the run's --stack-padding (env.stack_padding)."""
+        return self.env.record.stack_padding
+
+    @property
+    def padding_arg(self) -> str:
+        """The frame buffer's last argument where the run picks the padding (finished text)."""
+        if self.observation != "pixels" or self.stack_padding != "env":
+            return ""
+        return ', zero_padding=cfg.stack_padding == "zeros"'
+
+    @property
     def buffer_extras(self) -> tuple[str, ...]:
         """What rb.add takes after `terminated` (the loop's variable names): the truncation flag
         (encoded algorithms, n-step windows stop at episode ends) and the noise-free action (the
@@ -940,6 +955,19 @@ class Plan:
             return ", cfg.frame_stack"
         n = "cfg.n_step" if self.has_field("n_step") else "1"  # (n_step 1: no field)
         return f", cfg.frame_stack, {n}, gamma"
+
+    @property
+    def stack_padding(self) -> str:
+        """How the replay rebuilds a stack before its episode's first frame: the suite's
+        padding (repeat | zeros), or env: the run's --stack-padding (env.stack_padding)."""
+        return self.env.record.stack_padding
+
+    @property
+    def padding_arg(self) -> str:
+        """The frame buffer's last argument where the run picks the padding (finished text)."""
+        if self.observation != "pixels" or self.stack_padding != "env":
+            return ""
+        return ', zero_padding=cfg.stack_padding == "zeros"'
 
     @property
     def buffer_extras(self) -> tuple[str, ...]:

@@ -3,7 +3,8 @@ with its value and where that value came from.
 
 The sources, in order of precedence: ``spec`` (the file) or ``override`` (``-s``); ``derived
 from type`` (the flags of a block type the spec gives); ``preset NAME (SUITE)`` (a preset's
-value for the env suite, :attr:`specc.catalog.Preset.suite_train`); ``suite NAME (...)`` (the
+value for the env suite, :attr:`specc.catalog.Preset.suite_train`, ``suite_env`` and
+``suite_runtime``); ``suite NAME (...)`` (the
 suite's protocol, the suite record's ``defaults``); ``preset NAME`` (and ``preset NAME
 (type N)`` for the flags of a preset's block type); ``default`` (specc's own,
 :data:`specc.catalog.DEFAULTS`).
@@ -28,6 +29,7 @@ from .catalog import (
     BLOCK_TYPES,
     DEFAULTS,
     DIAGNOSTICS_METRIC_KEYS,
+    DISCRETE_TRAIN_KEYS,
     DST_ONLY_TOPOLOGY_KEYS,
     LEARNED_ALPHA_KEYS,
     NETWORK_DEFAULTS,
@@ -109,6 +111,11 @@ class _Resolver:
         # the preset's values, which are the papers' Gymnasium settings
         self.suite_defaults = catalog.suite(self.suite).defaults
         self.ssrc = catalog.suite(self.suite).defaults_source
+        # the preset's values for this suite (its env protocol and runtime keys there) come
+        # before the suite's: MR.Q's Atari protocol is not Atari-100k's
+        self.psuite_env = self.preset.suite_env.get(self.suite, {}).get(self.algo, {})
+        self.psuite_runtime = self.preset.suite_runtime.get(self.suite, {}).get(self.algo, {})
+        self.pssrc = f"{self.psrc} ({self.suite})"
         self.alpha = effective_alpha(spec)
 
     def given(self, path: tuple, value: Any) -> Value:
@@ -129,6 +136,7 @@ class _Resolver:
         return self.pick(
             (section, key),
             getattr(spec_section, key) if spec_section else None,
+            (self.psuite_runtime.get(dk), self.pssrc),
             (self.suite_defaults.get(dk), self.ssrc),
             (self.preset.runtime.get(dk), self.psrc),
             (DEFAULTS.get(dk), "default"),
@@ -151,6 +159,7 @@ class _Resolver:
         tree["seed"] = self.pick(("seed",), spec.seed, (DEFAULTS["seed"], "default"))
         tree["env"] = self.env()
         self.observation = tree["env"]["observation"].value
+        self.actions = catalog.suite(self.suite).actions[0]  # the suite's action kind
         tree["train"] = self.train()
         tree["eval"] = {k: self.runtime("eval", k, spec.eval) for k in ("every", "episodes")}
         tree["checkpoint"] = {"every": self.runtime("checkpoint", "every", spec.checkpoint)}
@@ -181,6 +190,7 @@ class _Resolver:
             "action_repeat": self.pick(
                 ("env", "action_repeat"),
                 env.action_repeat,
+                (self.psuite_env.get("action_repeat"), self.pssrc),
                 (self.suite_defaults.get("env.action_repeat"), self.ssrc),
                 (DEFAULTS["env.action_repeat"], "default"),
             ),
@@ -190,12 +200,16 @@ class _Resolver:
                 tree[key] = self.pick(
                     ("env", key),
                     getattr(env, key),
+                    (self.psuite_env.get(key), self.pssrc),
                     (self.suite_defaults.get(f"env.{key}"), self.ssrc),
                     (PIXEL_DEFAULTS[f"env.{key}"], "default (DrQ-v2's dmc.py)"),
                 )
         for key in suite.env_keys:  # the suite's protocol (atari: sticky actions, lives, ...)
             tree[key] = self.pick(
-                ("env", key), getattr(env, key), (self.suite_defaults[f"env.{key}"], self.ssrc)
+                ("env", key),
+                getattr(env, key),
+                (self.psuite_env.get(key), self.pssrc),
+                (self.suite_defaults[f"env.{key}"], self.ssrc),
             )
         return tree
 
@@ -214,6 +228,8 @@ class _Resolver:
             if key in LEARNED_ALPHA_KEYS and not self.record.learned_temperature(self.alpha):
                 continue
             if key in PIXEL_TRAIN_KEYS and self.observation != "pixels":
+                continue
+            if key in DISCRETE_TRAIN_KEYS and self.actions != "discrete":
                 continue
             default = None
             if key in TRAIN_KEY_GATES:

@@ -18,6 +18,7 @@ from .catalog import (
     BLOCK_TYPES,
     DEFAULTS,
     DIAGNOSTICS_METRIC_KEYS,
+    DISCRETE_TRAIN_KEYS,
     DST_ONLY_TOPOLOGY_KEYS,
     LEARNED_ALPHA_KEYS,
     MODULE_NAMES,
@@ -622,6 +623,16 @@ def _check_accepts(tree: Tree, smap: Any) -> list[Diagnostic]:
         )
         for key in PIXEL_TRAIN_KEYS
         if observation != "pixels" and smap.has(("train", key))
+    ]
+    diags += [
+        Diagnostic(
+            smap.location(("train", key), at="key"),
+            f"train.{key} applies to discrete actions (suite {suite_name!r} gives"
+            f" {suite.actions[0]} actions)",
+            f"train.{key}",
+        )
+        for key in DISCRETE_TRAIN_KEYS
+        if suite.actions[0] != "discrete" and key in record.train_keys and smap.has(("train", key))
     ]
     if observation == "pixels":
         diags += _check_image_size(tree, smap, record)

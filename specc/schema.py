@@ -164,6 +164,7 @@ class EnvSpec(Model):
     terminal_on_life_loss: Optional[bool] = key("env.terminal_on_life_loss")
     clip_rewards: Optional[bool] = key("env.clip_rewards")
     noop_max: Optional[NonNegInt] = key("env.noop_max")
+    stack_padding: Optional[choice_of(lambda: catalog.STACK_PADDINGS)] = key("env.stack_padding")
 
 
 # --------------------------------------------------------------------------- train
@@ -229,6 +230,7 @@ class TrainSpec(Model):
     stddev_steps: Optional[PosInt] = key("train.stddev_steps")
     stddev_clip: Optional[number_in(gt=0.0)] = key("train.stddev_clip")
     random_shift: Optional[NonNegInt] = key("train.random_shift")
+    gumbel_tau: Optional[number_in(gt=0.0)] = key("train.gumbel_tau")
     n_step_start: Optional[NonNegInt] = key("train.n_step_start")
     buffer_check_every: Optional[NonNegInt] = key("train.buffer_check_every")
     buffer_threshold: Optional[number_in(ge=0.0)] = key("train.buffer_threshold")

@@ -415,10 +415,12 @@ def pixel_sparsity(draw, module: str, preset: str | None, algorithm: str, shared
 
 
 @st.composite
-def pixel_specs(draw) -> dict:
+def pixel_specs(draw, algorithm: str = "", atari: bool = False) -> dict:
     """A valid spec of an agent that sees pixels: tiny frames (16-32 pixels), a narrow conv
-    encoder, every regime on each module, conv encoder included."""
-    algorithm = draw(st.sampled_from(PIXEL_ALGORITHMS))
+    encoder, every regime on each module, conv encoder included. With atari (MR.Q's discrete
+    branch, from discrete_specs): an Atari game, the suite's protocol keys and the keys of
+    discrete actions drawn."""
+    algorithm = algorithm or draw(st.sampled_from(PIXEL_ALGORITHMS))
     preset = draw(st.sampled_from(PIXEL_PRESETS[algorithm]))
     record = catalog.algorithm(algorithm)
     spec: dict = {"specc": 1, "name": "prop", "algorithm": algorithm}
@@ -434,6 +436,9 @@ def pixel_specs(draw) -> dict:
         t["feature_dim"] = draw(st.sampled_from((8, 16)))  # (50 by default: kept small here)
     _put(t, "random_shift", _maybe(draw, st.sampled_from((0, 2)), 0.6))
     _put(t, "optimizer", _maybe(draw, st.sampled_from(OPTIMIZERS), 0.7))
+    if atari:
+        _put(t, "gumbel_tau", _maybe(draw, st.sampled_from((1.0, 10.0)), 0.6))
+        _put(t, "eval_epsilon", _maybe(draw, st.sampled_from((0.0, 0.05)), 0.6))
     spec["train"] = t
     networks, regimes, sparse = {}, {}, set()
     for module in record.modules:
@@ -482,6 +487,9 @@ def pixel_specs(draw) -> dict:
         scheduled = any(regimes[m] in ("d2s", "s2d") for m in modules)
         _put(reset, "keep_mask", True if scheduled else _maybe(draw, st.booleans()))
         spec["reset"] = reset
+    if atari:
+        spec["env"] = draw(atari_env(32, 36))
+        return spec
     e: dict = {"suite": "dmc", "id": PIXEL_ENV}
     # (mrq's default observation on dmc is state; its pixel stem needs frames of 31 pixels)
     _put(e, "observation", "pixels" if record.encoded else _maybe(draw, st.just("pixels")))
@@ -490,6 +498,22 @@ def pixel_specs(draw) -> dict:
     _put(e, "action_repeat", _maybe(draw, st.sampled_from((1, 2))))
     spec["env"] = e
     return spec
+
+
+@st.composite
+def atari_env(draw, *sizes: int) -> dict:
+    """The env section of an Atari spec: Pong at one of these frame sizes, the suite's protocol
+    keys drawn (each may be left to the preset or the suite)."""
+    e: dict = {"suite": "atari", "id": DISCRETE_ENV}
+    e["image_size"] = draw(st.sampled_from(sizes))
+    _put(e, "frame_stack", _maybe(draw, st.sampled_from((1, 2, 4))))
+    _put(e, "action_repeat", _maybe(draw, st.sampled_from((1, 4))))
+    _put(e, "sticky_actions", _maybe(draw, st.sampled_from((0.0, 0.25))))
+    _put(e, "terminal_on_life_loss", _maybe(draw, st.booleans()))
+    _put(e, "clip_rewards", _maybe(draw, st.booleans()))
+    _put(e, "noop_max", _maybe(draw, st.sampled_from((0, 30))))
+    _put(e, "stack_padding", _maybe(draw, st.sampled_from(catalog.STACK_PADDINGS)))
+    return e
 
 
 def schema_specs(schema: dict):
@@ -509,12 +533,14 @@ DISCRETE_ENV = "Pong"
 
 @st.composite
 def discrete_specs(draw) -> dict:
-    """A valid spec of an agent of discrete actions on Atari (DER): tiny frames (16-24 pixels),
+    """A valid spec of an agent of discrete actions on Atari (DER; MR.Q through pixel_specs): tiny frames (16-24 pixels),
     a narrow IMPALA or Nature CNN, every regime on each module (the encoder's kernels and the
     noisy head's matrices), the atari suite's protocol keys and DER's own keys drawn."""
     algorithm = draw(st.sampled_from(DISCRETE_ALGORITHMS))
-    preset = draw(st.sampled_from((None, "der")))
     record = catalog.algorithm(algorithm)
+    if record.encoded:  # MR.Q's discrete branch: its pixel spec on an Atari game
+        return draw(pixel_specs(algorithm, atari=True))
+    preset = draw(st.sampled_from((None, "der")))
     spec: dict = {"specc": 1, "name": "prop", "algorithm": algorithm}
     _put(spec, "preset", preset)
     spec["seed"] = draw(st.integers(0, 3))
@@ -576,13 +602,5 @@ def discrete_specs(draw) -> dict:
         scheduled = any(regimes[m] in ("d2s", "s2d") for m in modules)
         _put(reset, "keep_mask", True if scheduled else _maybe(draw, st.booleans()))
         spec["reset"] = reset
-    e: dict = {"suite": "atari", "id": DISCRETE_ENV}
-    e["image_size"] = draw(st.sampled_from((16, 24)))
-    _put(e, "frame_stack", _maybe(draw, st.sampled_from((1, 2, 4))))
-    _put(e, "action_repeat", _maybe(draw, st.sampled_from((1, 4))))
-    _put(e, "sticky_actions", _maybe(draw, st.sampled_from((0.0, 0.25))))
-    _put(e, "terminal_on_life_loss", _maybe(draw, st.booleans()))
-    _put(e, "clip_rewards", _maybe(draw, st.booleans()))
-    _put(e, "noop_max", _maybe(draw, st.sampled_from((0, 30))))
-    spec["env"] = e
+    spec["env"] = draw(atari_env(16, 24))
     return spec

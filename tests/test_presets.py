@@ -20,7 +20,7 @@ from specc.schema import json_schema
 
 SCHEMA = json_schema()
 # env ids for the sections' specs, by suite
-ENV_IDS = {"gymnasium": "HalfCheetah-v5", "dmc": "cheetah-run"}
+ENV_IDS = {"gymnasium": "HalfCheetah-v5", "dmc": "cheetah-run", "atari": "Pong"}
 
 
 def text(name: str) -> str:
@@ -49,20 +49,24 @@ def partial_spec(name: str, algo: str, suite: str) -> dict:
     data = raw(name)
     section = data["algorithms"][algo]
     train = dict(section["train"])
-    if suite != "gymnasium":
-        train |= data["suites"][suite][algo]["train"]
-    if "state" in catalog.algorithm(algo).observations:  # the spec is on states (its default)
+    on_suite = data["suites"][suite][algo] if suite != "gymnasium" else {}
+    train |= on_suite.get("train", {})
+    observations = catalog.suite(suite).observations  # the spec's: the suite's default kind
+    if observations[0] == "state" and "state" in catalog.algorithm(algo).observations:
         train = {k: v for k, v in train.items() if k not in catalog.PIXEL_TRAIN_KEYS}
+    if catalog.suite(suite).actions[0] != "discrete":
+        train = {k: v for k, v in train.items() if k not in catalog.DISCRETE_TRAIN_KEYS}
     spec = {
         "specc": 1,
         "name": f"preset_{name}_{algo}_{suite}",
         "algorithm": algo,
         "preset": name,
-        "env": {"id": ENV_IDS[suite], "suite": suite},
+        "env": {"id": ENV_IDS[suite], "suite": suite} | on_suite.get("env", {}),
         "train": train,
         "networks": section["networks"],
     }
     spec |= {k: v for k, v in data.items() if k in catalog.PRESET_RUNTIME_SECTIONS}
+    spec |= {k: v for k, v in on_suite.items() if k in catalog.PRESET_RUNTIME_SECTIONS}
     return spec
 
 

@@ -116,7 +116,7 @@ def test_every_valid_pixel_spec_compiles_deterministically_and_lints(spec, tmp_p
 @given(spec=discrete_specs())
 def test_every_valid_discrete_spec_compiles_deterministically_and_lints(spec, tmp_path_factory):
     """The same for agents of discrete actions on Atari (DER: every regime on its CNN and its
-    noisy head)."""
+    noisy head; MR.Q's discrete branch: every regime on its three modules)."""
     test_every_valid_spec_compiles_deterministically_and_lints.hypothesis.inner_test(
         spec, tmp_path_factory
     )
@@ -271,15 +271,18 @@ def test_every_valid_pixel_spec_dry_runs_and_trains(spec, tmp_path_factory):
 @_settings(4)
 @given(spec=discrete_specs())
 def test_every_valid_discrete_spec_dry_runs_and_trains(spec, tmp_path_factory):
-    """The same on Atari: tiny frames of Pong, every regime on the CNN and the noisy head."""
+    """The same on Atari: tiny frames of Pong, every regime on DER's CNN and noisy head and on
+    MR.Q's modules."""
     test_every_valid_spec_dry_runs_and_trains.hypothesis.inner_test(spec, tmp_path_factory)
 
 
-def test_the_discrete_strategy_draws_every_regime_on_both_modules():
-    seen: dict[str, set] = {"encoder": set(), "critic": set(), "arch": set()}
+def test_the_discrete_strategy_draws_every_regime_on_every_module():
+    """DER (its CNN and noisy head, both CNNs) and MR.Q's discrete branch (its three modules) are
+    drawn, every regime on each module of each."""
+    seen: dict[tuple[str, str], set] = {}
 
     @settings(
-        max_examples=80,
+        max_examples=200,
         derandomize=True,
         database=None,
         deadline=None,
@@ -287,16 +290,25 @@ def test_the_discrete_strategy_draws_every_regime_on_both_modules():
     )
     @given(spec=discrete_specs())
     def collect(spec):
-        for module in ("encoder", "critic"):
+        algorithm = spec["algorithm"]
+        for module in catalog.algorithm(algorithm).modules:
             net = spec.get("networks", {}).get(module, {})
-            seen[module].add(net.get("sparsity", {}).get("regime", "dense"))
-        seen["arch"].add(spec.get("networks", {}).get("encoder", {}).get("arch", "impala"))
+            seen.setdefault((algorithm, module), set()).add(
+                net.get("sparsity", {}).get("regime", "dense")
+            )
+        if algorithm == "der":
+            encoder = spec.get("networks", {}).get("encoder", {})
+            seen.setdefault(("der", "arch"), set()).add(encoder.get("arch", "impala"))
 
     collect()
-    assert set(catalog.algorithm("der").regimes) <= seen["encoder"]
-    assert set(catalog.algorithm("der").regimes) <= seen["critic"]
-    assert seen["arch"] == {"impala", "nature"}
-    assert DISCRETE_ALGORITHMS == ("der",)
+    assert set(DISCRETE_ALGORITHMS) == {"der", "mrq"}
+    for algorithm in DISCRETE_ALGORITHMS:
+        for module in catalog.algorithm(algorithm).modules:
+            assert set(catalog.algorithm(algorithm).regimes) <= seen[(algorithm, module)], (
+                algorithm,
+                module,
+            )
+    assert seen[("der", "arch")] == {"impala", "nature"}
 
 
 def test_the_pixel_strategy_draws_every_regime_on_the_encoder():

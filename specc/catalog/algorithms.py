@@ -79,6 +79,7 @@ MRQ_TRAIN_KEYS = (
     + ("pre_activation_weight",)
     + _REWARD_KEYS
     + ("random_shift",)  # pixels only (MR.Q's pixel_augs)
+    + ("gumbel_tau", "eval_epsilon")  # discrete actions only (MR.Q's Atari branch)
 )
 MRSAC_TRAIN_KEYS = (
     _ENCODED_RUN_KEYS
@@ -158,6 +159,11 @@ TRAIN_DEFAULTS: dict[str, Any] = {
 # then, a located error in a spec on states. DrQ-v2 sees pixels only; MR.Q shifts its pixel
 # batches as DrQ-v2 (MRQ.py pixel_augs) and has nothing to shift on states.
 PIXEL_TRAIN_KEYS = ("random_shift",)
+# Train keys that mean something only with discrete actions (the suite's action kind): resolved
+# then, a located error in a spec on box actions. MR.Q's discrete branch: the Gumbel-softmax
+# temperature of its policy and its evaluation env's epsilon (DER's evaluation epsilon too: DER
+# takes discrete actions only).
+DISCRETE_TRAIN_KEYS = ("gumbel_tau", "eval_epsilon")
 # MR.Q's pixel stem (MRQ/models.py): 3x3 convolutions of 32 channels with these strides, no
 # padding (a frame needs 31 pixels at least: 31 -> 15 -> 7 -> 3 -> 1)
 MRQ_PIXEL_STRIDES = (2, 2, 2, 1)
@@ -396,6 +402,9 @@ ALGORITHM_RECORDS: dict[str, Algorithm] = {
             },
             observations=("state", "pixels"),
             pixel_stem="encoder",
+            # its discrete branch (Atari): a Gumbel-softmax policy, one-hot actions
+            # (templates/actions/discrete.py.jinja)
+            actions=("box", "discrete"),
         ),
         # MR.SAC (MST paper, App. E): MR.Q's encoder, replay, multi-step target, reward scale and
         # target copies, with SAC's tanh-Gaussian actor, soft critic loss and learned temperature

@@ -31,6 +31,9 @@ class ActionKind:
     # its torch dtype (a vector of floats; one integer index)
     stored_shape: str = "(act_dim,)"
     stored_dtype: str = "torch.float32"
+    # templates/: an encoded agent's policy on the kind (MR.Q: tanh or Gumbel-softmax output,
+    # how it acts, its target action, how its replay stores an action)
+    policy_template: str = "actions/box.py.jinja"
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ ACTION_KINDS: dict[str, ActionKind] = {
         random="env.action_space.sample()",
         stored_shape="()",
         stored_dtype="torch.int64",
+        policy_template="actions/discrete.py.jinja",
     ),
 }
 LOOP_KINDS: dict[str, LoopKind] = {

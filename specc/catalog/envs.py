@@ -116,6 +116,9 @@ ATARI_100K_GAMES: tuple[str, ...] = tuple(ATARI_100K)
 # An Atari episode ends at 108,000 frames (30 minutes of play at 60 Hz; Machado et al. 2018 and
 # Dopamine's max_steps_per_episode 27,000 agent steps at frame skip 4): a truncation
 ATARI_EPISODE_FRAMES = 108_000
+# How an Atari frame stack begins an episode (env.stack_padding): zero frames before the first
+# (Dopamine's agent state: DER) or the first frame repeated (MR.Q's history queue at reset)
+STACK_PADDINGS: tuple[str, ...] = ("zeros", "repeat")
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,8 @@ class Suite:
     env_keys: tuple[str, ...] = ()
     make_env_keys: tuple[str, ...] = ()  # those of them make_env takes (in this order)
     # how its frame stacks begin an episode: "repeat" (the first frame repeated: DrQ-v2's
-    # FrameStack) | "zeros" (zero frames: Dopamine's agent state); replays rebuild them so
+    # FrameStack) | "zeros" (zero frames: Dopamine's agent state) | "env" (the env key
+    # stack_padding says, a flag of the script: atari); replays rebuild them so
     stack_padding: str = "repeat"
     # what the learner stores of a transition (main()'s expressions): the reward (Atari's
     # clipped one), and whether it ends the chain of bootstrapped targets (a lost life)
@@ -242,6 +246,7 @@ SUITE_RECORDS: dict[str, Suite] = {
                 "env.terminal_on_life_loss": True,
                 "env.clip_rewards": True,
                 "env.noop_max": 30,
+                "env.stack_padding": "zeros",
                 "train.total_steps": 100_000,
                 "eval.every": 100_000,
                 "eval.episodes": 100,
@@ -257,9 +262,15 @@ SUITE_RECORDS: dict[str, Suite] = {
             observations=("pixels",),
             pixel_template="envs/atari.py.jinja",
             actions=("discrete",),
-            env_keys=("sticky_actions", "terminal_on_life_loss", "clip_rewards", "noop_max"),
-            make_env_keys=("sticky_actions", "terminal_on_life_loss", "noop_max"),
-            stack_padding="zeros",
+            env_keys=(
+                "sticky_actions",
+                "terminal_on_life_loss",
+                "clip_rewards",
+                "noop_max",
+                "stack_padding",
+            ),
+            make_env_keys=("sticky_actions", "terminal_on_life_loss", "noop_max", "stack_padding"),
+            stack_padding="env",
             imports={"pixels": ("collections", "pickle")},
             own_repeat=True,
             stored_reward="(max(-1.0, min(1.0, reward)) if cfg.clip_rewards else reward)",

@@ -13,7 +13,8 @@ A preset file's layout (the loader checks it; a malformed file is a bug in specc
   keys, ``Preset.train``) and ``networks.MODULE`` (``Preset.networks``), a module's
   ``sparsity`` (nested as in a spec) going to ``Preset.sparsity`` (a method preset: rlx2,
   ds_td3);
-- no spec keys, specc's own: ``suites.SUITE.ALGO.train`` (``Preset.suite_train``),
+- no spec keys, specc's own: ``suites.SUITE.ALGO.train`` (``Preset.suite_train``), with
+  ``.env`` (``Preset.suite_env``) and the runtime sections (``Preset.suite_runtime``),
   ``tasks.SUITE.ALGO.TASK.train`` (``Preset.task_train``: a task's values over the suite's),
   ``options.ALGO`` (``Preset.options``, see PRESET_OPTIONS) and
   ``arch_networks.ALGO.MODULE.ARCH`` (``Preset.arch_networks``).
@@ -73,6 +74,11 @@ class Preset:
     runtime: dict[str, Any]  # dotted key -> value (eval.every, ...)
     # suite -> algorithm -> key -> value: where the paper's setting on that suite differs
     suite_train: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    # suite -> algorithm -> env key -> value: the suite's protocol as the paper runs it there
+    # (MR.Q's Atari: sticky actions, no life-loss terminal, ...), over the suite's defaults
+    suite_env: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    # suite -> algorithm -> dotted runtime key (eval.every) -> value, over the suite's defaults
+    suite_runtime: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     # suite -> algorithm -> task id -> key -> value: a reference's per-task settings over the
     # suite's (DrQ-v2's cfgs/task/*.yaml: easy, medium and hard tasks)
     task_train: dict[str, dict[str, dict[str, dict[str, Any]]]] = field(default_factory=dict)
@@ -214,16 +220,31 @@ def parse_preset(name: str, text: str) -> Preset:
 
     # the no-spec sections (absent: empty)
     suites = f.mapping(data["suites"], "suites") if "suites" in data else {}
-    suite_train = {
-        suite: {
-            algo: f.scalars(
-                f.mapping(section, f"suites.{suite}.{algo}", ("train",), ("train",))["train"],
-                f"suites.{suite}.{algo}.train",
-            )
-            for algo, section in f.by_algorithm(algos, f"suites.{suite}", train).items()
-        }
+    # suites.SUITE.ALGO: its train keys, env keys (a suite's protocol as the paper runs it there)
+    # and runtime sections (eval.every, ...) on that suite
+    suite_keys = ("train", "env") + PRESET_RUNTIME_SECTIONS
+    suite_sections = {
+        (suite, algo): f.mapping(section, f"suites.{suite}.{algo}", suite_keys)
         for suite, algos in suites.items()
+        for algo, section in f.by_algorithm(algos, f"suites.{suite}", train).items()
     }
+
+    def per_suite(keys: tuple[str, ...], prefixed: bool) -> dict[str, dict[str, dict[str, Any]]]:
+        out: dict[str, dict[str, dict[str, Any]]] = {}
+        for (suite, algo), section in suite_sections.items():
+            values = {
+                (f"{k}.{key}" if prefixed else key): v
+                for k in keys
+                if k in section
+                for key, v in f.scalars(section[k], f"suites.{suite}.{algo}.{k}").items()
+            }
+            if values:
+                out.setdefault(suite, {})[algo] = values
+        return out
+
+    suite_train = per_suite(("train",), False)
+    suite_env = per_suite(("env",), False)
+    suite_runtime = per_suite(PRESET_RUNTIME_SECTIONS, True)
     tasks = f.mapping(data["tasks"], "tasks") if "tasks" in data else {}
     task_train = {
         suite: {
@@ -261,6 +282,8 @@ def parse_preset(name: str, text: str) -> Preset:
         networks=networks,
         runtime=runtime,
         suite_train=suite_train,
+        suite_env=suite_env,
+        suite_runtime=suite_runtime,
         task_train=task_train,
         options=options,
         arch_networks=arch_networks,
