@@ -60,8 +60,8 @@ ALGORITHM = "mrq"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "d7fa80f98e49f3d5335ba24cd2d3e70d3e4b00e5dcc73fff50de5ef9919d086d"
-SPEC_SHA256 = "300452f54e034eba396e93f23ac020779aa34ea5dfa5be55592aef56715a638f"
+SCRIPT_SHA256 = "3ccdca8982972bdbefb5bcc861654bcf9eff08432c33d68d8099bd45e7e741be"
+SPEC_SHA256 = "519eb0f9fc7175d68207929a3431ff9deb6d3213501feca4061d5c2909a889c1"
 
 
 # ---------------------------------------------------------------------------
@@ -812,7 +812,9 @@ class Atari:
         )
         self.action_space = gym.spaces.Discrete(len(self.ale_actions))
         height, width = self.ale.getScreenDims()
-        self.screens = np.zeros((2, height, width), dtype=np.uint8)  # the last two frames
+        self.screens = np.zeros((2, height, width), dtype=np.uint8)  # the step's last two frames
+        self.recent = np.zeros((2, height, width), dtype=np.uint8)  # the game's last two frames
+        self.newest = 0  # which of `recent` is the newest
 
     def load(self, seed):
         """(Re)load the ROM with the ALE's RNG (sticky actions) seeded, and seed the no-ops."""
@@ -847,6 +849,7 @@ class Atari:
         self.lives = self.ale.lives()
         self.ale.getScreenGrayscale(self.screens[0])
         self.screens[1] = 0  # Dopamine's reset: the second buffer zeroed
+        self.recent[:] = self.screens[0]  # (MR.Q's pool queue at reset: the frame twice)
         for _ in range(int(self.np_random.integers(0, self.noop_max)) if self.noop_max else 0):
             if self.repeat_action(self.ale_actions[0])[1]:  # the game ended during the no-ops
                 self.ale.reset_game()
@@ -857,17 +860,28 @@ class Atari:
     def repeat_action(self, action):
         """action_repeat frames of one action (fewer where the game ends or, with
         terminal_on_life_loss, a life is lost), the last two screens kept for the max-pool:
-        the reward summed, whether the game ended, whether a life was lost."""
+        the reward summed, whether the game ended, whether a life was lost.
+
+        A lost life with terminal_on_life_loss stops before its frame is read, as Dopamine's
+        AtariPreprocessing does (the step's screens stay as they were: the observation that
+        begins the new chain). At the game's end the last two frames played are pooled, its
+        final one included, as MR.Q's AtariPreprocessing pools them (Dopamine stops before
+        reading it: its learner never reads a game's final observation, whose discount is 0)."""
         reward, game_over, life_loss = 0.0, False, False
         for t in range(self.repeat):
             reward += self.ale.act(action)
             game_over = self.ale.game_over()
             lives = self.ale.lives()
             life_loss, self.lives = lives < self.lives, lives
-            if game_over or (life_loss and self.terminal_on_life_loss):
+            if life_loss and self.terminal_on_life_loss and not game_over:
                 break
-            if t >= self.repeat - 2:  # the last two frames (without repeats: the one, twice)
-                self.ale.getScreenGrayscale(self.screens[t - (self.repeat - 2)])
+            self.newest ^= 1
+            self.ale.getScreenGrayscale(self.recent[self.newest])
+            if game_over:
+                self.screens[:] = self.recent if self.repeat > 1 else self.recent[self.newest]
+                break
+            if t >= self.repeat - 2:  # the step's last two frames (without repeats: the one, twice)
+                self.screens[t - (self.repeat - 2)] = self.recent[self.newest]
         if self.repeat == 1:
             self.screens[0] = self.screens[1]
         return reward, game_over, life_loss and self.terminal_on_life_loss and not game_over
@@ -1877,7 +1891,7 @@ train:
   reward_range: 10.0
   terminal_reward: dropped
   random_shift: 4
-  gumbel_tau: 10
+  gumbel_tau: 10.0
   eval_epsilon: 0.001
 eval:
   every: 100000

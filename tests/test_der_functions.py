@@ -127,8 +127,9 @@ def test_loss_weights_cross_entropies_by_normalised_importance_weights():
 
 
 # --------------------------------------------------------------------------- prioritized replay
-def make_buffer(capacity=64, n=3, gamma=0.5, frames=4, size=4):
-    return M.ReplayBuffer(capacity, (frames, size, size), 3, torch.device("cpu"), frames, n, gamma)
+def make_buffer(capacity=64, n=3, gamma=0.5, frames=4, size=4, zero_padding=True):
+    shape, cpu = (frames, size, size), torch.device("cpu")
+    return M.ReplayBuffer(capacity, shape, 3, cpu, frames, n, gamma, zero_padding=zero_padding)
 
 
 def frame(v, size=4):
@@ -183,6 +184,11 @@ def test_stacks_have_zero_frames_before_a_chains_start():
     rows = torch.tensor([0, 1, 2, 3])
     stacks = rb.stack(rows)[:, :, 0, 0]
     assert stacks.tolist() == [[0, 0, 0, 50], [0, 0, 50, 51], [0, 50, 51, 52], [50, 51, 52, 53]]
+    # --stack-padding repeat: the chain's first frame repeated instead
+    rb = make_buffer(n=1, zero_padding=False)
+    add_chain(rb, 50, [0.0] * 3, terminal=True)
+    stacks = rb.stack(rows)[:, :, 0, 0]
+    assert stacks.tolist() == [[50] * 4, [50, 50, 50, 51], [50, 50, 51, 52], [50, 51, 52, 53]]
 
 
 def test_draws_are_stratified_and_proportional_to_priorities():
@@ -260,10 +266,11 @@ class ScriptedALE:
         self.f, self.lives_left = 0, 3
 
 
-def scripted_env(ale, repeat=4, noop_max=0, life_loss=True, size=4, stack=4):
+def scripted_env(ale, repeat=4, noop_max=0, life_loss=True, size=4, stack=4, padding="zeros"):
     import cv2
 
     env = object.__new__(M.Atari)
+    env.zero_padding = padding == "zeros"
     env.cv2, env.ale, env.ale_actions = cv2, ale, [0, 1, 2, 3]
     env.repeat, env.size, env.noop_max, env.terminal_on_life_loss = (
         repeat,
@@ -274,6 +281,7 @@ def scripted_env(ale, repeat=4, noop_max=0, life_loss=True, size=4, stack=4):
     env.max_steps = M.ATARI_EPISODE_FRAMES // repeat
     env.stack = collections.deque(maxlen=stack)
     env.screens = np.zeros((2, *ale.size), dtype=np.uint8)
+    env.recent, env.newest = np.zeros((2, *ale.size), dtype=np.uint8), 0
     env.np_random = np.random.default_rng(0)
     return env
 
@@ -315,8 +323,17 @@ def test_game_over_terminates_and_the_frame_cap_truncates():
     env = scripted_env(ScriptedALE(end=6))
     env.reset()
     env.step(0)
-    _, reward, terminated, truncated, _ = env.step(0)
+    obs, reward, terminated, truncated, _ = env.step(0)
     assert terminated and not truncated and reward == 5 + 6
+    # the game's last two frames pooled, its final one included (MR.Q's pool; Dopamine's
+    # learner never reads this observation)
+    v = ScriptedALE.value
+    assert obs[-1, 0, 0] == max(v(5), v(6))
+    env = scripted_env(ScriptedALE(end=5))  # over at the first frame of the step: 4 and 5
+    env.reset()
+    env.step(0)
+    obs, _, terminated, *_ = env.step(0)
+    assert terminated and obs[-1, 0, 0] == max(v(4), v(5))
     env = scripted_env(ScriptedALE())
     env.max_steps = 3
     env.reset()
@@ -346,7 +363,7 @@ def test_real_ale_episode_start_and_a_replayed_episode():
     ALE's state with its RNG, sticky actions on) gives the same episode in another env."""
     pytest.importorskip("ale_py")
     pytest.importorskip("cv2")
-    env = M.make_env("Pong", 3, 4, 84, 4, 0.25, True, 30)
+    env = M.make_env("Pong", 3, 4, 84, 4, 0.25, True, 30, "zeros")
     obs, _ = env.reset(seed=3)
     assert obs.shape == (4, 84, 84) and obs[:3].max() == 0 and obs[3].max() > 0
     assert env.action_space.n == 6  # Pong's minimal action set
@@ -355,7 +372,7 @@ def test_real_ale_episode_start_and_a_replayed_episode():
     state = M.env_rng_state(env)
     first, _ = env.reset()
     a = [env.step(k % 6)[:2] for k in range(40)]
-    other = M.make_env("Pong", 99, 4, 84, 4, 0.25, True, 30)
+    other = M.make_env("Pong", 99, 4, 84, 4, 0.25, True, 30, "zeros")
     other.reset(seed=99)
     M.set_env_rng_state(other, state)
     again, _ = other.reset()
