@@ -60,7 +60,7 @@ ALGORITHM = "mrq"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "3ccdca8982972bdbefb5bcc861654bcf9eff08432c33d68d8099bd45e7e741be"
+SCRIPT_SHA256 = "d70c983730ed45db0ca57f07e9a2084fae0f9677a7445cd3f6a1da8a8fa89605"
 SPEC_SHA256 = "519eb0f9fc7175d68207929a3431ff9deb6d3213501feca4061d5c2909a889c1"
 
 
@@ -76,7 +76,7 @@ class Config:
     """Atari-100k game, as the papers write it (Pong, MsPacman)"""
     action_repeat: Annotated[int, ">= 1"] = 4
     """environment frames per agent step, rewards summed (default 1; dmc: 2)"""
-    image_size: Annotated[int, ">= 16", "<= 512"] = 84
+    image_size: Annotated[int, "<= 512", ">= 31"] = 84
     """pixels: height and width of a rendered frame (DrQ-v2: 84)"""
     frame_stack: Annotated[int, ">= 1"] = 4
     """pixels: frames stacked into one observation (DrQ-v2: 3)"""

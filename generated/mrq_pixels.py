@@ -61,7 +61,7 @@ ALGORITHM = "mrq"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "a6635afd77b2fe34fbe0f4aa47b8095a1e797106a7f544bbe114fb8aebbe4f9b"
+SCRIPT_SHA256 = "3383c44ce51fb56144f00a7e2ad784b5d48937dfe22a18c025c6c4ba9934f84b"
 SPEC_SHA256 = "d869edecbbb605dbe1ec3847116ccf21390d21046484044859bcbc1b276a04da"
 
 
@@ -77,7 +77,7 @@ class Config:
     """DeepMind Control task, domain-task"""
     action_repeat: Annotated[int, ">= 1"] = 2
     """environment frames per agent step, rewards summed (default 1; dmc: 2)"""
-    image_size: Annotated[int, ">= 16", "<= 512"] = 84
+    image_size: Annotated[int, "<= 512", ">= 31"] = 84
     """pixels: height and width of a rendered frame (DrQ-v2: 84)"""
     frame_stack: Annotated[int, ">= 1"] = 3
     """pixels: frames stacked into one observation (DrQ-v2: 3)"""

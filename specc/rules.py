@@ -454,6 +454,11 @@ def _feature_map(size: int, strides: tuple[int, ...]) -> int:
     return size
 
 
+def least_image_size(strides: tuple[int, ...]) -> int:
+    """The smallest frame that unpadded 3x3 convolutions of these strides leave a pixel of."""
+    return next(s for s in range(1, 4096) if _feature_map(s, strides) >= 1)
+
+
 def _check_image_size(tree: Tree, smap: Any, record: Any) -> list[Diagnostic]:
     """A frame is large enough for the convolutions that read it: the conv encoder's `depth`
     (the first with stride 2), MR.Q's pixel stem (strides 2, 2, 2, 1)."""
@@ -476,7 +481,7 @@ def _check_image_size(tree: Tree, smap: Any, record: Any) -> list[Diagnostic]:
         strides, what = (2,) + (1,) * (depth - 1), f"networks.{module} ({depth} convolutions)"
     if _feature_map(size, strides) >= 1:
         return []
-    least = next(s for s in range(size, 4096) if _feature_map(s, strides) >= 1)
+    least = least_image_size(strides)
     return [
         Diagnostic(
             smap.location(("env", "image_size")),
@@ -816,4 +821,7 @@ def flag_relations(tree: Tree) -> dict[str, tuple[tuple[str, Any], ...]]:
             rules[f"{module}_schedule_end"] = ((">", f"{module}_schedule_start"),)
     if "interference_samples" in tree.get("diagnostics", {}):  # _check_diagnostics_reset
         rules["interference_samples"] = ((">=", 2), ("<=", "diagnostics_batch_size"))
+    record = catalog.algorithm(_v(tree, "algorithm"))
+    if record.pixel_stem and "image_size" in tree["env"]:  # _check_image_size: MR.Q's stem
+        rules["image_size"] = ((">=", least_image_size(catalog.MRQ_PIXEL_STRIDES)),)
     return rules

@@ -228,3 +228,13 @@ def test_atari_env_repeats_the_first_frame_with_stack_padding_repeat():
     for _ in range(5):
         obs = {p: env.step(0)[0] for p, env in envs.items()}
     assert np.array_equal(obs["repeat"], obs["zeros"])  # four real frames on both now
+
+
+def test_frames_too_small_for_the_pixel_stem_are_refused_as_a_flag(tmp_path):
+    """The spec rule (frames of 31 pixels at least for MR.Q's stem) holds for --image-size too:
+    one line and exit 2, not a convolution's RuntimeError mid-run."""
+    from generated_utils import run_script
+
+    r = run_script(GENERATED / "mrq_atari.py", "--image-size", "30", "--dry-run", cwd=tmp_path)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.strip() == "mrq_atari.py: --image-size must be >= 31, got 30"
