@@ -583,7 +583,7 @@ def test_every_config_field_knows_its_spec_key_and_takes_its_range(spec):
 
 
 # fields whose numeric range the rules narrow beyond the schema's (rules.flag_relations)
-NARROWED = {"grad_clip", "buffer_check_every", "interference_samples"} | {
+NARROWED = {"grad_clip", "buffer_check_every", "interference_samples", "image_size"} | {
     f"{m}_prune_at" for m in ("actor", "critic", "encoder")
 }
 
