@@ -60,7 +60,7 @@ ALGORITHM = "mrq"
 # What made a run (written to <run_dir>/identity.json; --resume checks it): the sha256 of this
 # file, taken with the value below blanked to 64 zeros, and that of RESOLVED_SPEC (the spec.yaml
 # a run writes). A run directory is only ever written by the script that made it.
-SCRIPT_SHA256 = "d70c983730ed45db0ca57f07e9a2084fae0f9677a7445cd3f6a1da8a8fa89605"
+SCRIPT_SHA256 = "d16c706578668b407293235919c2529df0cc9b90100d7d959b314df4db718934"
 SPEC_SHA256 = "519eb0f9fc7175d68207929a3431ff9deb6d3213501feca4061d5c2909a889c1"
 
 
@@ -443,7 +443,6 @@ class ReplayBuffer:
         self.max_priority = torch.tensor(float(initial_priority), device=self.storage)
         self.terminates = torch.zeros((), device=device)  # 1 once a terminal transition is stored
         self.steps = torch.arange(horizon + 1, device=self.storage)
-        self.act_dim = act_dim  # actions are stored one-hot (MR.Q's one_hot_or_normalize)
 
     @staticmethod
     def allocate(capacity, frame, act_dim, device):
@@ -468,9 +467,7 @@ class ReplayBuffer:
     def add(self, obs, action, reward, next_obs, terminated, truncated):
         i, d = self.ptr, self.data
         self.write(i, obs, self.ep_steps)
-        d["actions"][i] = F.one_hot(
-            torch.as_tensor(int(action), device=self.storage), self.act_dim
-        ).float()
+        d["actions"][i].zero_()[int(action)] = 1.0
         d["rewards"][i] = float(reward)
         d["not_done"][i] = 1.0 - float(terminated)
         d["priority"][i] = self.max_priority

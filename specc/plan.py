@@ -562,19 +562,6 @@ class AlgoPlan:
         return bool(self.buffer_drop)
 
     @property
-    def stack_padding(self) -> str:
-        """How the replay rebuilds a stack before its episode's first frame: the suite's
-        padding (repeat | zeros), or env: the run's --stack-padding (env.stack_padding)."""
-        return self.env.record.stack_padding
-
-    @property
-    def padding_arg(self) -> str:
-        """The frame buffer's last argument where the run picks the padding (finished text)."""
-        if self.observation != "pixels" or self.stack_padding != "env":
-            return ""
-        return ', zero_padding=cfg.stack_padding == "zeros"'
-
-    @property
     def buffer_extras(self) -> tuple[str, ...]:
         """What rb.add takes after `terminated` (the loop's variable names): the truncation flag
         (encoded algorithms, n-step windows stop at episode ends) and the noise-free action (the
